@@ -1,0 +1,63 @@
+// Coded errors. One mapper (in the API server) turns a code into dockerd's status code;
+// the message is what dockerd would print, so the CLI shows the same text.
+
+export type ErrorCode =
+  | 'E_INVALID'        // 400 bad parameter
+  | 'E_DENIED'         // 403 forbidden (authorization)
+  | 'E_NOT_FOUND'      // 404
+  | 'E_CONFLICT'       // 409
+  | 'E_NOT_MODIFIED'   // 304
+  | 'E_UNAVAILABLE'    // 503 (shutting down, not ready)
+  | 'E_SYSTEM'         // 500
+  | 'E_CONFIG'         // daemon configuration refused
+  | 'E_PLUGIN';        // plugin refused by the loader
+
+const STATUS: Record<ErrorCode, number> = {
+  E_INVALID: 400,
+  E_DENIED: 403,
+  E_NOT_FOUND: 404,
+  E_CONFLICT: 409,
+  E_NOT_MODIFIED: 304,
+  E_UNAVAILABLE: 503,
+  E_SYSTEM: 500,
+  E_CONFIG: 500,
+  E_PLUGIN: 500,
+};
+
+export class BerthError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'BerthError';
+    this.code = code;
+  }
+  get statusCode(): number {
+    return STATUS[this.code];
+  }
+}
+
+export const invalid = (message: string) => new BerthError('E_INVALID', message);
+export const notFound = (message: string) => new BerthError('E_NOT_FOUND', message);
+export const conflict = (message: string) => new BerthError('E_CONFLICT', message);
+export const denied = (message: string) => new BerthError('E_DENIED', message);
+export const unavailable = (message: string) => new BerthError('E_UNAVAILABLE', message);
+export const systemError = (message: string, cause?: unknown) => new BerthError('E_SYSTEM', message, { cause });
+export const configError = (message: string) => new BerthError('E_CONFIG', message);
+export const pluginError = (plugin: string, message: string) => new BerthError('E_PLUGIN', `plugin ${plugin}: ${message}`);
+
+/** The HTTP status for any thrown value: coded errors map, anything else is a 500. */
+export function statusOf(err: unknown): number {
+  return err instanceof BerthError ? err.statusCode : 500;
+}
+
+export function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** A plugin throws this from init when it does not apply on this host (containerd's ErrSkipPlugin). */
+export class SkipPluginError extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'SkipPluginError';
+  }
+}

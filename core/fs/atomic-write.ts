@@ -1,0 +1,41 @@
+// State is written atomically: temp file in the same folder, fsync, rename, fsync the folder.
+// A crash leaves either the old file or the new one, never half of one.
+import { randomBytes } from 'node:crypto';
+import { open, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+
+export function tempPathFor(path: string): string {
+  return join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+}
+
+export async function fsyncDir(dir: string): Promise<void> {
+  const fd = await open(dir, 'r');
+  try { await fd.sync(); } finally { await fd.close(); }
+}
+
+/** Writes data to a fresh temp file and fsyncs it; the caller moves it into place. */
+export async function writeTemp(path: string, data: string | Uint8Array, mode = 0o600): Promise<string> {
+  const tmp = tempPathFor(path);
+  const fd = await open(tmp, 'wx', mode);
+  try {
+    await fd.writeFile(data);
+    await fd.sync();
+  } catch (err) {
+    await fd.close();
+    await unlink(tmp).catch(() => {});
+    throw err;
+  }
+  await fd.close();
+  return tmp;
+}
+
+export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o600): Promise<void> {
+  const tmp = await writeTemp(path, data, mode);
+  try {
+    await rename(tmp, path);
+  } catch (err) {
+    await unlink(tmp).catch(() => {});
+    throw err;
+  }
+  await fsyncDir(dirname(path));
+}

@@ -1,0 +1,53 @@
+// Initialisation order by requires/provides (Kahn's algorithm, stable by discovery order).
+import { pluginError } from '../errors.js';
+import type { PluginCandidate } from './discover.js';
+
+/** Maps every service (and every plugin name) to the one plugin that provides it. */
+export function providerTable(plugins: PluginCandidate[]): Map<string, PluginCandidate> {
+  const providers = new Map<string, PluginCandidate>();
+  for (const p of plugins) {
+    for (const svc of new Set([p.manifest.name, ...p.manifest.provides])) {
+      const other = providers.get(svc);
+      if (other) {
+        throw pluginError(p.manifest.name, `provides: "${svc}" is already provided by plugin ${other.manifest.name}`);
+      }
+      providers.set(svc, p);
+    }
+  }
+  return providers;
+}
+
+export function orderPlugins(plugins: PluginCandidate[]): PluginCandidate[] {
+  const providers = providerTable(plugins);
+  const deps = new Map<PluginCandidate, PluginCandidate[]>();
+  for (const p of plugins) {
+    deps.set(p, p.manifest.requires.map((svc) => {
+      const provider = providers.get(svc);
+      if (!provider) throw pluginError(p.manifest.name, `requires: "${svc}" is provided by no loaded plugin`);
+      return provider;
+    }));
+  }
+  const ordered: PluginCandidate[] = [];
+  const done = new Set<PluginCandidate>();
+  while (ordered.length < plugins.length) {
+    const next = plugins.find((p) => !done.has(p) && deps.get(p)!.every((d) => done.has(d)));
+    if (!next) {
+      const cycle = findCycle(plugins, deps, done).map((p) => p.manifest.name);
+      throw pluginError(cycle[0], `requires: dependency cycle ${cycle.join(' -> ')}`);
+    }
+    done.add(next);
+    ordered.push(next);
+  }
+  return ordered;
+}
+
+function findCycle(plugins: PluginCandidate[], deps: Map<PluginCandidate, PluginCandidate[]>, done: Set<PluginCandidate>): PluginCandidate[] {
+  // Every remaining plugin waits on another remaining one, so walking first unmet deps must loop.
+  const path: PluginCandidate[] = [];
+  let at = plugins.find((p) => !done.has(p))!;
+  while (!path.includes(at)) {
+    path.push(at);
+    at = deps.get(at)!.find((d) => !done.has(d))!;
+  }
+  return [...path.slice(path.indexOf(at)), at];
+}

@@ -1,0 +1,42 @@
+// The system route table: each route runs its job and writes the answer as dockerd does.
+import type { PluginContext } from '../../core/plugins/context.js';
+import type { ApiService, RouteHandler } from '../api-server/service.js';
+import { EVENT_FILTER_KEYS, type EventsPayload } from '../events/index.js';
+
+const PING_HEADERS = {
+  'Cache-Control': 'no-cache, no-store, must-revalidate',
+  Pragma: 'no-cache',
+  'Builder-Version': '1',
+};
+
+export function mountSystemRoutes(ctx: PluginContext, api: ApiService): void {
+  const ping: RouteHandler = async (req, res) => {
+    const body = await ctx.engine.run<string>('ping', undefined, { origin: api.origin(req) });
+    res.set(PING_HEADERS).type('text/plain; charset=utf-8');
+    if (req.method === 'HEAD') res.set('Content-Length', '0').end();
+    else res.send(body);
+  };
+  api.route('get', '/_ping', ping, { early: true });
+  api.route('head', '/_ping', ping, { early: true });
+
+  api.route('get', '/version', async (req, res) => {
+    api.sendJSON(res, 200, await ctx.engine.run('version', undefined, { origin: api.origin(req) }));
+  }, { early: true });
+
+  api.route('get', '/info', async (req, res) => {
+    api.sendJSON(res, 200, await ctx.engine.run('info', undefined, { origin: api.origin(req) }));
+  });
+
+  api.route('get', '/system/df', async (req, res) => {
+    api.sendJSON(res, 200, await ctx.engine.run('system.df', undefined, { origin: api.origin(req) }));
+  });
+
+  api.route('get', '/events', async (req, res) => {
+    const q = req.query as Record<string, unknown>;
+    const payload: EventsPayload = { filters: api.parseFilters(q.filters, EVENT_FILTER_KEYS) };
+    if (typeof q.since === 'string' && q.since) payload.since = q.since;
+    if (typeof q.until === 'string' && q.until) payload.until = q.until;
+    const job = ctx.engine.job('events', payload, { origin: api.origin(req), signal: api.clientGone(req, res) });
+    await api.streamJob(job, res);
+  });
+}
