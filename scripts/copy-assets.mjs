@@ -11,10 +11,6 @@ for (const name of readdirSync(join(root, 'plugins'))) {
   mkdirSync(join(root, 'dist/plugins', name), { recursive: true });
   cpSync(manifest, join(root, 'dist/plugins', name, 'plugin.json'));
 }
-// Test fixtures are plain JS plugins, used as written.
-if (existsSync(join(root, 'test/fixtures'))) {
-  cpSync(join(root, 'test/fixtures'), join(root, 'dist/test/fixtures'), { recursive: true });
-}
 let commit = 'unknown';
 try {
   commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();

@@ -84,7 +84,7 @@ export function resolveConfig(
     const schema = { type: 'object', ...s.schema, additionalProperties: false };
     for (const p of validate(schema, own)) {
       const key = p.split(/[.:]/)[0];
-      const where = key in flagValues ? `flag for ${key}` : file ? `file ${file}` : 'defaults';
+      const where = key in flagValues ? 'a flag' : file ? `file ${file}` : 'defaults';
       problems.push(s.owner === 'core' ? `${prefix(key in flagValues ? undefined : file)}${p}` : `plugin ${s.owner}: config ${p} (in ${where})`);
     }
     Object.assign(values, own);

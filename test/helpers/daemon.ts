@@ -1,0 +1,153 @@
+// Starts a real berthd in its own temporary data root, exec root, pid file and socket,
+// and makes sure it is gone (and its files removed) when the test ends, even on failure.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO = fileURLToPath(new URL('../../..', import.meta.url));
+export const BERTHD = join(REPO, 'bin/berthd');
+
+export interface RunningDaemon {
+  dir: string;
+  socket: string;
+  pidfile: string;
+  dataRoot: string;
+  execRoot: string;
+  proc: ChildProcess;
+  /** Everything the daemon wrote to stderr (pino JSON lines) so far. */
+  logs: () => string;
+  /** Resolves with the exit code (or signal) once the process ended. */
+  exited: Promise<number | null>;
+  stop: (signal?: NodeJS.Signals) => Promise<number | null>;
+  cleanup: () => Promise<void>;
+}
+
+export function makeTempDir(prefix = 'berth-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export interface StartOptions {
+  args?: string[];
+  env?: NodeJS.ProcessEnv;
+  /** Reuse folders from an earlier daemon (restart tests). */
+  dir?: string;
+  /** Wait for /_ping to answer (default true). */
+  waitReady?: boolean;
+  /** Add the default -H/--data-root/... flags (default true). */
+  defaults?: boolean;
+}
+
+export function runBerthd(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [BERTHD, ...args], { env: { ...process.env, ...env } });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d) => (stdout += d));
+    p.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => p.kill('SIGKILL'), 20_000);
+    p.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
+  });
+}
+
+export async function startDaemon(opts: StartOptions = {}): Promise<RunningDaemon> {
+  const dir = opts.dir ?? makeTempDir();
+  const socket = join(dir, 'berth.sock');
+  const pidfile = join(dir, 'berth.pid');
+  const dataRoot = join(dir, 'data');
+  const execRoot = join(dir, 'exec');
+  const defaults = opts.defaults === false ? [] : [
+    '--data-root', dataRoot, '--exec-root', execRoot, '-p', pidfile, '-H', `unix://${socket}`,
+    '--config-file', join(dir, 'daemon.json'),
+  ];
+  const proc = spawn(process.execPath, [BERTHD, ...defaults, ...(opts.args ?? [])], {
+    env: { ...process.env, ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let logs = '';
+  proc.stdout!.on('data', (d) => (logs += d));
+  proc.stderr!.on('data', (d) => (logs += d));
+  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code, sig) => resolve(code ?? (sig ? -1 : null))));
+  const stop = async (signal: NodeJS.Signals = 'SIGTERM') => {
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
+    const timer = setTimeout(() => proc.kill('SIGKILL'), 20_000);
+    const code = await exited;
+    clearTimeout(timer);
+    return code;
+  };
+  const d: RunningDaemon = {
+    dir, socket, pidfile, dataRoot, execRoot, proc, exited, stop,
+    logs: () => logs,
+    cleanup: async () => {
+      await stop('SIGKILL');
+      if (!opts.dir) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  if (opts.waitReady !== false) {
+    try {
+      await waitForPing(socket, exited);
+    } catch (err) {
+      await d.cleanup();
+      throw new Error(`${(err as Error).message}\ndaemon output:\n${logs}`);
+    }
+  }
+  return d;
+}
+
+export async function waitForPing(socket: string, exited?: Promise<unknown>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let gone = false;
+  void exited?.then(() => (gone = true));
+  while (Date.now() < deadline) {
+    if (gone) throw new Error('daemon exited before answering /_ping');
+    const ok = await apiRequest(socket, 'GET', '/_ping').then((r) => r.status === 200, () => false);
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`no answer on ${socket} within ${timeoutMs} ms`);
+}
+
+export interface ApiResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+  json: () => any;
+}
+
+export function apiRequest(socket: string, method: string, path: string, body?: string | object, headers: Record<string, string> = {}): Promise<ApiResponse> {
+  return new Promise((resolve, reject) => {
+    const data = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
+    const req = request({
+      socketPath: socket, method, path,
+      headers: { ...(data !== undefined ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) } : {}), ...headers },
+      timeout: 10_000,
+    }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => (text += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text, json: () => JSON.parse(text) }));
+    });
+    req.on('timeout', () => req.destroy(new Error(`${method} ${path} timed out`)));
+    req.on('error', reject);
+    if (data !== undefined) req.write(data);
+    req.end();
+  });
+}
+
+/** Runs the real docker CLI against a socket. */
+export function docker(socket: string, args: string[], timeoutMs = 20_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn('docker', ['-H', `unix://${socket}`, ...args], {
+      env: { ...process.env, DOCKER_CONFIG: join(tmpdir(), 'berth-test-docker-config') },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d) => (stdout += d));
+    p.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
+    p.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
+  });
+}
