@@ -41,16 +41,22 @@ export default definePlugin({
       next();
     });
     app.use(apiVersionMiddleware);
+    // Until the daemon has restored its state (and every route group has mounted), only the
+    // early routes answer; the rest wait instead of failing.
+    const earlyPaths = new Set<string>();
+    app.use((req, _res, next) => {
+      if (ctx.daemon.isReady() || earlyPaths.has(req.path)) return next();
+      ctx.daemon.whenReady().then(() => next(), next);
+    });
     const router = express.Router();
     app.use(router);
     app.use(notFoundRoute);
     app.use(errorMapper(ctx.log));
 
     const route = (method: Method, path: string, handler: RouteHandler, opts: RouteOptions = {}) => {
+      if (opts.early) earlyPaths.add(path);
       router[method](path, async (req, res, next) => {
         try {
-          // Container and image requests wait until the daemon restored its state.
-          if (!opts.early && !ctx.daemon.isReady()) await ctx.daemon.whenReady();
           await handler(req, res);
         } catch (err) {
           next(err);

@@ -10,7 +10,7 @@ export type RouteHandler = (req: Request, res: Response) => unknown;
 export type Method = 'get' | 'head' | 'post' | 'put' | 'delete';
 
 export interface RouteOptions {
-  /** Answer before the daemon has restored its state (only /_ping and /version). */
+  /** Answer before the daemon has restored its state (literal paths only: /_ping, /version). */
   early?: boolean;
 }
 

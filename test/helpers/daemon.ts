@@ -1,7 +1,7 @@
 // Starts a real berthd in its own temporary data root, exec root, pid file and socket,
 // and makes sure it is gone (and its files removed) when the test ends, even on failure.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -62,6 +62,8 @@ export async function startDaemon(opts: StartOptions = {}): Promise<RunningDaemo
     '--data-root', dataRoot, '--exec-root', execRoot, '-p', pidfile, '-H', `unix://${socket}`,
     '--config-file', join(dir, 'daemon.json'),
   ];
+  // An explicit --config-file must exist (as dockerd); an empty configuration unless the test wrote one.
+  if (!existsSync(join(dir, 'daemon.json'))) writeFileSync(join(dir, 'daemon.json'), '{}');
   const proc = spawn(process.execPath, [BERTHD, ...defaults, ...(opts.args ?? [])], {
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],

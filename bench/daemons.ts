@@ -1,0 +1,238 @@
+// How to launch berthd and dockerd, each only with its own temporary folders and socket, and
+// how to make sure every process we started is gone and its folders removed afterwards.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isAlive, processTree, procId, type ProcId } from './proc-tree.js';
+import { getStatus } from './unix-http.js';
+
+const BERTHD = fileURLToPath(new URL('../../bin/berthd', import.meta.url));
+const LOG_LIMIT = 64 * 1024;
+
+export interface DaemonSpec {
+  /** Short key used in results (berth, dockerd). */
+  name: string;
+  label: string;
+  available: () => boolean;
+  /** Command line for a daemon whose every path lives under dir. */
+  command: (dir: string) => { file: string; args: string[] };
+}
+
+function commandExists(name: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' }).status === 0;
+}
+
+function commonPaths(dir: string): string[] {
+  writeFileSync(join(dir, 'daemon.json'), '{}\n');
+  return [
+    '--data-root', join(dir, 'data'), '--exec-root', join(dir, 'exec'),
+    '-H', `unix://${join(dir, 'daemon.sock')}`, '--config-file', join(dir, 'daemon.json'),
+  ];
+}
+
+export const berthd: DaemonSpec = {
+  name: 'berth',
+  label: 'Berth',
+  available: () => true,
+  command: (dir) => ({ file: process.execPath, args: [BERTHD, ...commonPaths(dir), '-p', join(dir, 'daemon.pid')] }),
+};
+
+export const dockerd: DaemonSpec = {
+  name: 'dockerd',
+  label: 'dockerd',
+  available: () => commandExists('dockerd'),
+  // No bridge and no iptables: dockerd must not touch docker0 or the host's firewall.
+  command: (dir) => ({
+    file: 'dockerd',
+    args: [...commonPaths(dir), '--pidfile', join(dir, 'daemon.pid'), '--bridge=none', '--iptables=false', '--ip6tables=false'],
+  }),
+};
+
+export function dockerdVersion(): string | undefined {
+  const r = spawnSync('dockerd', ['--version'], { encoding: 'utf8', timeout: 5_000 });
+  return r.status === 0 ? r.stdout.trim() : undefined;
+}
+
+export interface Exit {
+  /** performance.now() when the process exited. */
+  at: number;
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export interface Daemon {
+  spec: DaemonSpec;
+  dir: string;
+  socket: string;
+  proc: ChildProcess;
+  pid: number;
+  /** performance.now() just before spawn. */
+  spawnedAt: number;
+  exited: Promise<Exit>;
+  hasExited: () => boolean;
+  logs: () => string;
+  /** The current process tree; every member is remembered for cleanup. */
+  tree: () => ProcId[];
+  cleanup: () => Promise<void>;
+}
+
+const live = new Set<Daemon>();
+
+export function launch(spec: DaemonSpec): Daemon {
+  const dir = mkdtempSync(join(tmpdir(), `bench-${spec.name}-`));
+  const { file, args } = spec.command(dir);
+  const spawnedAt = performance.now();
+  const proc = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let logs = '';
+  const keep = (d: Buffer) => { logs = (logs + d.toString()).slice(-LOG_LIMIT); };
+  proc.stdout!.on('data', keep);
+  proc.stderr!.on('data', keep);
+  let done = false;
+  const exited = new Promise<Exit>((resolve) => {
+    proc.on('exit', (code, signal) => { done = true; resolve({ at: performance.now(), code, signal }); });
+    proc.on('error', (err) => { keep(Buffer.from(`spawn failed: ${err.message}\n`)); done = true; resolve({ at: performance.now(), code: null, signal: null }); });
+  });
+  const known = new Map<number, ProcId>();
+  const self = proc.pid === undefined ? undefined : procId(proc.pid);
+  if (self) known.set(self.pid, self);
+  const d: Daemon = {
+    spec, dir, proc, spawnedAt, exited,
+    socket: join(dir, 'daemon.sock'),
+    pid: proc.pid ?? -1,
+    hasExited: () => done,
+    logs: () => logs,
+    tree: () => {
+      const tree = done ? [] : processTree(d.pid);
+      for (const p of tree) known.set(p.pid, p);
+      return tree;
+    },
+    cleanup: async () => {
+      if (!done) d.tree();
+      await stopAll(d, [...known.values()]);
+      unmountUnder(dir);
+      try {
+        rmSync(dir, { recursive: true, force: true });
+      } catch (err) {
+        process.stderr.write(`bench: could not remove ${dir}: ${(err as Error).message}\n`);
+      }
+      live.delete(d);
+    },
+  };
+  live.add(d);
+  return d;
+}
+
+/** Stops the daemon (SIGTERM, then SIGKILL), then any of its remembered descendants left behind. */
+async function stopAll(d: Daemon, procs: ProcId[]): Promise<void> {
+  if (!d.hasExited()) {
+    d.proc.kill('SIGTERM');
+    if (!(await within(d.exited, 10_000))) {
+      d.proc.kill('SIGKILL');
+      await d.exited;
+    }
+  }
+  const others = () => procs.filter((p) => p.pid !== d.pid && isAlive(p));
+  if (!others().length) return;
+  // dockerd normally stops its containerd itself; give it a moment before forcing.
+  await waitUntil(() => !others().length, 3_000);
+  for (const sig of ['SIGTERM', 'SIGKILL'] as const) {
+    for (const p of others()) {
+      try { process.kill(p.pid, sig); } catch { /* already gone */ }
+    }
+    if (await waitUntil(() => !others().length, 3_000)) return;
+  }
+}
+
+async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
+  const ac = new AbortController();
+  const timedOut = sleep(ms, false, { signal: ac.signal }).catch(() => false);
+  const r = await Promise.race([p.then(() => true), timedOut]);
+  ac.abort();
+  return r;
+}
+
+async function waitUntil(ok: () => boolean, ms: number): Promise<boolean> {
+  const deadline = performance.now() + ms;
+  while (!ok()) {
+    if (performance.now() > deadline) return false;
+    await sleep(20);
+  }
+  return true;
+}
+
+/** dockerd may leave mounts (netns, overlay) under its folders: unmount them, deepest first. */
+function unmountUnder(dir: string): void {
+  let info: string;
+  try {
+    info = readFileSync('/proc/self/mountinfo', 'utf8');
+  } catch {
+    return;
+  }
+  const points = info.split('\n')
+    .map((line) => line.split(' ')[4])
+    .filter((p): p is string => p !== undefined)
+    .map((p) => p.replace(/\\(\d{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8))))
+    .filter((p) => p === dir || p.startsWith(dir + '/'))
+    .sort((a, b) => b.length - a.length);
+  for (const p of new Set(points)) {
+    if (spawnSync('umount', ['-R', p], { stdio: 'ignore' }).status !== 0) {
+      spawnSync('umount', ['-R', '-l', p], { stdio: 'ignore' });
+    }
+  }
+}
+
+/** Cleans up every daemon still running (used on failure and on Ctrl-C). */
+export async function cleanupAll(): Promise<void> {
+  await Promise.all([...live].map((d) => d.cleanup()));
+}
+
+/** Last resort when the runner exits abruptly: kill what is left, synchronously. */
+export function killAllSync(): void {
+  for (const d of live) {
+    for (const p of d.tree()) {
+      try { process.kill(p.pid, 'SIGKILL'); } catch { /* gone */ }
+    }
+  }
+}
+
+/**
+ * Polls /_ping every ~5 ms on fresh connections until it answers 200; resolves with the
+ * milliseconds from spawn. Fails if the daemon exits or takes longer than timeoutMs.
+ */
+export async function waitReady(d: Daemon, timeoutMs = 20_000): Promise<number> {
+  const deadline = d.spawnedAt + timeoutMs;
+  while (performance.now() < deadline) {
+    if (d.hasExited()) throw new Error(`${d.spec.name} exited before answering /_ping\n${d.logs().slice(-4000)}`);
+    const status = await getStatus(d.socket, '/_ping', false, 2_000).catch(() => 0);
+    if (status === 200) {
+      const ms = performance.now() - d.spawnedAt;
+      d.tree(); // remember children (containerd) while the parent link is still there
+      return ms;
+    }
+    await sleep(5);
+  }
+  throw new Error(`${d.spec.name} did not answer /_ping within ${timeoutMs} ms\n${d.logs().slice(-4000)}`);
+}
+
+/** Sends SIGTERM to an idle daemon; resolves with the milliseconds until its process exited. */
+export async function terminate(d: Daemon, timeoutMs = 20_000): Promise<number> {
+  d.tree();
+  const sent = performance.now();
+  d.proc.kill('SIGTERM');
+  if (!(await within(d.exited, timeoutMs))) throw new Error(`${d.spec.name} did not exit within ${timeoutMs} ms of SIGTERM`);
+  return (await d.exited).at - sent;
+}
+
+/** Launches a daemon, waits until it is ready, runs fn, and always cleans up. */
+export async function withDaemon<T>(spec: DaemonSpec, fn: (d: Daemon, readyMs: number) => Promise<T>): Promise<T> {
+  const d = launch(spec);
+  try {
+    return await fn(d, await waitReady(d));
+  } finally {
+    await d.cleanup();
+  }
+}

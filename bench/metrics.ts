@@ -1,0 +1,38 @@
+// The metrics shown in the report, dockerd's reference figures, and Berth's targets.
+
+export interface MetricDef {
+  key: string;
+  label: string;
+  unit: string;
+  digits: number;
+}
+
+export const METRICS: MetricDef[] = [
+  { key: 'readyMs', label: 'launch to first /_ping 200 (median of 5)', unit: 'ms', digits: 0 },
+  { key: 'rssMiB', label: 'idle RSS, whole process tree', unit: 'MiB', digits: 1 },
+  { key: 'pssMiB', label: 'idle PSS, whole process tree', unit: 'MiB', digits: 1 },
+  { key: 'processes', label: 'processes in the tree', unit: '', digits: 0 },
+  { key: 'pingRps', label: '/_ping throughput (16 in flight)', unit: 'req/s', digits: 0 },
+  { key: 'versionRps', label: '/version throughput (16 in flight)', unit: 'req/s', digits: 0 },
+  { key: 'exitMs', label: 'SIGTERM to exit, idle (median of 5)', unit: 'ms', digits: 0 },
+];
+
+/** Used when dockerd is not installed: figures measured earlier on this kind of machine. */
+export const DOCKERD_REFERENCE = {
+  description: 'dockerd 20.10 with its containerd, measured earlier on this kind of machine',
+  figures: { readyMs: 210, rssMiB: 143, pssMiB: 100, exitMs: 1000 } as Record<string, number>,
+};
+
+export interface Target {
+  name: string;
+  metric: string;
+  /** undefined when it cannot be judged (no dockerd figure to compare with). */
+  check: (berth: number, dockerd: number | undefined) => boolean | undefined;
+}
+
+export const TARGETS: Target[] = [
+  { name: 'ready < 200 ms', metric: 'readyMs', check: (b) => b < 200 },
+  { name: "PSS <= half of dockerd's", metric: 'pssMiB', check: (b, d) => (d === undefined ? undefined : b <= d / 2) },
+  { name: "/_ping throughput >= dockerd's", metric: 'pingRps', check: (b, d) => (d === undefined ? undefined : b >= d) },
+  { name: 'exit < 200 ms', metric: 'exitMs', check: (b) => b < 200 },
+];
