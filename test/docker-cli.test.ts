@@ -1,0 +1,108 @@
+// The real docker CLI against a real berthd: version, info, events, system df.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { tmpdir } from 'node:os';
+import { apiRequest, docker, startDaemon, type RunningDaemon } from './helpers/daemon.js';
+
+let d: RunningDaemon;
+before(async () => { d = await startDaemon(); });
+after(async () => { await d?.cleanup(); });
+
+test('docker version shows the Server section with Berth version and API version', async () => {
+  const r = await docker(d.socket, ['version']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stderr, '');
+  const server = r.stdout.slice(r.stdout.indexOf('Server:'));
+  assert.match(server, /^Server: Berth\n Engine:\n {2}Version: {10}0\.1\.0\n/);
+  assert.match(server, /API version: {6}1\.41 \(minimum version 1\.24\)/);
+  assert.match(server, /OS\/Arch: {10}linux\/(amd64|arm64)/);
+  assert.match(r.stdout, /API version: {7}1\.41 \(downgraded from 1\.\d+\)/, 'the CLI negotiates down to our maximum');
+});
+
+test('docker info prints without errors or warnings, with real values', async () => {
+  const r = await docker(d.socket, ['info']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stderr, '', 'no warnings or errors on stderr');
+  assert.doesNotMatch(r.stdout, /WARNING|ERROR|error/);
+  const info = (await apiRequest(d.socket, 'GET', '/info')).json();
+  assert.match(r.stdout, new RegExp(` ID: ${info.ID}\n`));
+  assert.match(r.stdout, new RegExp(` Docker Root Dir: ${d.dataRoot}\n`));
+  assert.match(r.stdout, new RegExp(` CPUs: ${availableParallelism()}\n`));
+  assert.match(r.stdout, / Server Version: 0\.1\.0\n/);
+  assert.match(r.stdout, / Total Memory: \d+(\.\d+)?GiB\n/);
+  assert.match(r.stdout, / Cgroup Version: [12]\n/);
+});
+
+test('the daemon ID is stable across docker info calls and persisted in the data root', async () => {
+  const a = await docker(d.socket, ['info', '--format', '{{.ID}}']);
+  const b = await docker(d.socket, ['info', '--format', '{{.ID}}']);
+  assert.equal(a.stdout, b.stdout);
+  assert.match(a.stdout.trim(), /^[0-9a-f-]{36}$/);
+  const { readFileSync } = await import('node:fs');
+  assert.equal(readFileSync(join(d.dataRoot, 'engine-id'), 'utf8').trim(), a.stdout.trim());
+});
+
+test('docker info lists the loaded plugins under Plugins', async () => {
+  const r = await docker(d.socket, ['info', '--format', '{{json .Plugins}}']);
+  assert.equal(r.code, 0, r.stderr);
+  const raw = (await apiRequest(d.socket, 'GET', '/info')).json().Plugins;
+  const names = raw.Loaded.map((p: { Name: string }) => p.Name);
+  for (const n of ['api-server', 'api-system', 'events', 'metrics']) assert.ok(names.includes(n), `${n} listed`);
+  assert.deepEqual(raw.Loaded.find((p: { Name: string }) => p.Name === 'events'), { Name: 'events', Version: '0.1.0', Kind: 'builtin', Provides: ['events'] });
+  assert.match(r.stdout, /"Volume":\[\]/);
+});
+
+test('docker events --since 1 --until 0s ends by itself', async () => {
+  const started = Date.now();
+  const r = await docker(d.socket, ['events', '--since', '1', '--until', '0s'], 15_000);
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(Date.now() - started < 15_000);
+});
+
+test('docker events streams live events and replays them with --since/--until', async () => {
+  const since = Math.floor(Date.now() / 1000) - 1;
+  const cli = spawn('docker', ['-H', `unix://${d.socket}`, 'events', '--filter', 'type=daemon', '--format', '{{json .}}'], {
+    env: { ...process.env, DOCKER_CONFIG: join(tmpdir(), 'berth-test-docker-config') },
+  });
+  let out = '';
+  cli.stdout.on('data', (c) => (out += c));
+  try {
+    // Wait until the CLI's subscription is open before making the event.
+    for (let i = 0; i < 100 && (await apiRequest(d.socket, 'GET', '/info')).json().NEventsListener < 1; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    d.proc.kill('SIGHUP');
+    for (let i = 0; i < 100 && !out.includes('reload'); i++) await new Promise((r) => setTimeout(r, 50));
+  } finally {
+    cli.kill('SIGINT');
+  }
+  const live = JSON.parse(out.trim().split('\n')[0]);
+  const id = (await apiRequest(d.socket, 'GET', '/info')).json().ID;
+  assert.equal(live.Type, 'daemon');
+  assert.equal(live.Action, 'reload');
+  assert.equal(live.Actor.ID, id);
+  assert.equal(live.scope, 'local');
+  const replay = await docker(d.socket, ['events', '--since', String(since), '--until', String(Math.ceil(Date.now() / 1000) + 1), '--filter', 'event=reload']);
+  assert.equal(replay.code, 0, replay.stderr);
+  assert.match(replay.stdout, new RegExp(`daemon reload ${id}`));
+  const none = await docker(d.socket, ['events', '--since', String(since), '--until', '0s', '--filter', 'type=container']);
+  assert.equal(none.stdout, '', 'the type filter keeps daemon events out');
+});
+
+test('docker system df prints the usage table', async () => {
+  const r = await docker(d.socket, ['system', 'df']);
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.trim().split('\n');
+  assert.match(lines[0], /^TYPE\s+TOTAL\s+ACTIVE\s+SIZE\s+RECLAIMABLE$/);
+  assert.match(r.stdout, /Images\s+0\s+0\s+0B\s+0B/);
+  assert.match(r.stdout, /Local Volumes\s+0\s+0\s+0B\s+0B/);
+});
+
+test('a docker command for a missing object gets a 404 the CLI prints as dockerd would', async () => {
+  const r = await docker(d.socket, ['plugin', 'inspect', 'nosuch']);
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /Error response from daemon: page not found|Error: No such plugin: nosuch/);
+});
