@@ -11,6 +11,13 @@ export interface Results {
   referenceDescription?: string;
   /** Metric key to error message, per daemon, for benchmarks that failed. */
   failed: { berth: Record<string, string>; dockerd: Record<string, string> };
+  errors: { daemon: string; benchmark: string; message: string }[];
+}
+
+/** First line of an error, plus the daemon's last output line when the message carries its log. */
+function summary(message: string): string {
+  const lines = message.split('\n').map((l) => l.trim()).filter(Boolean);
+  return lines.length > 1 ? `${lines[0]} (last output: ${lines[lines.length - 1]})` : lines[0] ?? '';
 }
 
 function fmt(m: MetricDef, v: number | undefined, failed?: string): string {
@@ -58,8 +65,7 @@ export function formatReport(r: Results): string {
     : `dockerd: not installed; its column shows reference figures (${r.referenceDescription})\n`;
   out += '\n' + table([['metric', 'Berth', dockerdHead, 'ratio Berth/dockerd'], ...metricRows], [false, true, true, true]);
   out += '\n' + table([['target', 'Berth', dockerdHead, 'result'], ...targetRows], [false, true, true, false]);
-  const errors = [...Object.entries(r.failed.berth).map(([k, e]) => `Berth ${k}: ${e}`), ...Object.entries(r.failed.dockerd).map(([k, e]) => `dockerd ${k}: ${e}`)];
-  if (errors.length) out += '\nerrors:\n' + [...new Set(errors)].map((e) => `  ${e.split('\n')[0]}\n`).join('');
+  if (r.errors.length) out += '\nerrors:\n' + r.errors.map((e) => `  ${e.daemon} ${e.benchmark}: ${summary(e.message)}\n`).join('');
   return out;
 }
 
@@ -75,6 +81,6 @@ export function reportJson(r: Results, host: Record<string, unknown>): unknown {
       ratio: r.berth[m.key] !== undefined && r.dockerd[m.key] ? r.berth[m.key] / r.dockerd[m.key] : null,
     })),
     targets: TARGETS.map((t) => ({ name: t.name, metric: t.metric, result: verdict(r, t.metric, t.check) })),
-    errors: r.failed,
+    errors: r.errors,
   };
 }

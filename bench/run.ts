@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { cpus, release } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import type { Benchmark, Figures } from './benchmark.js';
+import type { Benchmark } from './benchmark.js';
 import { berthd, cleanupAll, dockerd, dockerdVersion, killAllSync, type DaemonSpec } from './daemons.js';
 import { lifecycle } from './measure-lifecycle.js';
 import { memory } from './measure-memory.js';
@@ -19,15 +19,16 @@ function progress(text: string): void {
   process.stderr.write(text);
 }
 
-async function runOne(b: Benchmark, spec: DaemonSpec, figures: Figures, failed: Record<string, string>): Promise<void> {
+async function runOne(b: Benchmark, spec: DaemonSpec, side: 'berth' | 'dockerd', r: Results): Promise<void> {
   progress(`  ${b.name.padEnd(12)} ${spec.label.padEnd(8)} `);
   const t0 = performance.now();
   try {
-    Object.assign(figures, await b.run(spec));
+    Object.assign(r[side], await b.run(spec));
     progress(`done in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    for (const k of b.metrics) failed[k] = message;
+    for (const k of b.metrics) r.failed[side][k] = message;
+    r.errors.push({ daemon: spec.name, benchmark: b.name, message });
     progress(`FAILED: ${message}\n`);
   }
 }
@@ -41,12 +42,13 @@ async function main(): Promise<number> {
     dockerdVersion: withDockerd ? dockerdVersion() : undefined,
     referenceDescription: withDockerd ? undefined : DOCKERD_REFERENCE.description,
     failed: { berth: {}, dockerd: {} },
+    errors: [],
   };
   progress(`benchmarking Berth${withDockerd ? ' and dockerd' : ' (dockerd not installed: using reference figures)'}\n`);
   for (const b of BENCHMARKS) {
     // Alternate the daemons per benchmark so both see the same machine conditions.
-    await runOne(b, berthd, results.berth, results.failed.berth);
-    if (withDockerd) await runOne(b, dockerd, results.dockerd, results.failed.dockerd);
+    await runOne(b, berthd, 'berth', results);
+    if (withDockerd) await runOne(b, dockerd, 'dockerd', results);
   }
   process.stdout.write(formatReport(results));
   const jsonPath = process.env.BENCH_JSON;

@@ -12,7 +12,7 @@ import {
 
 const SLOW_SHUTDOWN = join(REPO, 'test/fixtures/plugins/slow-shutdown');
 
-/** A daemon in a fresh temp dir holding a daemon.json (startDaemon passes --config-file, which must exist). */
+/** A daemon in a fresh temp dir (with the given daemon.json), removed when the test ends. */
 async function fresh(t: TestContext, opts: StartOptions & { config?: object } = {}): Promise<RunningDaemon> {
   const dir = makeTempDir();
   t.after(() => rmSync(dir, { recursive: true, force: true }));
