@@ -1,18 +1,29 @@
 // Build step after tsc: copy each plugin's manifest (plugin.json) next to its compiled entry,
-// and record the commit the build came from.
+// precompile the schemas known now (manifest, core and built-in config), and record the commit.
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
+const dist = join(root, 'dist');
+const { manifestSchema } = await import(join(dist, 'core/plugins/manifest.js'));
+const { coreSchema } = await import(join(dist, 'core/config/core-options.js'));
+const { sectionSchema } = await import(join(dist, 'core/config/daemon-config.js'));
+const { precompileSchemas } = await import(join(dist, 'core/schema-precompile.js'));
+
+const schemas = [manifestSchema, sectionSchema(coreSchema)];
 for (const name of readdirSync(join(root, 'plugins'))) {
   const manifest = join(root, 'plugins', name, 'plugin.json');
   if (!existsSync(manifest)) continue;
-  mkdirSync(join(root, 'dist/plugins', name), { recursive: true });
-  cpSync(manifest, join(root, 'dist/plugins', name, 'plugin.json'));
+  mkdirSync(join(dist, 'plugins', name), { recursive: true });
+  cpSync(manifest, join(dist, 'plugins', name, 'plugin.json'));
+  const config = JSON.parse(readFileSync(manifest, 'utf8')).config ?? { type: 'object', properties: {} };
+  schemas.push(sectionSchema(config));
 }
+precompileSchemas(schemas, join(dist, 'schemas'));
+
 let commit = 'unknown';
 try {
   commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
 } catch { /* not a git checkout */ }
-writeFileSync(join(root, 'dist/build-info.json'), JSON.stringify({ commit, buildTime: new Date().toISOString() }) + '\n');
+writeFileSync(join(dist, 'build-info.json'), JSON.stringify({ commit, buildTime: new Date().toISOString() }) + '\n');

@@ -67,6 +67,9 @@ export class Daemon {
         description: 'reloads the reloadable part of daemon.json',
         run: (job) => this.reload(job),
       });
+      // Trap signals before any plugin starts: /_ping answers as soon as the API listens, and a
+      // SIGTERM from then on must shut down cleanly rather than kill the process (stale pid file, socket).
+      this.trapSignals();
       for (const p of this.config.plugins) checkKernel(p);
       await initPlugins({
         ordered: this.config.plugins,
@@ -79,12 +82,12 @@ export class Daemon {
       });
       const driver = (kind: string) => this.statuses.filter((s) => s.kind === kind && s.status === 'ok').map((s) => s.name).join(',') || 'none';
       this.log.info({ version: BERTH_VERSION, commit: BERTH_COMMIT, execdriver: driver('execdriver'), graphdriver: driver('graphdriver') }, 'Berth daemon');
-      this.trapSignals();
       await this.hooks.ready.promise();
       this.ready = true;
       this.markReady();
       this.log.info('Daemon has completed initialization');
-      await sdNotify('READY=1', this.log);
+      // A signal during start-up already began the shutdown (and sent STOPPING=1): not ready then.
+      if (!this.stopping) await sdNotify('READY=1', this.log);
     } catch (err) {
       // Release what the plugins that did start hold (listeners, sockets), then the pid file.
       this.engine.beginShutdown();

@@ -1,18 +1,53 @@
-// One ajv instance for the whole daemon: manifests, plugin configuration and job payloads.
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+// One JSON Schema validator for the whole daemon: manifests, plugin configuration, job payloads.
+// The schemas known at build time (manifest, core and built-in plugin config) are compiled then,
+// with ajv's standalone code: ajv itself (about 100 ms of start-up) loads only when a schema
+// arrives that the build did not see, such as a third-party plugin's config or a job payload.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import type { Ajv, ErrorObject, Options, ValidateFunction } from 'ajv';
 
 export type JsonSchema = Record<string, unknown>;
 
 // strict:false because third-party schemas may carry annotations ajv does not know;
 // useDefaults fills declared defaults so plugins see complete configuration.
-const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
+export const AJV_OPTIONS: Options = { allErrors: true, useDefaults: true, strict: false };
+
+const require = createRequire(import.meta.url);
+const PRECOMPILED_DIR = new URL('../schemas/', import.meta.url);
+
+let ajv: Ajv | undefined;
+export function getAjv(): Ajv {
+  if (!ajv) {
+    const AjvClass = (require('ajv') as { default: new (o: Options) => Ajv }).default;
+    ajv = new AjvClass({ ...AJV_OPTIONS, code: { source: true } });
+  }
+  return ajv;
+}
+
+export function schemaKey(schema: JsonSchema): string {
+  return createHash('sha1').update(JSON.stringify(schema)).digest('hex');
+}
+
+let index: Record<string, string> | undefined;
+function precompiled(schema: JsonSchema): ValidateFunction | undefined {
+  if (!index) {
+    try {
+      index = JSON.parse(readFileSync(new URL('index.json', PRECOMPILED_DIR), 'utf8')) as Record<string, string>;
+    } catch {
+      index = {};
+    }
+  }
+  const file = index[schemaKey(schema)];
+  return file ? (require(new URL(file, PRECOMPILED_DIR).pathname) as ValidateFunction) : undefined;
+}
 
 const cache = new WeakMap<object, ValidateFunction>();
 
 export function compileSchema(schema: JsonSchema): ValidateFunction {
   let fn = cache.get(schema);
   if (!fn) {
-    fn = ajv.compile(schema);
+    fn = precompiled(schema) ?? getAjv().compile(schema);
     cache.set(schema, fn);
   }
   return fn;

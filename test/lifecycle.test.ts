@@ -56,11 +56,17 @@ function logLines(d: RunningDaemon): Array<Record<string, any>> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Waits until every plugin has started: /_ping answers early, GET /info only once the daemon is ready. */
+async function ready(d: RunningDaemon): Promise<void> {
+  assert.equal((await apiRequest(d.socket, 'GET', '/info')).status, 200, d.logs());
+}
+
 test('SIGTERM on an idle daemon exits 0 promptly and removes the pid file and the socket', async (t) => {
   const d = await fresh(t);
   assert.ok(existsSync(d.pidfile), 'the pid file exists while the daemon runs');
   assert.equal(readFileSync(d.pidfile, 'utf8').trim(), String(d.proc.pid));
   assert.ok(statSync(d.socket).isSocket(), 'the API socket exists while the daemon runs');
+  await ready(d);
 
   const started = Date.now();
   d.proc.kill('SIGTERM');
@@ -71,6 +77,18 @@ test('SIGTERM on an idle daemon exits 0 promptly and removes the pid file and th
   assert.ok(!existsSync(d.pidfile), 'pid file removed');
   assert.ok(!existsSync(d.socket), 'socket file removed');
   assert.match(d.logs(), /Daemon shutdown complete/);
+});
+
+test('SIGTERM while the daemon is still starting (the API already answers) shuts down cleanly', async (t) => {
+  // startDaemon returns at the first /_ping, which the API answers before the later plugins
+  // (here a third-party one) have started: the signal must not kill the process outright.
+  const d = await fresh(t, { args: ['--plugin-dir', SLOW_SHUTDOWN, '--slow-shutdown-ms', '0'] });
+  d.proc.kill('SIGTERM');
+  const code = await exitWithin(d, 10_000);
+  assert.equal(code, 0, `exits through the graceful path, not killed by the signal\n${d.logs()}`);
+  assert.equal(d.proc.signalCode, null);
+  assert.ok(!existsSync(d.pidfile), 'pid file removed');
+  assert.match(d.logs(), /Processing signal/);
 });
 
 test('a second daemon with the same pid file refuses to start and leaves the first alone', async (t) => {
@@ -177,6 +195,7 @@ test('graceful shutdown is bounded by --shutdown-timeout: a stuck plugin cannot 
   const d = await fresh(t, {
     args: ['--plugin-dir', SLOW_SHUTDOWN, '--slow-shutdown-ms', '60000', '--shutdown-timeout', '1'],
   });
+  await ready(d);
   assert.ok(existsSync(d.pidfile));
   const started = Date.now();
   d.proc.kill('SIGTERM');
@@ -195,6 +214,7 @@ test('graceful shutdown is bounded by --shutdown-timeout: a stuck plugin cannot 
 
 test('three interrupts force the daemon out with code 130', async (t) => {
   const d = await fresh(t, { args: ['--plugin-dir', SLOW_SHUTDOWN, '--slow-shutdown-ms', '60000'] });
+  await ready(d);
   const started = Date.now();
   for (let i = 0; i < 3; i++) {
     d.proc.kill('SIGINT');
@@ -210,6 +230,7 @@ test('three interrupts force the daemon out with code 130', async (t) => {
 test('one interrupt with a stuck plugin does not exit at once (the daemon waits for cleanup)', async (t) => {
   // The counterpart of the test above: it is the third interrupt that forces the exit.
   const d = await fresh(t, { args: ['--plugin-dir', SLOW_SHUTDOWN, '--slow-shutdown-ms', '60000'] });
+  await ready(d);
   d.proc.kill('SIGINT');
   await sleep(1000);
   assert.equal(d.proc.exitCode, null, `still shutting down after one interrupt\n${d.logs()}`);

@@ -41,6 +41,11 @@ export async function readConfigFile(file: string, explicit: boolean): Promise<R
   return data as Record<string, unknown>;
 }
 
+/** The schema a configuration section is checked against: its owner's keys and no others. */
+export function sectionSchema(schema: JsonSchema): JsonSchema {
+  return { type: 'object', ...schema, additionalProperties: false };
+}
+
 function ownerTable(sections: ConfigSection[]): Map<string, string> {
   const owners = new Map<string, string>();
   for (const s of sections) {
@@ -81,8 +86,7 @@ export function resolveConfig(
       if (key in flagValues) own[key] = structuredClone(flagValues[key]);
       else if (key in fileValues) own[key] = structuredClone(fileValues[key]);
     }
-    const schema = { type: 'object', ...s.schema, additionalProperties: false };
-    for (const p of validate(schema, own)) {
+    for (const p of validate(sectionSchema(s.schema), own)) {
       const key = p.split(/[.:]/)[0];
       const where = key in flagValues ? 'a flag' : file ? `file ${file}` : 'defaults';
       problems.push(s.owner === 'core' ? `${prefix(key in flagValues ? undefined : file)}${p}` : `plugin ${s.owner}: config ${p} (in ${where})`);

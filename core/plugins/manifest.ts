@@ -39,7 +39,7 @@ export interface PluginManifest {
   kernel?: string;
 }
 
-const manifestSchema: JsonSchema = {
+export const manifestSchema: JsonSchema = {
   type: 'object',
   required: ['name', 'version', 'kind', 'coreApi'],
   additionalProperties: false,

@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { isAlive, processTree, procId, type ProcId } from './proc-tree.js';
 import { getStatus } from './unix-http.js';
 
-const BERTHD = fileURLToPath(new URL('../../bin/berthd', import.meta.url));
+const BERTHD = fileURLToPath(new URL('../../../bin/berthd', import.meta.url));
 const LOG_LIMIT = 64 * 1024;
 
 export interface DaemonSpec {
