@@ -1,5 +1,5 @@
 // API versions: /vX.Y/ prefixes, the supported range, and dockerd's errors outside it.
-import type { NextFunction, Request, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 
 export const MIN_API_VERSION = '1.24';
 export const MAX_API_VERSION = '1.41';
@@ -12,25 +12,27 @@ export function compareVersions(a: string, b: string): number {
 
 const VERSIONED = /^\/v(\d+\.\d+)(\/.*)$/;
 
-/** Strips the /vX.Y prefix, records the version in res.locals, refuses versions out of range. */
-export function apiVersionMiddleware(req: Request, res: Response, next: NextFunction): void {
+/**
+ * Strips the /vX.Y prefix from req.url and returns the version asked for, or answers dockerd's
+ * 400 itself and returns undefined when the version is outside the supported range.
+ */
+export function negotiateVersion(req: IncomingMessage, res: ServerResponse): string | undefined {
   let version = MAX_API_VERSION;
-  const m = VERSIONED.exec(req.url);
+  const m = VERSIONED.exec(req.url ?? '/');
   if (m) {
     version = m[1];
     req.url = m[2];
   }
   if (compareVersions(version, MAX_API_VERSION) > 0) {
-    res.status(400).type('application/json')
-      .send(`${JSON.stringify({ message: `client version ${version} is too new. Maximum supported API version is ${MAX_API_VERSION}` })}\n`);
-    return;
+    const body = `${JSON.stringify({ message: `client version ${version} is too new. Maximum supported API version is ${MAX_API_VERSION}` })}\n`;
+    res.writeHead(400, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) }).end(body);
+    return undefined;
   }
   if (compareVersions(version, MIN_API_VERSION) < 0) {
     // dockerd answers this one in plain text.
-    res.status(400).set('X-Content-Type-Options', 'nosniff').type('text/plain; charset=utf-8')
-      .send(`client version ${version} is too old. Minimum supported API version is ${MIN_API_VERSION}, please upgrade your client to a newer version\n`);
-    return;
+    const body = `client version ${version} is too old. Minimum supported API version is ${MIN_API_VERSION}, please upgrade your client to a newer version\n`;
+    res.writeHead(400, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff', 'Content-Length': Buffer.byteLength(body) }).end(body);
+    return undefined;
   }
-  res.locals.apiVersion = version;
-  next();
+  return version;
 }

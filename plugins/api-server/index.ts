@@ -1,15 +1,63 @@
-// The API server plugin: express app, listeners, API versions, common headers, error mapping.
-import express, { type Request, type Response } from 'express';
+// The API server plugin: listeners, API versions, common headers, error mapping, and the
+// route table that route-group plugins fill through the `api` service.
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import { definePlugin } from '../../core/plugins/context.js';
 import type { JobOrigin } from '../../core/job.js';
-import { apiVersionMiddleware, MAX_API_VERSION, MIN_API_VERSION } from './api-version.js';
+import { definePlugin } from '../../core/plugins/context.js';
+import { MAX_API_VERSION, MIN_API_VERSION } from './api-version.js';
+import { createDispatcher } from './dispatch.js';
+import { buildExpressApp, type RouteSpec } from './express-app.js';
 import { parseFilters } from './filters.js';
-import { closeListeners, openListeners, type Listener } from './listeners.js';
-import { errorMapper, notFoundRoute, sendJSON } from './respond.js';
+import { closeListeners, openListeners } from './listeners.js';
+import { sendJSON } from './respond.js';
 import { API_SERVICE_VERSION, type ApiService, type Method, type RouteHandler, type RouteOptions } from './service.js';
 
-export type { ApiService } from './service.js';
+export type { ApiRequest, ApiService, RouteHandler } from './service.js';
+
+function origin(req: IncomingMessage): JobOrigin {
+  const peer = (req.socket as TLSSocket).getPeerCertificate?.();
+  return {
+    kind: 'http',
+    method: req.method ?? 'GET',
+    uri: req.url ?? '/',
+    headers: req.headers,
+    ...(peer?.subject?.CN ? { user: String(peer.subject.CN) } : {}),
+  };
+}
+
+function clientGone(req: IncomingMessage, res: ServerResponse): AbortSignal {
+  const ac = new AbortController();
+  res.on('close', () => ac.abort());
+  req.socket.on('close', () => ac.abort());
+  return ac.signal;
+}
+
+/** Streams a job's stdout; until the handler begins, a failure is answered with its status code. */
+async function streamJob(job: Parameters<ApiService['streamJob']>[0], res: ServerResponse, contentType = 'application/json') {
+  const pending: Buffer[] = [];
+  let open = false;
+  job.stdout.on('data', (chunk: Buffer) => {
+    if (open) res.write(chunk);
+    else {
+      pending.push(chunk);
+      job.begin();
+    }
+  });
+  const run = job.run();
+  const first = await Promise.race([job.begun.then(() => 'begun' as const), run.then(() => 'done' as const)]);
+  res.statusCode = 200;
+  res.setHeader('Content-Type', contentType);
+  if (first === 'begun') res.flushHeaders();
+  open = true;
+  for (const chunk of pending.splice(0)) res.write(chunk);
+  try {
+    await run;
+  } catch (err) {
+    // Once streaming has begun, errors travel in the stream, as dockerd does.
+    res.write(`${JSON.stringify({ error: (err as Error).message, errorDetail: { message: (err as Error).message } })}\n`);
+  }
+  res.end();
+}
 
 export default definePlugin({
   async init(ctx) {
@@ -29,101 +77,38 @@ export default definePlugin({
       });
     }
 
-    const app = express();
-    app.disable('x-powered-by');
-    app.set('etag', false);
-    app.use((req, res, next) => {
-      res.set(commonHeaders);
-      if (cors !== undefined && req.method === 'OPTIONS') {
-        res.status(200).end();
-        return;
-      }
-      next();
-    });
-    app.use(apiVersionMiddleware);
-    // Until the daemon has restored its state (and every route group has mounted), only the
-    // early routes answer; the rest wait instead of failing.
-    const earlyPaths = new Set<string>();
-    app.use((req, _res, next) => {
-      if (ctx.daemon.isReady() || earlyPaths.has(req.path)) return next();
-      ctx.daemon.whenReady().then(() => next(), next);
-    });
-    const router = express.Router();
-    app.use(router);
-    app.use(notFoundRoute);
-    app.use(errorMapper(ctx.log));
+    const exact = new Map<string, RouteHandler>();
+    const early = new Set<string>();
+    const routes: RouteSpec[] = [];
+    let app: Promise<{ app: RequestListener; add: (r: RouteSpec) => void }> | undefined;
+    const expressApp = () => (app ??= buildExpressApp(routes, ctx.log)).then((a) => a.app);
 
     const route = (method: Method, path: string, handler: RouteHandler, opts: RouteOptions = {}) => {
-      if (opts.early) earlyPaths.add(path);
-      router[method](path, async (req, res, next) => {
-        try {
-          await handler(req, res);
-        } catch (err) {
-          next(err);
-        }
-      });
-    };
-
-    const origin = (req: Request): JobOrigin => {
-      const peer = (req.socket as TLSSocket).getPeerCertificate?.();
-      return {
-        kind: 'http',
-        method: req.method,
-        uri: req.originalUrl,
-        headers: req.headers,
-        ...(peer?.subject?.CN ? { user: String(peer.subject.CN) } : {}),
-      };
-    };
-
-    const clientGone = (req: Request, res: Response): AbortSignal => {
-      const ac = new AbortController();
-      res.on('close', () => ac.abort());
-      req.socket.on('close', () => ac.abort());
-      return ac.signal;
-    };
-
-    const streamJob = async (job: Parameters<ApiService['streamJob']>[0], res: Response, contentType = 'application/json') => {
-      const pending: Buffer[] = [];
-      let open = false;
-      job.stdout.on('data', (chunk: Buffer) => {
-        if (!open) job.begin();
-        if (open) res.write(chunk);
-        else pending.push(chunk);
-      });
-      const run = job.run();
-      // Until the handler begins, a failure (veto, bad input) is answered with its status code.
-      const first = await Promise.race([job.begun.then(() => 'begun' as const), run.then(() => 'done' as const)]);
-      res.status(200);
-      res.setHeader('Content-Type', contentType);
-      if (first === 'begun') res.flushHeaders();
-      open = true;
-      for (const chunk of pending.splice(0)) res.write(chunk);
-      try {
-        await run;
-      } catch (err) {
-        // Once streaming has begun, errors travel in the stream, as dockerd does.
-        res.write(`${JSON.stringify({ error: (err as Error).message, errorDetail: { message: (err as Error).message } })}\n`);
+      if (opts.early) early.add(path);
+      if (!path.includes(':') && !path.includes('*')) {
+        exact.set(`${method.toUpperCase()} ${path}`, handler);
+        return;
       }
-      res.end();
+      const spec = { method, path, handler };
+      routes.push(spec);
+      void app?.then((a) => a.add(spec));
     };
 
-    const service: ApiService = {
+    ctx.services.provide<ApiService>('api', {
       serviceVersion: API_SERVICE_VERSION,
       minApiVersion: MIN_API_VERSION,
       maxApiVersion: MAX_API_VERSION,
       route,
-      router,
       sendJSON,
       parseFilters,
       origin,
       streamJob,
       clientGone,
       commonHeaders,
-    };
-    ctx.services.provide('api', service);
+    });
 
-    // Listen now so /_ping answers early; other routes wait for readiness (see route()).
-    const listeners: Listener[] = await openListeners(
+    // Listen now so /_ping answers early; other routes wait for readiness (see dispatch).
+    const listeners = await openListeners(
       {
         hosts: cfg.hosts as string[],
         group: cfg.group as string | undefined,
@@ -134,9 +119,11 @@ export default definePlugin({
         tlskey: cfg.tlskey,
         insecureTcp: Boolean(cfg['insecure-tcp']),
       },
-      app,
+      createDispatcher({ commonHeaders, cors: cors !== undefined, daemon: ctx.daemon, log: ctx.log, exact, early, expressApp }),
       ctx.log,
     );
+    // Load express once the daemon is up and idle, so the first parametrised request does not wait.
+    ctx.hooks.ready.tap('warm-express', () => { setTimeout(() => void expressApp(), 200).unref(); });
     ctx.hooks.shutdown.tapPromise('close-listeners', () => closeListeners(listeners));
   },
 });

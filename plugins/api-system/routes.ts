@@ -12,9 +12,10 @@ const PING_HEADERS = {
 export function mountSystemRoutes(ctx: PluginContext, api: ApiService): void {
   const ping: RouteHandler = async (req, res) => {
     const body = await ctx.engine.run<string>('ping', undefined, { origin: api.origin(req) });
-    res.set(PING_HEADERS).type('text/plain; charset=utf-8');
-    if (req.method === 'HEAD') res.set('Content-Length', '0').end();
-    else res.send(body);
+    for (const [k, v] of Object.entries(PING_HEADERS)) res.setHeader(k, v);
+    res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+    res.setHeader('Content-Length', req.method === 'HEAD' ? 0 : Buffer.byteLength(body));
+    res.end(req.method === 'HEAD' ? undefined : body);
   };
   api.route('get', '/_ping', ping, { early: true });
   api.route('head', '/_ping', ping, { early: true });
@@ -32,7 +33,7 @@ export function mountSystemRoutes(ctx: PluginContext, api: ApiService): void {
   });
 
   api.route('get', '/events', async (req, res) => {
-    const q = req.query as Record<string, unknown>;
+    const q = req.query;
     const payload: EventsPayload = { filters: api.parseFilters(q.filters, EVENT_FILTER_KEYS) };
     if (typeof q.since === 'string' && q.since) payload.since = q.since;
     if (typeof q.until === 'string' && q.until) payload.until = q.until;
