@@ -1,6 +1,6 @@
 // Build step: writes ajv standalone validators for the schemas known at build time, so the
 // daemon starts without loading ajv (see schema.ts).
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { getAjv, schemaKey, type JsonSchema } from './schema.js';
@@ -9,6 +9,7 @@ const require = createRequire(import.meta.url);
 
 export function precompileSchemas(schemas: JsonSchema[], outDir: string): number {
   const standalone = (require('ajv/dist/standalone') as { default: (ajv: unknown, fn: unknown) => string }).default;
+  rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
   const index: Record<string, string> = {};
   for (const schema of schemas) {

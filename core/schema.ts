@@ -2,7 +2,6 @@
 // The schemas known at build time (manifest, core and built-in plugin config) are compiled then,
 // with ajv's standalone code: ajv itself (about 100 ms of start-up) loads only when a schema
 // arrives that the build did not see, such as a third-party plugin's config or a job payload.
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Ajv, ErrorObject, Options, ValidateFunction } from 'ajv';
@@ -25,8 +24,12 @@ export function getAjv(): Ajv {
   return ajv;
 }
 
+/** A short key for a schema's JSON text (64-bit FNV-1a: no crypto module needed at start-up). */
 export function schemaKey(schema: JsonSchema): string {
-  return createHash('sha1').update(JSON.stringify(schema)).digest('hex');
+  const text = JSON.stringify(schema);
+  let h = 0xcbf29ce484222325n;
+  for (let i = 0; i < text.length; i++) h = BigInt.asUintN(64, (h ^ BigInt(text.charCodeAt(i))) * 0x100000001b3n);
+  return `${h.toString(16).padStart(16, '0')}-${text.length}`;
 }
 
 let index: Record<string, string> | undefined;

@@ -5,7 +5,7 @@ import { release } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Logger } from 'pino';
-import semver from 'semver';
+import { semver } from '../semver.js';
 import type { Engine } from '../engine.js';
 import * as errors from '../errors.js';
 import { hookFacades, type CoreHooks } from '../hooks.js';

@@ -1,6 +1,6 @@
 // The plugin manifest (plugin.json): what a plugin is, what it needs, and the schema of its config.
 // Validated with ajv before any of the plugin's code is loaded.
-import semver from 'semver';
+import { semver } from '../semver.js';
 import { pluginError } from '../errors.js';
 import { validate, type JsonSchema } from '../schema.js';
 import type { FlagType } from '../config/flags.js';
