@@ -1,6 +1,6 @@
 // The plugin loader's refusals: each stops the daemon with one error naming plugin, field and expectation.
 import assert from 'node:assert/strict';
-import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { makeTempDir, REPO, runBerthd, startDaemon } from './helpers/daemon.js';
@@ -117,4 +117,23 @@ test('a daemon with a third-party plugin starts and lists it in /info', async (t
   const { apiRequest } = await import('./helpers/daemon.js');
   const info = (await apiRequest(d.socket, 'GET', '/info')).json();
   assert.deepEqual(info.Plugins.Loaded.find((p: { Name: string }) => p.Name === 'hello'), { Name: 'hello', Version: '1.2.3', Kind: 'api', Provides: ['hello'] });
+});
+
+test('a plugin that needs a newer kernel than the running one stops the daemon', async () => {
+  await refuses(['--plugin-dir', join(FIXTURES, 'needs-new-kernel')], [/plugin futuristic/, /kernel: requires Linux kernel >= 99\.0, running \d+\./]);
+});
+
+test('a plugin installed as an npm package is loaded by name, the same way as a folder', async (t) => {
+  // An npm package is a folder under node_modules with a plugin.json at its root.
+  const name = `berth-test-plugin-${process.pid}`;
+  const link = join(REPO, 'node_modules', name);
+  mkdirSync(join(REPO, 'node_modules'), { recursive: true });
+  symlinkSync(join(FIXTURES, 'hello'), link);
+  t.after(() => rmSync(link, { force: true }));
+  const d = await startDaemon({ args: ['--plugin', name] });
+  t.after(() => d.cleanup());
+  const { apiRequest } = await import('./helpers/daemon.js');
+  assert.deepEqual((await apiRequest(d.socket, 'GET', '/hello/npm')).json(), { greeting: 'hello, npm' });
+  const info = (await apiRequest(d.socket, 'GET', '/info')).json();
+  assert.ok(info.Plugins.Loaded.some((p: { Name: string }) => p.Name === 'hello'));
 });
