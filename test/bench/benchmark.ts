@@ -8,6 +8,15 @@ export interface Benchmark {
   /** Metric keys it produces (see metrics.ts), so a failure can be shown against each. */
   metrics: string[];
   run: (spec: DaemonSpec) => Promise<Figures>;
+  /** Daemon names (DaemonSpec.name) it runs against; all when absent. */
+  only?: string[];
+}
+
+/** Thrown when some of a benchmark's metrics were measured and others failed: keeps the former. */
+export class PartialFailure extends Error {
+  constructor(message: string, readonly figures: Figures) {
+    super(message);
+  }
 }
 
 export function median(values: number[]): number {

@@ -89,6 +89,38 @@ export interface Daemon {
 }
 
 const live = new Set<Daemon>();
+/** Temporary folders made by benchmarks (generated archives), removed with the daemons. */
+const scratch = new Set<string>();
+
+/** A temporary folder that cleanupAll (or, on an abrupt exit, killAllSync) removes. */
+export function scratchDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `bench-${prefix}-`));
+  scratch.add(dir);
+  return dir;
+}
+
+function removeScratch(): void {
+  for (const dir of scratch) {
+    try {
+      rmSync(dir, { recursive: true, force: true });
+    } catch (err) {
+      process.stderr.write(`bench: could not remove ${dir}: ${(err as Error).message}\n`);
+    }
+    scratch.delete(dir);
+  }
+}
+
+/** The same daemon with extra command-line arguments (e.g. --storage-driver vfs). */
+export function withArgs(spec: DaemonSpec, label: string, ...extra: string[]): DaemonSpec {
+  return {
+    ...spec,
+    label,
+    command: (dir) => {
+      const c = spec.command(dir);
+      return { file: c.file, args: [...c.args, ...extra] };
+    },
+  };
+}
 
 export function launch(spec: DaemonSpec): Daemon {
   const dir = mkdtempSync(join(tmpdir(), `bench-${spec.name}-`));
@@ -193,9 +225,10 @@ function unmountUnder(dir: string): void {
   }
 }
 
-/** Cleans up every daemon still running (used on failure and on Ctrl-C). */
+/** Cleans up every daemon still running and every scratch folder (used at the end, on failure and on Ctrl-C). */
 export async function cleanupAll(): Promise<void> {
   await Promise.all([...live].map((d) => d.cleanup()));
+  removeScratch();
 }
 
 /** Last resort when the runner exits abruptly: kill what is left, synchronously. */
@@ -205,6 +238,7 @@ export function killAllSync(): void {
       try { process.kill(p.pid, 'SIGKILL'); } catch { /* gone */ }
     }
   }
+  removeScratch();
 }
 
 /**

@@ -15,6 +15,10 @@ export const METRICS: MetricDef[] = [
   { key: 'pingRps', label: '/_ping throughput (16 in flight)', unit: 'req/s', digits: 0 },
   { key: 'versionRps', label: '/version throughput (16 in flight)', unit: 'req/s', digits: 0 },
   { key: 'exitMs', label: 'SIGTERM to exit, idle (median of 5)', unit: 'ms', digits: 0 },
+  { key: 'loadMBps', label: 'docker load, ~100 MB 5-layer archive (median of 3)', unit: 'MB/s', digits: 1 },
+  { key: 'shareOverlayMiB', label: 'disk, 10 images on one ~20 MB base, overlay (Berth only)', unit: 'MiB', digits: 1 },
+  { key: 'shareVfsMiB', label: 'disk, 10 images on one ~20 MB base, vfs (Berth only)', unit: 'MiB', digits: 1 },
+  { key: 'shareVfsOverOverlay', label: 'disk ratio vfs/overlay (Berth only)', unit: '', digits: 2 },
 ];
 
 /** Used when dockerd is not installed: figures measured earlier on this kind of machine. */
@@ -35,4 +39,5 @@ export const TARGETS: Target[] = [
   { name: "PSS <= half of dockerd's", metric: 'pssMiB', check: (b, d) => (d === undefined ? undefined : b <= d / 2) },
   { name: "/_ping throughput >= dockerd's", metric: 'pingRps', check: (b, d) => (d === undefined ? undefined : b >= d) },
   { name: 'exit < 200 ms', metric: 'exitMs', check: (b) => b < 200 },
+  { name: "docker load throughput >= dockerd's", metric: 'loadMBps', check: (b, d) => (d === undefined ? undefined : b >= d) },
 ];

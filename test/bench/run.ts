@@ -1,19 +1,22 @@
 // `npm run bench`: runs every benchmark against Berth and, when installed, dockerd, then prints
 // a side-by-side report. BENCH_JSON=path also writes the results as JSON.
 // Add a benchmark: write bench/measure-*.ts exporting a Benchmark, list it in BENCHMARKS,
-// and describe its metrics in metrics.ts.
+// and describe its metrics in metrics.ts. A benchmark with `only` runs against those daemons
+// alone; one that throws PartialFailure keeps the figures it did measure.
 import { writeFileSync } from 'node:fs';
 import { cpus, release } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import type { Benchmark } from './benchmark.js';
+import { PartialFailure, type Benchmark } from './benchmark.js';
 import { berthd, cleanupAll, dockerd, dockerdVersion, killAllSync, type DaemonSpec } from './daemons.js';
 import { lifecycle } from './measure-lifecycle.js';
+import { load } from './measure-load.js';
 import { memory } from './measure-memory.js';
+import { sharedDisk } from './measure-shared-disk.js';
 import { throughput } from './measure-throughput.js';
 import { DOCKERD_REFERENCE } from './metrics.js';
 import { formatReport, reportJson, type Results } from './report.js';
 
-const BENCHMARKS: Benchmark[] = [lifecycle, memory, throughput];
+const BENCHMARKS: Benchmark[] = [lifecycle, memory, throughput, load, sharedDisk];
 
 function progress(text: string): void {
   process.stderr.write(text);
@@ -27,7 +30,8 @@ async function runOne(b: Benchmark, spec: DaemonSpec, side: 'berth' | 'dockerd',
     progress(`done in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    for (const k of b.metrics) r.failed[side][k] = message;
+    if (err instanceof PartialFailure) Object.assign(r[side], err.figures);
+    for (const k of b.metrics) if (r[side][k] === undefined) r.failed[side][k] = message;
     r.errors.push({ daemon: spec.name, benchmark: b.name, message });
     progress(`FAILED: ${message}\n`);
   }
@@ -47,8 +51,9 @@ async function main(): Promise<number> {
   progress(`benchmarking Berth${withDockerd ? ' and dockerd' : ' (dockerd not installed: using reference figures)'}\n`);
   for (const b of BENCHMARKS) {
     // Alternate the daemons per benchmark so both see the same machine conditions.
-    await runOne(b, berthd, 'berth', results);
-    if (withDockerd) await runOne(b, dockerd, 'dockerd', results);
+    const runs = (name: string) => !b.only || b.only.includes(name);
+    if (runs(berthd.name)) await runOne(b, berthd, 'berth', results);
+    if (withDockerd && runs(dockerd.name)) await runOne(b, dockerd, 'dockerd', results);
   }
   process.stdout.write(formatReport(results));
   const jsonPath = process.env.BENCH_JSON;

@@ -1,0 +1,10 @@
+// Image routes, mounted on the API server; the work is done by the image store's jobs.
+import { definePlugin } from '../../core/plugins/context.js';
+import type { ApiService } from '../api-server/service.js';
+import { mountImageRoutes } from './routes.js';
+
+export default definePlugin({
+  init(ctx) {
+    mountImageRoutes(ctx, ctx.services.get<ApiService>('api'));
+  },
+});

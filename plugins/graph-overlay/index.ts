@@ -1,0 +1,19 @@
+// The overlay graph-driver plugin: registers the overlayfs driver with the graph service as the
+// preferred one, where a probe mount shows that overlay works under the data root.
+import { definePlugin } from '../../core/plugins/context.js';
+import type { GraphService } from '../graph/index.js';
+import { openOverlay } from './overlay-driver.js';
+import { probeOverlay } from './probe.js';
+
+export default definePlugin({
+  init(ctx) {
+    ctx.services.get<GraphService>('graph').registerDriver({
+      name: 'overlay',
+      priority: 10,
+      // No quota support: any --storage-opt is refused, naming the key.
+      optionsSchema: { type: 'object', properties: {}, additionalProperties: false },
+      probe: probeOverlay,
+      open: ({ root, log }) => openOverlay({ root, log }),
+    });
+  },
+});

@@ -1,0 +1,17 @@
+// The vfs graph-driver plugin: registers the plain-copy driver with the graph service as the
+// fallback (highest priority number), since it works on any file system.
+import { definePlugin } from '../../core/plugins/context.js';
+import type { GraphService } from '../graph/index.js';
+import { openVfs } from './vfs-driver.js';
+
+export default definePlugin({
+  init(ctx) {
+    ctx.services.get<GraphService>('graph').registerDriver({
+      name: 'vfs',
+      priority: 100,
+      optionsSchema: { type: 'object', properties: {}, additionalProperties: false },
+      probe: async () => ({ ok: true, reason: 'vfs works on any file system (plain copies)' }),
+      open: ({ root, log }) => openVfs({ root, log }),
+    });
+  },
+});

@@ -1,0 +1,219 @@
+// Writes one tar entry into the layer folder. Never follows a symlink: parents are checked by
+// LayerRoot, files are opened O_NOFOLLOW|O_CREAT|O_EXCL after removing what was there, and
+// ownership and times use the l* calls. Directory times and xattrs are deferred (see Pending).
+import { constants, type Stats } from 'node:fs';
+import { chmod, lchown, link, lutimes, mkdir, open, readdir, symlink, lstat } from 'node:fs/promises';
+import { layerPathParts, refuse, whiteoutOf } from './entry-path.js';
+import { isPlainXattrName, makeDevice, makeFifo } from './fs-tools.js';
+import { LayerRoot, lstatOrNull } from './layer-root.js';
+import type { TarEntry, TarHeader } from './tar-reader.js';
+
+export type WhiteoutMode = 'overlay' | 'delete';
+
+/** Work done after every entry is written, forgotten for paths a later entry removes. */
+export class Pending {
+  readonly dirTimes = new Map<string, number>();
+  readonly xattrs = new Map<string, Map<string, Buffer>>();
+  /** Paths this layer wrote (delete mode: an opaque directory keeps them). */
+  readonly unpacked = new Set<string>();
+
+  constructor(root: LayerRoot, private readonly trackUnpacked: boolean) {
+    root.onRemoved((rel, wasDir) => this.forget(rel, wasDir));
+    root.onCreated((rel) => this.wrote(rel));
+  }
+
+  wrote(rel: string): void {
+    if (!this.trackUnpacked) return;
+    // Ancestors too: an opaque directory must keep the folders leading to this layer's files.
+    for (let path = rel; path !== '' && !this.unpacked.has(path); path = path.slice(0, Math.max(0, path.lastIndexOf('/')))) {
+      this.unpacked.add(path);
+    }
+  }
+
+  addXattr(rel: string, name: string, value: Buffer): void {
+    let forPath = this.xattrs.get(rel);
+    if (!forPath) this.xattrs.set(rel, (forPath = new Map()));
+    forPath.set(name, value);
+  }
+
+  private forget(rel: string, wasDir: boolean): void {
+    for (const map of [this.dirTimes, this.xattrs]) {
+      map.delete(rel);
+      if (wasDir) for (const key of [...map.keys()]) if (key.startsWith(`${rel}/`)) map.delete(key);
+    }
+  }
+}
+
+// An archive may not forge overlayfs' own metadata or SELinux labels (the runtime sets those).
+const SKIPPED_XATTRS = [/^trusted\.overlay\./, /^user\.overlay\./, /^security\.selinux$/];
+
+export interface EntryContext {
+  root: LayerRoot;
+  pending: Pending;
+  whiteouts: WhiteoutMode;
+}
+
+/** Applies one entry; returns the bytes of file content written. */
+export async function writeEntry(entry: TarEntry, ctx: EntryContext): Promise<number> {
+  const { header } = entry;
+  const name = header.path;
+  const parts = layerPathParts(name);
+  const whiteout = whiteoutOf(name, parts);
+  const parent = parts.slice(0, -1);
+  const rel = parts.join('/');
+  const { root, pending } = ctx;
+
+  if (whiteout.kind === 'meta') return 0;
+  if (whiteout.kind === 'opaque') {
+    await root.ensureDir(parent, name);
+    if (ctx.whiteouts === 'overlay') pending.addXattr(parent.join('/'), 'trusted.overlay.opaque', Buffer.from('y'));
+    else await clearOpaque(parent.join('/'), ctx);
+    return 0;
+  }
+  if (whiteout.kind === 'whiteout') {
+    const hidden = [...parent, whiteout.name].join('/');
+    if (ctx.whiteouts === 'delete') {
+      if (!(await root.dirExists(parent, name))) return 0;
+      const st = await lstatOrNull(root.full(hidden));
+      if (st) await root.remove(hidden, st);
+      return 0;
+    }
+    await root.ensureDir(parent, name);
+    await replace(hidden, ctx);
+    // overlayfs' whiteout: a 0/0 character device with the name it hides.
+    await makeDevice(root.full(hidden), 'c', 0, 0);
+    await lchown(root.full(hidden), header.uid, header.gid);
+    return 0;
+  }
+
+  if (header.sparse) throw refuse(name, 'sparse files are not supported');
+  if (parts.length === 0) {
+    if (header.kind !== 'dir') throw refuse(name, 'only a directory may name the layer root');
+    await setOwnerAndMode(root.full(''), header, false);
+    pending.dirTimes.set('', header.mtime);
+    return 0;
+  }
+  await root.ensureDir(parent, name);
+  const path = root.full(rel);
+  let written = 0;
+  switch (header.kind) {
+    case 'dir': {
+      const existing = await lstatOrNull(path);
+      if (existing && !existing.isDirectory()) await root.remove(rel, existing);
+      if (!existing || !existing.isDirectory()) await mkdir(path, 0o700);
+      root.markDir(rel);
+      await setOwnerAndMode(path, header, false);
+      pending.dirTimes.set(rel, header.mtime);
+      break;
+    }
+    case 'file': {
+      await replace(rel, ctx);
+      written = await writeFile(path, entry);
+      break;
+    }
+    case 'symlink': {
+      if (header.linkpath === '') throw refuse(name, 'symlink with an empty target');
+      await replace(rel, ctx);
+      await symlink(header.linkpath, path);
+      await lchown(path, header.uid, header.gid);
+      await lutimes(path, header.mtime, header.mtime);
+      break;
+    }
+    case 'link': {
+      const source = await hardLinkSource(header, rel, ctx);
+      await replace(rel, ctx);
+      await link(root.full(source), path);
+      const st = await lstat(path);
+      await setOwnerAndMode(path, header, st.isSymbolicLink());
+      await lutimes(path, header.mtime, header.mtime);
+      break;
+    }
+    case 'char':
+    case 'block':
+    case 'fifo': {
+      await replace(rel, ctx);
+      if (header.kind === 'fifo') await makeFifo(path);
+      else await makeDevice(path, header.kind === 'char' ? 'c' : 'b', header.devmajor, header.devminor);
+      await setOwnerAndMode(path, header, false);
+      await lutimes(path, header.mtime, header.mtime);
+      break;
+    }
+    default:
+      throw refuse(name, `unsupported entry type ${JSON.stringify(header.typeflag)}`);
+  }
+  pending.wrote(rel);
+  for (const [xattr, value] of header.xattrs) {
+    if (SKIPPED_XATTRS.some((re) => re.test(xattr))) continue;
+    if (!isPlainXattrName(xattr)) throw refuse(name, `invalid xattr name ${JSON.stringify(xattr)}`);
+    // The kernel refuses user.* xattrs on symlinks; such a record cannot describe a real file.
+    if (header.kind === 'symlink' && xattr.startsWith('user.')) continue;
+    pending.addXattr(rel, xattr, value);
+  }
+  return written;
+}
+
+/** A later entry replaces an earlier one of the same name (a directory with all it holds). */
+async function replace(rel: string, ctx: EntryContext): Promise<void> {
+  const st = await lstatOrNull(ctx.root.full(rel));
+  if (st) await ctx.root.remove(rel, st);
+}
+
+/** chown first: it clears setuid/setgid, which chmod then sets. A symlink has no mode of its own. */
+async function setOwnerAndMode(path: string, header: TarHeader, isSymlink: boolean): Promise<void> {
+  await lchown(path, header.uid, header.gid);
+  if (!isSymlink) await chmod(path, header.mode & 0o7777);
+}
+
+async function writeFile(path: string, entry: TarEntry): Promise<number> {
+  const { header } = entry;
+  const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+  const file = await open(path, flags, 0o600);
+  let written = 0;
+  try {
+    for await (const chunk of entry.body) {
+      for (let offset = 0; offset < chunk.length;) {
+        const { bytesWritten } = await file.write(chunk, offset, chunk.length - offset);
+        offset += bytesWritten;
+      }
+      written += chunk.length;
+    }
+    // On the open descriptor: nothing can be swapped in between.
+    await file.chown(header.uid, header.gid);
+    await file.chmod(header.mode & 0o7777);
+    await file.utimes(header.mtime, header.mtime);
+  } finally {
+    await file.close();
+  }
+  return written;
+}
+
+/** The layer path a hard link points to: inside the layer, reached without symlinks, not a directory. */
+async function hardLinkSource(header: TarHeader, rel: string, ctx: EntryContext): Promise<string> {
+  const name = header.path;
+  let parts: string[];
+  try {
+    parts = layerPathParts(header.linkpath, name);
+  } catch {
+    throw refuse(name, `hard link target ${JSON.stringify(header.linkpath)} escapes the layer`);
+  }
+  const source = parts.join('/');
+  const missing = () => refuse(name, `hard link target ${JSON.stringify(header.linkpath)} does not exist in the layer`);
+  if (parts.length === 0) throw refuse(name, 'hard link to the layer root');
+  if (source === rel) throw refuse(name, 'hard link to itself');
+  if (!(await ctx.root.dirExists(parts.slice(0, -1), name, 'hard link target parent'))) throw missing();
+  const st: Stats | null = await lstatOrNull(ctx.root.full(source));
+  if (!st) throw missing();
+  if (st.isDirectory()) throw refuse(name, `hard link target ${JSON.stringify(header.linkpath)} is a directory`);
+  return source;
+}
+
+/** delete mode: an opaque directory loses everything the layers below put in it. */
+async function clearOpaque(dir: string, ctx: EntryContext): Promise<void> {
+  const { root, pending } = ctx;
+  for (const child of await readdir(root.full(dir))) {
+    const rel = dir === '' ? child : `${dir}/${child}`;
+    const st = await lstat(root.full(rel));
+    if (!pending.unpacked.has(rel)) await root.remove(rel, st);
+    else if (st.isDirectory()) await clearOpaque(rel, ctx);
+  }
+}

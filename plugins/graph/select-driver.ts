@@ -1,0 +1,56 @@
+// Chooses the graph driver: the operator's choice, else the preferred one whose probe works here.
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { configError } from '../../core/errors.js';
+import { validate } from '../../core/schema.js';
+import type { DriverRegistration, GraphDriver } from './driver.js';
+
+function parseOptions(opts: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const o of opts) {
+    const eq = o.indexOf('=');
+    out[o.slice(0, eq).trim()] = o.slice(eq + 1).trim();
+  }
+  return out;
+}
+
+export async function selectDriver(o: {
+  drivers: DriverRegistration[];
+  chosen: string | undefined;
+  storageOpts: string[];
+  dataRoot: string;
+  log: Logger;
+}): Promise<GraphDriver> {
+  const names = o.drivers.map((d) => d.name).sort().join(', ') || 'none';
+  let reg: DriverRegistration | undefined;
+  let why: string;
+  if (o.chosen) {
+    reg = o.drivers.find((d) => d.name === o.chosen);
+    if (!reg) throw configError(`plugin graph: storage-driver: no graph driver named "${o.chosen}" is loaded (loaded: ${names})`);
+    const probe = await reg.probe(join(o.dataRoot, reg.name));
+    if (!probe.ok) throw configError(`plugin graph: storage-driver: driver ${reg.name} cannot work here: ${probe.reason}`);
+    why = `chosen by configuration (${probe.reason})`;
+  } else {
+    const refused: string[] = [];
+    for (const d of [...o.drivers].sort((a, b) => a.priority - b.priority)) {
+      const probe = await d.probe(join(o.dataRoot, d.name));
+      if (probe.ok) {
+        reg = d;
+        why = `${probe.reason}${refused.length ? `; not ${refused.join('; not ')}` : ''}`;
+        break;
+      }
+      refused.push(`${d.name}: ${probe.reason}`);
+    }
+    if (!reg) throw configError(`plugin graph: no graph driver works here (${refused.join('; ') || 'none is loaded'})`);
+  }
+  const options = parseOptions(o.storageOpts);
+  if (reg.optionsSchema) {
+    const problems = validate(reg.optionsSchema, options, 'storage-opt');
+    if (problems.length) throw configError(`plugin graph: driver ${reg.name}: ${problems.join('; ')}`);
+  } else if (Object.keys(options).length) {
+    throw configError(`plugin graph: driver ${reg.name} takes no storage options (got ${Object.keys(options).join(', ')})`);
+  }
+  const driver = await reg.open({ root: join(o.dataRoot, reg.name), options, log: o.log.child({ driver: reg.name }) });
+  o.log.info({ driver: reg.name, reason: why! }, 'graph driver selected');
+  return driver;
+}

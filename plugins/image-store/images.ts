@@ -1,0 +1,167 @@
+// The image store's operations: resolve names, tag, delete, prune, and the views the API returns.
+import type { Logger } from 'pino';
+import { conflict, invalid, notFound } from '../../core/errors.js';
+import type { JobEvent } from '../../core/job.js';
+import { hexOf, isDigest } from './digest.js';
+import type { Image, ImageDb } from './image-db.js';
+import type { LayerStore } from './layer-store.js';
+import { familiarString, normalize, parseReference, type Reference } from './reference.js';
+import type { ReferenceStore } from './reference-store.js';
+
+export type Emit = (e: JobEvent) => void;
+export type DeleteResponse = ({ Untagged: string } | { Deleted: string })[];
+/** Says which container uses an image, if any (the container plugin registers one). */
+export type UsageCheck = (imageId: string) => string | undefined;
+
+const short = (id: string) => hexOf(id).slice(0, 12);
+
+export class Images {
+  readonly usageChecks: UsageCheck[] = [];
+
+  constructor(
+    readonly layers: LayerStore,
+    readonly db: ImageDb,
+    readonly refs: ReferenceStore,
+    private readonly log: Logger,
+  ) {}
+
+  /** By full ID, reference (name[:tag], name@digest) or unique ID prefix, as dockerd resolves them. */
+  find(name: string): Image | undefined {
+    if (isDigest(name)) return this.db.get(name);
+    let ref: Reference | undefined;
+    try {
+      ref = normalize(name);
+    } catch { /* not a reference: maybe an ID prefix */ }
+    if (ref) {
+      const id = this.refs.get(ref);
+      if (id) return this.db.get(id);
+    }
+    const prefix = name.replace(/^sha256:/, '');
+    if (/^[a-f0-9]{1,64}$/.test(prefix)) {
+      const matches = this.db.byPrefix(prefix);
+      if (matches.length === 1) return matches[0];
+    }
+    return undefined;
+  }
+
+  resolve(name: string): Image {
+    const image = this.find(name);
+    if (!image) throw notFound(`No such image: ${name}`);
+    return image;
+  }
+
+  tagsOf(id: string): string[] {
+    return this.refs.refsOf(id).filter((r) => r.tag).map(familiarString);
+  }
+
+  digestsOf(id: string): string[] {
+    return this.refs.refsOf(id).filter((r) => r.digest).map(familiarString);
+  }
+
+  size(image: Image): number {
+    return image.chain.reduce((n, c) => n + (this.layers.get(c)?.size ?? 0), 0);
+  }
+
+  children(id: string): Image[] {
+    return this.db.all().filter((i) => i.parent === id);
+  }
+
+  isDangling(image: Image): boolean {
+    return this.refs.refsOf(image.id).length === 0;
+  }
+
+  async tag(id: string, refText: string, emit: Emit): Promise<void> {
+    const ref = normalize(refText);
+    if (ref.digest) throw invalid('refusing to create a tag with a digest reference');
+    await this.refs.add(ref, id);
+    await this.db.setLastTagTime(id);
+    emit({ Type: 'image', Action: 'tag', Actor: { ID: id, Attributes: { name: familiarString(ref) } } });
+  }
+
+  /** docker rmi: untag by name, delete when nothing refers to the image any more. */
+  async delete(name: string, force: boolean, prune: boolean, emit: Emit): Promise<DeleteResponse> {
+    const image = this.resolve(name);
+    const out: DeleteResponse = [];
+    let byRef: Reference | undefined;
+    try {
+      const r = normalize(name);
+      if (this.refs.get(r) === image.id && !isDigest(name)) byRef = r;
+    } catch { /* an ID */ }
+    const user = this.usageChecks.map((c) => c(image.id)).find(Boolean);
+    const refs = this.refs.refsOf(image.id);
+    if (byRef && (refs.length > 1 || force)) {
+      // Other names remain (or forced): removing this name is all that is asked.
+      if (user && !force && refs.length === 1) throw conflict(`conflict: unable to remove repository reference "${name}" (must force) - container ${short(user)} is using its referenced image ${short(image.id)}`);
+      await this.untag(image.id, byRef, out, emit);
+      if (this.refs.refsOf(image.id).length > 0) return out;
+    } else if (!byRef && refs.length > 1 && !force) {
+      throw conflict(`conflict: unable to delete ${short(image.id)} (must be forced) - image is referenced in multiple repositories`);
+    }
+    if (user && !force) {
+      throw conflict(`conflict: unable to delete ${short(image.id)} (must be forced) - image is being used by stopped container ${short(user)}`);
+    }
+    if (this.children(image.id).length) {
+      throw conflict(`conflict: unable to delete ${short(image.id)} (cannot be forced) - image has dependent child images`);
+    }
+    for (const r of this.refs.refsOf(image.id)) await this.untag(image.id, r, out, emit);
+    await this.removeImage(image, prune, out, emit);
+    return out;
+  }
+
+  private async untag(id: string, ref: Reference, out: DeleteResponse, emit: Emit): Promise<void> {
+    await this.refs.delete(ref);
+    out.push({ Untagged: familiarString(ref) });
+    emit({ Type: 'image', Action: 'untag', Actor: { ID: id, Attributes: { name: familiarString(ref) } } });
+  }
+
+  private async removeImage(image: Image, prune: boolean, out: DeleteResponse, emit: Emit): Promise<void> {
+    await this.db.delete(image.id);
+    out.push({ Deleted: image.id });
+    emit({ Type: 'image', Action: 'delete', Actor: { ID: image.id, Attributes: { name: image.id } } });
+    for (const chainId of await this.releaseLayers(image.chain)) out.push({ Deleted: chainId });
+    // An untagged parent left without children goes too, unless noprune.
+    if (prune && image.parent) {
+      const parent = this.db.get(image.parent);
+      if (parent && this.isDangling(parent) && this.children(parent.id).length === 0 && !this.usageChecks.some((c) => c(parent.id))) {
+        await this.removeImage(parent, prune, out, emit);
+      }
+    }
+  }
+
+  /** Removes the layers of `chain` that no image uses any more, top first; returns their chainIDs. */
+  async releaseLayers(chain: string[]): Promise<string[]> {
+    const used = new Set(this.db.all().flatMap((i) => i.chain));
+    const removed: string[] = [];
+    for (const chainId of [...chain].reverse()) {
+      if (used.has(chainId)) break; // a used layer keeps its parents too
+      await this.layers.remove(chainId);
+      removed.push(chainId);
+    }
+    return removed;
+  }
+
+  /** docker image prune: dangling images (all unused ones with -a). */
+  async prune(all: boolean, keep: (image: Image) => boolean, emit: Emit): Promise<{ ImagesDeleted: DeleteResponse | null; SpaceReclaimed: number }> {
+    const deleted: DeleteResponse = [];
+    let reclaimed = 0;
+    for (const image of this.db.all()) {
+      if (!this.db.get(image.id)) continue; // removed as a parent already
+      if (!all && !this.isDangling(image)) continue;
+      if (this.usageChecks.some((c) => c(image.id)) || this.children(image.id).length || !keep(image)) continue;
+      const before = this.layers.all().reduce((n, l) => n + l.size, 0);
+      for (const r of this.refs.refsOf(image.id)) await this.untag(image.id, r, deleted, emit);
+      await this.removeImage(image, true, deleted, emit);
+      reclaimed += before - this.layers.all().reduce((n, l) => n + l.size, 0);
+    }
+    if (deleted.length) emit({ Type: 'image', Action: 'prune', Actor: { ID: '', Attributes: { reclaimed: String(reclaimed) } } });
+    return { ImagesDeleted: deleted.length ? deleted : null, SpaceReclaimed: reclaimed };
+  }
+
+  /** Validates a reference the client wants to create (repo and tag given apart, as the API does). */
+  static joinRepoTag(repo: string, tag: string | undefined): string {
+    if (!repo) throw invalid('repository name must have at least one component');
+    const parsed = parseReference(repo);
+    if (tag && (parsed.tag || parsed.digest)) throw invalid(`invalid reference format: tag given twice in "${repo}" and "${tag}"`);
+    return tag ? `${repo}:${tag}` : repo;
+  }
+}

@@ -1,0 +1,73 @@
+// The image store plugin: layers and images on the selected graph driver, and the image jobs.
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { definePlugin } from '../../core/plugins/context.js';
+import type { GraphService } from '../graph/index.js';
+import type { SystemService } from '../api-system/service.js';
+import { ImageDb } from './image-db.js';
+import { Images } from './images.js';
+import { registerImageJobs } from './jobs.js';
+import { LayerStore } from './layer-store.js';
+import { ReferenceStore } from './reference-store.js';
+import { imageSummary } from './views.js';
+
+export type { Images } from './images.js';
+export type { Image } from './image-db.js';
+
+/** The `images` service (interface version 1.0.0). */
+export interface ImagesService {
+  serviceVersion: string;
+  /** The store; available from the ready hook on. */
+  store(): Images;
+}
+
+export default definePlugin({
+  init(ctx) {
+    const graph = ctx.services.get<GraphService>('graph');
+    const system = ctx.services.get<SystemService>('system');
+    let images: Images | undefined;
+    let root = '';
+    const store = () => {
+      if (!images) throw ctx.errors.unavailable('the image store is not ready yet');
+      return images;
+    };
+    ctx.services.provide<ImagesService>('images', { serviceVersion: '1.0.0', store });
+
+    // Runs after the graph plugin selected its driver (its tap has an earlier stage).
+    ctx.hooks.ready.tapPromise('restore-images', async () => {
+      const driver = graph.driver();
+      root = join(ctx.daemon.dataRoot, 'image', driver.name);
+      const layers = new LayerStore(driver, join(root, 'layerdb'), ctx.log);
+      await layers.load();
+      const db = new ImageDb(join(root, 'imagedb'), layers, ctx.log);
+      await db.load();
+      const refs = new ReferenceStore(join(root, 'repositories.json'));
+      await refs.load();
+      // Archives spooled by a load that a crash interrupted.
+      await rm(join(root, 'load-tmp'), { recursive: true, force: true });
+      images = new Images(layers, db, refs, ctx.log);
+      ctx.log.info({ images: db.all().length, layers: layers.all().length }, 'image store restored');
+    });
+
+    registerImageJobs(ctx, store, () => graph.driver().name, () => join(root, 'load-tmp'));
+
+    system.hooks.info.tapPromise('images', async (info) => {
+      if (!images) return info;
+      const driver = graph.driver();
+      return { ...info, Images: images.db.all().length, Driver: driver.name, DriverStatus: await driver.status() };
+    });
+    system.hooks.df.tap('images', (usage) => {
+      if (!images) return usage;
+      const i = images;
+      const layersSize = i.layers.all().reduce((n, l) => n + l.size, 0);
+      const users = new Map<string, number>();
+      for (const img of i.db.all()) for (const c of img.chain) users.set(c, (users.get(c) ?? 0) + 1);
+      const summaries = i.db.all().map((img) => ({
+        ...imageSummary(i, img),
+        Containers: 0,
+        SharedSize: img.chain.filter((c) => (users.get(c) ?? 0) > 1).reduce((n, c) => n + (i.layers.get(c)?.size ?? 0), 0),
+      }));
+      return { ...usage, LayersSize: layersSize, Images: summaries };
+    });
+  },
+});

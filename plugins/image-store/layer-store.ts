@@ -1,0 +1,186 @@
+// Layers addressed by chainID, stored once however many images share them. Metadata lives in
+// layerdb/sha256/<chainID>/ and is committed by renaming a complete folder: a crash leaves no
+// half layer, and what a crash left (temp folders, driver layers being filled) is removed at start.
+import { randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { PassThrough, type Readable } from 'node:stream';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { createHash } from 'node:crypto';
+import type { Logger } from 'pino';
+import { fsyncDir, writeFileAtomic } from '../../core/fs/atomic-write.js';
+import { assembleTarSplit, decompressed, recordTarSplit, type TarSplitRecord } from '../graph/archive/index.js';
+import type { GraphDriver } from '../graph/driver.js';
+import { hexOf, sha256 } from './digest.js';
+
+export interface Layer {
+  chainId: string;
+  diffId: string;
+  parent: string | null;
+  cacheId: string;
+  /** Bytes of content the layer adds. */
+  size: number;
+  /** Length of the layer's uncompressed tar (what `docker save` writes as layer.tar). */
+  tarSize: number;
+}
+
+export class LayerStore {
+  private readonly layers = new Map<string, Layer>();
+  private readonly dir: string;
+  private readonly tmp: string;
+
+  constructor(private readonly driver: GraphDriver, root: string, private readonly log: Logger) {
+    this.dir = join(root, 'sha256');
+    this.tmp = join(root, 'tmp');
+  }
+
+  async load(): Promise<void> {
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    await mkdir(this.tmp, { recursive: true, mode: 0o700 });
+    // Leftovers of an interrupted registration: a marker names the driver layer being filled.
+    for (const name of await readdir(this.tmp)) {
+      if (name.startsWith('filling-')) {
+        const cacheId = name.slice('filling-'.length);
+        this.log.info({ cacheId }, 'removing a layer left half-applied by an interrupted load');
+        await this.driver.remove(cacheId).catch((err) => this.log.warn({ err, cacheId }, 'cannot remove leftover layer'));
+      } else if (name.startsWith('removing-')) {
+        // A removal interrupted after its metadata was moved aside: finish it.
+        const cacheId = (await readFile(join(this.tmp, name, 'cache-id'), 'utf8').catch(() => '')).trim();
+        if (cacheId) await this.driver.remove(cacheId).catch((err) => this.log.warn({ err, cacheId }, 'cannot remove leftover layer'));
+      }
+      await rm(join(this.tmp, name), { recursive: true, force: true });
+    }
+    for (const hex of await readdir(this.dir)) {
+      const d = join(this.dir, hex);
+      try {
+        const read = (f: string) => readFile(join(d, f), 'utf8').then((s) => s.trim());
+        const [diffId, cacheId, size, tarSize, parent] = await Promise.all([
+          read('diff'), read('cache-id'), read('size'), read('tar-size'), read('parent').catch(() => ''),
+        ]);
+        this.layers.set(`sha256:${hex}`, { chainId: `sha256:${hex}`, diffId, cacheId, size: Number(size), tarSize: Number(tarSize), parent: parent || null });
+      } catch (err) {
+        this.log.warn({ err, layer: hex }, 'ignoring unreadable layer metadata');
+      }
+    }
+  }
+
+  get(chainId: string): Layer | undefined {
+    return this.layers.get(chainId);
+  }
+
+  all(): Layer[] {
+    return [...this.layers.values()];
+  }
+
+  /**
+   * Applies a layer tar (plain or gzip) on `parent` and returns the layer; a layer whose chainID
+   * already exists is not stored twice. `expectedDiffId`, when given, must match.
+   */
+  async register(tar: Readable, parent: string | null, expectedDiffId?: string): Promise<Layer> {
+    const parentLayer = parent ? this.layers.get(parent) : undefined;
+    if (parent && !parentLayer) throw new Error(`parent layer ${parent} does not exist`);
+    const cacheId = randomBytes(32).toString('hex');
+    const marker = join(this.tmp, `filling-${cacheId}`);
+    await writeFile(marker, '');
+    await fsyncDir(this.tmp);
+    let committed = false;
+    try {
+      await this.driver.create(cacheId, parentLayer?.cacheId ?? null);
+      const { diffId, size, tarSize, split } = await this.apply(tar, cacheId, parentLayer?.cacheId ?? null);
+      if (expectedDiffId && expectedDiffId !== diffId) {
+        throw new Error(`layer content does not match its digest: expected ${expectedDiffId}, got ${diffId}`);
+      }
+      const chainId = parent ? sha256(`${parent} ${diffId}`) : diffId;
+      const existing = this.layers.get(chainId);
+      if (existing) return existing;
+      const layer: Layer = { chainId, diffId, parent, cacheId, size, tarSize };
+      await this.commit(layer, split);
+      committed = true;
+      this.layers.set(chainId, layer);
+      return layer;
+    } finally {
+      if (!committed) await this.driver.remove(cacheId).catch(() => {});
+      await rm(marker, { force: true });
+    }
+  }
+
+  /** Streams the tar once into the hash, the tar-split recorder and the driver. */
+  private async apply(tar: Readable, cacheId: string, parentCacheId: string | null) {
+    const src = await decompressed(tar);
+    const hash = createHash('sha256');
+    let tarSize = 0;
+    const toDriver = new PassThrough({ highWaterMark: 1 << 20 });
+    const toSplit = new PassThrough({ highWaterMark: 1 << 20 });
+    src.on('data', (chunk: Buffer) => {
+      hash.update(chunk);
+      tarSize += chunk.length;
+      const a = toDriver.write(chunk);
+      const b = toSplit.write(chunk);
+      if (!a || !b) {
+        src.pause();
+        let waiting = (a ? 0 : 1) + (b ? 0 : 1);
+        const go = () => { if (--waiting === 0) src.resume(); };
+        if (!a) toDriver.once('drain', go);
+        if (!b) toSplit.once('drain', go);
+      }
+    });
+    src.on('end', () => { toDriver.end(); toSplit.end(); });
+    src.on('error', (err) => { toDriver.destroy(err); toSplit.destroy(err); });
+    const stop = (err: unknown) => { src.destroy(); toDriver.resume(); toSplit.resume(); throw err; };
+    const [size, split] = await Promise.all([
+      this.driver.applyDiff(cacheId, parentCacheId, toDriver).then((n) => { toDriver.resume(); return n; }, stop),
+      recordTarSplit(toSplit).then((r) => { toSplit.resume(); return r; }, stop),
+    ]);
+    await new Promise<void>((resolve, reject) => {
+      if (src.readableEnded) resolve();
+      else { src.once('end', resolve); src.once('error', reject); }
+    });
+    return { diffId: `sha256:${hash.digest('hex')}`, size, tarSize, split };
+  }
+
+  private async commit(layer: Layer, split: TarSplitRecord): Promise<void> {
+    const staging = join(this.tmp, `commit-${hexOf(layer.chainId)}-${randomBytes(4).toString('hex')}`);
+    await mkdir(staging, { mode: 0o700 });
+    await writeFileAtomic(join(staging, 'diff'), layer.diffId);
+    await writeFileAtomic(join(staging, 'cache-id'), layer.cacheId);
+    await writeFileAtomic(join(staging, 'size'), String(layer.size));
+    await writeFileAtomic(join(staging, 'tar-size'), String(layer.tarSize));
+    if (layer.parent) await writeFileAtomic(join(staging, 'parent'), layer.parent);
+    await writeFileAtomic(join(staging, 'tar-split.json.gz'), gzipSync(JSON.stringify(split)));
+    try {
+      await rename(staging, join(this.dir, hexOf(layer.chainId)));
+    } catch (err) {
+      await rm(staging, { recursive: true, force: true });
+      throw err;
+    }
+    await fsyncDir(this.dir);
+  }
+
+  /** The layer's original tar, byte for byte (its sha256 is the diffID). */
+  async tarStream(chainId: string): Promise<Readable> {
+    const layer = this.layers.get(chainId);
+    if (!layer) throw new Error(`layer ${chainId} does not exist`);
+    const split = JSON.parse(gunzipSync(await readFile(join(this.dir, hexOf(chainId), 'tar-split.json.gz'))).toString()) as TarSplitRecord;
+    const root = await this.driver.get(layer.cacheId);
+    const out = assembleTarSplit(split, (path) => createReadStream(join(root, path)));
+    let released = false;
+    const release = () => { if (!released) { released = true; void this.driver.put(layer.cacheId); } };
+    out.once('end', release);
+    out.once('close', release);
+    out.once('error', release);
+    return out;
+  }
+
+  /** Removes a layer nobody uses any more (the caller checks that). */
+  async remove(chainId: string): Promise<void> {
+    const layer = this.layers.get(chainId);
+    if (!layer) return;
+    this.layers.delete(chainId);
+    // Metadata first: a crash after this leaves an orphan driver layer, never a layer without content.
+    const trash = join(this.tmp, `removing-${hexOf(chainId)}`);
+    await rename(join(this.dir, hexOf(chainId)), trash);
+    await this.driver.remove(layer.cacheId);
+    await rm(trash, { recursive: true, force: true });
+  }
+}

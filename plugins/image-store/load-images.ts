@@ -1,0 +1,172 @@
+// docker load: docker-archive (manifest.json) and OCI image-layout archives. The archive is
+// spooled to a private folder first (its entries come in any order), with every name checked so
+// nothing lands outside it; then layers are applied bottom up and images stored.
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import { dirname, join, posix } from 'node:path';
+import type { Readable } from 'node:stream';
+import { extract } from 'tar-stream';
+import { invalid } from '../../core/errors.js';
+import { hexOf, sha256 } from './digest.js';
+import type { Emit, Images } from './images.js';
+import { familiarString, normalize } from './reference.js';
+
+interface Spool {
+  dir: string;
+  files: Set<string>;
+  links: Map<string, string>;
+}
+
+function cleanName(name: string): string {
+  const n = posix.normalize(name.replace(/^\.?\/+/, '')).replace(/\/$/, '');
+  if (n === '.' || n === '') return '';
+  if (n.startsWith('../') || n === '..' || posix.isAbsolute(n)) throw invalid(`invalid archive: entry "${name}" points outside the archive`);
+  return n;
+}
+
+async function spoolArchive(input: Readable, dir: string): Promise<Spool> {
+  const spool: Spool = { dir, files: new Set(), links: new Map() };
+  const ex = extract();
+  const done = new Promise<void>((resolve, reject) => {
+    ex.on('entry', (header, stream, next) => {
+      const fail = (err: unknown) => { stream.resume(); next(err as Error); };
+      let name: string;
+      try {
+        name = cleanName(header.name);
+      } catch (err) {
+        return fail(err);
+      }
+      if (header.type === 'file' && name) {
+        const path = join(dir, name);
+        mkdir(dirname(path), { recursive: true }).then(() => {
+          const ws = createWriteStream(path, { flags: 'w', mode: 0o600 });
+          ws.on('error', fail);
+          stream.on('error', fail);
+          ws.on('finish', () => { spool.files.add(name); spool.links.delete(name); next(); });
+          stream.pipe(ws);
+        }, fail);
+        return;
+      }
+      if (header.type === 'symlink' && name && header.linkname) {
+        // Recorded, never created on disk: resolved by name when read, inside the archive only.
+        try {
+          spool.links.set(name, cleanName(posix.join(posix.dirname(name), header.linkname)));
+        } catch (err) {
+          return fail(err);
+        }
+      }
+      stream.on('end', () => next());
+      stream.resume();
+    });
+    ex.on('finish', resolve);
+    ex.on('error', reject);
+  });
+  input.on('error', (err) => ex.destroy(err));
+  input.pipe(ex as unknown as NodeJS.WritableStream);
+  await done;
+  return spool;
+}
+
+function resolveName(spool: Spool, name: string): string {
+  let n = cleanName(name);
+  for (let hops = 0; hops < 16; hops++) {
+    const target = spool.links.get(n);
+    if (target === undefined) {
+      if (!spool.files.has(n)) throw invalid(`invalid archive: missing file ${name}`);
+      return join(spool.dir, n);
+    }
+    n = target;
+  }
+  throw invalid(`invalid archive: too many symlinks resolving ${name}`);
+}
+
+const readJson = async (spool: Spool, name: string) => {
+  try {
+    return JSON.parse(await readFile(resolveName(spool, name), 'utf8'));
+  } catch (err) {
+    throw err instanceof SyntaxError ? invalid(`invalid archive: ${name} is not valid JSON`) : err;
+  }
+};
+
+interface LoadTarget {
+  configPath: string;
+  layerPaths: string[];
+  tags: string[];
+}
+
+async function dockerArchiveTargets(spool: Spool): Promise<LoadTarget[]> {
+  const manifest = await readJson(spool, 'manifest.json');
+  if (!Array.isArray(manifest)) throw invalid('invalid archive: manifest.json must be a list');
+  return manifest.map((m: { Config?: string; Layers?: string[]; RepoTags?: string[] | null }) => {
+    if (typeof m.Config !== 'string' || !Array.isArray(m.Layers)) throw invalid('invalid archive: manifest.json entry without Config or Layers');
+    return { configPath: m.Config, layerPaths: m.Layers, tags: m.RepoTags ?? [] };
+  });
+}
+
+async function ociTargets(spool: Spool): Promise<LoadTarget[]> {
+  const blob = (digest: string) => {
+    if (!/^sha256:[a-f0-9]{64}$/.test(digest)) throw invalid(`invalid archive: bad digest ${digest}`);
+    return `blobs/sha256/${hexOf(digest)}`;
+  };
+  const out: LoadTarget[] = [];
+  const visit = async (descriptors: { mediaType?: string; digest: string; annotations?: Record<string, string> }[], name?: string) => {
+    for (const d of descriptors ?? []) {
+      const ref = d.annotations?.['io.containerd.image.name'] ?? d.annotations?.['org.opencontainers.image.ref.name'] ?? name;
+      const doc = await readJson(spool, blob(d.digest));
+      if (Array.isArray(doc.manifests)) {
+        await visit(doc.manifests, ref);
+      } else if (doc.config?.digest && Array.isArray(doc.layers)) {
+        const tag = ref && /[/:]/.test(ref) ? ref : undefined; // a bare "1.0" ref.name is not a full reference
+        out.push({ configPath: blob(doc.config.digest), layerPaths: doc.layers.map((l: { digest: string }) => blob(l.digest)), tags: tag ? [tag] : [] });
+      }
+    }
+  };
+  const index = await readJson(spool, 'index.json');
+  await visit(index.manifests);
+  return out;
+}
+
+export async function loadImages(images: Images, input: Readable, tmpRoot: string, out: (msg: object) => void, emit: Emit): Promise<void> {
+  const dir = join(tmpRoot, `load-${process.pid}-${Date.now()}-${Math.random().toString(16).slice(2)}`);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  try {
+    const spool = await spoolArchive(input, dir);
+    let targets: LoadTarget[];
+    if (spool.files.has('manifest.json') || spool.links.has('manifest.json')) targets = await dockerArchiveTargets(spool);
+    else if (spool.files.has('index.json')) targets = await ociTargets(spool);
+    else throw invalid('invalid archive: it holds neither manifest.json (docker save) nor index.json (OCI image layout)');
+    for (const t of targets) {
+      const raw = await readFile(resolveName(spool, t.configPath));
+      const config = JSON.parse(raw.toString('utf8')) as { rootfs?: { diff_ids?: string[] } };
+      const diffIds = config.rootfs?.diff_ids ?? [];
+      if (diffIds.length !== t.layerPaths.length) {
+        throw invalid(`invalid archive: ${t.configPath} lists ${diffIds.length} layers, the manifest ${t.layerPaths.length}`);
+      }
+      let parent: string | null = null;
+      for (let i = 0; i < t.layerPaths.length; i++) {
+        const chainId: string = parent ? sha256(`${parent} ${diffIds[i]}`) : diffIds[i];
+        const short = hexOf(diffIds[i]).slice(0, 12);
+        if (!images.layers.get(chainId)) {
+          out({ status: 'Loading layer', progressDetail: {}, id: short });
+          const layer = await images.layers.register(createReadStream(resolveName(spool, t.layerPaths[i])), parent, diffIds[i]);
+          out({ status: 'Loading layer', progressDetail: { current: layer.tarSize, total: layer.tarSize }, id: short });
+        }
+        parent = chainId;
+      }
+      const image = await images.db.create(raw);
+      emit({ Type: 'image', Action: 'load', Actor: { ID: image.id, Attributes: { name: image.id } } });
+      if (t.tags.length === 0) out({ stream: `Loaded image ID: ${image.id}\n` });
+      for (const tag of t.tags) {
+        const ref = normalize(tag);
+        const old = images.refs.get(ref);
+        if (old && old !== image.id) {
+          out({ stream: `The image ${familiarString(ref)} already exists, renaming the old one with ID ${old} to empty string\n` });
+        }
+        await images.tag(image.id, tag, emit);
+        out({ stream: `Loaded image: ${familiarString(ref)}\n` });
+      }
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
