@@ -120,6 +120,7 @@ for (const mode of ['overlay', 'delete'] as const) {
       { name: 's', type: 'symlink', linkname: s.sentinel },
       { name: 'hl', type: 'link', linkname: 's/secret' },
     ], 'hl', /hard link target parent "s" is a symlink/, mode);
+    await assertRefused(t, () => [{ name: 'd/', type: 'dir' }, { name: 'hl', type: 'link', linkname: 'd' }], 'hl', /hard link target "d" is a directory/, mode);
   });
 
   test(`[${mode}] whiteout names that would escape are refused`, async (t) => {
@@ -140,6 +141,7 @@ for (const mode of ['overlay', 'delete'] as const) {
   test(`[${mode}] PAX and GNU long names that escape are refused`, async (t) => {
     await assertRefused(t, () => [{ name: 'innocent', ...pwned, pax: { path: '../sentinel/pwned' } }], '../sentinel/pwned', /path escapes the layer/, mode);
     await assertRefused(t, () => [{ name: 'innocent', type: 'link', linkname: 'x', pax: { linkpath: '../../sentinel/secret' } }], 'innocent', /escapes the layer/, mode);
+    await assertRefused(t, () => [{ name: 'innocent', ...pwned, pax: { path: 'a\0/../../sentinel/pwned' } }], 'a\0/../../sentinel/pwned', /NUL byte/, mode);
     const long = `${'../'.repeat(40)}sentinel/pwned`;
     await assertRefused(t, () => [{ name: long, ...pwned }], long, /path escapes the layer/, mode);
   });

@@ -2,7 +2,7 @@
 // BERTH_GRAPH_DRIVER_DIR names a driver plugin folder, on that third-party driver; then what
 // only the built-ins promise: registration and probes, overlay's layout, depth limit and crash recovery.
 import assert from 'node:assert/strict';
-import { lstat, mkdtemp, readFile, readlink, readdir, rm } from 'node:fs/promises';
+import { lstat, mkdtemp, readFile, readlink, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -70,13 +70,14 @@ test('registration: overlay is preferred where it works, vfs is the fallback; un
     assert.match(probe.reason, /^overlay mount works on \S+/);
     assert.deepEqual(await readdir(join(tmp, 'overlay')), [], 'the probe leaves nothing behind');
     assert.equal((await vfs.probe(join(tmp, 'vfs'))).ok, true);
+    await writeFile(join(tmp, 'a-file'), '');
+    const refused = await overlay.probe(join(tmp, 'a-file', 'overlay'));
+    assert.equal(refused.ok, false);
+    assert.match(refused.reason, /^cannot create .*a-file\/overlay: ENOTDIR/);
   } finally {
     await unmountUnder(tmp);
     await rm(tmp, { recursive: true, force: true });
   }
-  const refused = await overlay.probe('/proc/berth-cannot-be-here/overlay');
-  assert.equal(refused.ok, false);
-  assert.match(refused.reason, /cannot create \/proc\/berth-cannot-be-here\/overlay/);
 });
 
 test('overlay: dockerd overlay2 layout, short links, lower chain; children store only their own files', async (t) => {

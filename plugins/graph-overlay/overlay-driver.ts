@@ -85,6 +85,13 @@ class OverlayDriver implements GraphDriver {
     }
     try {
       await mkdir(dir, { mode: 0o701 });
+    } catch (err) {
+      // EEXIST here is a concurrent create of the same id: that layer is not ours to roll back.
+      throw (err as NodeJS.ErrnoException).code === 'EEXIST'
+        ? conflict(`graphdriver.overlay: layer ${id} already exists`)
+        : systemError(`graphdriver.overlay: creating layer ${id}: ${messageOf(err)}`, err);
+    }
+    try {
       await mkdir(this.layout.diff(id), { mode: 0o755 });
       const short = await this.linkDiff(id);
       await writeFile(join(dir, 'link'), short);

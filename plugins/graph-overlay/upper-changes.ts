@@ -4,11 +4,9 @@
 import type { BigIntStats } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { PackEntry } from '../graph/archive/index.js';
 import type { Change } from '../graph/driver.js';
 import { opaqueDirs } from './opaque-dirs.js';
-
-/** An entry for packChanges: path relative to the diff dir ("" for the dir itself). */
-export type PackEntry = { path: string; kind: 'entry' | 'whiteout' | 'opaque' };
 
 const missing = (err: unknown) => ['ENOENT', 'ENOTDIR'].includes((err as NodeJS.ErrnoException).code ?? '');
 const childPath = (rel: string, name: string) => (rel === '/' ? `/${name}` : `${rel}/${name}`);

@@ -39,7 +39,7 @@ export type TarEntry =
   | { type: 'file'; path: string; body: string | Buffer; mode?: number; mtime?: number }
   | { type: 'dir'; path: string; mode?: number }
   | { type: 'symlink'; path: string; target: string }
-  | { type: 'hardlink'; path: string; target: string };
+  | { type: 'hardlink'; path: string; target: string; mode?: number }; // mode as the target's, as real tars write it
 
 const T0 = 1_700_000_000; // a fixed mtime, so views compare exactly
 
@@ -51,7 +51,7 @@ function tarHeader(e: TarEntry, size: number): Buffer {
   const h = Buffer.alloc(512);
   const name = e.type === 'dir' && !e.path.endsWith('/') ? `${e.path}/` : e.path;
   if (Buffer.byteLength(name) > 100) throw new Error(`test tar: name too long: ${name}`);
-  const mode = e.type === 'symlink' ? 0o777 : (e.type === 'hardlink' ? 0o644 : e.mode ?? (e.type === 'dir' ? 0o755 : 0o644));
+  const mode = e.type === 'symlink' ? 0o777 : e.mode ?? (e.type === 'dir' ? 0o755 : 0o644);
   const flag = { file: '0', hardlink: '1', symlink: '2', dir: '5' }[e.type];
   h.write(name, 0);
   h.write(octal(mode, 8), 100);
@@ -237,7 +237,7 @@ const BASE: TarEntry[] = [
   { type: 'dir', path: 'bin' },
   { type: 'file', path: 'bin/tool', body: '#!/bin/sh\necho tool\n', mode: 0o755 },
   { type: 'symlink', path: 'bin/tool-link', target: 'tool' },
-  { type: 'hardlink', path: 'bin/tool-hard', target: 'bin/tool' },
+  { type: 'hardlink', path: 'bin/tool-hard', target: 'bin/tool', mode: 0o755 },
   { type: 'dir', path: 'data' },
   { type: 'dir', path: 'data/x' },
   { type: 'file', path: 'data/x/y', body: 'yankee\n' },

@@ -11,6 +11,7 @@ export function refuse(entry: string, reason: string): BerthError {
  * dropped ("/etc/x" is "etc/x"); a ".." that would climb above the root is refused.
  */
 export function layerPathParts(name: string, entry: string = name): string[] {
+  if (name.includes('\0')) throw refuse(entry, 'path contains a NUL byte');
   const parts: string[] = [];
   for (const part of name.split('/')) {
     if (part === '' || part === '.') continue;

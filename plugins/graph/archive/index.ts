@@ -3,5 +3,6 @@
 export type { WhiteoutMode, ExtractOptions, ExtractResult } from './extract.js';
 export { extractLayer } from './extract.js';
 export { recordTarSplit, assembleTarSplit, type TarSplitRecord } from './tar-split.js';
-export { packChanges } from './pack.js';
+export { packChanges, type PackEntry } from './pack.js';
 export { isGzip, decompressed } from './compression.js';
+export { TarReader, type TarEntry, type TarHeader } from './tar-reader.js';

@@ -112,7 +112,7 @@ export async function writeEntry(entry: TarEntry, ctx: EntryContext): Promise<nu
       break;
     }
     case 'symlink': {
-      if (header.linkpath === '') throw refuse(name, 'symlink with an empty target');
+      if (header.linkpath === '' || header.linkpath.includes('\0')) throw refuse(name, 'symlink with an empty target or a NUL byte');
       await replace(rel, ctx);
       await symlink(header.linkpath, path);
       await lchown(path, header.uid, header.gid);
