@@ -22,9 +22,10 @@ const VFS = join(DIST, 'plugins/graph-vfs');
 graphDriverConformance('overlay', openPluginDriver(OVERLAY), { sharesLayers: true });
 graphDriverConformance('vfs', openPluginDriver(VFS));
 
+// The built-ins above are loaded from their plugin folders exactly as a third party's would be;
+// BERTH_GRAPH_DRIVER_DIR adds a run on the author's own driver folder.
 const thirdParty = process.env.BERTH_GRAPH_DRIVER_DIR;
 if (thirdParty) graphDriverConformance(`third-party plugin in ${thirdParty}`, openPluginDriver(thirdParty));
-else test('graph driver conformance: a third-party driver (set BERTH_GRAPH_DRIVER_DIR to a plugin folder)', (t) => t.skip('BERTH_GRAPH_DRIVER_DIR is not set'));
 
 // ---------------------------------------------------------------------------------------------
 

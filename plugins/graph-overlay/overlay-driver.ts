@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { BerthError, conflict, invalid, messageOf, notFound, systemError } from '../../core/errors.js';
 import { extractLayer, packChanges } from '../graph/archive/index.js';
 import type { Change, CreateOptions, GraphDriver } from '../graph/driver.js';
-import { backingFs } from './backing-fs.js';
+import { backingFs } from '../graph/host-tools.js';
 import { LINKS, Layout, MAX_DEPTH, newShortName } from './layout.js';
 import { mountOverlay, mountPoints, unmount } from './mounts.js';
 import { PROBE_PREFIX } from './probe.js';

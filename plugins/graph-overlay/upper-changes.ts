@@ -6,30 +6,14 @@ import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PackEntry } from '../graph/archive/index.js';
 import type { Change } from '../graph/driver.js';
+import { namesIn, statOrNull } from '../graph/host-tools.js';
 import { opaqueDirs } from './opaque-dirs.js';
 
-const missing = (err: unknown) => ['ENOENT', 'ENOTDIR'].includes((err as NodeJS.ErrnoException).code ?? '');
 const childPath = (rel: string, name: string) => (rel === '/' ? `/${name}` : `${rel}/${name}`);
 
 export const isWhiteout = (st: BigIntStats) => st.isCharacterDevice() && st.rdev === 0n;
 
-async function namesIn(dir: string): Promise<string[]> {
-  try {
-    return await readdir(dir);
-  } catch (err) {
-    if (missing(err)) return [];
-    throw err;
-  }
-}
 
-async function statOrNull(path: string): Promise<BigIntStats | null> {
-  try {
-    return await lstat(path, { bigint: true });
-  } catch (err) {
-    if (missing(err)) return null;
-    throw err;
-  }
-}
 
 // A folder is copied up whenever something below it changes; only a chmod or chown makes the
 // folder itself modified (its size and mtime say nothing, as in dockerd's ChangesDirs).

@@ -3,30 +3,14 @@
 // for folders, whose size and mtime say nothing) its size or mtime, or its xattrs; a folder with
 // a change anywhere below it is listed as modified too, so its metadata travels with the diff.
 import type { BigIntStats } from 'node:fs';
-import { lstat, readdir } from 'node:fs/promises';
+import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Change } from '../graph/driver.js';
+import { namesIn, statOrNull } from '../graph/host-tools.js';
 import { treeXattrs } from './xattrs.js';
 
-const missing = (err: unknown) => ['ENOENT', 'ENOTDIR'].includes((err as NodeJS.ErrnoException).code ?? '');
 
-async function namesIn(dir: string): Promise<string[]> {
-  try {
-    return await readdir(dir);
-  } catch (err) {
-    if (missing(err)) return [];
-    throw err;
-  }
-}
 
-async function statOrNull(path: string): Promise<BigIntStats | null> {
-  try {
-    return await lstat(path, { bigint: true });
-  } catch (err) {
-    if (missing(err)) return null;
-    throw err;
-  }
-}
 
 function differs(a: BigIntStats, b: BigIntStats): boolean {
   if (a.mode !== b.mode || a.uid !== b.uid || a.gid !== b.gid || a.rdev !== b.rdev) return true;

@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import { BerthError, conflict, invalid, messageOf, notFound, systemError } from '../../core/errors.js';
 import { extractLayer, packChanges } from '../graph/archive/index.js';
 import type { Change, CreateOptions, GraphDriver } from '../graph/driver.js';
-import { backingFs } from './backing-fs.js';
+import { backingFs } from '../graph/host-tools.js';
 import { copyTree } from './copy-tree.js';
 import { checkLayerId } from './layer-id.js';
 import { changesSize, treeChanges } from './tree-changes.js';

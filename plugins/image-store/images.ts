@@ -1,5 +1,4 @@
 // The image store's operations: resolve names, tag, delete, prune, and the views the API returns.
-import type { Logger } from 'pino';
 import { conflict, invalid, notFound } from '../../core/errors.js';
 import type { JobEvent } from '../../core/job.js';
 import { hexOf, isDigest } from './digest.js';
@@ -22,7 +21,6 @@ export class Images {
     readonly layers: LayerStore,
     readonly db: ImageDb,
     readonly refs: ReferenceStore,
-    private readonly log: Logger,
   ) {}
 
   /** By full ID, reference (name[:tag], name@digest) or unique ID prefix, as dockerd resolves them. */

@@ -45,7 +45,7 @@ export default definePlugin({
       await refs.load();
       // Archives spooled by a load that a crash interrupted.
       await rm(join(root, 'load-tmp'), { recursive: true, force: true });
-      images = new Images(layers, db, refs, ctx.log);
+      images = new Images(layers, db, refs);
       ctx.log.info({ images: db.all().length, layers: layers.all().length }, 'image store restored');
     });
 
