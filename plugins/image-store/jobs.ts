@@ -38,7 +38,7 @@ export function registerImageJobs(ctx: PluginContext, store: () => Images, drive
       await mkdir(loadTmp(), { recursive: true, mode: 0o700 });
       await loadImages(store(), job.stdin, loadTmp(), (msg) => {
         if (!quiet || 'stream' in msg) job.stdout.write(`${JSON.stringify(msg)}\n`);
-      }, (ev) => job.emit(ev));
+      }, (ev) => job.emit(ev), job.log);
     },
   });
   e.register<{ names: string[] }, void>('image.save', {

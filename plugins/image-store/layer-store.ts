@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PassThrough, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -13,6 +13,7 @@ import { fsyncDir, writeFileAtomic } from '../../core/fs/atomic-write.js';
 import { assembleTarSplit, decompressed, recordTarSplit, type TarSplitRecord } from '../graph/archive/index.js';
 import type { GraphDriver } from '../graph/driver.js';
 import { hexOf, sha256 } from './digest.js';
+import { tee } from './tee.js';
 
 export interface Layer {
   chainId: string;
@@ -110,23 +111,10 @@ export class LayerStore {
     const src = await decompressed(tar);
     const hash = createHash('sha256');
     let tarSize = 0;
-    const toDriver = new PassThrough({ highWaterMark: 1 << 20 });
-    const toSplit = new PassThrough({ highWaterMark: 1 << 20 });
-    src.on('data', (chunk: Buffer) => {
+    const [toDriver, toSplit] = tee(src, 2, (chunk) => {
       hash.update(chunk);
       tarSize += chunk.length;
-      const a = toDriver.write(chunk);
-      const b = toSplit.write(chunk);
-      if (!a || !b) {
-        src.pause();
-        let waiting = (a ? 0 : 1) + (b ? 0 : 1);
-        const go = () => { if (--waiting === 0) src.resume(); };
-        if (!a) toDriver.once('drain', go);
-        if (!b) toSplit.once('drain', go);
-      }
     });
-    src.on('end', () => { toDriver.end(); toSplit.end(); });
-    src.on('error', (err) => { toDriver.destroy(err); toSplit.destroy(err); });
     const stop = (err: unknown) => { src.destroy(); toDriver.resume(); toSplit.resume(); throw err; };
     const [size, split] = await Promise.all([
       this.driver.applyDiff(cacheId, parentCacheId, toDriver).then((n) => { toDriver.resume(); return n; }, stop),

@@ -2,18 +2,23 @@
 // spooled to a private folder first (its entries come in any order), with every name checked so
 // nothing lands outside it; then layers are applied bottom up and images stored.
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readFile, rm } from 'node:fs/promises';
-import { dirname, join, posix } from 'node:path';
-import type { Readable } from 'node:stream';
-import { extract } from 'tar-stream';
-import { invalid } from '../../core/errors.js';
+import { mkdir, open, rm } from 'node:fs/promises';
+import { join, posix } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Logger } from 'pino';
+import { BerthError, invalid } from '../../core/errors.js';
+import { TarReader } from '../graph/archive/index.js';
 import { hexOf, sha256 } from './digest.js';
 import type { Emit, Images } from './images.js';
 import { familiarString, normalize } from './reference.js';
+import { tee } from './tee.js';
 
 interface Spool {
-  dir: string;
-  files: Set<string>;
+  /** The archive as received, one sequential write. */
+  file: string;
+  /** Regular files: where their data lies in the archive. */
+  files: Map<string, { start: number; size: number }>;
   links: Map<string, string>;
 }
 
@@ -24,65 +29,69 @@ function cleanName(name: string): string {
   return n;
 }
 
+/**
+ * Writes the archive to one file while indexing its entries from the same bytes: its members are
+ * then read in place (entries come in any order, and the manifest usually last).
+ */
 async function spoolArchive(input: Readable, dir: string): Promise<Spool> {
-  const spool: Spool = { dir, files: new Set(), links: new Map() };
-  const ex = extract();
-  const done = new Promise<void>((resolve, reject) => {
-    ex.on('entry', (header, stream, next) => {
-      const fail = (err: unknown) => { stream.resume(); next(err as Error); };
-      let name: string;
-      try {
-        name = cleanName(header.name);
-      } catch (err) {
-        return fail(err);
-      }
-      if (header.type === 'file' && name) {
-        const path = join(dir, name);
-        mkdir(dirname(path), { recursive: true }).then(() => {
-          const ws = createWriteStream(path, { flags: 'w', mode: 0o600 });
-          ws.on('error', fail);
-          stream.on('error', fail);
-          ws.on('finish', () => { spool.files.add(name); spool.links.delete(name); next(); });
-          stream.pipe(ws);
-        }, fail);
-        return;
-      }
-      if (header.type === 'symlink' && name && header.linkname) {
-        // Recorded, never created on disk: resolved by name when read, inside the archive only.
-        try {
-          spool.links.set(name, cleanName(posix.join(posix.dirname(name), header.linkname)));
-        } catch (err) {
-          return fail(err);
+  const spool: Spool = { file: join(dir, 'archive.tar'), files: new Map(), links: new Map() };
+  const [toFile, toIndex] = tee(input, 2);
+  const index = async () => {
+    try {
+      for await (const entry of new TarReader(toIndex).entries()) {
+        const name = cleanName(entry.header.path);
+        if (!name) continue;
+        if (entry.header.kind === 'file') {
+          spool.files.set(name, { start: entry.offset + entry.raw.length, size: entry.header.size });
+          spool.links.delete(name);
+        } else if (entry.header.kind === 'symlink' && entry.header.linkpath) {
+          // Recorded, never created on disk: resolved by name when read, inside the archive only.
+          spool.links.set(name, cleanName(posix.join(posix.dirname(name), entry.header.linkpath)));
         }
       }
-      stream.on('end', () => next());
-      stream.resume();
-    });
-    ex.on('finish', resolve);
-    ex.on('error', reject);
-  });
-  input.on('error', (err) => ex.destroy(err));
-  input.pipe(ex as unknown as NodeJS.WritableStream);
-  await done;
+    } catch (err) {
+      toIndex.resume();
+      throw err instanceof BerthError ? err : invalid(`invalid archive: ${(err as Error).message}`);
+    }
+  };
+  await Promise.all([pipeline(toFile, createWriteStream(spool.file, { mode: 0o600 })), index()]);
   return spool;
 }
 
-function resolveName(spool: Spool, name: string): string {
+function member(spool: Spool, name: string): { start: number; size: number } {
   let n = cleanName(name);
   for (let hops = 0; hops < 16; hops++) {
     const target = spool.links.get(n);
     if (target === undefined) {
-      if (!spool.files.has(n)) throw invalid(`invalid archive: missing file ${name}`);
-      return join(spool.dir, n);
+      const f = spool.files.get(n);
+      if (!f) throw invalid(`invalid archive: missing file ${name}`);
+      return f;
     }
     n = target;
   }
   throw invalid(`invalid archive: too many symlinks resolving ${name}`);
 }
 
+function openMember(spool: Spool, name: string): Readable {
+  const { start, size } = member(spool, name);
+  return size === 0 ? Readable.from([]) : createReadStream(spool.file, { start, end: start + size - 1 });
+}
+
+async function readMember(spool: Spool, name: string): Promise<Buffer> {
+  const { start, size } = member(spool, name);
+  const fd = await open(spool.file, 'r');
+  try {
+    const buf = Buffer.alloc(size);
+    await fd.read(buf, 0, size, start);
+    return buf;
+  } finally {
+    await fd.close();
+  }
+}
+
 const readJson = async (spool: Spool, name: string) => {
   try {
-    return JSON.parse(await readFile(resolveName(spool, name), 'utf8'));
+    return JSON.parse((await readMember(spool, name)).toString('utf8'));
   } catch (err) {
     throw err instanceof SyntaxError ? invalid(`invalid archive: ${name} is not valid JSON`) : err;
   }
@@ -126,17 +135,19 @@ async function ociTargets(spool: Spool): Promise<LoadTarget[]> {
   return out;
 }
 
-export async function loadImages(images: Images, input: Readable, tmpRoot: string, out: (msg: object) => void, emit: Emit): Promise<void> {
+export async function loadImages(images: Images, input: Readable, tmpRoot: string, out: (msg: object) => void, emit: Emit, log?: Logger): Promise<void> {
   const dir = join(tmpRoot, `load-${process.pid}-${Date.now()}-${Math.random().toString(16).slice(2)}`);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   try {
+    const started = performance.now();
     const spool = await spoolArchive(input, dir);
+    log?.debug({ ms: Math.round(performance.now() - started), members: spool.files.size }, 'load: archive spooled');
     let targets: LoadTarget[];
     if (spool.files.has('manifest.json') || spool.links.has('manifest.json')) targets = await dockerArchiveTargets(spool);
     else if (spool.files.has('index.json')) targets = await ociTargets(spool);
     else throw invalid('invalid archive: it holds neither manifest.json (docker save) nor index.json (OCI image layout)');
     for (const t of targets) {
-      const raw = await readFile(resolveName(spool, t.configPath));
+      const raw = await readMember(spool, t.configPath);
       const config = JSON.parse(raw.toString('utf8')) as { rootfs?: { diff_ids?: string[] } };
       const diffIds = config.rootfs?.diff_ids ?? [];
       if (diffIds.length !== t.layerPaths.length) {
@@ -148,7 +159,9 @@ export async function loadImages(images: Images, input: Readable, tmpRoot: strin
         const short = hexOf(diffIds[i]).slice(0, 12);
         if (!images.layers.get(chainId)) {
           out({ status: 'Loading layer', progressDetail: {}, id: short });
-          const layer = await images.layers.register(createReadStream(resolveName(spool, t.layerPaths[i])), parent, diffIds[i]);
+          const applying = performance.now();
+          const layer = await images.layers.register(openMember(spool, t.layerPaths[i]), parent, diffIds[i]);
+          log?.debug({ ms: Math.round(performance.now() - applying), bytes: layer.tarSize, layer: layer.chainId }, 'load: layer applied');
           out({ status: 'Loading layer', progressDetail: { current: layer.tarSize, total: layer.tarSize }, id: short });
         }
         parent = chainId;

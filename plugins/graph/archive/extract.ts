@@ -47,10 +47,13 @@ export async function extractLayer(tar: Readable, target: string, opts: ExtractO
       if (recorder) await recorder.rest(entry, content);
     }
     await recorder?.segment(reader.trailer);
+    await pending.settle();
     await finish(root, pending);
     return { size, entries, ...(recorder ? { tarSplit: await recorder.finish() } : {}) };
   } catch (err) {
     recorder?.abort();
+    // Nothing may still be writing once extraction has answered.
+    await pending.settle().catch(() => {});
     throw asArchiveError(err, target);
   }
 }

@@ -2,7 +2,7 @@
 // LayerRoot, files are opened O_NOFOLLOW|O_CREAT|O_EXCL after removing what was there, and
 // ownership and times use the l* calls. Directory times and xattrs are deferred (see Pending).
 import { constants, type Stats } from 'node:fs';
-import { chmod, lchown, link, lutimes, mkdir, open, readdir, symlink, lstat } from 'node:fs/promises';
+import { chmod, lchown, link, lutimes, mkdir, open, readdir, symlink, lstat, type FileHandle } from 'node:fs/promises';
 import { layerPathParts, refuse, whiteoutOf } from './entry-path.js';
 import { isPlainXattrName, makeDevice, makeFifo } from './fs-tools.js';
 import { LayerRoot, lstatOrNull } from './layer-root.js';
@@ -16,6 +16,8 @@ export class Pending {
   readonly xattrs = new Map<string, Map<string, Buffer>>();
   /** Paths this layer wrote (delete mode: an opaque directory keeps them). */
   readonly unpacked = new Set<string>();
+  /** Finishing work on open files (owner, mode, times, close), overlapped with the next entries. */
+  private inflight: Promise<void>[] = [];
 
   constructor(root: LayerRoot, private readonly trackUnpacked: boolean) {
     root.onRemoved((rel, wasDir) => this.forget(rel, wasDir));
@@ -28,6 +30,24 @@ export class Pending {
     for (let path = rel; path !== '' && !this.unpacked.has(path); path = path.slice(0, Math.max(0, path.lastIndexOf('/')))) {
       this.unpacked.add(path);
     }
+  }
+
+  /**
+   * Lets file-descriptor work run while the next entries are read: it touches only the inode the
+   * descriptor holds, so no later entry can redirect it. At most a batch is kept in flight.
+   */
+  async defer(work: Promise<void>): Promise<void> {
+    this.inflight.push(work);
+    if (this.inflight.length >= 32) await this.settle();
+  }
+
+  /** Waits for all deferred work; the first failure is thrown once all have ended. */
+  async settle(): Promise<void> {
+    const batch = this.inflight;
+    this.inflight = [];
+    const results = await Promise.allSettled(batch);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
   addXattr(rel: string, name: string, value: Buffer): void {
@@ -107,8 +127,7 @@ export async function writeEntry(entry: TarEntry, ctx: EntryContext): Promise<nu
       break;
     }
     case 'file': {
-      await replace(rel, ctx);
-      written = await writeFile(path, entry);
+      written = await writeFile(path, entry, () => replace(rel, ctx), pending);
       break;
     }
     case 'symlink': {
@@ -164,10 +183,18 @@ async function setOwnerAndMode(path: string, header: TarHeader, isSymlink: boole
   if (!isSymlink) await chmod(path, header.mode & 0o7777);
 }
 
-async function writeFile(path: string, entry: TarEntry): Promise<number> {
+async function writeFile(path: string, entry: TarEntry, clear: () => Promise<void>, pending: Pending): Promise<number> {
   const { header } = entry;
   const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
-  const file = await open(path, flags, 0o600);
+  let file: FileHandle;
+  try {
+    file = await open(path, flags, 0o600);
+  } catch (err) {
+    // Most paths are new: look at what is there only when the exclusive create says so.
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    await clear();
+    file = await open(path, flags, 0o600);
+  }
   let written = 0;
   try {
     for await (const chunk of entry.body) {
@@ -177,13 +204,21 @@ async function writeFile(path: string, entry: TarEntry): Promise<number> {
       }
       written += chunk.length;
     }
-    // On the open descriptor: nothing can be swapped in between.
-    await file.chown(header.uid, header.gid);
-    await file.chmod(header.mode & 0o7777);
-    await file.utimes(header.mtime, header.mtime);
-  } finally {
+  } catch (err) {
     await file.close();
+    throw err;
   }
+  // On the open descriptor: nothing can be swapped in between, so it may finish later.
+  const fd = file;
+  await pending.defer((async () => {
+    try {
+      await fd.chown(header.uid, header.gid);
+      await fd.chmod(header.mode & 0o7777);
+      await fd.utimes(header.mtime, header.mtime);
+    } finally {
+      await fd.close();
+    }
+  })());
   return written;
 }
 
