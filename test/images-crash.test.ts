@@ -6,7 +6,7 @@ import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { tmpdir } from 'node:os';
-import { apiRequest, docker, makeTempDir, startDaemon } from './helpers/daemon.js';
+import { apiRequest, docker, makeTempDir, startDaemon, type RunningDaemon } from './helpers/daemon.js';
 import { makeDockerArchive, makeRandomLayer } from './helpers/docker-archive.js';
 
 const layerDirs = (dataRoot: string) =>
@@ -21,7 +21,12 @@ test('kill -9 during docker load leaves no partial image; the next load succeeds
   const layers = [0, 1, 2, 3, 4].map((i) => makeRandomLayer(work, `l${i}`, 8, 4 << 20));
   const { path: archive } = makeDockerArchive(work, layers, ['crash/test:1']);
   const d = await startDaemon();
-  t.after(() => d.cleanup());
+  let again: RunningDaemon | undefined;
+  // The restarted daemon shares d's folders: stop it before d's cleanup removes them.
+  t.after(async () => {
+    await again?.cleanup();
+    await d.cleanup();
+  });
   const load = spawn('docker', ['-H', `unix://${d.socket}`, 'load', '-i', archive], {
     env: { ...process.env, DOCKER_CONFIG: join(tmpdir(), 'berth-test-docker-config') },
     stdio: 'ignore',
@@ -33,8 +38,7 @@ test('kill -9 during docker load leaves no partial image; the next load succeeds
   await d.exited;
   await new Promise((r) => load.on('close', r));
 
-  const again = await startDaemon({ dir: d.dir });
-  t.after(() => again.cleanup());
+  again = await startDaemon({ dir: d.dir });
   const images = (await apiRequest(again.socket, 'GET', '/images/json')).json();
   assert.deepEqual(images, [], 'no partial image is listed');
   // Layers committed before the kill may stay (they are whole); the half-applied one is gone.

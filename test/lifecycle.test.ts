@@ -7,7 +7,7 @@ import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import {
-  apiRequest, BERTHD, makeTempDir, REPO, runBerthd, startDaemon, type RunningDaemon, type StartOptions,
+  apiRequest, BERTHD, makeTempDir, onCleanup, REPO, runBerthd, startDaemon, type RunningDaemon, type StartOptions,
 } from './helpers/daemon.js';
 
 const SLOW_SHUTDOWN = join(REPO, 'test/fixtures/plugins/slow-shutdown');
@@ -15,10 +15,10 @@ const SLOW_SHUTDOWN = join(REPO, 'test/fixtures/plugins/slow-shutdown');
 /** A daemon in a fresh temp dir (with the given daemon.json), removed when the test ends. */
 async function fresh(t: TestContext, opts: StartOptions & { config?: object } = {}): Promise<RunningDaemon> {
   const dir = makeTempDir();
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  onCleanup(t, () => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, 'daemon.json'), JSON.stringify(opts.config ?? {}));
   const d = await startDaemon({ ...opts, dir });
-  t.after(() => d.cleanup());
+  onCleanup(t, () => d.cleanup());
   return d;
 }
 
@@ -94,7 +94,7 @@ test('SIGTERM while the daemon is still starting (the API already answers) shuts
 test('a second daemon with the same pid file refuses to start and leaves the first alone', async (t) => {
   const first = await fresh(t);
   const other = makeTempDir();
-  t.after(() => rmSync(other, { recursive: true, force: true }));
+  onCleanup(t, () => rmSync(other, { recursive: true, force: true }));
   const r = await runBerthd([
     '--data-root', join(other, 'data'), '--exec-root', join(other, 'exec'),
     '-p', first.pidfile, '-H', `unix://${join(other, 'berth.sock')}`,
@@ -118,11 +118,11 @@ test('a stale pid file (its process is gone) is replaced and the daemon starts',
   assert.throws(() => process.kill(deadPid, 0), /ESRCH/);
 
   const dir = makeTempDir();
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  onCleanup(t, () => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, 'daemon.json'), '{}');
   writeFileSync(join(dir, 'berth.pid'), `${deadPid}\n`);
   const d = await startDaemon({ dir });
-  t.after(() => d.cleanup());
+  onCleanup(t, () => d.cleanup());
   assert.equal(d.pidfile, join(dir, 'berth.pid'));
   assert.equal(readFileSync(d.pidfile, 'utf8').trim(), String(d.proc.pid), 'the pid file now holds the new daemon');
   assert.equal((await apiRequest(d.socket, 'GET', '/_ping')).status, 200);
@@ -149,7 +149,7 @@ test('data root is 0700, exec root exists, the socket is 0660 and owned by the -
 
 test('-G naming a group that does not exist: the daemon refuses to start and names the group', async (t) => {
   const dir = makeTempDir();
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  onCleanup(t, () => rmSync(dir, { recursive: true, force: true }));
   const group = 'berth-no-such-group-4711';
   const pidfile = join(dir, 'berth.pid');
   const socket = join(dir, 'berth.sock');
@@ -164,7 +164,7 @@ test('-G naming a group that does not exist: the daemon refuses to start and nam
 
 test('READY=1 reaches NOTIFY_SOCKET when the daemon is up, STOPPING=1 on SIGTERM', async (t) => {
   const dir = makeTempDir();
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  onCleanup(t, () => rmSync(dir, { recursive: true, force: true }));
   const notifyPath = join(dir, 'notify.sock');
   const { createSocket } = createRequire(import.meta.url)('unix-dgram') as {
     createSocket: (type: 'unix_dgram', cb: (msg: Buffer) => void) => {
@@ -176,12 +176,12 @@ test('READY=1 reaches NOTIFY_SOCKET when the daemon is up, STOPPING=1 on SIGTERM
   let bindError: Error | undefined;
   sock.on('error', (err) => (bindError = err));
   sock.bind(notifyPath);
-  t.after(() => sock.close());
+  onCleanup(t, () => sock.close());
   assert.equal(bindError, undefined);
 
   writeFileSync(join(dir, 'daemon.json'), '{}');
   const d = await startDaemon({ dir, env: { NOTIFY_SOCKET: notifyPath } });
-  t.after(() => d.cleanup());
+  onCleanup(t, () => d.cleanup());
   await waitFor('READY=1', () => messages.some((m) => m.split('\n').includes('READY=1')), 10_000, d.logs);
   assert.ok(!messages.some((m) => m.includes('STOPPING=1')), 'no STOPPING=1 while running');
 
@@ -296,7 +296,7 @@ test('SIGHUP reloads daemon.json as a transaction and emits a daemon reload even
 
 test('the daemon refuses to run as a non-root user', async (t) => {
   const dir = makeTempDir();
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  onCleanup(t, () => rmSync(dir, { recursive: true, force: true }));
   const pidfile = join(dir, 'berth.pid');
   const r = await new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
     const p = spawn(process.execPath, [
@@ -328,7 +328,7 @@ test('/_ping and /info answer, and the daemon ID survives a restart on the same 
   assert.equal(await d.stop('SIGTERM'), 0);
 
   const again = await startDaemon({ dir: d.dir });
-  t.after(() => again.cleanup());
+  onCleanup(t, () => again.cleanup());
   const info2 = await apiRequest(again.socket, 'GET', '/info');
   assert.equal(info2.status, 200);
   assert.equal(info2.json().ID, id, 'same ID after restart');

@@ -83,7 +83,8 @@ export async function startDaemon(opts: StartOptions = {}): Promise<RunningDaemo
     dir, socket, pidfile, dataRoot, execRoot, proc, exited, stop,
     logs: () => logs,
     cleanup: async () => {
-      await stop('SIGKILL');
+      // SIGTERM first: a graceful stop unmounts what the daemon mounted (SIGKILL after 20 s).
+      await stop('SIGTERM');
       if (!opts.dir) rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -152,4 +153,23 @@ export function docker(socket: string, args: string[], timeoutMs = 20_000): Prom
     const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
     p.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
   });
+}
+
+const cleanupStacks = new WeakMap<object, (() => unknown)[]>();
+
+/**
+ * Registers cleanup work for a test, run last-in first-out after it: a daemon restarted on an
+ * earlier daemon's folders is stopped before those folders are removed.
+ */
+export function onCleanup(t: { after: (fn: () => unknown) => void }, fn: () => unknown): void {
+  let stack = cleanupStacks.get(t);
+  if (!stack) {
+    const fresh: (() => unknown)[] = [];
+    cleanupStacks.set(t, fresh);
+    t.after(async () => {
+      while (fresh.length) await fresh.pop()!();
+    });
+    stack = fresh;
+  }
+  stack.push(fn);
 }
