@@ -31,6 +31,7 @@ export class Daemon {
   private readonly readyPromise = new Promise<void>((resolve) => { this.markReady = resolve; });
   private stopping: Promise<number> | undefined;
   private stopSignals = 0;
+  private readonly drivers: Record<string, string> = {};
 
   constructor(private readonly config: LoadedConfig) {
     this.log = createLogger(config.core.logLevel);
@@ -52,6 +53,7 @@ export class Daemon {
       whenReady: () => this.readyPromise,
       isReady: () => this.ready,
       plugins: () => this.statuses,
+      describe: (key, value) => { this.drivers[key] = value; },
     };
   }
 
@@ -80,9 +82,11 @@ export class Daemon {
         log: this.log,
         statuses: this.statuses,
       });
-      const driver = (kind: string) => this.statuses.filter((s) => s.kind === kind && s.status === 'ok').map((s) => s.name).join(',') || 'none';
-      this.log.info({ version: BERTH_VERSION, commit: BERTH_COMMIT, execdriver: driver('execdriver'), graphdriver: driver('graphdriver') }, 'Berth daemon');
       await this.hooks.ready.promise();
+      this.log.info({
+        version: BERTH_VERSION, commit: BERTH_COMMIT,
+        execdriver: this.drivers.execdriver ?? 'none', graphdriver: this.drivers.graphdriver ?? 'none',
+      }, 'Berth daemon');
       this.ready = true;
       this.markReady();
       this.log.info('Daemon has completed initialization');

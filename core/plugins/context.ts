@@ -35,6 +35,8 @@ export interface DaemonInfo {
   whenReady: () => Promise<void>;
   isReady: () => boolean;
   plugins: () => PluginStatus[];
+  /** Names the driver in use for the start line ("graphdriver", "execdriver"), once chosen. */
+  describe: (key: 'graphdriver' | 'execdriver', value: string) => void;
 }
 
 export interface EngineFacade {

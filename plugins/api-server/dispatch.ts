@@ -17,6 +17,8 @@ export interface DispatchOptions {
   exact: Map<string, RouteHandler>;
   /** Paths that answer before the daemon is ready. */
   early: Set<string>;
+  /** Resolves when `path` is registered as early (a request may come before its route group). */
+  earlyAdded: (path: string) => Promise<void>;
   expressApp: () => Promise<RequestListener>;
 }
 
@@ -25,7 +27,7 @@ export function createDispatcher(o: DispatchOptions): RequestListener {
   const serve = async (req: ApiRequest, res: ServerResponse, path: string, query: string | undefined) => {
     try {
       // Until the daemon has restored its state only the early routes answer; the rest wait.
-      if (!o.daemon.isReady() && !o.early.has(path)) await o.daemon.whenReady();
+      if (!o.daemon.isReady() && !o.early.has(path)) await Promise.race([o.daemon.whenReady(), o.earlyAdded(path)]);
       const method = req.method ?? 'GET';
       const handler = o.exact.get(`${method} ${path}`) ?? (method === 'HEAD' ? o.exact.get(`GET ${path}`) : undefined);
       if (handler) {

@@ -79,12 +79,25 @@ export default definePlugin({
 
     const exact = new Map<string, RouteHandler>();
     const early = new Set<string>();
+    const earlyWaiters = new Map<string, { promise: Promise<void>; resolve: () => void }>();
+    const earlyAdded = (path: string) => {
+      let w = earlyWaiters.get(path);
+      if (!w) {
+        let resolve!: () => void;
+        const promise = new Promise<void>((r) => { resolve = r; });
+        earlyWaiters.set(path, (w = { promise, resolve }));
+      }
+      return w.promise;
+    };
     const routes: RouteSpec[] = [];
     let app: Promise<{ app: RequestListener; add: (r: RouteSpec) => void }> | undefined;
     const expressApp = () => (app ??= buildExpressApp(routes, ctx.log)).then((a) => a.app);
 
     const route = (method: Method, path: string, handler: RouteHandler, opts: RouteOptions = {}) => {
-      if (opts.early) early.add(path);
+      if (opts.early) {
+        early.add(path);
+        earlyWaiters.get(path)?.resolve();
+      }
       if (!path.includes(':') && !path.includes('*')) {
         exact.set(`${method.toUpperCase()} ${path}`, handler);
         return;
@@ -119,7 +132,7 @@ export default definePlugin({
         tlskey: cfg.tlskey,
         insecureTcp: Boolean(cfg['insecure-tcp']),
       },
-      createDispatcher({ commonHeaders, cors: cors !== undefined, daemon: ctx.daemon, log: ctx.log, exact, early, expressApp }),
+      createDispatcher({ commonHeaders, cors: cors !== undefined, daemon: ctx.daemon, log: ctx.log, exact, early, earlyAdded, expressApp }),
       ctx.log,
     );
     // Load express once the daemon is up and idle, so the first parametrised request does not wait.

@@ -36,6 +36,7 @@ export default definePlugin({
         dataRoot: ctx.daemon.dataRoot,
         log: ctx.log,
       });
+      ctx.daemon.describe('graphdriver', selected.name);
     });
     ctx.hooks.shutdown.tapPromise('cleanup-driver', async () => { await selected?.cleanup(); });
   },

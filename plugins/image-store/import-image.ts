@@ -2,7 +2,7 @@
 import { arch } from 'node:os';
 import { Readable } from 'node:stream';
 import { invalid } from '../../core/errors.js';
-import type { Images, Emit } from './images.js';
+import { Images, type Emit } from './images.js';
 import { applyChanges, emptyContainerConfig, goArch, type ImageConfig } from './image-config.js';
 
 export interface ImportPayload {
@@ -33,7 +33,7 @@ async function source(fromSrc: string, body: Readable | undefined): Promise<Read
 }
 
 export async function importImage(images: Images, p: ImportPayload, body: Readable | undefined, dockerVersion: string, emit: Emit): Promise<string> {
-  const refText = p.repo ? (await import('./images.js')).Images.joinRepoTag(p.repo, p.tag) : undefined;
+  const refText = p.repo ? Images.joinRepoTag(p.repo, p.tag) : undefined;
   const config = applyChanges(emptyContainerConfig(), p.changes ?? []);
   const layer = await images.layers.register(await source(p.fromSrc, body), null);
   const created = new Date().toISOString();

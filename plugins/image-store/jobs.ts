@@ -2,7 +2,7 @@
 import { mkdir } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import type { PluginContext } from '../../core/plugins/context.js';
-import type { Images } from './images.js';
+import { Images } from './images.js';
 import { importImage, type ImportPayload } from './import-image.js';
 import { loadImages } from './load-images.js';
 import { planSave, saveImages } from './save-images.js';
@@ -71,7 +71,7 @@ export function registerImageJobs(ctx: PluginContext, store: () => Images, drive
     run: async (job) => {
       const images = store();
       const image = images.resolve(job.payload.name);
-      await images.tag(image.id, (await import('./images.js')).Images.joinRepoTag(job.payload.repo, job.payload.tag), (ev) => job.emit(ev));
+      await images.tag(image.id, Images.joinRepoTag(job.payload.repo, job.payload.tag), (ev) => job.emit(ev));
     },
   });
   e.register<{ name: string; force?: boolean; noprune?: boolean }, unknown>('image.delete', {

@@ -15,16 +15,14 @@ const TAG = /^[\w][\w.-]{0,127}$/;
 const DIGEST = /^sha256:[a-f0-9]{64}$/;
 export const DEFAULT_DOMAIN = 'docker.io';
 
+/** As the distribution library: the first component is a registry when it looks like a host. */
 function splitDomain(name: string): [string, string] {
   const slash = name.indexOf('/');
   const first = slash < 0 ? '' : name.slice(0, slash);
-  if (slash < 0 || (!first.includes('.') && !first.includes(':') && first !== 'localhost' && first.toLowerCase() === first)) {
-    const remainder = slash < 0 ? name : name;
-    return [DEFAULT_DOMAIN, remainder.includes('/') ? remainder : `library/${remainder}`];
-  }
-  const rest = name.slice(slash + 1);
-  if (first === 'index.docker.io') return [DEFAULT_DOMAIN, rest.includes('/') ? rest : `library/${rest}`];
-  return [first, first === DEFAULT_DOMAIN && !rest.includes('/') ? `library/${rest}` : rest];
+  const isDomain = first !== '' && (first.includes('.') || first.includes(':') || first === 'localhost' || first.toLowerCase() !== first);
+  const domain = !isDomain || first === 'index.docker.io' ? DEFAULT_DOMAIN : first;
+  const path = isDomain ? name.slice(slash + 1) : name;
+  return [domain, domain === DEFAULT_DOMAIN && !path.includes('/') ? `library/${path}` : path];
 }
 
 /** Parses a reference as the CLI or a client typed it; a missing tag is not filled in here. */
