@@ -8,6 +8,7 @@ import { MAX_API_VERSION, MIN_API_VERSION } from './api-version.js';
 import { createDispatcher } from './dispatch.js';
 import { buildExpressApp, type RouteSpec } from './express-app.js';
 import { parseFilters } from './filters.js';
+import { readJson } from './read-json.js';
 import { closeListeners, openListeners } from './listeners.js';
 import { sendJSON } from './respond.js';
 import { API_SERVICE_VERSION, type ApiService, type Method, type RouteHandler, type RouteOptions } from './service.js';
@@ -113,6 +114,7 @@ export default definePlugin({
       maxApiVersion: MAX_API_VERSION,
       route,
       sendJSON,
+      readJson,
       parseFilters,
       origin,
       streamJob,

@@ -31,6 +31,8 @@ export interface ApiService {
    */
   route(method: Method, path: string, handler: RouteHandler, opts?: RouteOptions): void;
   sendJSON(res: ServerResponse, status: number, body: unknown): void;
+  /** Reads a JSON body (Content-Type checked, 4 MiB at most); undefined when empty. */
+  readJson(req: IncomingMessage): Promise<unknown>;
   parseFilters(raw: unknown, allowed: readonly string[]): FilterArgs;
   /** Who made the request, for a job's origin (authorization, audit). */
   origin(req: IncomingMessage): JobOrigin;

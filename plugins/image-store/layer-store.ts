@@ -160,6 +160,17 @@ export class LayerStore {
     return out;
   }
 
+  /** A container's read-write layer on top of an image's top layer (the layer ID is the container's). */
+  async createRwLayer(id: string, top: string | null): Promise<void> {
+    const parent = top ? this.layers.get(top) : undefined;
+    if (top && !parent) throw new Error(`layer ${top} does not exist`);
+    await this.driver.create(id, parent?.cacheId ?? null, { rw: true });
+  }
+
+  async removeRwLayer(id: string): Promise<void> {
+    await this.driver.remove(id);
+  }
+
   /** Removes a layer nobody uses any more (the caller checks that). */
   async remove(chainId: string): Promise<void> {
     const layer = this.layers.get(chainId);

@@ -1,0 +1,86 @@
+// The exec-driver interface: the contract an OCI runtime driver implements (runc, crun, or a
+// third party's). Interface version EXEC_DRIVER_API (semver): additions bump the minor.
+import type { Readable, Writable } from 'node:stream';
+import type { Logger } from 'pino';
+
+export const EXEC_DRIVER_API = '1.0.0';
+
+/** The parts of an OCI runtime spec (config.json) Berth fills; the driver writes the file. */
+export type OciSpec = Record<string, unknown> & { ociVersion: string; process: Record<string, unknown>; root: { path: string; readonly?: boolean } };
+
+export interface CreateRequest {
+  id: string;
+  /** The bundle folder: the driver writes config.json here; rootfs is spec.root.path. */
+  bundle: string;
+  spec: OciSpec;
+  /** Keep the container's stdin open for attach (docker run -i). */
+  openStdin: boolean;
+  tty: boolean;
+  /** json-file log of the container's output (docker logs reads it). */
+  logPath: string;
+}
+
+export type RuntimeStatus = 'created' | 'running' | 'paused' | 'stopped';
+
+export interface ExitInfo {
+  exitCode: number;
+  /** RFC 3339 with nanoseconds. */
+  finishedAt: string;
+  oomKilled: boolean;
+}
+
+export interface RuntimeState {
+  status: RuntimeStatus;
+  /** Host pid of the container's init process, 0 when not running. */
+  pid: number;
+  exit?: ExitInfo;
+}
+
+/** A live connection to a container's (or exec's) stdio. */
+export interface StdioHandle {
+  /** Bytes for the process's stdin (undefined when stdin is not open). */
+  stdin?: Writable;
+  /** Output; in TTY mode a raw byte stream, otherwise chunks tagged by stream. */
+  output: Readable & AsyncIterable<{ stream: 'stdout' | 'stderr'; data: Buffer }>;
+  resize?(height: number, width: number): Promise<void>;
+  close(): void;
+}
+
+export interface ExecRequest {
+  execId: string;
+  args: string[];
+  env: string[];
+  cwd: string;
+  user: { uid: number; gid: number; additionalGids?: number[] };
+  tty: boolean;
+  openStdin: boolean;
+  privileged?: boolean;
+}
+
+export interface ExecDriver {
+  readonly name: string;
+  /** Version and commit of the runtime binary, for /version and /info. */
+  version(): Promise<{ version: string; commit: string }>;
+  /** Starts the per-container monitor and creates (not starts) the container. */
+  create(req: CreateRequest): Promise<void>;
+  start(id: string): Promise<void>;
+  state(id: string): Promise<RuntimeState>;
+  kill(id: string, signal: string): Promise<void>;
+  /** Removes the runtime's record of a stopped container and its monitor's files. */
+  delete(id: string): Promise<void>;
+  pause(id: string): Promise<void>;
+  resume(id: string): Promise<void>;
+  attach(id: string): Promise<StdioHandle>;
+  exec(id: string, req: ExecRequest): Promise<{ stdio: StdioHandle; exited: Promise<ExitInfo> }>;
+  /** Resolves when the container's process has exited (also for an exit while the daemon was down). */
+  waitExit(id: string): Promise<ExitInfo>;
+  /** Containers this driver still knows after a daemon restart (live restore). */
+  list(): Promise<string[]>;
+}
+
+/** What an exec-driver plugin registers with the `runtimes` service. */
+export interface RuntimeRegistration {
+  name: string;
+  /** Opens the driver on its state folder, <exec-root>/runtimes/<name>. */
+  open(opts: { stateDir: string; log: Logger; options: Record<string, unknown> }): Promise<ExecDriver>;
+}
