@@ -9,17 +9,17 @@ import { request as httpsRequest } from 'node:https';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import {
-  apiRequest, makeTempDir, runBerthd, startDaemon, type ApiResponse, type RunningDaemon, type StartOptions,
+  apiRequest, makeTempDir, onCleanup, runBerthd, startDaemon, type ApiResponse, type RunningDaemon, type StartOptions,
 } from './helpers/daemon.js';
 import { makeTlsCerts } from './helpers/tls-certs.js';
 
 /** A daemon in a fresh temp dir, removed when the test ends. */
 async function fresh(t: TestContext, opts: StartOptions = {}): Promise<RunningDaemon> {
   const dir = makeTempDir();
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  onCleanup(t, () => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, 'daemon.json'), '{}');
   const d = await startDaemon({ ...opts, dir });
-  t.after(() => d.cleanup());
+  onCleanup(t, () => d.cleanup());
   return d;
 }
 
@@ -89,7 +89,7 @@ test('-H tcp://127.0.0.1:PORT serves /_ping and /version next to the unix socket
 test('plain TCP on a non-loopback address is refused unless --insecure-tcp', async (t) => {
   const port = await freePort();
   const dir = makeTempDir();
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  onCleanup(t, () => rmSync(dir, { recursive: true, force: true }));
   const address = `tcp://0.0.0.0:${port}`;
   const r = await runBerthd([
     '--data-root', join(dir, 'data'), '--exec-root', join(dir, 'exec'), '-p', join(dir, 'berth.pid'),
@@ -110,7 +110,7 @@ test('plain TCP on a non-loopback address is refused unless --insecure-tcp', asy
 
 test('TLS with client verification: a client certificate is required', async (t) => {
   const certs = makeTlsCerts();
-  t.after(() => rmSync(certs.dir, { recursive: true, force: true }));
+  onCleanup(t, () => rmSync(certs.dir, { recursive: true, force: true }));
   const port = await freePort();
   await fresh(t, {
     args: [
@@ -126,7 +126,7 @@ test('TLS with client verification: a client certificate is required', async (t)
   await assert.rejects(tcpRequest(port, '/_ping', { tls: { ca } }), 'no client certificate: no answer');
   // A certificate from another CA is no better than none.
   const stranger = makeTlsCerts();
-  t.after(() => rmSync(stranger.dir, { recursive: true, force: true }));
+  onCleanup(t, () => rmSync(stranger.dir, { recursive: true, force: true }));
   await assert.rejects(tcpRequest(port, '/_ping', {
     tls: { ca, cert: readFileSync(stranger.clientCert), key: readFileSync(stranger.clientKey) },
   }), 'client certificate from an unknown CA: no answer');
@@ -135,7 +135,7 @@ test('TLS with client verification: a client certificate is required', async (t)
 
   // The real docker CLI speaks to it.
   const dockerConfig = makeTempDir('berth-docker-config-');
-  t.after(() => rmSync(dockerConfig, { recursive: true, force: true }));
+  onCleanup(t, () => rmSync(dockerConfig, { recursive: true, force: true }));
   const env: NodeJS.ProcessEnv = { ...process.env, DOCKER_CONFIG: dockerConfig };
   for (const k of ['DOCKER_HOST', 'DOCKER_CONTEXT', 'DOCKER_TLS_VERIFY', 'DOCKER_CERT_PATH', 'DOCKER_API_VERSION']) delete env[k];
   const cli = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {

@@ -8,12 +8,14 @@ import { MAX_API_VERSION, MIN_API_VERSION } from './api-version.js';
 import { createDispatcher } from './dispatch.js';
 import { buildExpressApp, type RouteSpec } from './express-app.js';
 import { parseFilters } from './filters.js';
+import { HijackRoutes } from './hijack.js';
 import { readJson } from './read-json.js';
 import { closeListeners, openListeners } from './listeners.js';
 import { sendJSON } from './respond.js';
 import { API_SERVICE_VERSION, type ApiService, type Method, type RouteHandler, type RouteOptions } from './service.js';
 
 export type { ApiRequest, ApiService, RouteHandler } from './service.js';
+export type { Hijacked, HijackHandler } from './hijack.js';
 
 function origin(req: IncomingMessage): JobOrigin {
   const peer = (req.socket as TLSSocket).getPeerCertificate?.();
@@ -108,7 +110,9 @@ export default definePlugin({
       void app?.then((a) => a.add(spec));
     };
 
+    const hijacks = new HijackRoutes();
     ctx.services.provide<ApiService>('api', {
+      hijack: (method, path, handler) => hijacks.add(method, path, handler),
       serviceVersion: API_SERVICE_VERSION,
       minApiVersion: MIN_API_VERSION,
       maxApiVersion: MAX_API_VERSION,
@@ -136,9 +140,13 @@ export default definePlugin({
       },
       createDispatcher({ commonHeaders, cors: cors !== undefined, daemon: ctx.daemon, log: ctx.log, exact, early, earlyAdded, expressApp }),
       ctx.log,
+      hijacks.listener({ commonHeaders, daemon: ctx.daemon, log: ctx.log }),
     );
     // Load express once the daemon is up and idle, so the first parametrised request does not wait.
     ctx.hooks.ready.tap('warm-express', () => { setTimeout(() => void expressApp(), 200).unref(); });
-    ctx.hooks.shutdown.tapPromise('close-listeners', () => closeListeners(listeners));
+    ctx.hooks.shutdown.tapPromise('close-listeners', () => {
+      hijacks.closeAll();
+      return closeListeners(listeners);
+    });
   },
 });

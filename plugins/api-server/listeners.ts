@@ -2,7 +2,8 @@
 // verification. Plain TCP on a non-loopback address is refused unless the operator insists.
 import { readFileSync } from 'node:fs';
 import { chmod, chown, mkdir, readFile, rm } from 'node:fs/promises';
-import { createServer as createHttpServer, type RequestListener, type Server } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type RequestListener, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { createServer as createHttpsServer } from 'node:https';
 import { isIP } from 'node:net';
 import { homedir } from 'node:os';
@@ -87,7 +88,9 @@ function listen(server: Server, args: unknown[]): Promise<void> {
   });
 }
 
-export async function openListeners(cfg: ListenerConfig, app: RequestListener, log: Logger): Promise<Listener[]> {
+export type UpgradeListener = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+
+export async function openListeners(cfg: ListenerConfig, app: RequestListener, log: Logger, onUpgrade?: UpgradeListener): Promise<Listener[]> {
   const opened: Listener[] = [];
   const parsed = cfg.hosts.map((h) => ({ address: h, host: parseHost(h) }));
   for (const { address, host } of parsed) {
@@ -104,6 +107,7 @@ export async function openListeners(cfg: ListenerConfig, app: RequestListener, l
         await mkdir(dirname(host.path), { recursive: true });
         await rm(host.path, { force: true });
         const server = createHttpServer(app);
+        if (onUpgrade) server.on('upgrade', onUpgrade);
         // The umask makes the socket 0660 from its first moment: no window where others can connect.
         const old = process.umask(0o117);
         try {
@@ -121,6 +125,7 @@ export async function openListeners(cfg: ListenerConfig, app: RequestListener, l
       } else {
         const secure = cfg.tls || cfg.tlsverify;
         const server = secure ? createHttpsServer(tlsOptions(cfg), app) : createHttpServer(app);
+        if (onUpgrade) server.on('upgrade', onUpgrade);
         if (!secure) log.warn({ address }, 'API listening on TCP without TLS: anyone who can reach it gets root on this host');
         await listen(server, [host.port, host.host]);
         opened.push({ address, server });

@@ -2,6 +2,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Job, JobOrigin } from '../../core/job.js';
 import type { FilterArgs } from './filters.js';
+import type { HijackHandler } from './hijack.js';
 
 export const API_SERVICE_VERSION = '1.0.0';
 
@@ -30,6 +31,11 @@ export interface ApiService {
    * parameters are served by an exact-match table before express is even loaded.
    */
   route(method: Method, path: string, handler: RouteHandler, opts?: RouteOptions): void;
+  /**
+   * Mounts a hijacked route (attach, exec start): the handler answers 101 through conn.upgrade and
+   * owns the raw connection from then on. Path parameters as ':id'.
+   */
+  hijack(method: Method, path: string, handler: HijackHandler): void;
   sendJSON(res: ServerResponse, status: number, body: unknown): void;
   /** Reads a JSON body (Content-Type checked, 4 MiB at most); undefined when empty. */
   readJson(req: IncomingMessage): Promise<unknown>;

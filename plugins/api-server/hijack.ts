@@ -1,0 +1,133 @@
+// Hijacked connections (attach, exec start): the request is answered with 101 UPGRADED and the
+// connection becomes a raw two-way byte pipe, as dockerd does. Node hands such requests to the
+// server's 'upgrade' event, unparsed beyond the headers: the body (exec start's JSON) is read here.
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import { messageOf, statusOf } from '../../core/errors.js';
+import type { DaemonInfo } from '../../core/plugins/context.js';
+import { MAX_API_VERSION, MIN_API_VERSION, compareVersions } from './api-version.js';
+import { queryObject } from './express-app.js';
+import type { ApiRequest } from './service.js';
+
+export interface Hijacked {
+  /** The request body (exec start's JSON), already read from the connection. */
+  body: Buffer;
+  /** Answers 101 and returns the raw connection; the caller owns it from then on. */
+  upgrade(contentType: string): Duplex;
+  /** Answers an error with dockerd's status code and JSON message, and closes. */
+  fail(err: unknown): void;
+}
+
+export type HijackHandler = (req: ApiRequest, conn: Hijacked) => Promise<void>;
+
+interface Entry { method: string; pattern: RegExp; keys: string[]; handler: HijackHandler }
+
+const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict', 500: 'Internal Server Error', 503: 'Service Unavailable' };
+
+function compile(path: string): { pattern: RegExp; keys: string[] } {
+  const keys: string[] = [];
+  const source = path.replace(/[.]/g, '\\.').replace(/:(\w+)/g, (_m, k: string) => { keys.push(k); return '([^/]+)'; });
+  return { pattern: new RegExp(`^${source}$`), keys };
+}
+
+/** Reads what the client sent after the headers: Content-Length bytes, or a chunked body. */
+async function readBody(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<{ body: Buffer; rest: Buffer }> {
+  let buf = head;
+  const more = () => new Promise<boolean>((resolve) => {
+    const onData = (c: Buffer) => { cleanup(); buf = Buffer.concat([buf, c]); resolve(true); };
+    const onEnd = () => { cleanup(); resolve(false); };
+    const cleanup = () => { socket.off('data', onData); socket.off('end', onEnd); socket.off('close', onEnd); socket.pause(); };
+    socket.on('data', onData);
+    socket.once('end', onEnd);
+    socket.once('close', onEnd);
+    socket.resume();
+  });
+  const length = Number(req.headers['content-length'] ?? 0);
+  if (String(req.headers['transfer-encoding'] ?? '').toLowerCase().includes('chunked')) {
+    const parts: Buffer[] = [];
+    for (;;) {
+      let eol = buf.indexOf('\r\n');
+      while (eol < 0) { if (!(await more())) return { body: Buffer.concat(parts), rest: Buffer.alloc(0) }; eol = buf.indexOf('\r\n'); }
+      const size = parseInt(buf.subarray(0, eol).toString(), 16);
+      if (!Number.isFinite(size) || size > 1 << 20) throw new Error('bad chunked body');
+      while (buf.length < eol + 2 + size + 2) if (!(await more())) throw new Error('truncated chunked body');
+      if (size === 0) return { body: Buffer.concat(parts), rest: buf.subarray(eol + 4) };
+      parts.push(buf.subarray(eol + 2, eol + 2 + size));
+      buf = buf.subarray(eol + 2 + size + 2);
+    }
+  }
+  if (length > 1 << 20) throw new Error('request body too large');
+  while (buf.length < length) if (!(await more())) break;
+  return { body: buf.subarray(0, length), rest: buf.subarray(length) };
+}
+
+export class HijackRoutes {
+  private readonly entries: Entry[] = [];
+  /** Upgraded connections: the HTTP server no longer tracks them, shutdown must end them. */
+  private readonly live = new Set<Duplex>();
+
+  closeAll(): void {
+    for (const s of this.live) s.destroy();
+    this.live.clear();
+  }
+
+  add(method: string, path: string, handler: HijackHandler): void {
+    this.entries.push({ method: method.toUpperCase(), ...compile(path), handler });
+  }
+
+  /** The 'upgrade' event listener for the API servers. */
+  listener(o: { commonHeaders: Record<string, string>; daemon: DaemonInfo; log: Logger }) {
+    const headerLines = Object.entries(o.commonHeaders).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+    const respond = (socket: Duplex, status: number, body: string, type = 'application/json') => {
+      socket.end(`HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\n${headerLines}Content-Type: ${type}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    };
+    const fail = (socket: Duplex, err: unknown) => respond(socket, statusOf(err), `${JSON.stringify({ message: messageOf(err) })}\n`);
+    return async (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      socket.on('error', (err) => o.log.debug({ err: err.message }, 'hijacked connection error'));
+      try {
+        let url = req.url ?? '/';
+        let version = MAX_API_VERSION;
+        const m = /^\/v(\d+\.\d+)(\/.*)$/.exec(url);
+        if (m) { version = m[1]; url = m[2]; }
+        if (compareVersions(version, MAX_API_VERSION) > 0) {
+          return respond(socket, 400, `${JSON.stringify({ message: `client version ${version} is too new. Maximum supported API version is ${MAX_API_VERSION}` })}\n`);
+        }
+        if (compareVersions(version, MIN_API_VERSION) < 0) {
+          return respond(socket, 400, `client version ${version} is too old. Minimum supported API version is ${MIN_API_VERSION}, please upgrade your client to a newer version\n`, 'text/plain; charset=utf-8');
+        }
+        const q = url.indexOf('?');
+        const path = q < 0 ? url : url.slice(0, q);
+        if (!o.daemon.isReady()) await o.daemon.whenReady();
+        for (const e of this.entries) {
+          const hit = e.method === req.method ? e.pattern.exec(path) : null;
+          if (!hit) continue;
+          const r = req as ApiRequest;
+          r.url = url;
+          r.apiVersion = version;
+          r.params = Object.fromEntries(e.keys.map((k, i) => [k, decodeURIComponent(hit[i + 1])]));
+          r.query = q < 0 ? {} : queryObject(new URLSearchParams(url.slice(q + 1)));
+          const { body, rest } = await readBody(req, socket, head);
+          let upgraded = false;
+          await e.handler(r, {
+            body,
+            upgrade: (contentType) => {
+              upgraded = true;
+              this.live.add(socket);
+              socket.once('close', () => this.live.delete(socket));
+              socket.write(`HTTP/1.1 101 UPGRADED\r\nContent-Type: ${contentType}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n${headerLines}\r\n`);
+              // Bytes the client sent after the body (early stdin) are replayed to the reader.
+              if (rest.length) socket.unshift(rest);
+              return socket;
+            },
+            fail: (err) => { if (!upgraded) fail(socket, err); else socket.destroy(); },
+          });
+          return;
+        }
+        respond(socket, 404, `${JSON.stringify({ message: 'page not found' })}\n`);
+      } catch (err) {
+        fail(socket, err);
+      }
+    };
+  }
+}
