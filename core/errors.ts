@@ -39,6 +39,7 @@ export class BerthError extends Error {
 export const invalid = (message: string) => new BerthError('E_INVALID', message);
 export const notFound = (message: string) => new BerthError('E_NOT_FOUND', message);
 export const conflict = (message: string) => new BerthError('E_CONFLICT', message);
+export const notModified = (message: string) => new BerthError('E_NOT_MODIFIED', message);
 export const denied = (message: string) => new BerthError('E_DENIED', message);
 export const unavailable = (message: string) => new BerthError('E_UNAVAILABLE', message);
 export const systemError = (message: string, cause?: unknown) => new BerthError('E_SYSTEM', message, { cause });

@@ -2,6 +2,7 @@
 import type { PluginContext } from '../../core/plugins/context.js';
 import type { ApiRequest, ApiService } from '../api-server/service.js';
 import type { CreatePayload } from '../container-store/jobs.js';
+import type { ContainersService } from '../container-store/index.js';
 import { CONTAINER_LIST_FILTERS } from '../container-store/views.js';
 
 const truthy = (v: unknown) => v === '1' || v === 'true' || v === 'True';
@@ -36,6 +37,65 @@ export function mountContainerRoutes(ctx: PluginContext, api: ApiService): void 
     await run(req, 'container.delete', { name: req.params.id, force: truthy(req.query.force), volumes: truthy(req.query.v) });
     res.statusCode = 204;
     res.end();
+  });
+
+  const noContent = (res: Parameters<Parameters<ApiService['route']>[2]>[1]) => { res.statusCode = 204; res.end(); };
+  const seconds = (v: unknown) => (typeof v === 'string' && v !== '' ? Number(v) : undefined);
+
+  api.route('post', '/containers/:id/start', async (req, res) => {
+    await run(req, 'container.start', { name: req.params.id });
+    noContent(res);
+  });
+  api.route('post', '/containers/:id/stop', async (req, res) => {
+    const t = seconds(req.query.t);
+    await run(req, 'container.stop', { name: req.params.id, ...(t !== undefined ? { t } : {}) });
+    noContent(res);
+  });
+  api.route('post', '/containers/:id/restart', async (req, res) => {
+    const t = seconds(req.query.t);
+    await run(req, 'container.restart', { name: req.params.id, ...(t !== undefined ? { t } : {}) });
+    noContent(res);
+  });
+  api.route('post', '/containers/:id/kill', async (req, res) => {
+    await run(req, 'container.kill', { name: req.params.id, ...(typeof req.query.signal === 'string' ? { signal: req.query.signal } : {}) });
+    noContent(res);
+  });
+  api.route('post', '/containers/:id/wait', async (req, res) => {
+    const condition = typeof req.query.condition === 'string' && req.query.condition ? req.query.condition : 'not-running';
+    await run(req, 'container.inspect', { name: req.params.id }); // a 404 before the stream begins
+    // Headers go out at once: the CLI waits for them before it starts the container.
+    res.statusCode = 200;
+    res.setHeader('Content-Type', 'application/json');
+    res.flushHeaders();
+    let result: unknown;
+    try {
+      result = await ctx.engine.run('container.wait', { name: req.params.id, condition }, { origin: api.origin(req), signal: api.clientGone(req, res) });
+    } catch (err) {
+      result = { StatusCode: -1, Error: { Message: (err as Error).message } };
+    }
+    res.end(`${JSON.stringify(result)}\n`);
+  });
+  api.route('get', '/containers/:id/logs', async (req, res) => {
+    const q = req.query;
+    const num = (v: unknown) => (typeof v === 'string' && v !== '' && !Number.isNaN(Number(v)) ? Number(v) : undefined);
+    const tail = typeof q.tail === 'string' && q.tail !== 'all' ? num(q.tail) : undefined;
+    const payload = {
+      name: req.params.id, stdout: truthy(q.stdout), stderr: truthy(q.stderr), follow: truthy(q.follow), timestamps: truthy(q.timestamps),
+      ...(num(q.since) ? { since: num(q.since) } : {}), ...(num(q.until) ? { until: num(q.until) } : {}), ...(tail !== undefined ? { tail } : {}),
+    };
+    const job = ctx.engine.job('container.logs', payload, { origin: api.origin(req), signal: api.clientGone(req, res) });
+    await api.streamJob(job, res, '');
+  });
+
+  api.hijack('post', '/containers/:id/attach', async (req, conn) => {
+    try {
+      const q = req.query;
+      const c = ctx.services.get<ContainersService>('containers').store().get(req.params.id);
+      const socket = conn.upgrade(c.Config.Tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.raw-stream');
+      await ctx.engine.run('container.attach', { name: c.Id, stdin: truthy(q.stdin), stdout: truthy(q.stdout), stderr: truthy(q.stderr), socket }, { origin: api.origin(req) });
+    } catch (err) {
+      conn.fail(err);
+    }
   });
 
   api.route('post', '/containers/prune', async (req, res) => {

@@ -49,7 +49,8 @@ async function streamJob(job: Parameters<ApiService['streamJob']>[0], res: Serve
   const run = job.run();
   const first = await Promise.race([job.begun.then(() => 'begun' as const), run.then(() => 'done' as const)]);
   res.statusCode = 200;
-  res.setHeader('Content-Type', contentType);
+  // An empty type sends none (logs under API 1.41, as dockerd 20.10).
+  if (contentType) res.setHeader('Content-Type', contentType);
   if (first === 'begun') res.flushHeaders();
   open = true;
   for (const chunk of pending.splice(0)) res.write(chunk);

@@ -4,13 +4,17 @@ import { definePlugin } from '../../core/plugins/context.js';
 import type { SystemService } from '../api-system/service.js';
 import type { GraphService } from '../graph/index.js';
 import type { ImagesService } from '../image-store/index.js';
+import type { RuntimesService } from '../exec/index.js';
 import { registerContainerJobs } from './jobs.js';
+import { ContainerRuntime } from './lifecycle.js';
+import { registerRunJobs } from './run-jobs.js';
 import { ContainerStore } from './store.js';
 
 /** The `containers` service (interface version 1.0.0). */
 export interface ContainersService {
   serviceVersion: string;
   store(): ContainerStore;
+  runtime(): ContainerRuntime;
 }
 
 export default definePlugin({
@@ -18,12 +22,26 @@ export default definePlugin({
     const images = ctx.services.get<ImagesService>('images');
     const graph = ctx.services.get<GraphService>('graph');
     const system = ctx.services.get<SystemService>('system');
+    const runtimes = ctx.services.get<RuntimesService>('runtimes');
     let containers: ContainerStore | undefined;
     const store = () => {
       if (!containers) throw ctx.errors.unavailable('the container store is not ready yet');
       return containers;
     };
-    ctx.services.provide<ContainersService>('containers', { serviceVersion: '1.0.0', store });
+    // Events from exits (no job is running then) go straight to the event bus through a job.
+    const publish = (ev: import('../../core/job.js').JobEvent) => {
+      void ctx.engine.run('container.event', ev).catch((err) => ctx.log.warn({ err }, 'cannot publish container event'));
+    };
+    ctx.engine.register<import('../../core/job.js').JobEvent, void>('container.event', {
+      description: 'publishes a container state change that happened outside a job (an exit)',
+      run: (job) => job.emit(job.payload),
+    });
+    const lifecycle = new ContainerRuntime(store, runtimes, graph, ctx.log, publish, async (c) => {
+      await images.store().layers.removeRwLayer(c.Id).catch(() => {});
+      await store().remove(c);
+      publish(lifecycle.event(c, 'destroy'));
+    });
+    ctx.services.provide<ContainersService>('containers', { serviceVersion: '1.0.0', store, runtime: () => lifecycle });
 
     ctx.hooks.ready.tapPromise('restore-containers', async () => {
       containers = new ContainerStore(join(ctx.daemon.dataRoot, 'containers'), ctx.log);
@@ -31,9 +49,22 @@ export default definePlugin({
       const s = containers;
       // An image a container was made from cannot be deleted without force.
       images.store().usageChecks.push((imageId) => s.all().find((c) => c.Image === imageId)?.Id);
+      // Reconcile with the runtime: a container still running is watched again (its monitor
+      // outlived the daemon); one that exited meanwhile gets its exit recorded.
+      for (const c of s.all().filter((x) => x.State.Running)) {
+        try {
+          const driver = await runtimes.get((c.HostConfig.Runtime as string | undefined) || undefined);
+          const state = await driver.state(c.Id).catch(() => ({ status: 'stopped' as const, pid: 0 }));
+          if (state.status === 'running' || state.status === 'paused') await graph.driver().get(c.Id);
+          lifecycle.watchExit(c, driver);
+        } catch (err) {
+          ctx.log.warn({ err, container: c.Id }, 'cannot reconcile container with its runtime');
+        }
+      }
     });
 
-    registerContainerJobs(ctx, store, () => images.store(), () => graph.driver().name);
+    registerContainerJobs(ctx, store, () => images.store(), () => graph.driver().name, () => lifecycle);
+    registerRunJobs(ctx, store, () => lifecycle, runtimes);
 
     system.hooks.info.tap('containers', (info) => {
       if (!containers) return info;

@@ -6,6 +6,7 @@ import type { ContainerConfig } from '../image-store/image-config.js';
 import { familiarString, normalize } from '../image-store/reference.js';
 import { command, createdState, mergeConfig, type Container, type HostConfig } from './container.js';
 import { checkName, generateName } from './names.js';
+import type { ContainerRuntime } from './lifecycle.js';
 import type { ContainerStore } from './store.js';
 import { containerSummary, filterContainers, inspectContainer } from './views.js';
 
@@ -16,7 +17,7 @@ export interface CreatePayload {
 
 const nameSchema = { type: 'object', required: ['name'], properties: { name: { type: 'string', minLength: 1 } } };
 
-export function registerContainerJobs(ctx: PluginContext, store: () => ContainerStore, images: () => Images, driverName: () => string): void {
+export function registerContainerJobs(ctx: PluginContext, store: () => ContainerStore, images: () => Images, driverName: () => string, runtime: () => ContainerRuntime): void {
   const e = ctx.engine;
   const event = (c: Container, action: string, extra: Record<string, string> = {}) => ({
     Type: 'container', Action: action,
@@ -127,10 +128,16 @@ export function registerContainerJobs(ctx: PluginContext, store: () => Container
     schema: { type: 'object', required: ['name'], properties: { name: { type: 'string', minLength: 1 }, force: { type: 'boolean' }, volumes: { type: 'boolean' } } },
     run: async (job) => {
       const c = store().get(job.payload.name);
-      if ((c.State.Running || c.State.Paused) && !job.payload.force) {
-        throw ctx.errors.conflict(`You cannot remove a running container ${c.Id}. Stop the container before attempting removal or force remove`);
+      if (c.State.Running || c.State.Paused) {
+        if (!job.payload.force) {
+          throw ctx.errors.conflict(`You cannot remove a running container ${c.Id}. Stop the container before attempting removal or force remove`);
+        }
+        const stopped = runtime().wait(c, 'not-running', job.signal);
+        await runtime().kill(c, 'SIGKILL', (ev) => job.emit(ev));
+        await stopped;
       }
-      await removeContainer(c, (ev) => job.emit(ev));
+      await removeContainer(store().get(c.Id), (ev) => job.emit(ev));
+      runtime().notify(c.Id, c.State.ExitCode, ['removed']);
     },
   });
 

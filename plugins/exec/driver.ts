@@ -3,7 +3,7 @@
 import type { Readable, Writable } from 'node:stream';
 import type { Logger } from 'pino';
 
-export const EXEC_DRIVER_API = '1.0.0';
+export const EXEC_DRIVER_API = '1.1.0';
 
 /** The parts of an OCI runtime spec (config.json) Berth fills; the driver writes the file. */
 export type OciSpec = Record<string, unknown> & { ociVersion: string; process: Record<string, unknown>; root: { path: string; readonly?: boolean } };
@@ -16,8 +16,10 @@ export interface CreateRequest {
   /** Keep the container's stdin open for attach (docker run -i). */
   openStdin: boolean;
   tty: boolean;
-  /** json-file log of the container's output (docker logs reads it). */
+  /** Where the monitor logs the container's output, in the driver's own format: read it back with readLogs. */
   logPath: string;
+  /** Closing the (first) attached stdin closes the container's stdin (docker run -i --attach stdin: StdinOnce). */
+  stdinOnce?: boolean;
 }
 
 export type RuntimeStatus = 'created' | 'running' | 'paused' | 'stopped';
@@ -40,7 +42,7 @@ export interface RuntimeState {
 export interface StdioHandle {
   /** Bytes for the process's stdin (undefined when stdin is not open). */
   stdin?: Writable;
-  /** Output; in TTY mode a raw byte stream, otherwise chunks tagged by stream. */
+  /** Output chunks tagged by stream; in TTY mode every chunk is 'stdout' with the terminal's raw bytes. */
   output: Readable & AsyncIterable<{ stream: 'stdout' | 'stderr'; data: Buffer }>;
   resize?(height: number, width: number): Promise<void>;
   close(): void;
@@ -76,6 +78,29 @@ export interface ExecDriver {
   waitExit(id: string): Promise<ExitInfo>;
   /** Containers this driver still knows after a daemon restart (live restore). */
   list(): Promise<string[]>;
+  /** The entries of a log this driver's monitor wrote (CreateRequest.logPath), for docker logs. */
+  readLogs(logPath: string, opts?: LogReadOptions): AsyncIterable<LogEntry>;
+}
+
+/** One chunk of a container's log. */
+export interface LogEntry {
+  stream: 'stdout' | 'stderr';
+  /** RFC 3339 with nanoseconds, as conmon wrote it. */
+  time: string;
+  /** The bytes, without the newline; a full line ends with "\n" when partial is false. */
+  line: Buffer;
+  partial: boolean;
+}
+
+export interface LogReadOptions {
+  /** Unix seconds (fractions allowed): entries before are skipped. */
+  since?: number;
+  /** Unix seconds: entries after are skipped, and follow stops there. */
+  until?: number;
+  /** The last N lines only (a line may span several partial entries). */
+  tail?: number;
+  follow?: boolean;
+  signal?: AbortSignal;
 }
 
 /** What an exec-driver plugin registers with the `runtimes` service. */

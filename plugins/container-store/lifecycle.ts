@@ -1,0 +1,222 @@
+// Running containers: start (runtime create + attach + start), the exit watch, stop, kill, wait,
+// and attaching clients' connections to the runtime's stdio.
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import { conflict, notModified, systemError } from '../../core/errors.js';
+import type { JobEvent } from '../../core/job.js';
+import type { ExecDriver, ExitInfo, StdioHandle } from '../exec/driver.js';
+import type { RuntimesService } from '../exec/index.js';
+import { hostBoundingCapabilities, hostNofileLimit } from '../exec-runc/host-limits.js';
+import { buildOciSpec } from '../exec-runc/oci-spec.js';
+import type { GraphService } from '../graph/index.js';
+import { frame, STDERR, STDOUT } from '../api-server/stdcopy.js';
+import type { Container } from './container.js';
+import { specInputFor } from './runtime-spec.js';
+import type { ContainerStore } from './store.js';
+
+export interface AttachClient {
+  socket: Duplex;
+  stdin: boolean;
+  stdout: boolean;
+  stderr: boolean;
+}
+
+type WaitCondition = 'not-running' | 'next-exit' | 'removed';
+interface Waiter { condition: WaitCondition; resolve: (code: number) => void }
+
+const signalNumber: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGUSR1: 10, SIGUSR2: 12, SIGTERM: 15 };
+
+export class ContainerRuntime {
+  private readonly pendingAttach = new Map<string, AttachClient[]>();
+  private readonly waiters = new Map<string, Waiter[]>();
+
+  constructor(
+    private readonly store: () => ContainerStore,
+    private readonly runtimes: RuntimesService,
+    private readonly graph: GraphService,
+    private readonly log: Logger,
+    private readonly emit: (e: JobEvent) => void,
+    private readonly onRemove: (c: Container) => Promise<void>,
+  ) {}
+
+  event(c: Container, action: string, extra: Record<string, string> = {}): JobEvent {
+    return { Type: 'container', Action: action, Actor: { ID: c.Id, Attributes: { image: c.Config.Image, name: c.Name.slice(1), ...(c.Config.Labels ?? {}), ...extra } } };
+  }
+
+  private driver(c: Container): Promise<ExecDriver> {
+    return this.runtimes.get((c.HostConfig.Runtime as string | undefined) || undefined);
+  }
+
+  async start(c: Container, emit: (e: JobEvent) => void): Promise<void> {
+    if (c.State.Running) throw notModified('container already started');
+    const driver = await this.driver(c);
+    const dir = this.store().dir(c.Id);
+    const rootfs = await this.graph.driver().get(c.Id);
+    try {
+      const input = await specInputFor(c, rootfs, dir);
+      // What this host allows: runc cannot grant more than the daemon holds.
+      input.host = { ...input.host, maxNofile: await hostNofileLimit(), capabilities: await hostBoundingCapabilities() };
+      const spec = buildOciSpec(input);
+      await driver.delete(c.Id).catch(() => {});
+      const logPath = join(dir, 'container.log');
+      const bundle = join(dir, 'bundle');
+      await mkdir(bundle, { recursive: true, mode: 0o700 });
+      await driver.create({
+        id: c.Id, bundle, spec, logPath,
+        openStdin: Boolean(c.Config.OpenStdin), stdinOnce: Boolean(c.Config.StdinOnce), tty: Boolean(c.Config.Tty),
+      });
+      // Clients that attached before start see the output from the first byte.
+      for (const client of this.pendingAttach.get(c.Id) ?? []) await this.connect(c, driver, client);
+      this.pendingAttach.delete(c.Id);
+      await driver.start(c.Id);
+      const state = await driver.state(c.Id);
+      c.State = { ...c.State, Status: 'running', Running: true, Paused: false, Pid: state.pid, ExitCode: 0, Error: '', OOMKilled: false, StartedAt: new Date().toISOString() };
+      c.LogPath = logPath;
+      await this.store().save(c);
+    } catch (err) {
+      // Clients attached for this start learn of the failure by the end of their stream.
+      for (const client of this.pendingAttach.get(c.Id) ?? []) client.socket.end();
+      this.pendingAttach.delete(c.Id);
+      await driver.delete(c.Id).catch(() => {});
+      await this.graph.driver().put(c.Id).catch(() => {});
+      // As dockerd: 127 for a command not found, 126 when it cannot be run, else 128; waiters
+      // (docker run's wait) get that code, and --rm removes the container.
+      const msg = (err as Error).message;
+      const code = /not found|no such file/i.test(msg) ? 127 : /permission denied/i.test(msg) ? 126 : 128;
+      c.State = { ...c.State, Error: msg, ExitCode: code };
+      await this.store().save(c).catch(() => {});
+      this.notify(c.Id, code, ['not-running', 'next-exit']);
+      if (c.HostConfig.AutoRemove) {
+        await this.onRemove(c).catch(() => {});
+        this.notify(c.Id, code, ['removed']);
+      }
+      throw err;
+    }
+    emit(this.event(c, 'start'));
+    this.watchExit(c, driver);
+  }
+
+  /** Records the exit whenever it comes (also one that happened while the daemon was down). */
+  watchExit(c: Container, driver: ExecDriver): void {
+    driver.waitExit(c.Id).then((exit) => this.exited(c.Id, exit), (err) => this.log.error({ err, container: c.Id }, 'cannot watch container exit'));
+  }
+
+  private async exited(id: string, exit: ExitInfo): Promise<void> {
+    const c = this.store().find(id);
+    if (!c) return;
+    c.State = { ...c.State, Status: 'exited', Running: false, Paused: false, Pid: 0, ExitCode: exit.exitCode, OOMKilled: exit.oomKilled, FinishedAt: exit.finishedAt };
+    await this.store().save(c);
+    const driver = await this.driver(c);
+    await driver.delete(c.Id).catch((err) => this.log.warn({ err, container: id }, 'runtime delete failed'));
+    await this.graph.driver().put(c.Id).catch(() => {});
+    if (exit.oomKilled) this.emit(this.event(c, 'oom'));
+    this.emit(this.event(c, 'die', { exitCode: String(exit.exitCode) }));
+    this.notify(c.Id, exit.exitCode, ['not-running', 'next-exit']);
+    if (c.HostConfig.AutoRemove) {
+      await this.onRemove(c);
+      this.notify(c.Id, exit.exitCode, ['removed']);
+    }
+  }
+
+  notify(id: string, code: number, conditions: WaitCondition[]): void {
+    const list = this.waiters.get(id) ?? [];
+    const keep = list.filter((w) => {
+      if (!conditions.includes(w.condition)) return true;
+      w.resolve(code);
+      return false;
+    });
+    if (keep.length) this.waiters.set(id, keep);
+    else this.waiters.delete(id);
+  }
+
+  /** POST /containers/{id}/wait: resolves with the exit code once the condition holds. */
+  wait(c: Container, condition: WaitCondition, signal: AbortSignal): Promise<number> {
+    if (condition === 'not-running' && !c.State.Running) return Promise.resolve(c.State.ExitCode);
+    return new Promise((resolve, reject) => {
+      const list = this.waiters.get(c.Id) ?? [];
+      const waiter = { condition, resolve };
+      list.push(waiter);
+      this.waiters.set(c.Id, list);
+      signal.addEventListener('abort', () => {
+        this.waiters.set(c.Id, (this.waiters.get(c.Id) ?? []).filter((w) => w !== waiter));
+        reject(new Error('wait cancelled'));
+      }, { once: true });
+    });
+  }
+
+  async kill(c: Container, signal: string, emit: (e: JobEvent) => void): Promise<void> {
+    if (!c.State.Running) throw conflict(`Container ${c.Id} is not running`);
+    const name = /^\d+$/.test(signal) ? signal : signal.toUpperCase().startsWith('SIG') ? signal.toUpperCase() : `SIG${signal.toUpperCase()}`;
+    const driver = await this.driver(c);
+    await driver.kill(c.Id, name);
+    emit(this.event(c, 'kill', { signal: String(signalNumber[name] ?? name) }));
+  }
+
+  async stop(c: Container, timeoutSeconds: number | undefined, emit: (e: JobEvent) => void): Promise<void> {
+    if (!c.State.Running) throw notModified('container already stopped');
+    const driver = await this.driver(c);
+    const exited = new Promise<void>((resolve) => {
+      const list = this.waiters.get(c.Id) ?? [];
+      list.push({ condition: 'next-exit', resolve: () => resolve() });
+      this.waiters.set(c.Id, list);
+    });
+    const stopSignal = c.Config.StopSignal || 'SIGTERM';
+    await driver.kill(c.Id, stopSignal).catch(() => {});
+    const t = timeoutSeconds ?? 10;
+    const timer = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), t * 1000).unref());
+    if ((await Promise.race([exited.then(() => 'exited' as const), timer])) === 'timeout') {
+      await driver.kill(c.Id, 'SIGKILL').catch(() => {});
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000).unref())]);
+    }
+    emit(this.event(c, 'stop'));
+  }
+
+  /** Attaches a client: now if running, else at the next start. */
+  async attach(c: Container, client: AttachClient, emit: (e: JobEvent) => void): Promise<void> {
+    emit(this.event(c, 'attach'));
+    if (c.State.Running) {
+      await this.connect(c, await this.driver(c), client);
+      return;
+    }
+    const list = this.pendingAttach.get(c.Id) ?? [];
+    list.push(client);
+    this.pendingAttach.set(c.Id, list);
+    client.socket.once('close', () => this.pendingAttach.set(c.Id, (this.pendingAttach.get(c.Id) ?? []).filter((x) => x !== client)));
+  }
+
+  private async connect(c: Container, driver: ExecDriver, client: AttachClient): Promise<void> {
+    let handle: StdioHandle;
+    try {
+      handle = await driver.attach(c.Id);
+    } catch (err) {
+      client.socket.destroy();
+      throw systemError(`attach to container ${c.Id}: ${(err as Error).message}`);
+    }
+    pipeStdio(handle, client, Boolean(c.Config.Tty), Boolean(c.Config.StdinOnce));
+  }
+}
+
+/** Container output to the client (raw for a TTY, framed otherwise); client input to stdin. */
+export function pipeStdio(handle: StdioHandle, client: AttachClient, tty: boolean, stdinOnce: boolean): void {
+  const sock = client.socket;
+  (async () => {
+    for await (const chunk of handle.output) {
+      const { stream, data } = chunk as { stream: 'stdout' | 'stderr'; data: Buffer };
+      if (stream === 'stdout' && !client.stdout) continue;
+      if (stream === 'stderr' && !client.stderr) continue;
+      sock.write(tty ? data : frame(stream === 'stdout' ? STDOUT : STDERR, data));
+    }
+  })().catch(() => {}).finally(() => sock.end());
+  if (client.stdin && handle.stdin) {
+    const stdin = handle.stdin;
+    sock.on('data', (d: Buffer) => stdin.write(d));
+    // The client's half-close ends the process's stdin only for StdinOnce (docker run -i).
+    sock.on('end', () => { if (stdinOnce) stdin.end(); });
+  } else {
+    sock.resume();
+  }
+  sock.on('close', () => handle.close());
+  sock.on('error', () => handle.close());
+}

@@ -1,0 +1,26 @@
+// Stops a container's conmon by the pid it recorded, after checking the pid is still that conmon
+// (pids are reused): never signal a process that is not ours.
+import { readFile } from 'node:fs/promises';
+
+const STOP_WAIT_MS = 3000;
+
+async function isOurConmon(pid: number, id: string): Promise<boolean> {
+  const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+  const args = cmdline.split('\0');
+  return args.some((a) => a.endsWith('conmon')) && args.includes(id);
+}
+
+export async function stopMonitor(pidFile: string, id: string): Promise<void> {
+  const pid = Number.parseInt(await readFile(pidFile, 'utf8').catch(() => ''), 10);
+  if (!pid || !(await isOurConmon(pid, id))) return;
+  // The container is gone (runtime delete --force ran first): conmon normally exits on its own.
+  const deadline = Date.now() + STOP_WAIT_MS;
+  while (Date.now() < deadline && (await isOurConmon(pid, id))) await new Promise((r) => setTimeout(r, 50));
+  if (await isOurConmon(pid, id)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}

@@ -1,0 +1,214 @@
+// Builds a container's OCI runtime spec (config.json) with dockerd's secure defaults: its
+// capability set, seccomp profile, masked and read-only /proc and /sys paths, device
+// whitelist, default mounts and rlimits. A pure function: host facts come in as input.
+import { release } from 'node:os';
+import type { OciSpec } from '../exec/driver.js';
+import { invalid } from '../../core/errors.js';
+import { tweakCapabilities } from './capabilities.js';
+import { DEFAULT_SECCOMP_PROFILE, goArch, parseSeccompProfile, toOciSeccomp } from './seccomp-profile.js';
+
+export interface BindMount { source: string; destination: string; readonly: boolean; propagation?: string }
+export interface TmpfsMount { destination: string; /** Mount data as `--tmpfs /run:size=64m,mode=1777` gives it. */ options?: string[] }
+export interface HostDevice { path: string; type: 'c' | 'b'; major: number; minor: number; fileMode: number; uid: number; gid: number }
+
+export interface SpecResources {
+  memory?: number;
+  /** Memory plus swap; -1 unlimited; unset/0 with memory set means twice the memory (dockerd). */
+  memorySwap?: number;
+  nanoCpus?: number;
+  cpuShares?: number;
+  cpuQuota?: number;
+  cpuPeriod?: number;
+  cpusetCpus?: string;
+  cpusetMems?: string;
+  pidsLimit?: number;
+  blkioWeight?: number;
+}
+
+export interface SpecInput {
+  id: string;
+  rootfs: string;
+  process: { args: string[]; env: string[]; cwd: string; user: { uid: number; gid: number; additionalGids?: number[] }; tty: boolean };
+  hostname?: string;
+  /** The container's own files, bind-mounted over the image's. */
+  containerFiles?: { hostname?: string; hosts?: string; resolvConf?: string };
+  binds?: BindMount[];
+  tmpfs?: TmpfsMount[];
+  readOnlyRootfs?: boolean;
+  privileged?: boolean;
+  capAdd?: string[];
+  capDrop?: string[];
+  /** no-new-privileges[=true|false], seccomp=unconfined, seccomp=<profile JSON>. */
+  securityOpt?: string[];
+  shmSize?: number;
+  resources?: SpecResources;
+  /** A netns path to join, 'host', or undefined for a fresh empty one. */
+  network?: string;
+  cgroupsPath?: string;
+  /** Host facts; defaults are this host's. */
+  /** docker --ulimit; RLIMIT_NOFILE defaults to DEFAULT_NOFILE. */
+  ulimits?: { name: string; soft: number; hard: number }[];
+  /** Host facts; defaults are this host's. maxNofile caps RLIMIT_NOFILE (see hostNofileLimit). */
+  host?: {
+    arch?: string; kernel?: string; swapLimit?: boolean; devices?: HostDevice[]; maxNofile?: number;
+    /** The daemon's bounding set (hostBoundingCapabilities): what "all capabilities" means here. */
+    capabilities?: string[];
+  };
+}
+
+export const DEFAULT_SHM_SIZE = 64 * 1024 * 1024;
+export const DEFAULT_NOFILE = 1048576;
+export const CPU_PERIOD = 100000;
+
+// moby oci/defaults.go (HEAD): /proc/asound and /proc/interrupts moved from read-only to masked
+// there for the power side channel advisories; we follow HEAD.
+export const MASKED_PATHS = [
+  '/proc/asound', '/proc/acpi', '/proc/interrupts', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list',
+  '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi', '/sys/firmware', '/sys/devices/virtual/powercap',
+];
+export const READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
+
+type Mount = { destination: string; type: string; source: string; options: string[] };
+
+function defaultMounts(shmSize: number, privileged: boolean): Mount[] {
+  const ro = privileged ? [] : ['ro'];
+  return [
+    { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
+    { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
+    { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
+    { destination: '/sys', type: 'sysfs', source: 'sysfs', options: [...ro, 'nosuid', 'noexec', 'nodev'] },
+    { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: [...ro, 'nosuid', 'noexec', 'nodev'] },
+    { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
+    { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${shmSize}`] },
+  ];
+}
+
+// The devices cgroup: deny everything, then allow what runc creates in /dev (moby's DefaultLinuxSpec).
+const DEFAULT_DEVICE_RULES = [
+  { allow: false, access: 'rwm' },
+  { allow: true, type: 'c', access: 'm' },
+  { allow: true, type: 'b', access: 'm' },
+  ...[[1, 3], [1, 5], [1, 7], [1, 8], [1, 9], [5, 0], [5, 1], [5, 2]].map(([major, minor]) => ({ allow: true, type: 'c', major, minor, access: 'rwm' })),
+  { allow: true, type: 'c', major: 136, access: 'rwm' },
+];
+
+/** Parses --security-opt values this driver understands; others (apparmor, label) are refused with a 400. */
+function parseSecurityOpts(opts: string[]): { noNewPrivileges: boolean; seccomp: 'default' | 'unconfined' | string } {
+  let noNewPrivileges = false;
+  let seccomp = 'default';
+  for (const opt of opts) {
+    const eq = opt.indexOf('=');
+    const sep = eq < 0 ? opt.indexOf(':') : eq;
+    const key = sep < 0 ? opt : opt.slice(0, sep);
+    const value = sep < 0 ? undefined : opt.slice(sep + 1);
+    if (key === 'no-new-privileges') {
+      if (value !== undefined && value !== 'true' && value !== 'false') throw invalid(`invalid --security-opt 2: "${opt}"`);
+      noNewPrivileges = value !== 'false';
+    } else if (key === 'seccomp' && value !== undefined) seccomp = value;
+    else if (key === 'apparmor' || key === 'label') continue; // no AppArmor/SELinux on this driver: accepted, not applied
+    else throw invalid(`invalid --security-opt 1: "${opt}"`);
+  }
+  return { noNewPrivileges, seccomp };
+}
+
+function userMounts(input: SpecInput): Mount[] {
+  const files = input.containerFiles ?? {};
+  const fileMounts: Mount[] = (
+    [['/etc/resolv.conf', files.resolvConf], ['/etc/hostname', files.hostname], ['/etc/hosts', files.hosts]] as const
+  ).flatMap(([destination, source]) =>
+    source ? [{ destination, type: 'bind', source, options: ['rbind', 'rprivate', ...(input.readOnlyRootfs ? ['ro'] : [])] }] : []);
+  const binds: Mount[] = (input.binds ?? []).map((b) => ({
+    destination: b.destination, type: 'bind', source: b.source,
+    options: ['rbind', b.propagation ?? 'rprivate', ...(b.readonly ? ['ro'] : [])],
+  }));
+  const tmpfs: Mount[] = (input.tmpfs ?? []).map((t) => ({
+    destination: t.destination, type: 'tmpfs', source: 'tmpfs', options: ['noexec', 'nosuid', 'nodev', ...(t.options ?? [])],
+  }));
+  // Parents before children (moby sortMounts); a user mount at a default's place replaces it.
+  return [...fileMounts, ...binds, ...tmpfs].sort((a, b) => a.destination.split('/').length - b.destination.split('/').length);
+}
+
+function resources(r: SpecResources, swapLimit: boolean, privileged: boolean) {
+  const out: Record<string, unknown> = { devices: privileged ? [{ allow: true, access: 'rwm' }] : DEFAULT_DEVICE_RULES };
+  if (r.memory) {
+    const memory: Record<string, number> = { limit: r.memory };
+    if (swapLimit) memory.swap = r.memorySwap === -1 ? -1 : r.memorySwap || r.memory * 2;
+    out.memory = memory;
+  }
+  const cpu: Record<string, unknown> = {};
+  if (r.nanoCpus) {
+    cpu.period = CPU_PERIOD;
+    cpu.quota = Math.round((r.nanoCpus * CPU_PERIOD) / 1e9);
+  } else {
+    if (r.cpuQuota) cpu.quota = r.cpuQuota;
+    if (r.cpuPeriod) cpu.period = r.cpuPeriod;
+  }
+  if (r.cpuShares) cpu.shares = r.cpuShares;
+  if (r.cpusetCpus) cpu.cpus = r.cpusetCpus;
+  if (r.cpusetMems) cpu.mems = r.cpusetMems;
+  if (Object.keys(cpu).length) out.cpu = cpu;
+  if (r.pidsLimit && r.pidsLimit > 0) out.pids = { limit: r.pidsLimit };
+  if (r.blkioWeight) out.blockIO = { weight: r.blkioWeight };
+  return out;
+}
+
+function rlimits(input: SpecInput) {
+  const nofile = Math.min(DEFAULT_NOFILE, input.host?.maxNofile ?? DEFAULT_NOFILE);
+  const out = new Map<string, { type: string; soft: number; hard: number }>([['RLIMIT_NOFILE', { type: 'RLIMIT_NOFILE', soft: nofile, hard: nofile }]]);
+  for (const u of input.ulimits ?? []) {
+    const type = `RLIMIT_${u.name.toUpperCase()}`;
+    out.set(type, { type, soft: u.soft, hard: u.hard });
+  }
+  return [...out.values()];
+}
+
+export function buildOciSpec(input: SpecInput): OciSpec {
+  const privileged = input.privileged ?? false;
+  const security = parseSecurityOpts(input.securityOpt ?? []);
+  const caps = tweakCapabilities({ privileged, capAdd: input.capAdd, capDrop: input.capDrop, hostCapabilities: input.host?.capabilities });
+  const user = input.process.user;
+  const custom = userMounts(input);
+  const taken = new Set(custom.map((m) => m.destination));
+  const mounts = [...defaultMounts(input.shmSize || DEFAULT_SHM_SIZE, privileged).filter((m) => !taken.has(m.destination)), ...custom];
+
+  const namespaces: { type: string; path?: string }[] = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }];
+  if (input.network !== 'host') namespaces.push(input.network ? { type: 'network', path: input.network } : { type: 'network' });
+
+  const linux: Record<string, unknown> = {
+    namespaces,
+    resources: resources(input.resources ?? {}, input.host?.swapLimit ?? true, privileged),
+    cgroupsPath: input.cgroupsPath ?? `/berth/${input.id}`,
+  };
+  if (privileged) {
+    linux.devices = (input.host?.devices ?? []).map((d) => ({ ...d }));
+  } else {
+    linux.maskedPaths = MASKED_PATHS;
+    linux.readonlyPaths = READONLY_PATHS;
+    if (security.seccomp !== 'unconfined') {
+      const profile = security.seccomp === 'default' ? DEFAULT_SECCOMP_PROFILE : parseSeccompProfile(security.seccomp);
+      linux.seccomp = toOciSeccomp(profile, { capabilities: caps, arch: input.host?.arch ?? goArch(), kernel: input.host?.kernel ?? release() });
+    }
+  }
+
+  const proc: Record<string, unknown> = {
+    terminal: input.process.tty,
+    user: { uid: user.uid, gid: user.gid, ...(user.additionalGids?.length ? { additionalGids: user.additionalGids } : {}) },
+    args: input.process.args,
+    env: input.process.env,
+    cwd: input.process.cwd || '/',
+    capabilities: { bounding: caps, effective: caps, permitted: caps },
+    // Node raises its own NOFILE at start-up: set it explicitly rather than let runc inherit ours.
+    rlimits: rlimits(input),
+    oomScoreAdj: 0,
+  };
+  if (security.noNewPrivileges) proc.noNewPrivileges = true;
+
+  return {
+    ociVersion: '1.0.2-dev',
+    process: proc,
+    root: { path: input.rootfs, readonly: input.readOnlyRootfs ?? false },
+    hostname: input.hostname ?? input.id.slice(0, 12),
+    mounts,
+    linux,
+  };
+}

@@ -1,0 +1,16 @@
+// Registers runc (and every runtime configured in daemon.json's "runtimes", which share runc's
+// command line, such as crun) with the `runtimes` service.
+import type { PluginContext } from '../../core/plugins/context.js';
+import type { RuntimesService } from '../exec/index.js';
+import { createRuncDriver } from './runc-driver.js';
+
+const RUNC = '/usr/sbin/runc';
+
+export function registerRuntimes(ctx: PluginContext): void {
+  const runtimes = ctx.services.get<RuntimesService>('runtimes');
+  const paths: Record<string, string> = { runc: RUNC };
+  for (const [name, r] of Object.entries(runtimes.configured())) paths[name] = r.path;
+  for (const [name, runtimePath] of Object.entries(paths)) {
+    runtimes.register({ name, open: ({ stateDir, log }) => createRuncDriver({ runtimePath, name, stateDir, log }) });
+  }
+}

@@ -1,0 +1,268 @@
+// The exec driver for runc (and crun, which has the same command line), with conmon as each
+// container's monitor: conmon holds the stdio, writes the log and the exit file, and outlives the
+// daemon, so a restarted daemon finds its containers through the runtime and the exit folder.
+import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { conflict, invalid, notFound, systemError } from '../../core/errors.js';
+import type { CreateRequest, ExecDriver, ExecRequest, ExitInfo, LogReadOptions, RuntimeState, RuntimeStatus } from '../exec/driver.js';
+import { isMissing, runCommand } from '../graph/host-tools.js';
+import { connectAttach } from './attach-socket.js';
+import { ALL_CAPABILITIES } from './capabilities.js';
+import { containerArgs, execArgs } from './conmon-args.js';
+import { startConmon, type ConmonHandle, type SyncMessage } from './conmon-process.js';
+import { ExitWatcher, readExitFile, rfc3339Nano } from './exit-files.js';
+import { readLogs } from './log-reader.js';
+import { wasOomKilled } from './oom-status.js';
+import { stopMonitor } from './monitor-process.js';
+import { RuntimeCli, parseVersion } from './runtime-cli.js';
+import { StateLayout, type ContainerMeta } from './state-layout.js';
+
+export interface RuncDriverOptions {
+  runtimePath: string;
+  name: string;
+  stateDir: string;
+  log: Logger;
+  conmonPath?: string;
+  /** How long conmon may take to report the container created. */
+  createTimeoutMs?: number;
+}
+
+const VALID_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+// Files conmon makes in a bundle: removed with the container so nothing of it stays behind.
+const CONMON_BUNDLE_FILES = ['attach', 'ctl', 'winsz', 'oom'];
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout;
+  const t = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no answer after ${ms} ms`)), ms)));
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}
+
+export async function createRuncDriver(opts: RuncDriverOptions): Promise<ExecDriver> {
+  const driver = new RuncDriver(opts);
+  await driver.init();
+  return driver;
+}
+
+class RuncDriver implements ExecDriver {
+  readonly name: string;
+  private readonly layout: StateLayout;
+  private readonly cli: RuntimeCli;
+  private readonly conmonPath: string;
+  private readonly exits: ExitWatcher;
+  private readonly log: Logger;
+
+  constructor(private readonly opts: RuncDriverOptions) {
+    this.name = opts.name;
+    this.layout = new StateLayout(opts.stateDir);
+    this.cli = new RuntimeCli(opts.runtimePath, this.layout.runtimeRoot);
+    this.conmonPath = opts.conmonPath ?? '/usr/bin/conmon';
+    this.exits = new ExitWatcher(this.layout.exitDir);
+    this.log = opts.log;
+  }
+
+  async init() {
+    for (const dir of [this.layout.runtimeRoot, this.layout.exitDir, this.layout.socketDir, this.layout.containersDir]) {
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+    }
+  }
+
+  private fail(id: string, what: string, err: unknown) {
+    const msg = err instanceof Error ? err.message : String(err);
+    if (/does not exist|not found/i.test(msg)) return notFound(`No such container: ${id}`);
+    if (/not running|not paused|is paused|already/i.test(msg)) return conflict(`runtime ${this.name}: container ${id}: ${what}: ${msg}`);
+    return systemError(`runtime ${this.name}: container ${id}: ${what}: ${msg}`, err);
+  }
+
+  private async meta(id: string): Promise<ContainerMeta> {
+    try {
+      return JSON.parse(await readFile(this.layout.meta(id), 'utf8')) as ContainerMeta;
+    } catch (err) {
+      if (isMissing(err)) throw notFound(`No such container: ${id}`);
+      throw err;
+    }
+  }
+
+  async version() {
+    return parseVersion(await runCommand(this.opts.runtimePath, ['--version']));
+  }
+
+  async create(req: CreateRequest): Promise<void> {
+    const { id } = req;
+    if (!VALID_ID.test(id)) throw invalid(`runtime ${this.name}: invalid container id ${JSON.stringify(id)}`);
+    const cgroupsPath = (req.spec.linux as { cgroupsPath?: string } | undefined)?.cgroupsPath;
+    const meta: ContainerMeta = { bundle: req.bundle, logPath: req.logPath, tty: req.tty, openStdin: req.openStdin, cgroupsPath };
+    try {
+      await mkdir(this.layout.container(id), { mode: 0o700 });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw conflict(`runtime ${this.name}: container ${id} already exists`);
+      throw err;
+    }
+    let conmon: ConmonHandle | undefined;
+    try {
+      await mkdir(this.layout.persistDir(id), { mode: 0o700 });
+      await rm(join(this.layout.exitDir, id), { force: true });
+      await writeFile(join(req.bundle, 'config.json'), JSON.stringify(req.spec), { mode: 0o600 });
+      await writeFile(this.layout.meta(id), JSON.stringify(meta));
+      const args = containerArgs({
+        layout: this.layout, runtimePath: this.opts.runtimePath, id, bundle: req.bundle, logPath: req.logPath,
+        tty: req.tty, openStdin: req.openStdin, stdinOnce: req.stdinOnce ?? false,
+      });
+      conmon = startConmon(this.conmonPath, args, { cwd: req.bundle, withExecPipes: false });
+      const msg = await withTimeout(conmon.nextSync(), this.opts.createTimeoutMs ?? 60000, `conmon for ${id}`);
+      if (!msg || msg.data <= 0) throw new Error(await this.runtimeError(this.layout.runtimeLog(id), msg, conmon));
+      this.log.debug({ container: id, pid: msg.data }, 'container created');
+    } catch (err) {
+      await this.cleanup(id, req.bundle);
+      throw systemError(`runtime ${this.name}: container ${id}: OCI runtime create failed: ${(err as Error).message}`, err);
+    } finally {
+      conmon?.release();
+    }
+  }
+
+  /** The runtime's own words for a failure: its JSON log first, then what conmon relayed. */
+  private async runtimeError(runtimeLog: string, msg: SyncMessage | null, conmon: ConmonHandle): Promise<string> {
+    return (await RuntimeCli.lastError(runtimeLog)) ?? msg?.message?.replace(/^runtime stderr:\s*/, '').trim()
+      ?? (conmon.stderr() || 'conmon exited without reporting the container');
+  }
+
+  async start(id: string): Promise<void> {
+    const meta = await this.meta(id);
+    try {
+      await this.cli.run(['start', id]);
+    } catch (err) {
+      const why = (await RuntimeCli.lastError(this.layout.runtimeLog(id))) ?? (err as Error).message;
+      await this.cleanup(id, meta.bundle);
+      throw systemError(`runtime ${this.name}: container ${id}: OCI runtime start failed: ${why}`, err);
+    }
+  }
+
+  async state(id: string): Promise<RuntimeState> {
+    const meta = await this.meta(id);
+    let status: RuntimeStatus = 'stopped';
+    let pid = 0;
+    try {
+      const s = JSON.parse(await this.cli.run(['state', id])) as { status: string; pid: number };
+      status = (['created', 'running', 'paused'].includes(s.status) ? s.status : 'stopped') as RuntimeStatus;
+      pid = status === 'stopped' ? 0 : s.pid;
+    } catch (err) {
+      if (!/does not exist|not exist|not found/i.test((err as Error).message)) throw this.fail(id, 'state', err);
+    }
+    const exit = await this.exitInfo(id, meta);
+    if (exit) return { status: 'stopped', pid: 0, exit };
+    return { status, pid };
+  }
+
+  private async exitInfo(id: string, meta: ContainerMeta): Promise<ExitInfo | undefined> {
+    const record = await readExitFile(this.layout.exitDir, id);
+    if (!record) return undefined;
+    const oomKilled = await wasOomKilled({ persistDir: this.layout.persistDir(id), bundle: meta.bundle, cgroupsPath: meta.cgroupsPath });
+    return { ...record, oomKilled };
+  }
+
+  async kill(id: string, signal: string): Promise<void> {
+    await this.meta(id);
+    await this.cli.run(['kill', id, signal]).catch((err) => Promise.reject(this.fail(id, `kill ${signal}`, err)));
+  }
+
+  async delete(id: string): Promise<void> {
+    const meta = await this.meta(id).catch(() => undefined);
+    await this.cleanup(id, meta?.bundle);
+  }
+
+  /** Removes every trace of a container: the runtime's record, its monitor and their files. */
+  private async cleanup(id: string, bundle: string | undefined) {
+    await this.cli.run(['delete', '--force', id]).catch(() => undefined);
+    await stopMonitor(this.layout.conmonPid(id), id);
+    await rm(this.layout.container(id), { recursive: true, force: true });
+    await rm(join(this.layout.exitDir, id), { force: true });
+    await rm(join(this.layout.socketDir, id), { force: true });
+    if (bundle) for (const f of CONMON_BUNDLE_FILES) await rm(join(bundle, f), { force: true });
+  }
+
+  async pause(id: string): Promise<void> {
+    await this.meta(id);
+    await this.cli.run(['pause', id]).catch((err) => Promise.reject(this.fail(id, 'pause', err)));
+  }
+
+  async resume(id: string): Promise<void> {
+    await this.meta(id);
+    await this.cli.run(['resume', id]).catch((err) => Promise.reject(this.fail(id, 'resume', err)));
+  }
+
+  async attach(id: string) {
+    const meta = await this.meta(id);
+    try {
+      return await connectAttach(meta.bundle, { stdin: meta.openStdin });
+    } catch (err) {
+      throw this.fail(id, 'attach', err);
+    }
+  }
+
+  async exec(id: string, req: ExecRequest) {
+    const meta = await this.meta(id);
+    if (!VALID_ID.test(req.execId)) throw invalid(`runtime ${this.name}: invalid exec id ${JSON.stringify(req.execId)}`);
+    const dir = this.layout.exec(id, req.execId);
+    await mkdir(join(dir, 'exits'), { recursive: true, mode: 0o700 });
+    const spec = JSON.parse(await readFile(join(meta.bundle, 'config.json'), 'utf8')) as { process: Record<string, unknown> };
+    // The exec inherits the container's confinement (capabilities, rlimits, no-new-privileges).
+    const proc: Record<string, unknown> = {
+      ...spec.process, terminal: req.tty, args: req.args, env: req.env, cwd: req.cwd || '/',
+      user: { uid: req.user.uid, gid: req.user.gid, ...(req.user.additionalGids?.length ? { additionalGids: req.user.additionalGids } : {}) },
+    };
+    if (req.privileged) proc.capabilities = { bounding: ALL_CAPABILITIES, effective: ALL_CAPABILITIES, permitted: ALL_CAPABILITIES };
+    delete proc.consoleSize;
+    await writeFile(join(dir, 'process.json'), JSON.stringify(proc), { mode: 0o600 });
+
+    const conmon = startConmon(this.conmonPath, execArgs({ layout: this.layout, runtimePath: this.opts.runtimePath, id, execId: req.execId, tty: req.tty, openStdin: req.openStdin }), { cwd: dir, withExecPipes: true });
+    const failed = async (what: string, msg: SyncMessage | null) => {
+      const why = await this.runtimeError(join(dir, 'runtime.log'), msg ?? (await conmon.nextSync().catch(() => null)), conmon);
+      conmon.release();
+      await rm(join(this.layout.socketDir, req.execId), { force: true });
+      return systemError(`runtime ${this.name}: container ${id}: exec ${req.execId}: ${what}: ${why}`);
+    };
+    // Start pipe, twice: once to let conmon fork, once (after we attached) to let the runtime exec.
+    conmon.signalStart();
+    const ready = await withTimeout(conmon.nextAttach(), 30000, `conmon for exec ${req.execId}`).catch(() => null);
+    if (!ready || ready.data < 0) throw await failed('OCI runtime exec failed', ready);
+    let stdio;
+    try {
+      stdio = await connectAttach(dir, { stdin: req.openStdin });
+    } catch (err) {
+      throw await failed('attach', { data: -1, message: (err as Error).message });
+    }
+    conmon.signalStart();
+    const started = await withTimeout(conmon.nextSync(), 30000, `exec ${req.execId}`).catch(() => null);
+    if (!started || started.data <= 0) {
+      stdio.close();
+      throw await failed('OCI runtime exec failed', started);
+    }
+    const exited = (async (): Promise<ExitInfo> => {
+      const done = await conmon.nextSync();
+      conmon.release();
+      const record = await readExitFile(join(dir, 'exits'), id);
+      const exitCode = done && done.data >= 0 ? done.data : record?.exitCode ?? -1;
+      return { exitCode, finishedAt: record?.finishedAt ?? rfc3339Nano(BigInt(Date.now()) * 1000000n), oomKilled: false };
+    })();
+    return { stdio, exited };
+  }
+
+  async waitExit(id: string): Promise<ExitInfo> {
+    const meta = await this.meta(id);
+    const record = await this.exits.wait(id);
+    const oomKilled = await wasOomKilled({ persistDir: this.layout.persistDir(id), bundle: meta.bundle, cgroupsPath: meta.cgroupsPath });
+    return { ...record, oomKilled };
+  }
+
+  async list(): Promise<string[]> {
+    const ids = new Set<string>();
+    for (const id of await readdir(this.layout.containersDir).catch(() => [] as string[])) ids.add(id);
+    const listed = await this.cli.run(['list', '--format', 'json']).catch(() => 'null');
+    for (const c of (JSON.parse(listed || 'null') as { id: string }[] | null) ?? []) ids.add(c.id);
+    return [...ids].sort();
+  }
+
+  readLogs(logPath: string, opts?: LogReadOptions) {
+    return readLogs(logPath, opts);
+  }
+}

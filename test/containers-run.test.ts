@@ -1,0 +1,112 @@
+// docker run and the running life cycle with the real CLI, runc and conmon.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { apiRequest, docker, makeTempDir, startDaemon, type RunningDaemon } from './helpers/daemon.js';
+import { makeBusyboxRootfs } from './helpers/rootfs.js';
+
+let d: RunningDaemon;
+let work: string;
+before(async () => {
+  work = makeTempDir('berth-run-');
+  d = await startDaemon();
+  const r = await docker(d.socket, ['import', '-c', 'CMD ["sh"]', makeBusyboxRootfs(work).path, 'busybox:latest']);
+  assert.equal(r.code, 0, r.stderr);
+});
+after(async () => {
+  // Containers still running are killed and removed before the daemon stops.
+  const ids = (await docker(d.socket, ['ps', '-aq'])).stdout.trim().split('\n').filter(Boolean);
+  if (ids.length) await docker(d.socket, ['rm', '-f', ...ids]);
+  await d?.cleanup();
+  rmSync(work, { recursive: true, force: true });
+});
+
+const run = (args: string[], input?: string) => new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+  const p = spawn('docker', ['-H', `unix://${d.socket}`, ...args], { env: { ...process.env, DOCKER_CONFIG: join(tmpdir(), 'berth-test-docker-config') } });
+  let stdout = '';
+  let stderr = '';
+  p.stdout.on('data', (c) => (stdout += c));
+  p.stderr.on('data', (c) => (stderr += c));
+  const timer = setTimeout(() => p.kill('SIGKILL'), 60_000);
+  p.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
+  if (input !== undefined) p.stdin.end(input);
+  else p.stdin.end();
+});
+
+test('docker run --rm busybox echo hi prints hi', async () => {
+  const r = await run(['run', '--rm', 'busybox', 'echo', 'hi']);
+  assert.equal(r.stdout, 'hi\n', r.stderr);
+  assert.equal(r.code, 0);
+  assert.equal((await docker(d.socket, ['ps', '-aq'])).stdout.trim(), '', '--rm removed it');
+});
+
+test('docker run exits with the container\'s exit code', async () => {
+  const r = await run(['run', '--rm', 'busybox', 'sh', '-c', 'echo out; echo err >&2; exit 7']);
+  assert.equal(r.code, 7, r.stderr);
+  assert.equal(r.stdout, 'out\n');
+  assert.equal(r.stderr, 'err\n');
+});
+
+test('echo data | docker run -i --rm busybox cat prints data', async () => {
+  const r = await run(['run', '-i', '--rm', 'busybox', 'cat'], 'data\n');
+  assert.equal(r.stdout, 'data\n', r.stderr);
+  assert.equal(r.code, 0);
+});
+
+test('a detached container: ps, logs, stop -t 1, start, restart, kill -s, rm -f', async () => {
+  const id = (await run(['run', '-d', '--name', 'x1', 'busybox', 'sh', '-c', 'echo started; trap "echo bye; exit 3" TERM; while true; do sleep 0.1; done'])).stdout.trim();
+  assert.match(id, /^[a-f0-9]{64}$/);
+  const ps = (await docker(d.socket, ['ps', '--format', '{{.Names}} {{.Status}}'])).stdout.trim();
+  assert.match(ps, /^x1 Up /);
+  const inspect = JSON.parse((await docker(d.socket, ['inspect', 'x1'])).stdout)[0];
+  assert.equal(inspect.State.Running, true);
+  assert.ok(inspect.State.Pid > 0);
+  for (let i = 0; i < 50 && !(await docker(d.socket, ['logs', 'x1'])).stdout.includes('started'); i++) await new Promise((r) => setTimeout(r, 100));
+  assert.equal((await docker(d.socket, ['logs', 'x1'])).stdout, 'started\n');
+  const stop = await docker(d.socket, ['stop', '-t', '1', 'x1']);
+  assert.equal(stop.code, 0, stop.stderr);
+  const stopped = JSON.parse((await docker(d.socket, ['inspect', 'x1'])).stdout)[0].State;
+  assert.equal(stopped.Status, 'exited');
+  assert.equal(stopped.ExitCode, 3, 'the TERM trap ran');
+  assert.match((await docker(d.socket, ['logs', 'x1'])).stdout, /started\nbye\n/);
+  assert.equal((await docker(d.socket, ['start', 'x1'])).code, 0);
+  assert.equal(JSON.parse((await docker(d.socket, ['inspect', 'x1'])).stdout)[0].State.Running, true);
+  assert.equal((await docker(d.socket, ['restart', '-t', '1', 'x1'])).code, 0);
+  assert.equal(JSON.parse((await docker(d.socket, ['inspect', 'x1'])).stdout)[0].State.Running, true);
+  assert.equal((await docker(d.socket, ['kill', '-s', 'KILL', 'x1'])).code, 0);
+  const wait = await docker(d.socket, ['wait', 'x1']);
+  assert.equal(wait.stdout.trim(), '137');
+  const notRunning = await docker(d.socket, ['kill', 'x1']);
+  assert.match(notRunning.stderr, /Container [a-f0-9]{64} is not running/);
+  await run(['start', 'x1']);
+  const refused = await docker(d.socket, ['rm', 'x1']);
+  assert.match(refused.stderr, /You cannot remove a running container/);
+  assert.equal((await docker(d.socket, ['rm', '-f', 'x1'])).code, 0);
+  assert.equal((await apiRequest(d.socket, 'GET', '/containers/x1/json')).status, 404);
+});
+
+test('secure defaults: a default container cannot mount, a privileged one can', async () => {
+  const denied = await run(['run', '--rm', 'busybox', 'busybox', 'mount', '-t', 'tmpfs', 'none', '/tmp']);
+  assert.notEqual(denied.code, 0);
+  assert.match(denied.stderr, /permission denied|Operation not permitted/i);
+  const allowed = await run(['run', '--rm', '--privileged', 'busybox', 'busybox', 'mount', '-t', 'tmpfs', 'none', '/tmp']);
+  assert.equal(allowed.code, 0, allowed.stderr);
+});
+
+test('container events: create, attach, start, die, destroy', async () => {
+  const since = Math.floor(Date.now() / 1000) - 1;
+  await run(['run', '--rm', '--name', 'evt', 'busybox', 'true']);
+  const until = String(Math.floor(Date.now() / 1000) + 1);
+  const out = (await docker(d.socket, ['events', '--since', String(since), '--until', until, '--filter', 'container=evt', '--format', '{{.Action}}'])).stdout.trim().split('\n');
+  for (const a of ['create', 'attach', 'start', 'die', 'destroy']) assert.ok(out.includes(a), `${a} in ${out.join(',')}`);
+});
+
+test('a command that does not exist: docker run exits 127 with the runtime\'s message, and --rm cleans up', async () => {
+  const r = await run(['run', '--rm', 'busybox', 'nosuchcommand']);
+  assert.equal(r.code, 127);
+  assert.match(r.stderr, /executable file not found/);
+  assert.equal((await docker(d.socket, ['ps', '-aq'])).stdout.trim(), '');
+});
