@@ -1,9 +1,6 @@
 // docker run and the running life cycle with the real CLI, runc and conmon.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { apiRequest, docker, makeTempDir, startDaemon, type RunningDaemon } from './helpers/daemon.js';
 import { makeBusyboxRootfs } from './helpers/rootfs.js';
@@ -24,17 +21,7 @@ after(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-const run = (args: string[], input?: string) => new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-  const p = spawn('docker', ['-H', `unix://${d.socket}`, ...args], { env: { ...process.env, DOCKER_CONFIG: join(tmpdir(), 'berth-test-docker-config') } });
-  let stdout = '';
-  let stderr = '';
-  p.stdout.on('data', (c) => (stdout += c));
-  p.stderr.on('data', (c) => (stderr += c));
-  const timer = setTimeout(() => p.kill('SIGKILL'), 60_000);
-  p.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
-  if (input !== undefined) p.stdin.end(input);
-  else p.stdin.end();
-});
+const run = (args: string[], input?: string) => docker(d.socket, args, 60_000, input);
 
 test('docker run --rm busybox echo hi prints hi', async () => {
   const r = await run(['run', '--rm', 'busybox', 'echo', 'hi']);

@@ -139,17 +139,18 @@ export function apiRequest(socket: string, method: string, path: string, body?: 
   });
 }
 
-/** Runs the real docker CLI against a socket. */
-export function docker(socket: string, args: string[], timeoutMs = 20_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/** Runs the real docker CLI against a socket; `input`, when given, is its standard input. */
+export function docker(socket: string, args: string[], timeoutMs = 20_000, input?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const p = spawn('docker', ['-H', `unix://${socket}`, ...args], {
       env: { ...process.env, DOCKER_CONFIG: join(tmpdir(), 'berth-test-docker-config') },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
+    if (input !== undefined) p.stdin!.end(input);
     let stdout = '';
     let stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
+    p.stdout!.on('data', (d) => (stdout += d));
+    p.stderr!.on('data', (d) => (stderr += d));
     const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
     p.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
   });
