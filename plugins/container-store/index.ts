@@ -1,5 +1,6 @@
 // The container store plugin: container records on disk, their read-write layers, the jobs.
 import { join } from 'node:path';
+import type { JobEvent } from '../../core/job.js';
 import { definePlugin } from '../../core/plugins/context.js';
 import type { SystemService } from '../api-system/service.js';
 import type { GraphService } from '../graph/index.js';
@@ -29,10 +30,10 @@ export default definePlugin({
       return containers;
     };
     // Events from exits (no job is running then) go straight to the event bus through a job.
-    const publish = (ev: import('../../core/job.js').JobEvent) => {
+    const publish = (ev: JobEvent) => {
       void ctx.engine.run('container.event', ev).catch((err) => ctx.log.warn({ err }, 'cannot publish container event'));
     };
-    ctx.engine.register<import('../../core/job.js').JobEvent, void>('container.event', {
+    ctx.engine.register<JobEvent, void>('container.event', {
       description: 'publishes a container state change that happened outside a job (an exit)',
       run: (job) => job.emit(job.payload),
     });

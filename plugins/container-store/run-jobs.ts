@@ -1,4 +1,5 @@
 // The jobs that run containers: start, stop, kill, restart, wait, logs.
+import type { Duplex } from 'node:stream';
 import type { PluginContext } from '../../core/plugins/context.js';
 import type { RuntimesService } from '../exec/index.js';
 import { frame, STDERR, STDOUT } from '../api-server/stdcopy.js';
@@ -49,7 +50,7 @@ export function registerRunJobs(ctx: PluginContext, store: () => ContainerStore,
       return { StatusCode: code, Error: null };
     },
   });
-  e.register<{ name: string; stdin: boolean; stdout: boolean; stderr: boolean; socket: import('node:stream').Duplex }, void>('container.attach', {
+  e.register<{ name: string; stdin: boolean; stdout: boolean; stderr: boolean; socket: Duplex }, void>('container.attach', {
     description: 'connects a hijacked client connection to a container\'s stdio (docker attach)',
     run: (job) => {
       const { name, socket, ...streams } = job.payload;
