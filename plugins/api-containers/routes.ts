@@ -91,7 +91,8 @@ export function mountContainerRoutes(ctx: PluginContext, api: ApiService): void 
     try {
       const q = req.query;
       const c = ctx.services.get<ContainersService>('containers').store().get(req.params.id);
-      const socket = conn.upgrade(c.Config.Tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.raw-stream');
+      // API 1.41 says raw-stream either way; clients decide framing from the container's Tty.
+      const socket = conn.upgrade('application/vnd.docker.raw-stream');
       await ctx.engine.run('container.attach', { name: c.Id, stdin: truthy(q.stdin), stdout: truthy(q.stdout), stderr: truthy(q.stderr), socket }, { origin: api.origin(req) });
     } catch (err) {
       conn.fail(err);
