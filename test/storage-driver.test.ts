@@ -14,7 +14,7 @@ test('without a choice the daemon uses overlay where a probe mount works, and sa
   assert.ok(info.DriverStatus.some(([k]: [string]) => k === 'Backing Filesystem'));
   assert.match(d.logs(), /"driver":"overlay","reason":"overlay mount works on [^"]+","msg":"graph driver selected"/);
   // The start line names the version, commit and the drivers in use, as dockerd's does.
-  assert.match(d.logs(), /"version":"0\.1\.0","commit":"[^"]+","execdriver":"none","graphdriver":"overlay","msg":"Berth daemon"/);
+  assert.match(d.logs(), /"version":"0\.1\.0","commit":"[^"]+","execdriver":"runc","graphdriver":"overlay","msg":"Berth daemon"/);
   const r = await docker(d.socket, ['info']);
   assert.match(r.stdout, / Storage Driver: overlay\n {2}Backing Filesystem: /);
 });
