@@ -61,6 +61,12 @@ test('a detached container: ps, logs, stop -t 1, start, restart, kill -s, rm -f'
   assert.match((await docker(d.socket, ['logs', 'x1'])).stdout, /started\nbye\n/);
   assert.equal((await docker(d.socket, ['start', 'x1'])).code, 0);
   assert.equal(JSON.parse((await docker(d.socket, ['inspect', 'x1'])).stdout)[0].State.Running, true);
+  assert.equal((await docker(d.socket, ['pause', 'x1'])).code, 0);
+  assert.match((await docker(d.socket, ['ps', '--format', '{{.Status}}'])).stdout, /\(Paused\)/);
+  assert.equal(JSON.parse((await docker(d.socket, ['inspect', 'x1'])).stdout)[0].State.Status, 'paused');
+  assert.match((await docker(d.socket, ['pause', 'x1'])).stderr, /is already paused/);
+  assert.equal((await docker(d.socket, ['unpause', 'x1'])).code, 0);
+  assert.equal(JSON.parse((await docker(d.socket, ['inspect', 'x1'])).stdout)[0].State.Status, 'running');
   assert.equal((await docker(d.socket, ['restart', '-t', '1', 'x1'])).code, 0);
   assert.equal(JSON.parse((await docker(d.socket, ['inspect', 'x1'])).stdout)[0].State.Running, true);
   assert.equal((await docker(d.socket, ['kill', '-s', 'KILL', 'x1'])).code, 0);

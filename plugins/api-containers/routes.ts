@@ -60,6 +60,12 @@ export function mountContainerRoutes(ctx: PluginContext, api: ApiService): void 
     await run(req, 'container.kill', { name: req.params.id, ...(typeof req.query.signal === 'string' ? { signal: req.query.signal } : {}) });
     noContent(res);
   });
+  for (const action of ['pause', 'unpause'] as const) {
+    api.route('post', `/containers/:id/${action}`, async (req, res) => {
+      await run(req, `container.${action}`, { name: req.params.id });
+      noContent(res);
+    });
+  }
   api.route('post', '/containers/:id/wait', async (req, res) => {
     const condition = typeof req.query.condition === 'string' && req.query.condition ? req.query.condition : 'not-running';
     await run(req, 'container.inspect', { name: req.params.id }); // a 404 before the stream begins

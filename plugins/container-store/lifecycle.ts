@@ -173,6 +173,23 @@ export class ContainerRuntime {
     emit(this.event(c, 'stop'));
   }
 
+  async pause(c: Container, emit: (e: JobEvent) => void): Promise<void> {
+    if (!c.State.Running) throw conflict(`Container ${c.Id} is not running`);
+    if (c.State.Paused) throw conflict(`Container ${c.Id} is already paused`);
+    await (await this.driver(c)).pause(c.Id);
+    c.State = { ...c.State, Status: 'paused', Paused: true };
+    await this.store().save(c);
+    emit(this.event(c, 'pause'));
+  }
+
+  async unpause(c: Container, emit: (e: JobEvent) => void): Promise<void> {
+    if (!c.State.Paused) throw conflict(`Container ${c.Id} is not paused`);
+    await (await this.driver(c)).resume(c.Id);
+    c.State = { ...c.State, Status: 'running', Paused: false };
+    await this.store().save(c);
+    emit(this.event(c, 'unpause'));
+  }
+
   /** Attaches a client: now if running, else at the next start. */
   async attach(c: Container, client: AttachClient, emit: (e: JobEvent) => void): Promise<void> {
     emit(this.event(c, 'attach'));

@@ -30,6 +30,16 @@ export function registerRunJobs(ctx: PluginContext, store: () => ContainerStore,
     schema: { type: 'object', required: ['name'], properties: { ...nameProp, signal: { type: 'string' } } },
     run: (job) => runtime().kill(store().get(job.payload.name), job.payload.signal || 'SIGKILL', (ev) => job.emit(ev)),
   });
+  e.register<{ name: string }, void>('container.pause', {
+    description: 'freezes every process of a container (docker pause)',
+    schema: { type: 'object', required: ['name'], properties: nameProp },
+    run: (job) => runtime().pause(store().get(job.payload.name), (ev) => job.emit(ev)),
+  });
+  e.register<{ name: string }, void>('container.unpause', {
+    description: 'thaws a paused container (docker unpause)',
+    schema: { type: 'object', required: ['name'], properties: nameProp },
+    run: (job) => runtime().unpause(store().get(job.payload.name), (ev) => job.emit(ev)),
+  });
   e.register<{ name: string; t?: number }, void>('container.restart', {
     description: 'stops and starts a container (docker restart)',
     schema: { type: 'object', required: ['name'], properties: { ...nameProp, t: { type: 'integer' } } },
