@@ -61,6 +61,13 @@ test('a detached container: ps, logs, stop -t 1, start, restart, kill -s, rm -f'
   assert.match((await docker(d.socket, ['logs', 'x1'])).stdout, /started\nbye\n/);
   assert.equal((await docker(d.socket, ['start', 'x1'])).code, 0);
   assert.equal(JSON.parse((await docker(d.socket, ['inspect', 'x1'])).stdout)[0].State.Running, true);
+  const exec = await run(['exec', 'x1', 'sh', '-c', 'echo in-exec; echo to-err >&2; exit 5']);
+  assert.equal(exec.code, 5, exec.stderr);
+  assert.equal(exec.stdout, 'in-exec\n');
+  assert.equal(exec.stderr, 'to-err\n');
+  const piped = await run(['exec', '-i', 'x1', 'cat'], 'via stdin\n');
+  assert.equal(piped.stdout, 'via stdin\n', piped.stderr);
+  assert.equal(piped.code, 0);
   assert.equal((await docker(d.socket, ['pause', 'x1'])).code, 0);
   assert.match((await docker(d.socket, ['ps', '--format', '{{.Status}}'])).stdout, /\(Paused\)/);
   assert.equal(JSON.parse((await docker(d.socket, ['inspect', 'x1'])).stdout)[0].State.Status, 'paused');

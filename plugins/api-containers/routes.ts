@@ -2,6 +2,7 @@
 import type { PluginContext } from '../../core/plugins/context.js';
 import type { ApiRequest, ApiService } from '../api-server/service.js';
 import type { CreatePayload } from '../container-store/jobs.js';
+import { frame, SYSERR } from '../api-server/stdcopy.js';
 import type { ContainersService } from '../container-store/index.js';
 import { CONTAINER_LIST_FILTERS } from '../container-store/views.js';
 
@@ -103,6 +104,33 @@ export function mountContainerRoutes(ctx: PluginContext, api: ApiService): void 
     } catch (err) {
       conn.fail(err);
     }
+  });
+
+  api.route('post', '/containers/:id/exec', async (req, res) => {
+    api.sendJSON(res, 201, await run(req, 'exec.create', { name: req.params.id, config: (await api.readJson(req)) ?? {} }));
+  });
+  api.hijack('post', '/exec/:id/start', async (req, conn) => {
+    try {
+      const body = conn.body.length ? JSON.parse(conn.body.toString('utf8')) as { Detach?: boolean; Tty?: boolean } : {};
+      if (body.Detach) throw ctx.errors.invalid('detached exec is not supported yet');
+      await run(req, 'exec.inspect', { id: req.params.id }); // a 404 before the upgrade
+      const socket = conn.upgrade('application/vnd.docker.raw-stream');
+      await ctx.engine.run('exec.start', { id: req.params.id, socket }, { origin: api.origin(req) }).catch((err) => {
+        // After the upgrade an error travels in the stream: a system-error frame, or text on a TTY.
+        const msg = Buffer.from(`${(err as Error).message}\r\n`);
+        socket.end(body.Tty ? msg : frame(SYSERR, msg));
+      });
+    } catch (err) {
+      conn.fail(err);
+    }
+  });
+  api.route('get', '/exec/:id/json', async (req, res) => {
+    api.sendJSON(res, 200, await run(req, 'exec.inspect', { id: req.params.id }));
+  });
+  api.route('post', '/exec/:id/resize', async (req, res) => {
+    await run(req, 'exec.inspect', { id: req.params.id });
+    res.statusCode = 200;
+    res.end();
   });
 
   api.route('post', '/containers/prune', async (req, res) => {

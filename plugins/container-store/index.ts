@@ -6,6 +6,7 @@ import type { SystemService } from '../api-system/service.js';
 import type { GraphService } from '../graph/index.js';
 import type { ImagesService } from '../image-store/index.js';
 import type { RuntimesService } from '../exec/index.js';
+import { Execs, registerExecJobs } from './exec.js';
 import { registerContainerJobs } from './jobs.js';
 import { ContainerRuntime } from './lifecycle.js';
 import { registerRunJobs } from './run-jobs.js';
@@ -66,6 +67,7 @@ export default definePlugin({
 
     registerContainerJobs(ctx, store, () => images.store(), () => graph.driver().name, () => lifecycle);
     registerRunJobs(ctx, store, () => lifecycle, runtimes);
+    registerExecJobs(ctx, new Execs(store, () => lifecycle, runtimes, graph));
 
     system.hooks.info.tap('containers', (info) => {
       if (!containers) return info;

@@ -21,6 +21,8 @@ export interface AttachClient {
   stdin: boolean;
   stdout: boolean;
   stderr: boolean;
+  /** Settles before the client's stream is ended (an exec's exit code recorded first). */
+  beforeEnd?: Promise<unknown>;
 }
 
 type WaitCondition = 'not-running' | 'next-exit' | 'removed';
@@ -225,7 +227,10 @@ export function pipeStdio(handle: StdioHandle, client: AttachClient, tty: boolea
       if (stream === 'stderr' && !client.stderr) continue;
       sock.write(tty ? data : frame(stream === 'stdout' ? STDOUT : STDERR, data));
     }
-  })().catch(() => {}).finally(() => sock.end());
+  })().catch(() => {}).finally(async () => {
+    await client.beforeEnd?.catch(() => {});
+    sock.end();
+  });
   if (client.stdin && handle.stdin) {
     const stdin = handle.stdin;
     sock.on('data', (d: Buffer) => stdin.write(d));

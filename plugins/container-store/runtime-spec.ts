@@ -6,7 +6,7 @@ import type { SpecInput, BindMount } from '../exec-runc/oci-spec.js';
 import { resolveUser } from '../exec-runc/resolve-user.js';
 import type { Container } from './container.js';
 
-const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+export const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 function parseBind(spec: string): BindMount {
   const [source, destination, mode = ''] = spec.split(':');

@@ -1,0 +1,110 @@
+// docker exec: processes run inside a running container, kept in memory as dockerd keeps them.
+import { randomBytes } from 'node:crypto';
+import type { Duplex } from 'node:stream';
+import { conflict, notFound } from '../../core/errors.js';
+import type { JobEvent } from '../../core/job.js';
+import type { PluginContext } from '../../core/plugins/context.js';
+import type { RuntimesService } from '../exec/index.js';
+import { resolveUser } from '../exec-runc/resolve-user.js';
+import type { GraphService } from '../graph/index.js';
+import { pipeStdio, type ContainerRuntime } from './lifecycle.js';
+import { DEFAULT_PATH } from './runtime-spec.js';
+import type { ContainerStore } from './store.js';
+
+export interface ExecConfig {
+  AttachStdin?: boolean; AttachStdout?: boolean; AttachStderr?: boolean; Tty?: boolean;
+  Cmd?: string[]; Env?: string[]; WorkingDir?: string; User?: string; Privileged?: boolean;
+}
+
+interface ExecRecord {
+  id: string;
+  containerId: string;
+  config: ExecConfig;
+  running: boolean;
+  exitCode: number | null;
+  pid: number;
+}
+
+export class Execs {
+  private readonly execs = new Map<string, ExecRecord>();
+
+  constructor(
+    private readonly store: () => ContainerStore,
+    private readonly runtime: () => ContainerRuntime,
+    private readonly runtimes: RuntimesService,
+    private readonly graph: GraphService,
+  ) {}
+
+  create(containerRef: string, config: ExecConfig, emit: (e: JobEvent) => void): string {
+    const c = this.store().get(containerRef);
+    if (!c.State.Running) throw conflict(`Container ${c.Id} is not running`);
+    if (c.State.Paused) throw conflict(`Container ${c.Id} is paused, unpause the container before exec`);
+    if (!config.Cmd?.length) throw conflict('No exec command specified');
+    const id = randomBytes(32).toString('hex');
+    this.execs.set(id, { id, containerId: c.Id, config, running: false, exitCode: null, pid: 0 });
+    emit(this.runtime().event(c, `exec_create: ${config.Cmd.join(' ')}`, { execID: id }));
+    return id;
+  }
+
+  get(id: string): ExecRecord {
+    const e = this.execs.get(id);
+    if (!e) throw notFound(`No such exec instance: ${id}`);
+    return e;
+  }
+
+  inspect(id: string) {
+    const e = this.get(id);
+    const [entrypoint, ...args] = e.config.Cmd ?? [];
+    return {
+      ID: e.id, Running: e.running, ExitCode: e.exitCode, Pid: e.pid, ContainerID: e.containerId,
+      OpenStdin: Boolean(e.config.AttachStdin), OpenStdout: Boolean(e.config.AttachStdout), OpenStderr: Boolean(e.config.AttachStderr),
+      CanRemove: false, DetachKeys: '',
+      ProcessConfig: { tty: Boolean(e.config.Tty), entrypoint, arguments: args, privileged: Boolean(e.config.Privileged), user: e.config.User ?? '' },
+    };
+  }
+
+  /** Starts the process and connects it to the hijacked client; resolves when it has begun. */
+  async start(id: string, socket: Duplex, emit: (e: JobEvent) => void): Promise<void> {
+    const e = this.get(id);
+    if (e.running || e.exitCode !== null) throw conflict(`Exec ${id} has already been started`);
+    const c = this.store().get(e.containerId);
+    if (!c.State.Running) throw conflict(`Container ${c.Id} is not running`);
+    const driver = await this.runtimes.get((c.HostConfig.Runtime as string | undefined) || undefined);
+    const rootfs = await this.graph.driver().get(c.Id);
+    let user;
+    try {
+      user = await resolveUser(rootfs, e.config.User || c.Config.User || undefined);
+    } finally {
+      await this.graph.driver().put(c.Id);
+    }
+    const env = [...(c.Config.Env ?? []), ...(e.config.Env ?? [])];
+    if (!env.some((v) => v.startsWith('PATH='))) env.unshift(DEFAULT_PATH);
+    e.running = true;
+    const { stdio, exited } = await driver.exec(c.Id, {
+      execId: e.id.slice(0, 32), args: e.config.Cmd!, env, cwd: e.config.WorkingDir || c.Config.WorkingDir || '/',
+      user, tty: Boolean(e.config.Tty), openStdin: Boolean(e.config.AttachStdin), privileged: Boolean(e.config.Privileged),
+    }).catch((err) => { e.running = false; e.exitCode = 126; throw err; });
+    emit(this.runtime().event(c, `exec_start: ${e.config.Cmd!.join(' ')}`, { execID: e.id }));
+    // The exit is recorded before the client's stream ends, so its GET /exec/{id}/json sees it.
+    const recorded = exited.then((x) => { e.running = false; e.exitCode = x.exitCode; }, () => { e.running = false; e.exitCode = -1; });
+    pipeStdio(stdio, {
+      socket, beforeEnd: recorded,
+      stdin: Boolean(e.config.AttachStdin), stdout: e.config.AttachStdout !== false, stderr: e.config.AttachStderr !== false,
+    }, Boolean(e.config.Tty), true);
+  }
+}
+
+export function registerExecJobs(ctx: PluginContext, execs: Execs): void {
+  ctx.engine.register<{ name: string; config: ExecConfig }, { Id: string }>('exec.create', {
+    description: 'prepares a process to run in a container (docker exec)',
+    run: (job) => ({ Id: execs.create(job.payload.name, job.payload.config ?? {}, (ev) => job.emit(ev)) }),
+  });
+  ctx.engine.register<{ id: string; socket: Duplex }, void>('exec.start', {
+    description: 'runs a prepared exec, its stdio on a hijacked connection',
+    run: (job) => execs.start(job.payload.id, job.payload.socket, (ev) => job.emit(ev)),
+  });
+  ctx.engine.register<{ id: string }, unknown>('exec.inspect', {
+    description: 'an exec in detail, with its exit code once it ended',
+    run: (job) => execs.inspect(job.payload.id),
+  });
+}
