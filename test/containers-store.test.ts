@@ -17,6 +17,8 @@ before(async () => {
 });
 after(async () => {
   await d?.cleanup();
+  // The daemon restarted on the first one's folders: they are removed here, not by its cleanup.
+  if (d) rmSync(d.dir, { recursive: true, force: true });
   rmSync(work, { recursive: true, force: true });
 });
 
