@@ -15,11 +15,19 @@ export interface LogsPayload {
 
 export function registerRunJobs(ctx: PluginContext, store: () => ContainerStore, runtime: () => ContainerRuntime, runtimes: RuntimesService): void {
   const e = ctx.engine;
-  e.register<{ name: string }, void>('container.start', {
-    description: 'starts a container (docker start)',
-    schema: { type: 'object', required: ['name'], properties: nameProp },
-    run: (job) => runtime().start(store().get(job.payload.name), (ev) => job.emit(ev)),
-  });
+  // Jobs that take only a container name and call one runtime operation.
+  const simple: [name: 'start' | 'pause' | 'unpause', description: string][] = [
+    ['start', 'starts a container (docker start)'],
+    ['pause', 'freezes every process of a container (docker pause)'],
+    ['unpause', 'thaws a paused container (docker unpause)'],
+  ];
+  for (const [name, description] of simple) {
+    e.register<{ name: string }, void>(`container.${name}`, {
+      description,
+      schema: { type: 'object', required: ['name'], properties: nameProp },
+      run: (job) => runtime()[name](store().get(job.payload.name), (ev) => job.emit(ev)),
+    });
+  }
   e.register<{ name: string; t?: number }, void>('container.stop', {
     description: 'stops a container: its stop signal, then SIGKILL after the timeout (docker stop)',
     schema: { type: 'object', required: ['name'], properties: { ...nameProp, t: { type: 'integer' } } },
@@ -29,16 +37,6 @@ export function registerRunJobs(ctx: PluginContext, store: () => ContainerStore,
     description: 'sends a signal to a container (docker kill)',
     schema: { type: 'object', required: ['name'], properties: { ...nameProp, signal: { type: 'string' } } },
     run: (job) => runtime().kill(store().get(job.payload.name), job.payload.signal || 'SIGKILL', (ev) => job.emit(ev)),
-  });
-  e.register<{ name: string }, void>('container.pause', {
-    description: 'freezes every process of a container (docker pause)',
-    schema: { type: 'object', required: ['name'], properties: nameProp },
-    run: (job) => runtime().pause(store().get(job.payload.name), (ev) => job.emit(ev)),
-  });
-  e.register<{ name: string }, void>('container.unpause', {
-    description: 'thaws a paused container (docker unpause)',
-    schema: { type: 'object', required: ['name'], properties: nameProp },
-    run: (job) => runtime().unpause(store().get(job.payload.name), (ev) => job.emit(ev)),
   });
   e.register<{ name: string; t?: number }, void>('container.restart', {
     description: 'stops and starts a container (docker restart)',
