@@ -9,6 +9,14 @@ export interface ContainerConfig {
   Env?: string[] | null; Cmd?: string[] | null; Image?: string;
   Volumes?: Record<string, object> | null; WorkingDir?: string; Entrypoint?: string[] | null;
   OnBuild?: string[] | null; Labels?: Record<string, string> | null; StopSignal?: string;
+  Healthcheck?: HealthConfig; Shell?: string[] | null;
+}
+
+/** HEALTHCHECK / docker run --health-*: durations in nanoseconds, 0 for the default. */
+export interface HealthConfig {
+  /** [] inherit, ["NONE"] disabled, ["CMD", arg...] exec, ["CMD-SHELL", command] through the shell. */
+  Test?: string[] | null;
+  Interval?: number; Timeout?: number; StartPeriod?: number; StartInterval?: number; Retries?: number;
 }
 
 export interface HistoryEntry {
