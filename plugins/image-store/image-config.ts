@@ -1,5 +1,6 @@
 // The image configuration (the JSON whose sha256 is the image ID), and building one for import.
 import { invalid } from '../../core/errors.js';
+import { parseHealthcheck } from './healthcheck-change.js';
 
 export interface ContainerConfig {
   Hostname?: string; Domainname?: string; User?: string;
@@ -112,6 +113,7 @@ export function applyChanges(config: ContainerConfig, changes: string[]): Contai
         for (const v of parseJsonOrWords(rest)[0] === '/bin/sh' ? rest.trim().split(/\s+/) : parseJsonOrWords(rest)) c.Volumes[v] = {};
         break;
       }
+      case 'HEALTHCHECK': c.Healthcheck = parseHealthcheck(rest); break;
       case 'ONBUILD': c.OnBuild = [...(c.OnBuild ?? []), rest.trim()]; break;
       default:
         throw invalid(`${word} is not a valid change command`);
