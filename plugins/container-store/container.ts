@@ -1,6 +1,6 @@
 // A container's record, as persisted and as inspect shows it; built from a create request
 // merged with its image's configuration, as dockerd merges them.
-import type { ContainerConfig } from '../image-store/image-config.js';
+import type { ContainerConfig, HealthConfig } from '../image-store/image-config.js';
 
 export interface ContainerState {
   Status: 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
@@ -14,6 +14,17 @@ export interface ContainerState {
   Error: string;
   StartedAt: string;
   FinishedAt: string;
+  /** Only for a container with a healthcheck (health-monitor.ts). */
+  Health?: ContainerHealth;
+}
+
+export interface HealthLogEntry { Start: string; End: string; ExitCode: number; Output: string }
+
+export interface ContainerHealth {
+  Status: 'starting' | 'healthy' | 'unhealthy';
+  FailingStreak: number;
+  /** The last results, oldest first. */
+  Log: HealthLogEntry[];
 }
 
 export type HostConfig = Record<string, unknown> & {
@@ -83,6 +94,22 @@ export function mergeConfig(request: ContainerConfig, image: ContainerConfig | u
     ExposedPorts: request.ExposedPorts ?? img.ExposedPorts ?? null,
     Volumes: request.Volumes ?? img.Volumes ?? null,
     OnBuild: null,
+    Healthcheck: mergeHealthcheck(request.Healthcheck, img.Healthcheck),
+  };
+}
+
+/** As dockerd: the image's healthcheck fills what the request leaves unset (empty Test, zero durations). */
+function mergeHealthcheck(request: HealthConfig | undefined, image: HealthConfig | undefined): HealthConfig | undefined {
+  if (!request) return image;
+  if (!image) return request;
+  return {
+    ...request,
+    Test: request.Test?.length ? request.Test : image.Test,
+    Interval: request.Interval || image.Interval,
+    Timeout: request.Timeout || image.Timeout,
+    StartPeriod: request.StartPeriod || image.StartPeriod,
+    StartInterval: request.StartInterval || image.StartInterval,
+    Retries: request.Retries || image.Retries,
   };
 }
 

@@ -7,6 +7,7 @@ import type { GraphService } from '../graph/index.js';
 import type { ImagesService } from '../image-store/index.js';
 import type { RuntimesService } from '../exec/index.js';
 import { Execs, registerExecJobs } from './exec.js';
+import { HealthMonitor } from './health-monitor.js';
 import { registerContainerJobs } from './jobs.js';
 import { ContainerRuntime } from './lifecycle.js';
 import { registerRunJobs } from './run-jobs.js';
@@ -38,11 +39,14 @@ export default definePlugin({
       description: 'publishes a container state change that happened outside a job (an exit)',
       run: (job) => job.emit(job.payload),
     });
-    const lifecycle = new ContainerRuntime(store, runtimes, graph, ctx.log, publish, async (c) => {
+    const health: HealthMonitor = new HealthMonitor({ store, runtimes, graph, log: ctx.log, publish, event: (c, action, extra): JobEvent => lifecycle.event(c, action, extra) });
+    const init = { enabled: Boolean(ctx.config.init), path: (ctx.config['init-path'] as string | undefined) || undefined };
+    const lifecycle: ContainerRuntime = new ContainerRuntime(store, runtimes, graph, ctx.log, publish, async (c) => {
       await images.store().layers.removeRwLayer(c.Id).catch(() => {});
       await store().remove(c);
       publish(lifecycle.event(c, 'destroy'));
-    });
+    }, { init, observer: health });
+    ctx.hooks.shutdown.tap('health-monitor', () => health.closeAll());
     ctx.services.provide<ContainersService>('containers', { serviceVersion: '1.0.0', store, runtime: () => lifecycle });
 
     ctx.hooks.ready.tapPromise('restore-containers', async () => {
@@ -59,6 +63,7 @@ export default definePlugin({
           const state = await driver.state(c.Id).catch(() => ({ status: 'stopped' as const, pid: 0 }));
           if (state.status === 'running' || state.status === 'paused') await graph.driver().get(c.Id);
           lifecycle.watchExit(c, driver);
+          if (state.status === 'running') health.resumed(c);
         } catch (err) {
           ctx.log.warn({ err, container: c.Id }, 'cannot reconcile container with its runtime');
         }

@@ -5,6 +5,7 @@ import type { Images } from '../image-store/images.js';
 import type { ContainerConfig } from '../image-store/image-config.js';
 import { familiarString, normalize } from '../image-store/reference.js';
 import { command, createdState, mergeConfig, type Container, type HostConfig } from './container.js';
+import { validateHealthcheck } from './health-config.js';
 import { checkName, generateName } from './names.js';
 import type { ContainerRuntime } from './lifecycle.js';
 import type { ContainerStore } from './store.js';
@@ -32,6 +33,7 @@ export function registerContainerJobs(ctx: PluginContext, store: () => Container
         throw ctx.errors.invalid('Config cannot be empty in order to create a container');
       }
       if (!body.Image) throw ctx.errors.invalid('Config cannot be empty in order to create a container');
+      validateHealthcheck(body.Healthcheck);
       const s = store();
       const id = randomBytes(32).toString('hex');
       const name = job.payload.name ? checkName(job.payload.name) : generateName((n) => s.nameTaken(n));

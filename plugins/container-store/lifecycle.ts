@@ -13,6 +13,7 @@ import { buildOciSpec } from '../exec-runc/oci-spec.js';
 import type { GraphService } from '../graph/index.js';
 import { frame, STDERR, STDOUT } from '../api-server/stdcopy.js';
 import type { Container } from './container.js';
+import type { RuntimeOptions } from './runtime-options.js';
 import { specInputFor } from './runtime-spec.js';
 import type { ContainerStore } from './store.js';
 
@@ -41,6 +42,7 @@ export class ContainerRuntime {
     private readonly log: Logger,
     private readonly emit: (e: JobEvent) => void,
     private readonly onRemove: (c: Container) => Promise<void>,
+    private readonly options: RuntimeOptions = {},
   ) {}
 
   event(c: Container, action: string, extra: Record<string, string> = {}): JobEvent {
@@ -57,7 +59,7 @@ export class ContainerRuntime {
     const dir = this.store().dir(c.Id);
     const rootfs = await this.graph.driver().get(c.Id);
     try {
-      const input = await specInputFor(c, rootfs, dir);
+      const input = await specInputFor(c, rootfs, dir, this.options);
       // What this host allows: runc cannot grant more than the daemon holds.
       input.host = { ...input.host, maxNofile: await hostNofileLimit(), capabilities: await hostBoundingCapabilities() };
       const spec = buildOciSpec(input);
@@ -76,6 +78,7 @@ export class ContainerRuntime {
       const state = await driver.state(c.Id);
       c.State = { ...c.State, Status: 'running', Running: true, Paused: false, Pid: state.pid, ExitCode: 0, Error: '', OOMKilled: false, StartedAt: new Date().toISOString() };
       c.LogPath = logPath;
+      this.options.observer?.started(c);
       await this.store().save(c);
     } catch (err) {
       // Clients attached for this start learn of the failure by the end of their stream.
@@ -109,6 +112,7 @@ export class ContainerRuntime {
     const c = this.store().find(id);
     if (!c) return;
     c.State = { ...c.State, Status: 'exited', Running: false, Paused: false, Pid: 0, ExitCode: exit.exitCode, OOMKilled: exit.oomKilled, FinishedAt: exit.finishedAt };
+    this.options.observer?.stopped(c);
     await this.store().save(c);
     const driver = await this.driver(c);
     await driver.delete(c.Id).catch((err) => this.log.warn({ err, container: id }, 'runtime delete failed'));
@@ -180,6 +184,7 @@ export class ContainerRuntime {
     if (c.State.Paused) throw conflict(`Container ${c.Id} is already paused`);
     await (await this.driver(c)).pause(c.Id);
     c.State = { ...c.State, Status: 'paused', Paused: true };
+    this.options.observer?.stopped(c);
     await this.store().save(c);
     emit(this.event(c, 'pause'));
   }
@@ -188,6 +193,7 @@ export class ContainerRuntime {
     if (!c.State.Paused) throw conflict(`Container ${c.Id} is not paused`);
     await (await this.driver(c)).resume(c.Id);
     c.State = { ...c.State, Status: 'running', Paused: false };
+    this.options.observer?.resumed(c);
     await this.store().save(c);
     emit(this.event(c, 'unpause'));
   }

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import type { SpecInput, BindMount } from '../exec-runc/oci-spec.js';
 import { resolveUser } from '../exec-runc/resolve-user.js';
 import type { Container } from './container.js';
+import { lookupInitBinary } from './init-binary.js';
+import type { RuntimeOptions } from './runtime-options.js';
 
 export const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -16,7 +18,7 @@ function parseBind(spec: string): BindMount {
   return { source, destination, readonly: mode.split(',').includes('ro') };
 }
 
-export async function specInputFor(c: Container, rootfs: string, dir: string): Promise<SpecInput> {
+export async function specInputFor(c: Container, rootfs: string, dir: string, opts: RuntimeOptions = {}): Promise<SpecInput> {
   const hostname = c.Config.Hostname || c.Id.slice(0, 12);
   const files = { hostname: join(dir, 'hostname'), hosts: join(dir, 'hosts'), resolvConf: join(dir, 'resolv.conf') };
   await writeFile(files.hostname, `${hostname}\n`);
@@ -27,6 +29,8 @@ export async function specInputFor(c: Container, rootfs: string, dir: string): P
   env.push(`HOSTNAME=${hostname}`);
   if (c.Config.Tty && !env.some((e) => e.startsWith('TERM='))) env.push('TERM=xterm');
   const h = c.HostConfig as Record<string, any>;
+  // HostConfig.Init (true/false) wins over the daemon's default; an init needs its own pid namespace.
+  const withInit = (typeof h.Init === 'boolean' ? h.Init : Boolean(opts.init?.enabled)) && h.PidMode !== 'host';
   return {
     id: c.Id,
     rootfs,
@@ -57,5 +61,6 @@ export async function specInputFor(c: Container, rootfs: string, dir: string): P
     },
     ...(h.NetworkMode === 'host' ? { network: 'host' } : {}),
     cgroupsPath: `/berth/${c.Id}`,
+    ...(withInit ? { init: await lookupInitBinary(opts.init?.path) } : {}),
   };
 }

@@ -11,6 +11,7 @@ export class ContainerStore {
   private readonly byId = new Map<string, Container>();
   /** name → id, reservations included. */
   private readonly names = new Map<string, string>();
+  private readonly writing = new Map<string, Promise<void>>();
 
   constructor(readonly root: string, private readonly log: Logger) {}
 
@@ -52,12 +53,23 @@ export class ContainerStore {
   }
 
   async save(c: Container): Promise<void> {
-    await mkdir(this.dir(c.Id), { recursive: true, mode: 0o700 });
-    await writeFileAtomic(join(this.dir(c.Id), 'config.v2.json'), JSON.stringify(c));
+    // One write at a time per container, each serialising the record when its turn comes: saves
+    // from the health monitor and from an exit cannot land on disk out of order.
+    const write = (this.writing.get(c.Id) ?? Promise.resolve()).catch(() => {}).then(async () => {
+      await mkdir(this.dir(c.Id), { recursive: true, mode: 0o700 });
+      await writeFileAtomic(join(this.dir(c.Id), 'config.v2.json'), JSON.stringify(c));
+    });
+    this.writing.set(c.Id, write);
+    try {
+      await write;
+    } finally {
+      if (this.writing.get(c.Id) === write) this.writing.delete(c.Id);
+    }
     this.byId.set(c.Id, c);
   }
 
   async remove(c: Container): Promise<void> {
+    await this.writing.get(c.Id)?.catch(() => {});
     this.byId.delete(c.Id);
     this.releaseName(c.Name, c.Id);
     await rm(this.dir(c.Id), { recursive: true, force: true });

@@ -6,6 +6,7 @@ export const CONTAINER_LIST_FILTERS = [
   'ancestor', 'before', 'expose', 'exited', 'health', 'id', 'isolation', 'is-task', 'label', 'name', 'network', 'publish', 'since', 'status', 'volume',
 ] as const;
 
+const HEALTH_STATES = ['starting', 'healthy', 'unhealthy', 'none'];
 const STATUSES = ['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead'];
 
 export function inspectContainer(c: Container) {
@@ -32,12 +33,18 @@ function statusText(c: Container): string {
     return h < 48 ? `${h} hour${h === 1 ? '' : 's'}` : `${Math.round(h / 24)} days`;
   };
   switch (c.State.Status) {
-    case 'running': return `Up ${ago(c.State.StartedAt)}${c.State.Paused ? ' (Paused)' : ''}`;
+    case 'running': return `Up ${ago(c.State.StartedAt)}${c.State.Paused ? ' (Paused)' : healthText(c)}`;
     case 'paused': return `Up ${ago(c.State.StartedAt)} (Paused)`;
     case 'exited': return `Exited (${c.State.ExitCode}) ${ago(c.State.FinishedAt)} ago`;
     case 'created': return 'Created';
     default: return c.State.Status[0].toUpperCase() + c.State.Status.slice(1);
   }
+}
+
+/** " (healthy)", " (health: starting)", as dockerd's State.String() adds it. */
+function healthText(c: Container): string {
+  const status = c.State.Health?.Status;
+  return status ? ` (${status === 'starting' ? 'health: starting' : status})` : '';
 }
 
 export function containerSummary(c: Container, imageName: string) {
@@ -61,6 +68,7 @@ export function containerSummary(c: Container, imageName: string) {
 /** GET /containers/json filtering, as dockerd applies it. */
 export function filterContainers(all: Container[], filters: Record<string, string[]>, opts: { all: boolean; imageMatches: (c: Container, ref: string) => boolean; find: (ref: string) => Container | undefined }): Container[] {
   for (const s of filters.status ?? []) if (!STATUSES.includes(s)) throw invalid(`Invalid filter 'status=${s}'`);
+  for (const h of filters.health ?? []) if (!HEALTH_STATES.includes(h)) throw invalid(`Invalid filter 'health=${h}'`);
   const anchor = (key: string) => {
     const v = filters[key]?.[0];
     if (v === undefined) return undefined;
@@ -76,6 +84,7 @@ export function filterContainers(all: Container[], filters: Record<string, strin
       if (!showAll && c.State.Status !== 'running' && c.State.Status !== 'paused' && c.State.Status !== 'restarting') return false;
       if (filters.status?.length && !filters.status.includes(c.State.Status)) return false;
       if (filters.exited?.length && !(c.State.Status === 'exited' && filters.exited.includes(String(c.State.ExitCode)))) return false;
+      if (filters.health?.length && !filters.health.includes(c.State.Health?.Status ?? 'none')) return false;
       if (filters.id?.length && !filters.id.some((p) => c.Id.startsWith(p))) return false;
       if (filters.name?.length && !filters.name.some((n) => new RegExp(n).test(c.Name.slice(1)))) return false;
       if (filters.ancestor?.length && !filters.ancestor.some((a) => opts.imageMatches(c, a))) return false;

@@ -44,6 +44,9 @@ export interface SpecInput {
   resources?: SpecResources;
   /** A netns path to join, 'host', or undefined for a fresh empty one. */
   network?: string;
+  /** docker run --init: the host path of an init binary, bind-mounted read-only at /sbin/docker-init,
+   * which runs process.args as its child (dockerd's layout). */
+  init?: string;
   cgroupsPath?: string;
   /** Host facts; defaults are this host's. */
   /** docker --ulimit; RLIMIT_NOFILE defaults to DEFAULT_NOFILE. */
@@ -56,6 +59,7 @@ export interface SpecInput {
   };
 }
 
+export const INIT_DESTINATION = '/sbin/docker-init';
 export const DEFAULT_SHM_SIZE = 64 * 1024 * 1024;
 export const DEFAULT_NOFILE = 1048576;
 export const CPU_PERIOD = 100000;
@@ -168,6 +172,7 @@ export function buildOciSpec(input: SpecInput): OciSpec {
   const caps = tweakCapabilities({ privileged, capAdd: input.capAdd, capDrop: input.capDrop, hostCapabilities: input.host?.capabilities });
   const user = input.process.user;
   const custom = userMounts(input);
+  if (input.init) custom.push({ destination: INIT_DESTINATION, type: 'bind', source: input.init, options: ['bind', 'ro'] });
   const taken = new Set(custom.map((m) => m.destination));
   const mounts = [...defaultMounts(input.shmSize || DEFAULT_SHM_SIZE, privileged).filter((m) => !taken.has(m.destination)), ...custom];
 
@@ -193,7 +198,7 @@ export function buildOciSpec(input: SpecInput): OciSpec {
   const proc: Record<string, unknown> = {
     terminal: input.process.tty,
     user: { uid: user.uid, gid: user.gid, ...(user.additionalGids?.length ? { additionalGids: user.additionalGids } : {}) },
-    args: input.process.args,
+    args: input.init ? [INIT_DESTINATION, '--', ...input.process.args] : input.process.args,
     env: input.process.env,
     cwd: input.process.cwd || '/',
     capabilities: { bounding: caps, effective: caps, permitted: caps },

@@ -244,7 +244,7 @@ class RuncDriver implements ExecDriver {
       const exitCode = done && done.data >= 0 ? done.data : record?.exitCode ?? -1;
       return { exitCode, finishedAt: record?.finishedAt ?? rfc3339Nano(BigInt(Date.now()) * 1000000n), oomKilled: false };
     })();
-    return { stdio, exited };
+    return { stdio, exited, pid: started.data };
   }
 
   async waitExit(id: string): Promise<ExitInfo> {

@@ -3,7 +3,7 @@
 import type { Readable, Writable } from 'node:stream';
 import type { Logger } from 'pino';
 
-export const EXEC_DRIVER_API = '1.1.0';
+export const EXEC_DRIVER_API = '1.2.0';
 
 /** The parts of an OCI runtime spec (config.json) Berth fills; the driver writes the file. */
 export type OciSpec = Record<string, unknown> & { ociVersion: string; process: Record<string, unknown>; root: { path: string; readonly?: boolean } };
@@ -73,7 +73,9 @@ export interface ExecDriver {
   pause(id: string): Promise<void>;
   resume(id: string): Promise<void>;
   attach(id: string): Promise<StdioHandle>;
-  exec(id: string, req: ExecRequest): Promise<{ stdio: StdioHandle; exited: Promise<ExitInfo> }>;
+  /** Runs a process in a running container. Since 1.2.0 the result may carry the process's host
+   * pid, which Berth signals to end an exec early (a health probe past its timeout). */
+  exec(id: string, req: ExecRequest): Promise<{ stdio: StdioHandle; exited: Promise<ExitInfo>; pid?: number }>;
   /** Resolves when the container's process has exited (also for an exit while the daemon was down). */
   waitExit(id: string): Promise<ExitInfo>;
   /** Containers this driver still knows after a daemon restart (live restore). */

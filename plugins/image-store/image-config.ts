@@ -1,5 +1,6 @@
 // The image configuration (the JSON whose sha256 is the image ID), and building one for import.
 import { invalid } from '../../core/errors.js';
+import { parseHealthcheck } from './healthcheck-change.js';
 
 export interface ContainerConfig {
   Hostname?: string; Domainname?: string; User?: string;
@@ -9,6 +10,14 @@ export interface ContainerConfig {
   Env?: string[] | null; Cmd?: string[] | null; Image?: string;
   Volumes?: Record<string, object> | null; WorkingDir?: string; Entrypoint?: string[] | null;
   OnBuild?: string[] | null; Labels?: Record<string, string> | null; StopSignal?: string;
+  Healthcheck?: HealthConfig; Shell?: string[] | null;
+}
+
+/** HEALTHCHECK / docker run --health-*: durations in nanoseconds, 0 for the default. */
+export interface HealthConfig {
+  /** [] inherit, ["NONE"] disabled, ["CMD", arg...] exec, ["CMD-SHELL", command] through the shell. */
+  Test?: string[] | null;
+  Interval?: number; Timeout?: number; StartPeriod?: number; StartInterval?: number; Retries?: number;
 }
 
 export interface HistoryEntry {
@@ -104,6 +113,7 @@ export function applyChanges(config: ContainerConfig, changes: string[]): Contai
         for (const v of parseJsonOrWords(rest)[0] === '/bin/sh' ? rest.trim().split(/\s+/) : parseJsonOrWords(rest)) c.Volumes[v] = {};
         break;
       }
+      case 'HEALTHCHECK': c.Healthcheck = parseHealthcheck(rest); break;
       case 'ONBUILD': c.OnBuild = [...(c.OnBuild ?? []), rest.trim()]; break;
       default:
         throw invalid(`${word} is not a valid change command`);
