@@ -2,11 +2,8 @@
 // kernel would inside the container (resolveParts: they never lead out of its root), and a path
 // at or under a bind mount's destination lands in the bind's source, as dockerd mounts volumes
 // for docker cp.
-import type { Stats } from 'node:fs';
-import { lstat } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { resolveParts } from '../exec-runc/scoped-path.js';
-import { isMissing } from '../graph/host-tools.js';
 
 export interface PathMount {
   /** Absolute, cleaned path inside the container. */
@@ -75,9 +72,4 @@ export function baseName(absPath: string): string {
   const trimmed = absPath.replace(/\/+$/, '');
   if (trimmed === '') return '/';
   return trimmed.slice(trimmed.lastIndexOf('/') + 1);
-}
-
-/** lstat that answers null for a missing path. */
-export async function lstatOrNull(path: string): Promise<Stats | null> {
-  return lstat(path).catch((err) => (isMissing(err) ? null : Promise.reject(err)));
 }
