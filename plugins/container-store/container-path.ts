@@ -61,7 +61,7 @@ export class ContainerPaths {
 
 /** dockerd's path in the container: absolute and cleaned, a trailing "/" or "/." kept. */
 export function containerAbsPath(path: string): string {
-  const clean = posix.join('/', path);
+  const clean = posix.join('/', path).replace(/(.)\/+$/, '$1');
   if (path.endsWith('/.') && clean !== '/') return `${clean}/.`;
   if (path.endsWith('/') && clean !== '/') return `${clean}/`;
   return clean;
