@@ -1,10 +1,12 @@
 // Container routes, mounted on the API server; the work is done by the container store's jobs.
 import { definePlugin } from '../../core/plugins/context.js';
 import type { ApiService } from '../api-server/service.js';
+import { mountArchiveRoutes } from './archive-routes.js';
 import { mountContainerRoutes } from './routes.js';
 
 export default definePlugin({
   init(ctx) {
     mountContainerRoutes(ctx, ctx.services.get<ApiService>('api'));
+    mountArchiveRoutes(ctx, ctx.services.get<ApiService>('api'));
   },
 });

@@ -6,7 +6,9 @@ import type { SystemService } from '../api-system/service.js';
 import type { GraphService } from '../graph/index.js';
 import type { ImagesService } from '../image-store/index.js';
 import type { RuntimesService } from '../exec/index.js';
+import { ContainerFs } from './container-fs.js';
 import { Execs, registerExecJobs } from './exec.js';
+import { registerFsJobs } from './fs-jobs.js';
 import { HealthMonitor } from './health-monitor.js';
 import { registerContainerJobs } from './jobs.js';
 import { ContainerRuntime } from './lifecycle.js';
@@ -73,6 +75,7 @@ export default definePlugin({
     registerContainerJobs(ctx, store, () => images.store(), () => graph.driver().name, () => lifecycle);
     registerRunJobs(ctx, store, () => lifecycle, runtimes);
     registerExecJobs(ctx, new Execs(store, () => lifecycle, runtimes, graph));
+    registerFsJobs(ctx, { store, images: () => images.store(), graph, fs: new ContainerFs(graph, runtimes, ctx.log), runtime: () => lifecycle });
 
     system.hooks.info.tap('containers', (info) => {
       if (!containers) return info;

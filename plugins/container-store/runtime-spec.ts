@@ -10,7 +10,7 @@ import type { RuntimeOptions } from './runtime-options.js';
 
 export const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
-function parseBind(spec: string): BindMount {
+export function parseBind(spec: string): BindMount {
   const [source, destination, mode = ''] = spec.split(':');
   if (!source || !destination || !source.startsWith('/') || !destination.startsWith('/')) {
     throw new Error(`invalid volume specification: '${spec}'`);

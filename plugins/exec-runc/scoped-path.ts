@@ -8,6 +8,14 @@ import { isMissing } from '../graph/host-tools.js';
 const MAX_LINKS = 255;
 
 export async function resolveInRoot(root: string, path: string): Promise<string> {
+  return join(root, ...(await resolveParts(path, (parts) => join(root, ...parts))));
+}
+
+/**
+ * The components of `path` with every symlink and ".." resolved inside the root; `hostOf` says
+ * where resolved components are on the host (a container's bind mounts map some elsewhere).
+ */
+export async function resolveParts(path: string, hostOf: (parts: string[]) => string): Promise<string[]> {
   let pending = path.split('/').filter(Boolean);
   const done: string[] = [];
   let links = 0;
@@ -18,10 +26,10 @@ export async function resolveInRoot(root: string, path: string): Promise<string>
       done.pop();
       continue;
     }
-    const host = join(root, ...done, part);
+    const host = hostOf([...done, part]);
     const st = await lstat(host).catch((err) => (isMissing(err) ? null : Promise.reject(err)));
     if (st?.isSymbolicLink()) {
-      if (++links > MAX_LINKS) throw new Error(`resolving ${path} in ${root}: too many symbolic links`);
+      if (++links > MAX_LINKS) throw new Error(`resolving ${path}: too many symbolic links`);
       const target = await readlink(host);
       if (target.startsWith('/')) done.length = 0;
       pending = [...target.split('/').filter(Boolean), ...pending];
@@ -29,7 +37,7 @@ export async function resolveInRoot(root: string, path: string): Promise<string>
     }
     done.push(part);
   }
-  return join(root, ...done);
+  return done;
 }
 
 /** Reads a file of the root file system, or null when it does not exist there. */

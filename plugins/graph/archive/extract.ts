@@ -18,6 +18,10 @@ export interface ExtractOptions {
   whiteouts: WhiteoutMode;
   /** Also record the archive's tar-split in the same pass (result.tarSplit). */
   tarSplit?: boolean;
+  /** Every entry gets this owner instead of the archive's (docker cp -a: the container's user). */
+  owner?: { uid: number; gid: number };
+  /** Refuse to replace a directory with a non-directory or the other way round (docker cp). */
+  noOverwriteDirNonDir?: boolean;
 }
 
 export interface ExtractResult {
@@ -40,7 +44,8 @@ export async function extractLayer(tar: Readable, target: string, opts: ExtractO
       entries++;
       const content = recorder ? await recorder.header(entry) : true;
       try {
-        size += await writeEntry(entry, { root, pending, whiteouts: opts.whiteouts });
+        if (opts.owner) Object.assign(entry.header, opts.owner);
+        size += await writeEntry(entry, { root, pending, whiteouts: opts.whiteouts, noOverwriteDirNonDir: opts.noOverwriteDirNonDir });
       } catch (err) {
         throw err instanceof BerthError ? err : systemError(`extracting layer into ${target}: entry ${JSON.stringify(entry.header.path)}: ${(err as Error).message}`, err);
       }

@@ -14,6 +14,8 @@ export type PackEntry = {
   path: string;
   /** entry: what is at path; whiteout: path was deleted; opaque: directory path hides the layers below. */
   kind: 'entry' | 'whiteout' | 'opaque';
+  /** The entry's name in the archive when it is not `path` (docker cp renames what it copies). */
+  as?: string;
 };
 
 // Not carried: the kernel's overlay bookkeeping, SELinux labels and ACLs (dockerd carries none of them).
@@ -65,22 +67,24 @@ async function* pack(root: string, entries: PackEntry[]): AsyncGenerator<Buffer>
     for (const entry of entries.slice(i, i + BATCH)) batch.push(await resolve(entry));
     const xattrs = await getXattrs(batch.filter((r) => r.entry.kind === 'entry' && !r.st!.isSocket()).map((r) => full(r.rel)));
     for (const { entry, rel, st } of batch) {
+      const name = entry.as ?? rel;
       if (entry.kind === 'whiteout') {
         const parent = rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/') + 1) : '';
         const base = rel.slice(parent.length);
         // The directory's mtime, so that the same changes pack to the same bytes.
         const dir = await lstat(full(parent.replace(/\/$/, '')), { bigint: true }).catch(() => null);
-        yield encodeHeader({ path: `${parent}${WHITEOUT_PREFIX}${base}`, typeflag: '0', mode: 0, uid: 0, gid: 0, size: 0, mtime: dir ? seconds(dir) : 0 });
+        const named = entry.as === undefined ? parent : entry.as.slice(0, entry.as.lastIndexOf('/') + 1);
+        yield encodeHeader({ path: `${named}${WHITEOUT_PREFIX}${base}`, typeflag: '0', mode: 0, uid: 0, gid: 0, size: 0, mtime: dir ? seconds(dir) : 0 });
         continue;
       }
       const stats = st!;
       if (entry.kind === 'opaque') {
         if (!stats.isDirectory()) throw systemError(`packing ${root}: opaque ${JSON.stringify(entry.path)} is not a directory`);
-        yield encodeHeader({ ...owner(stats), path: rel === '' ? OPAQUE : `${rel}/${OPAQUE}`, typeflag: '0', mode: Number(stats.mode) & 0o777, size: 0 });
+        yield encodeHeader({ ...owner(stats), path: name === '' ? OPAQUE : `${name}/${OPAQUE}`, typeflag: '0', mode: Number(stats.mode) & 0o777, size: 0 });
         continue;
       }
       if (stats.isSocket()) continue; // dockerd skips sockets too
-      const fields: HeaderFields = { ...owner(stats), path: rel, typeflag: '0', mode: Number(stats.mode) & 0o7777, size: 0 };
+      const fields: HeaderFields = { ...owner(stats), path: name, typeflag: '0', mode: Number(stats.mode) & 0o7777, size: 0 };
       const found = xattrs.get(full(rel));
       if (found) {
         const kept = [...found].filter(([name]) => !SKIPPED_XATTRS.some((re) => re.test(name)));
@@ -91,8 +95,8 @@ async function* pack(root: string, entries: PackEntry[]): AsyncGenerator<Buffer>
         yield encodeHeader({ ...fields, typeflag: '1', linkpath: linked.get(inode) });
         continue;
       }
-      if (!stats.isDirectory() && stats.nlink > 1n) linked.set(inode, rel);
-      if (stats.isDirectory()) yield encodeHeader({ ...fields, path: rel === '' ? './' : `${rel}/`, typeflag: '5' });
+      if (!stats.isDirectory() && stats.nlink > 1n) linked.set(inode, name);
+      if (stats.isDirectory()) yield encodeHeader({ ...fields, path: name === '' ? './' : name.endsWith('/') ? name : `${name}/`, typeflag: '5' });
       else if (stats.isSymbolicLink()) yield encodeHeader({ ...fields, typeflag: '2', linkpath: await readlink(full(rel)) });
       else if (stats.isFIFO()) yield encodeHeader({ ...fields, typeflag: '6' });
       else if (stats.isCharacterDevice() || stats.isBlockDevice()) {

@@ -3,6 +3,7 @@
 // ownership and times use the l* calls. Directory times and xattrs are deferred (see Pending).
 import { constants, type Stats } from 'node:fs';
 import { chmod, lchown, link, lutimes, mkdir, open, readdir, symlink, lstat, type FileHandle } from 'node:fs/promises';
+import { BerthError } from '../../../core/errors.js';
 import { layerPathParts, refuse, whiteoutOf } from './entry-path.js';
 import { isPlainXattrName, makeDevice, makeFifo } from './fs-tools.js';
 import { LayerRoot, lstatOrNull } from './layer-root.js';
@@ -71,6 +72,7 @@ export interface EntryContext {
   root: LayerRoot;
   pending: Pending;
   whiteouts: WhiteoutMode;
+  noOverwriteDirNonDir?: boolean;
 }
 
 /** Applies one entry; returns the bytes of file content written. */
@@ -115,6 +117,7 @@ export async function writeEntry(entry: TarEntry, ctx: EntryContext): Promise<nu
   }
   await root.ensureDir(parent, name);
   const path = root.full(rel);
+  if (ctx.noOverwriteDirNonDir) await checkDirNonDir(path, rel, header);
   let written = 0;
   switch (header.kind) {
     case 'dir': {
@@ -169,6 +172,14 @@ export async function writeEntry(entry: TarEntry, ctx: EntryContext): Promise<nu
     pending.addXattr(rel, xattr, value);
   }
   return written;
+}
+
+/** dockerd's refusal when docker cp would turn a directory into a file or a file into a directory. */
+async function checkDirNonDir(path: string, rel: string, header: TarHeader): Promise<void> {
+  const existing = await lstatOrNull(path);
+  if (!existing) return;
+  if (existing.isDirectory() && header.kind !== 'dir') throw new BerthError('E_INVALID', `cannot overwrite directory ${JSON.stringify(`/${rel}`)} with non-directory ${JSON.stringify(header.path)}`);
+  if (!existing.isDirectory() && header.kind === 'dir') throw new BerthError('E_INVALID', `cannot overwrite non-directory ${JSON.stringify(`/${rel}`)} with directory ${JSON.stringify(header.path)}`);
 }
 
 /** A later entry replaces an earlier one of the same name (a directory with all it holds). */
