@@ -9,7 +9,9 @@ import type { RuntimesService } from '../exec/index.js';
 import { Execs, registerExecJobs } from './exec.js';
 import { registerContainerJobs } from './jobs.js';
 import { ContainerRuntime } from './lifecycle.js';
+import { restoreContainers } from './restore.js';
 import { registerRunJobs } from './run-jobs.js';
+import { stopContainersOnShutdown } from './shutdown.js';
 import { ContainerStore } from './store.js';
 
 /** The `containers` service (interface version 1.0.0). */
@@ -43,6 +45,8 @@ export default definePlugin({
       await store().remove(c);
       publish(lifecycle.event(c, 'destroy'));
     });
+    // --live-restore: containers keep running across the daemon's stops and crashes.
+    let liveRestore = Boolean(ctx.config['live-restore']);
     ctx.services.provide<ContainersService>('containers', { serviceVersion: '1.0.0', store, runtime: () => lifecycle });
 
     ctx.hooks.ready.tapPromise('restore-containers', async () => {
@@ -51,18 +55,13 @@ export default definePlugin({
       const s = containers;
       // An image a container was made from cannot be deleted without force.
       images.store().usageChecks.push((imageId) => s.all().find((c) => c.Image === imageId)?.Id);
-      // Reconcile with the runtime: a container still running is watched again (its monitor
-      // outlived the daemon); one that exited meanwhile gets its exit recorded.
-      for (const c of s.all().filter((x) => x.State.Running)) {
-        try {
-          const driver = await runtimes.get((c.HostConfig.Runtime as string | undefined) || undefined);
-          const state = await driver.state(c.Id).catch(() => ({ status: 'stopped' as const, pid: 0 }));
-          if (state.status === 'running' || state.status === 'paused') await graph.driver().get(c.Id);
-          lifecycle.watchExit(c, driver);
-        } catch (err) {
-          ctx.log.warn({ err, container: c.Id }, 'cannot reconcile container with its runtime');
-        }
-      }
+      await restoreContainers({ store: s, runtime: lifecycle, runtimes, graph, log: ctx.log, liveRestore, publish });
+    });
+    ctx.hooks.shutdown.tapPromise('stop-containers', async (context) => {
+      if (containers) await stopContainersOnShutdown({ store: containers, runtime: lifecycle, log: ctx.log, liveRestore, context });
+    });
+    ctx.hooks.reload.tapPromise('live-restore', async ({ changed }) => {
+      if ('live-restore' in changed) liveRestore = Boolean(changed['live-restore']);
     });
 
     registerContainerJobs(ctx, store, () => images.store(), () => graph.driver().name, () => lifecycle);
@@ -79,6 +78,7 @@ export default definePlugin({
         ContainersRunning: count('running'),
         ContainersPaused: count('paused'),
         ContainersStopped: all.length - count('running') - count('paused'),
+        LiveRestoreEnabled: liveRestore,
       };
     });
     system.hooks.df.tap('containers', (usage) => {

@@ -6,6 +6,7 @@ import type { ContainerConfig } from '../image-store/image-config.js';
 import { familiarString, normalize } from '../image-store/reference.js';
 import { command, createdState, mergeConfig, type Container, type HostConfig } from './container.js';
 import { checkName, generateName } from './names.js';
+import { validateRestartPolicy } from './restart-manager.js';
 import type { ContainerRuntime } from './lifecycle.js';
 import type { ContainerStore } from './store.js';
 import { containerSummary, filterContainers, inspectContainer } from './views.js';
@@ -32,6 +33,7 @@ export function registerContainerJobs(ctx: PluginContext, store: () => Container
         throw ctx.errors.invalid('Config cannot be empty in order to create a container');
       }
       if (!body.Image) throw ctx.errors.invalid('Config cannot be empty in order to create a container');
+      validateRestartPolicy(body.HostConfig);
       const s = store();
       const id = randomBytes(32).toString('hex');
       const name = job.payload.name ? checkName(job.payload.name) : generateName((n) => s.nameTaken(n));

@@ -3,7 +3,7 @@
 import type { Readable, Writable } from 'node:stream';
 import type { Logger } from 'pino';
 
-export const EXEC_DRIVER_API = '1.1.0';
+export const EXEC_DRIVER_API = '1.2.0';
 
 /** The parts of an OCI runtime spec (config.json) Berth fills; the driver writes the file. */
 export type OciSpec = Record<string, unknown> & { ociVersion: string; process: Record<string, unknown>; root: { path: string; readonly?: boolean } };
@@ -36,6 +36,11 @@ export interface RuntimeState {
   /** Host pid of the container's init process, 0 when not running. */
   pid: number;
   exit?: ExitInfo;
+  /**
+   * Without an exit: whether the monitor that will record it still runs (since 1.2.0). False
+   * means no exit will ever be recorded, so the daemon marks the container exited (code 255).
+   */
+  monitor?: boolean;
 }
 
 /** A live connection to a container's (or exec's) stdio. */
