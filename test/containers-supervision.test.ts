@@ -190,6 +190,34 @@ test('without live-restore: shutdown stops containers and records their exits; p
   assert.equal((await st('stopped')).Status, 'exited', 'unless-stopped, stopped by the user: stays stopped');
 });
 
+test('without live-restore: after kill -9 of the daemon, its start stops what was left running; always comes back', async (t) => {
+  const { d } = await daemonWithBusybox(t);
+  const leftovers: { pid: number; mark: string }[] = [];
+  onCleanup(t, () => killLeftovers(leftovers));
+  const loop = 'trap "exit 0" TERM; while true; do sleep 0.1; done';
+  for (const [name, policy] of [['crash-no', 'no'], ['crash-always', 'always']]) {
+    const r = await docker(d.socket, ['run', '-d', '--name', name, '--restart', policy, 'busybox', 'sh', '-c', loop]);
+    assert.equal(r.code, 0, r.stderr);
+  }
+  const no = await inspect(d, 'crash-no');
+  const always = await inspect(d, 'crash-always');
+  for (const x of [no, always]) leftovers.push({ pid: x.State.Pid, mark: x.Id }, { pid: conmonPid(d, x.Id), mark: x.Id });
+  d.proc.kill('SIGKILL');
+  await d.exited;
+  assert.ok(alive(no.State.Pid), 'the monitor keeps the container running while the daemon is down');
+
+  const again = await restartOn(t, d);
+  // Requests other than /_ping wait until the daemon has restored its containers.
+  const sn = (await inspect(again, 'crash-no')).State;
+  assert.equal(alive(no.State.Pid), false, 'the daemon\'s start stopped it');
+  assert.equal(sn.Status, 'exited');
+  assert.equal(sn.ExitCode, 0, 'stopped by its stop signal');
+  const sa = (await inspect(again, 'crash-always')).State;
+  assert.equal(sa.Running, true, 'always: started again');
+  assert.notEqual(sa.Pid, always.State.Pid);
+  assert.equal(alive(always.State.Pid), false);
+});
+
 test('restart policies at run time: on-failure:N, always with back-off, stop and rm -f end them', async (t) => {
   const { d } = await daemonWithBusybox(t);
   onCleanup(t, async () => {
