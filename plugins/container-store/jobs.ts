@@ -132,7 +132,7 @@ export function registerContainerJobs(ctx: PluginContext, store: () => Container
       const c = store().get(job.payload.name);
       if (c.State.Running || c.State.Paused) {
         if (!job.payload.force) {
-          throw ctx.errors.conflict(`You cannot remove a running container ${c.Id}. Stop the container before attempting removal or force remove`);
+          throw ctx.errors.conflict(`You cannot remove a ${c.State.Restarting ? 'restarting' : 'running'} container ${c.Id}. Stop the container before attempting removal or force remove`);
         }
         const stopped = runtime().wait(c, 'not-running', job.signal);
         await runtime().kill(c, 'SIGKILL', (ev) => job.emit(ev));

@@ -224,6 +224,7 @@ export class ContainerRuntime {
   async pause(c: Container, emit: (e: JobEvent) => void): Promise<void> {
     if (!c.State.Running) throw conflict(`Container ${c.Id} is not running`);
     if (c.State.Paused) throw conflict(`Container ${c.Id} is already paused`);
+    if (c.State.Restarting) throw conflict(`Container ${c.Id} is restarting, wait until the container is running`);
     await (await this.driver(c)).pause(c.Id);
     c.State = { ...c.State, Status: 'paused', Paused: true };
     await this.store().save(c);
