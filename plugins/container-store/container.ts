@@ -49,6 +49,8 @@ export interface Container {
   ImageTopLayer: string | null;
   State: ContainerState;
   RestartCount: number;
+  /** A user stopped or killed it (dockerd's field, persisted, not shown by inspect): unless-stopped stays down. */
+  HasBeenManuallyStopped?: boolean;
   Driver: string;
   Platform: 'linux';
   MountLabel: string;

@@ -39,6 +39,7 @@ export class Execs {
     const c = this.store().get(containerRef);
     if (!c.State.Running) throw conflict(`Container ${c.Id} is not running`);
     if (c.State.Paused) throw conflict(`Container ${c.Id} is paused, unpause the container before exec`);
+    if (c.State.Restarting) throw conflict(`Container ${c.Id} is restarting, wait until the container is running`);
     if (!config.Cmd?.length) throw conflict('No exec command specified');
     const id = randomBytes(32).toString('hex');
     this.execs.set(id, { id, containerId: c.Id, config, running: false, exitCode: null, pid: 0 });

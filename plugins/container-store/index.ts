@@ -12,7 +12,9 @@ import { registerFsJobs } from './fs-jobs.js';
 import { HealthMonitor } from './health-monitor.js';
 import { registerContainerJobs } from './jobs.js';
 import { ContainerRuntime } from './lifecycle.js';
+import { restoreContainers } from './restore.js';
 import { registerRunJobs } from './run-jobs.js';
+import { stopContainersOnShutdown } from './shutdown.js';
 import { ContainerStore } from './store.js';
 
 /** The `containers` service (interface version 1.0.0). */
@@ -49,6 +51,8 @@ export default definePlugin({
       publish(lifecycle.event(c, 'destroy'));
     }, { init, observer: health });
     ctx.hooks.shutdown.tap('health-monitor', () => health.closeAll());
+    // --live-restore: containers keep running across the daemon's stops and crashes.
+    let liveRestore = Boolean(ctx.config['live-restore']);
     ctx.services.provide<ContainersService>('containers', { serviceVersion: '1.0.0', store, runtime: () => lifecycle });
 
     ctx.hooks.ready.tapPromise('restore-containers', async () => {
@@ -57,19 +61,15 @@ export default definePlugin({
       const s = containers;
       // An image a container was made from cannot be deleted without force.
       images.store().usageChecks.push((imageId) => s.all().find((c) => c.Image === imageId)?.Id);
-      // Reconcile with the runtime: a container still running is watched again (its monitor
-      // outlived the daemon); one that exited meanwhile gets its exit recorded.
-      for (const c of s.all().filter((x) => x.State.Running)) {
-        try {
-          const driver = await runtimes.get((c.HostConfig.Runtime as string | undefined) || undefined);
-          const state = await driver.state(c.Id).catch(() => ({ status: 'stopped' as const, pid: 0 }));
-          if (state.status === 'running' || state.status === 'paused') await graph.driver().get(c.Id);
-          lifecycle.watchExit(c, driver);
-          if (state.status === 'running') health.resumed(c);
-        } catch (err) {
-          ctx.log.warn({ err, container: c.Id }, 'cannot reconcile container with its runtime');
-        }
-      }
+      await restoreContainers({ store: s, runtime: lifecycle, runtimes, graph, log: ctx.log, liveRestore, publish });
+      // Health monitors resume on containers adopted with their monitor (live restore).
+      for (const c of s.all()) if (c.State.Running) health.resumed(c);
+    });
+    ctx.hooks.shutdown.tapPromise('stop-containers', async (context) => {
+      if (containers) await stopContainersOnShutdown({ store: containers, runtime: lifecycle, log: ctx.log, liveRestore, context });
+    });
+    ctx.hooks.reload.tapPromise('live-restore', async ({ changed }) => {
+      if ('live-restore' in changed) liveRestore = Boolean(changed['live-restore']);
     });
 
     registerContainerJobs(ctx, store, () => images.store(), () => graph.driver().name, () => lifecycle);
@@ -87,6 +87,7 @@ export default definePlugin({
         ContainersRunning: count('running'),
         ContainersPaused: count('paused'),
         ContainersStopped: all.length - count('running') - count('paused'),
+        LiveRestoreEnabled: liveRestore,
       };
     });
     system.hooks.df.tap('containers', (usage) => {

@@ -7,6 +7,7 @@ import { familiarString, normalize } from '../image-store/reference.js';
 import { command, createdState, mergeConfig, type Container, type HostConfig } from './container.js';
 import { validateHealthcheck } from './health-config.js';
 import { checkName, generateName } from './names.js';
+import { validateRestartPolicy } from './restart-manager.js';
 import type { ContainerRuntime } from './lifecycle.js';
 import type { ContainerStore } from './store.js';
 import { containerSummary, filterContainers, inspectContainer } from './views.js';
@@ -34,6 +35,7 @@ export function registerContainerJobs(ctx: PluginContext, store: () => Container
       }
       if (!body.Image) throw ctx.errors.invalid('Config cannot be empty in order to create a container');
       validateHealthcheck(body.Healthcheck);
+      validateRestartPolicy(body.HostConfig);
       const s = store();
       const id = randomBytes(32).toString('hex');
       const name = job.payload.name ? checkName(job.payload.name) : generateName((n) => s.nameTaken(n));
@@ -132,7 +134,7 @@ export function registerContainerJobs(ctx: PluginContext, store: () => Container
       const c = store().get(job.payload.name);
       if (c.State.Running || c.State.Paused) {
         if (!job.payload.force) {
-          throw ctx.errors.conflict(`You cannot remove a running container ${c.Id}. Stop the container before attempting removal or force remove`);
+          throw ctx.errors.conflict(`You cannot remove a ${c.State.Restarting ? 'restarting' : 'running'} container ${c.Id}. Stop the container before attempting removal or force remove`);
         }
         const stopped = runtime().wait(c, 'not-running', job.signal);
         await runtime().kill(c, 'SIGKILL', (ev) => job.emit(ev));

@@ -4,7 +4,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import { conflict, notModified, systemError } from '../../core/errors.js';
+import { BerthError, conflict, notModified, systemError } from '../../core/errors.js';
 import type { JobEvent } from '../../core/job.js';
 import type { ExecDriver, ExitInfo, StdioHandle } from '../exec/driver.js';
 import type { RuntimesService } from '../exec/index.js';
@@ -14,6 +14,7 @@ import type { GraphService } from '../graph/index.js';
 import { frame, STDERR, STDOUT } from '../api-server/stdcopy.js';
 import type { Container } from './container.js';
 import type { RuntimeOptions } from './runtime-options.js';
+import { RestartManager, restartingState, stoppedState } from './restart-manager.js';
 import { specInputFor } from './runtime-spec.js';
 import type { ContainerStore } from './store.js';
 
@@ -34,6 +35,7 @@ const signalNumber: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3,
 export class ContainerRuntime {
   private readonly pendingAttach = new Map<string, AttachClient[]>();
   private readonly waiters = new Map<string, Waiter[]>();
+  readonly restarts = new RestartManager();
 
   constructor(
     private readonly store: () => ContainerStore,
@@ -53,8 +55,10 @@ export class ContainerRuntime {
     return this.runtimes.get((c.HostConfig.Runtime as string | undefined) || undefined);
   }
 
-  async start(c: Container, emit: (e: JobEvent) => void): Promise<void> {
-    if (c.State.Running) throw notModified('container already started');
+  /** Starts a container; `byPolicy` for a restart policy's restart (the container is "restarting"). */
+  async start(c: Container, emit: (e: JobEvent) => void, byPolicy = false): Promise<void> {
+    if (c.State.Running && !byPolicy) throw notModified('container already started');
+    if (!byPolicy) this.restarts.reset(c);
     const driver = await this.driver(c);
     const dir = this.store().dir(c.Id);
     const rootfs = await this.graph.driver().get(c.Id);
@@ -76,7 +80,7 @@ export class ContainerRuntime {
       this.pendingAttach.delete(c.Id);
       await driver.start(c.Id);
       const state = await driver.state(c.Id);
-      c.State = { ...c.State, Status: 'running', Running: true, Paused: false, Pid: state.pid, ExitCode: 0, Error: '', OOMKilled: false, StartedAt: new Date().toISOString() };
+      c.State = { ...c.State, Status: 'running', Running: true, Paused: false, Restarting: false, Pid: state.pid, ExitCode: 0, Error: '', OOMKilled: false, StartedAt: new Date().toISOString() };
       c.LogPath = logPath;
       this.options.observer?.started(c);
       await this.store().save(c);
@@ -108,10 +112,17 @@ export class ContainerRuntime {
     driver.waitExit(c.Id).then((exit) => this.exited(c.Id, exit), (err) => this.log.error({ err, container: c.Id }, 'cannot watch container exit'));
   }
 
-  private async exited(id: string, exit: ExitInfo): Promise<void> {
+  /** Records an exit found at daemon start: no restart from here (the start-up pass decides). */
+  recordExit(c: Container, exit: ExitInfo): Promise<void> {
+    return this.exited(c.Id, exit, false);
+  }
+
+  private async exited(id: string, exit: ExitInfo, mayRestart = true): Promise<void> {
     const c = this.store().find(id);
     if (!c) return;
-    c.State = { ...c.State, Status: 'exited', Running: false, Paused: false, Pid: 0, ExitCode: exit.exitCode, OOMKilled: exit.oomKilled, FinishedAt: exit.finishedAt };
+    const delay = mayRestart ? this.restarts.onExit(c, exit.exitCode, Date.parse(exit.finishedAt) - Date.parse(c.State.StartedAt)) : null;
+    const recorded = { ...c.State, ExitCode: exit.exitCode, OOMKilled: exit.oomKilled, FinishedAt: exit.finishedAt };
+    c.State = delay === null ? stoppedState(recorded) : restartingState(c.State, exit);
     this.options.observer?.stopped(c);
     await this.store().save(c);
     const driver = await this.driver(c);
@@ -120,10 +131,34 @@ export class ContainerRuntime {
     if (exit.oomKilled) this.emit(this.event(c, 'oom'));
     this.emit(this.event(c, 'die', { exitCode: String(exit.exitCode) }));
     this.notify(c.Id, exit.exitCode, ['not-running', 'next-exit']);
+    if (delay !== null) {
+      void this.restartAfter(c.Id, delay);
+      return;
+    }
     if (c.HostConfig.AutoRemove) {
       await this.onRemove(c);
       this.notify(c.Id, exit.exitCode, ['removed']);
     }
+  }
+
+  /** The restart policy's restart, after its back-off; a stop, kill or rm during it cancels it. */
+  private async restartAfter(id: string, delayMs: number): Promise<void> {
+    const go = await this.restarts.backOff(id, delayMs);
+    const c = this.store().find(id);
+    if (!c) return;
+    if (go) {
+      try {
+        await this.start(c, this.emit, true);
+        // A stop, kill or rm that came while it was starting: this run is the last.
+        if (this.restarts.isCanceled(id)) await (await this.driver(c)).kill(id, 'SIGKILL').catch(() => {});
+        return;
+      } catch (err) {
+        this.log.warn({ err, container: id }, 'restart policy: cannot start the container again');
+      }
+    }
+    c.State = stoppedState(c.State);
+    await this.store().save(c).catch((err) => this.log.warn({ err, container: id }, 'cannot record container state'));
+    this.notify(id, c.State.ExitCode, ['not-running', 'next-exit']);
   }
 
   notify(id: string, code: number, conditions: WaitCondition[]): void {
@@ -155,12 +190,20 @@ export class ContainerRuntime {
   async kill(c: Container, signal: string, emit: (e: JobEvent) => void): Promise<void> {
     if (!c.State.Running) throw conflict(`Container ${c.Id} is not running`);
     const name = /^\d+$/.test(signal) ? signal : signal.toUpperCase().startsWith('SIG') ? signal.toUpperCase() : `SIG${signal.toUpperCase()}`;
+    this.restarts.userSignal(c, name);
+    await this.store().save(c);
+    // A container between restarts has no process: the canceled back-off is what stops it.
+    if (c.State.Restarting) return;
     const driver = await this.driver(c);
-    await driver.kill(c.Id, name);
+    // A process that just died (its exit not yet recorded) is not an error, as in dockerd.
+    await driver.kill(c.Id, name).catch((err) => {
+      if (!(err instanceof BerthError && (err.code === 'E_NOT_FOUND' || /not running/.test(err.message)))) throw err;
+    });
     emit(this.event(c, 'kill', { signal: String(signalNumber[name] ?? name) }));
   }
 
-  async stop(c: Container, timeoutSeconds: number | undefined, emit: (e: JobEvent) => void): Promise<void> {
+  /** docker stop; `byDaemon` for the daemon's own stops (shutdown, start without live-restore): not a user's stop. */
+  async stop(c: Container, timeoutSeconds: number | undefined, emit: (e: JobEvent) => void, byDaemon = false): Promise<void> {
     if (!c.State.Running) throw notModified('container already stopped');
     const driver = await this.driver(c);
     const exited = new Promise<void>((resolve) => {
@@ -169,8 +212,11 @@ export class ContainerRuntime {
       this.waiters.set(c.Id, list);
     });
     const stopSignal = c.Config.StopSignal || 'SIGTERM';
-    await driver.kill(c.Id, stopSignal).catch(() => {});
-    const t = timeoutSeconds ?? 10;
+    if (byDaemon) this.restarts.cancel(c.Id);
+    else this.restarts.userSignal(c, stopSignal);
+    await this.store().save(c);
+    if (!c.State.Restarting) await driver.kill(c.Id, stopSignal).catch(() => {});
+    const t = timeoutSeconds ?? (c.Config as { StopTimeout?: number }).StopTimeout ?? 10;
     const timer = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), t * 1000).unref());
     if ((await Promise.race([exited.then(() => 'exited' as const), timer])) === 'timeout') {
       await driver.kill(c.Id, 'SIGKILL').catch(() => {});
@@ -182,6 +228,7 @@ export class ContainerRuntime {
   async pause(c: Container, emit: (e: JobEvent) => void): Promise<void> {
     if (!c.State.Running) throw conflict(`Container ${c.Id} is not running`);
     if (c.State.Paused) throw conflict(`Container ${c.Id} is already paused`);
+    if (c.State.Restarting) throw conflict(`Container ${c.Id} is restarting, wait until the container is running`);
     await (await this.driver(c)).pause(c.Id);
     c.State = { ...c.State, Status: 'paused', Paused: true };
     this.options.observer?.stopped(c);

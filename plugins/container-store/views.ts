@@ -10,7 +10,7 @@ const HEALTH_STATES = ['starting', 'healthy', 'unhealthy', 'none'];
 const STATUSES = ['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead'];
 
 export function inspectContainer(c: Container) {
-  const { ImageTopLayer: _top, ...shown } = c;
+  const { ImageTopLayer: _top, HasBeenManuallyStopped: _stopped, ...shown } = c;
   return {
     ...shown,
     ResolvConfPath: c.ResolvConfPath,
@@ -36,6 +36,7 @@ function statusText(c: Container): string {
     case 'running': return `Up ${ago(c.State.StartedAt)}${c.State.Paused ? ' (Paused)' : healthText(c)}`;
     case 'paused': return `Up ${ago(c.State.StartedAt)} (Paused)`;
     case 'exited': return `Exited (${c.State.ExitCode}) ${ago(c.State.FinishedAt)} ago`;
+    case 'restarting': return `Restarting (${c.State.ExitCode}) ${ago(c.State.FinishedAt)} ago`;
     case 'created': return 'Created';
     default: return c.State.Status[0].toUpperCase() + c.State.Status.slice(1);
   }

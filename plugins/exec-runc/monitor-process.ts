@@ -10,6 +10,12 @@ async function isOurConmon(pid: number, id: string): Promise<boolean> {
   return args.some((a) => a.endsWith('conmon')) && args.includes(id);
 }
 
+/** Whether the container's conmon (named in its pid file) still runs: only it records the exit. */
+export async function monitorRunning(pidFile: string, id: string): Promise<boolean> {
+  const pid = Number.parseInt(await readFile(pidFile, 'utf8').catch(() => ''), 10);
+  return Boolean(pid) && isOurConmon(pid, id);
+}
+
 export async function stopMonitor(pidFile: string, id: string): Promise<void> {
   const pid = Number.parseInt(await readFile(pidFile, 'utf8').catch(() => ''), 10);
   if (!pid || !(await isOurConmon(pid, id))) return;

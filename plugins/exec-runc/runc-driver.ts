@@ -14,7 +14,7 @@ import { startConmon, type ConmonHandle, type SyncMessage } from './conmon-proce
 import { ExitWatcher, readExitFile, rfc3339Nano } from './exit-files.js';
 import { readLogs } from './log-reader.js';
 import { wasOomKilled } from './oom-status.js';
-import { stopMonitor } from './monitor-process.js';
+import { monitorRunning, stopMonitor } from './monitor-process.js';
 import { RuntimeCli, parseVersion } from './runtime-cli.js';
 import { StateLayout, type ContainerMeta } from './state-layout.js';
 
@@ -150,7 +150,7 @@ class RuncDriver implements ExecDriver {
     }
     const exit = await this.exitInfo(id, meta);
     if (exit) return { status: 'stopped', pid: 0, exit };
-    return { status, pid };
+    return { status, pid, monitor: await monitorRunning(this.layout.conmonPid(id), id) };
   }
 
   private async exitInfo(id: string, meta: ContainerMeta): Promise<ExitInfo | undefined> {

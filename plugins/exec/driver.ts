@@ -36,6 +36,11 @@ export interface RuntimeState {
   /** Host pid of the container's init process, 0 when not running. */
   pid: number;
   exit?: ExitInfo;
+  /**
+   * Without an exit: whether the monitor that will record it still runs (since 1.2.0). False
+   * means no exit will ever be recorded, so the daemon marks the container exited (code 255).
+   */
+  monitor?: boolean;
 }
 
 /** A live connection to a container's (or exec's) stdio. */
