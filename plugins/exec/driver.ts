@@ -3,7 +3,7 @@
 import type { Readable, Writable } from 'node:stream';
 import type { Logger } from 'pino';
 
-export const EXEC_DRIVER_API = '1.1.0';
+export const EXEC_DRIVER_API = '1.2.0';
 
 /** The parts of an OCI runtime spec (config.json) Berth fills; the driver writes the file. */
 export type OciSpec = Record<string, unknown> & { ociVersion: string; process: Record<string, unknown>; root: { path: string; readonly?: boolean } };
@@ -74,6 +74,11 @@ export interface ExecDriver {
   resume(id: string): Promise<void>;
   attach(id: string): Promise<StdioHandle>;
   exec(id: string, req: ExecRequest): Promise<{ stdio: StdioHandle; exited: Promise<ExitInfo> }>;
+  /**
+   * Sets the terminal size of a TTY container (execId undefined) or of one of its TTY execs
+   * (ExecRequest.execId), attached or not. Since 1.2.0; optional, so 1.1 drivers still load.
+   */
+  resize?(id: string, execId: string | undefined, height: number, width: number): Promise<void>;
   /** Resolves when the container's process has exited (also for an exit while the daemon was down). */
   waitExit(id: string): Promise<ExitInfo>;
   /** Containers this driver still knows after a daemon restart (live restore). */
