@@ -2,9 +2,11 @@
 import { definePlugin } from '../../core/plugins/context.js';
 import type { ApiService } from '../api-server/service.js';
 import { mountContainerRoutes } from './routes.js';
+import { mountTtyRoutes } from './tty-routes.js';
 
 export default definePlugin({
   init(ctx) {
     mountContainerRoutes(ctx, ctx.services.get<ApiService>('api'));
+    mountTtyRoutes(ctx, ctx.services.get<ApiService>('api'));
   },
 });

@@ -11,6 +11,7 @@ import { registerContainerJobs } from './jobs.js';
 import { ContainerRuntime } from './lifecycle.js';
 import { registerRunJobs } from './run-jobs.js';
 import { ContainerStore } from './store.js';
+import { registerTtyJobs } from './tty-jobs.js';
 
 /** The `containers` service (interface version 1.0.0). */
 export interface ContainersService {
@@ -67,7 +68,9 @@ export default definePlugin({
 
     registerContainerJobs(ctx, store, () => images.store(), () => graph.driver().name, () => lifecycle);
     registerRunJobs(ctx, store, () => lifecycle, runtimes);
-    registerExecJobs(ctx, new Execs(store, () => lifecycle, runtimes, graph));
+    const execs = new Execs(store, () => lifecycle, runtimes, graph);
+    registerExecJobs(ctx, execs);
+    registerTtyJobs(ctx, store, () => lifecycle, runtimes, execs);
 
     system.hooks.info.tap('containers', (info) => {
       if (!containers) return info;
