@@ -3,10 +3,12 @@ import { definePlugin } from '../../core/plugins/context.js';
 import type { ApiService } from '../api-server/service.js';
 import { mountArchiveRoutes } from './archive-routes.js';
 import { mountContainerRoutes } from './routes.js';
+import { mountTtyRoutes } from './tty-routes.js';
 
 export default definePlugin({
   init(ctx) {
     mountContainerRoutes(ctx, ctx.services.get<ApiService>('api'));
     mountArchiveRoutes(ctx, ctx.services.get<ApiService>('api'));
+    mountTtyRoutes(ctx, ctx.services.get<ApiService>('api'));
   },
 });

@@ -5,6 +5,7 @@ import type { CreatePayload } from '../container-store/jobs.js';
 import { frame, SYSERR } from '../api-server/stdcopy.js';
 import type { ContainersService } from '../container-store/index.js';
 import { CONTAINER_LIST_FILTERS } from '../container-store/views.js';
+import { detachKeysParam } from './tty-routes.js';
 
 const truthy = (v: unknown) => v === '1' || v === 'true' || v === 'True';
 
@@ -97,10 +98,11 @@ export function mountContainerRoutes(ctx: PluginContext, api: ApiService): void 
   api.hijack('post', '/containers/:id/attach', async (req, conn) => {
     try {
       const q = req.query;
+      const detachKeys = detachKeysParam(ctx, req);
       const c = ctx.services.get<ContainersService>('containers').store().get(req.params.id);
       // API 1.41 says raw-stream either way; clients decide framing from the container's Tty.
       const socket = conn.upgrade('application/vnd.docker.raw-stream');
-      await ctx.engine.run('container.attach', { name: c.Id, stdin: truthy(q.stdin), stdout: truthy(q.stdout), stderr: truthy(q.stderr), socket }, { origin: api.origin(req) });
+      await ctx.engine.run('container.attach', { name: c.Id, stdin: truthy(q.stdin), stdout: truthy(q.stdout), stderr: truthy(q.stderr), socket, detachKeys }, { origin: api.origin(req) });
     } catch (err) {
       conn.fail(err);
     }
@@ -113,9 +115,10 @@ export function mountContainerRoutes(ctx: PluginContext, api: ApiService): void 
     try {
       const body = conn.body.length ? JSON.parse(conn.body.toString('utf8')) as { Detach?: boolean; Tty?: boolean } : {};
       if (body.Detach) throw ctx.errors.invalid('detached exec is not supported yet');
+      const detachKeys = detachKeysParam(ctx, req);
       await run(req, 'exec.inspect', { id: req.params.id }); // a 404 before the upgrade
       const socket = conn.upgrade('application/vnd.docker.raw-stream');
-      await ctx.engine.run('exec.start', { id: req.params.id, socket }, { origin: api.origin(req) }).catch((err) => {
+      await ctx.engine.run('exec.start', { id: req.params.id, socket, detachKeys }, { origin: api.origin(req) }).catch((err) => {
         // After the upgrade an error travels in the stream: a system-error frame, or text on a TTY.
         const msg = Buffer.from(`${(err as Error).message}\r\n`);
         socket.end(body.Tty ? msg : frame(SYSERR, msg));
@@ -126,11 +129,6 @@ export function mountContainerRoutes(ctx: PluginContext, api: ApiService): void 
   });
   api.route('get', '/exec/:id/json', async (req, res) => {
     api.sendJSON(res, 200, await run(req, 'exec.inspect', { id: req.params.id }));
-  });
-  api.route('post', '/exec/:id/resize', async (req, res) => {
-    await run(req, 'exec.inspect', { id: req.params.id });
-    res.statusCode = 200;
-    res.end();
   });
 
   api.route('post', '/containers/prune', async (req, res) => {

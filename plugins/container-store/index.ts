@@ -16,6 +16,7 @@ import { restoreContainers } from './restore.js';
 import { registerRunJobs } from './run-jobs.js';
 import { stopContainersOnShutdown } from './shutdown.js';
 import { ContainerStore } from './store.js';
+import { registerTtyJobs } from './tty-jobs.js';
 
 /** The `containers` service (interface version 1.0.0). */
 export interface ContainersService {
@@ -74,7 +75,9 @@ export default definePlugin({
 
     registerContainerJobs(ctx, store, () => images.store(), () => graph.driver().name, () => lifecycle);
     registerRunJobs(ctx, store, () => lifecycle, runtimes);
-    registerExecJobs(ctx, new Execs(store, () => lifecycle, runtimes, graph));
+    const execs = new Execs(store, () => lifecycle, runtimes, graph);
+    registerExecJobs(ctx, execs);
+    registerTtyJobs(ctx, store, () => lifecycle, runtimes, execs);
     registerFsJobs(ctx, { store, images: () => images.store(), graph, fs: new ContainerFs(graph, runtimes, ctx.log), runtime: () => lifecycle });
 
     system.hooks.info.tap('containers', (info) => {

@@ -15,6 +15,7 @@ import { frame, STDERR, STDOUT } from '../api-server/stdcopy.js';
 import type { Container } from './container.js';
 import type { RuntimeOptions } from './runtime-options.js';
 import { RestartManager, restartingState, stoppedState } from './restart-manager.js';
+import { DEFAULT_DETACH_KEYS, forwardWithDetach } from './detach-keys.js';
 import { specInputFor } from './runtime-spec.js';
 import type { ContainerStore } from './store.js';
 
@@ -25,6 +26,9 @@ export interface AttachClient {
   stderr: boolean;
   /** Settles before the client's stream is ended (an exec's exit code recorded first). */
   beforeEnd?: Promise<unknown>;
+  /** On a terminal: the sequence that detaches (default ctrl-p ctrl-q), and what then happens. */
+  detachKeys?: Buffer;
+  onDetach?: () => void;
 }
 
 type WaitCondition = 'not-running' | 'next-exit' | 'removed';
@@ -42,7 +46,8 @@ export class ContainerRuntime {
     private readonly runtimes: RuntimesService,
     private readonly graph: GraphService,
     private readonly log: Logger,
-    private readonly emit: (e: JobEvent) => void,
+    /** Publishes an event outside any job (an exit, a detach). */
+    readonly emit: (e: JobEvent) => void,
     private readonly onRemove: (c: Container) => Promise<void>,
     private readonly options: RuntimeOptions = {},
   ) {}
@@ -248,6 +253,7 @@ export class ContainerRuntime {
   /** Attaches a client: now if running, else at the next start. */
   async attach(c: Container, client: AttachClient, emit: (e: JobEvent) => void): Promise<void> {
     emit(this.event(c, 'attach'));
+    client.onDetach ??= () => this.emit(this.event(c, 'detach'));
     if (c.State.Running) {
       await this.connect(c, await this.driver(c), client);
       return;
@@ -273,6 +279,7 @@ export class ContainerRuntime {
 /** Container output to the client (raw for a TTY, framed otherwise); client input to stdin. */
 export function pipeStdio(handle: StdioHandle, client: AttachClient, tty: boolean, stdinOnce: boolean): void {
   const sock = client.socket;
+  let detached = false;
   (async () => {
     for await (const chunk of handle.output) {
       const { stream, data } = chunk as { stream: 'stdout' | 'stderr'; data: Buffer };
@@ -281,17 +288,24 @@ export function pipeStdio(handle: StdioHandle, client: AttachClient, tty: boolea
       sock.write(tty ? data : frame(stream === 'stdout' ? STDOUT : STDERR, data));
     }
   })().catch(() => {}).finally(async () => {
-    await client.beforeEnd?.catch(() => {});
+    if (!detached) await client.beforeEnd?.catch(() => {});
     sock.end();
   });
-  if (client.stdin && handle.stdin) {
+  if (client.stdin && handle.stdin && tty) {
+    // A terminal: the detach keys, or the end of the client's input, end this client's stream
+    // and leave the process running with its stdin open (dockerd's copyEscapable).
+    const leave = () => { detached = true; handle.close(); };
+    const input = forwardWithDetach(sock, handle.stdin, client.detachKeys ?? DEFAULT_DETACH_KEYS, () => { leave(); client.onDetach?.(); });
+    sock.on('end', () => { input.flush(); leave(); });
+  } else if (client.stdin && handle.stdin) {
     const stdin = handle.stdin;
     sock.on('data', (d: Buffer) => stdin.write(d));
     // The client's half-close ends the process's stdin only for StdinOnce (docker run -i).
     sock.on('end', () => { if (stdinOnce) stdin.end(); });
-  } else {
-    sock.resume();
   }
+  // Explicitly: reading exec start's body may have paused the connection, and a paused stream
+  // stays paused when a 'data' listener is added (the client's typing would never arrive).
+  sock.resume();
   sock.on('close', () => handle.close());
   sock.on('error', () => handle.close());
 }

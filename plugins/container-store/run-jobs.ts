@@ -58,7 +58,7 @@ export function registerRunJobs(ctx: PluginContext, store: () => ContainerStore,
       return { StatusCode: code, Error: null };
     },
   });
-  e.register<{ name: string; stdin: boolean; stdout: boolean; stderr: boolean; socket: Duplex }, void>('container.attach', {
+  e.register<{ name: string; stdin: boolean; stdout: boolean; stderr: boolean; socket: Duplex; detachKeys?: Buffer }, void>('container.attach', {
     description: 'connects a hijacked client connection to a container\'s stdio (docker attach)',
     run: (job) => {
       const { name, socket, ...streams } = job.payload;

@@ -1,14 +1,12 @@
 // A container's (or exec's) stdio through conmon's attach socket: a SOCK_SEQPACKET socket whose
 // packets start with one byte naming the stream (2 stdout, 3 stderr) and whose written bytes go
 // to stdin. Node has no SEQPACKET in core, hence node-unix-socket. Resizes go through the
-// bundle's `winsz` FIFO as "height width\n" (conmon src/ctrl.c).
-import { constants } from 'node:fs';
-import { open } from 'node:fs/promises';
-import { closeSync, openSync } from 'node:fs';
-import { join } from 'node:path';
+// bundle's `winsz` FIFO (terminal-size.ts).
+import { closeSync, constants, openSync } from 'node:fs';
 import { PassThrough, Writable } from 'node:stream';
 import { SeqpacketSocket } from 'node-unix-socket';
 import type { StdioHandle } from '../exec/driver.js';
+import { writeTerminalSize } from './terminal-size.js';
 
 const STREAM_BY_BYTE: Record<number, 'stdout' | 'stderr'> = { 2: 'stdout', 3: 'stderr' };
 // conmon reads at most its buffer size less one byte per packet: larger writes would be cut.
@@ -54,15 +52,7 @@ export function connectAttach(bundle: string, opts: { stdin: boolean }): Promise
   const handle: StdioHandle = {
     stdin,
     output: output as StdioHandle['output'],
-    async resize(height: number, width: number) {
-      // O_NONBLOCK: conmon holds the FIFO's read end; never hang if it is gone.
-      const fh = await open(join(bundle, 'winsz'), constants.O_WRONLY | constants.O_NONBLOCK);
-      try {
-        await fh.write(`${Math.trunc(height)} ${Math.trunc(width)}\n`);
-      } finally {
-        await fh.close();
-      }
-    },
+    resize: (height: number, width: number) => writeTerminalSize(bundle, height, width),
     close,
   };
   return new Promise((resolve, reject) => {

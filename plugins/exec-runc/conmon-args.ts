@@ -18,8 +18,9 @@ export function containerArgs(o: {
     '-l', `k8s-file:${o.logPath}`, '--socket-dir-path', layout.socketDir,
     ...runtimeArgs(layout, layout.runtimeLog(id)),
     ...(o.tty ? ['-t'] : []),
-    // Without --leave-stdin-open conmon closes the container's stdin when an attached client leaves.
-    ...(o.openStdin ? ['-i', ...(o.stdinOnce ? [] : ['--leave-stdin-open'])] : []),
+    // Without --leave-stdin-open conmon closes the container's stdin when an attached client leaves;
+    // a terminal keeps it open whatever StdinOnce says, as dockerd, so one can detach and reattach.
+    ...(o.openStdin ? ['-i', ...(o.stdinOnce && !o.tty ? [] : ['--leave-stdin-open'])] : []),
   ];
 }
 

@@ -11,6 +11,7 @@ import { connectAttach } from './attach-socket.js';
 import { ALL_CAPABILITIES } from './capabilities.js';
 import { containerArgs, execArgs } from './conmon-args.js';
 import { startConmon, type ConmonHandle, type SyncMessage } from './conmon-process.js';
+import { writeTerminalSize } from './terminal-size.js';
 import { ExitWatcher, readExitFile, rfc3339Nano } from './exit-files.js';
 import { readLogs } from './log-reader.js';
 import { wasOomKilled } from './oom-status.js';
@@ -245,6 +246,22 @@ class RuncDriver implements ExecDriver {
       return { exitCode, finishedAt: record?.finishedAt ?? rfc3339Nano(BigInt(Date.now()) * 1000000n), oomKilled: false };
     })();
     return { stdio, exited, pid: started.data };
+  }
+
+  async resize(id: string, execId: string | undefined, height: number, width: number): Promise<void> {
+    const meta = await this.meta(id);
+    if (execId !== undefined && !VALID_ID.test(execId)) throw invalid(`runtime ${this.name}: invalid exec id ${JSON.stringify(execId)}`);
+    // Without a terminal there is nothing to size (containerd's shim answers the same way).
+    if (execId === undefined && !meta.tty) return;
+    const what = execId === undefined ? `container ${id}` : `container ${id}: exec ${execId}`;
+    try {
+      await writeTerminalSize(execId === undefined ? meta.bundle : this.layout.exec(id, execId), height, width);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      // No FIFO, or no conmon reading it: the process has ended.
+      if (code === 'ENOENT' || code === 'ENXIO') throw conflict(`runtime ${this.name}: ${what}: resize: not running`);
+      throw systemError(`runtime ${this.name}: ${what}: resize: ${(err as Error).message}`, err);
+    }
   }
 
   async waitExit(id: string): Promise<ExitInfo> {

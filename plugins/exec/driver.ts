@@ -81,6 +81,11 @@ export interface ExecDriver {
   /** Runs a process in a running container. Since 1.2.0 the result may carry the process's host
    * pid, which Berth signals to end an exec early (a health probe past its timeout). */
   exec(id: string, req: ExecRequest): Promise<{ stdio: StdioHandle; exited: Promise<ExitInfo>; pid?: number }>;
+  /**
+   * Sets the terminal size of a TTY container (execId undefined) or of one of its TTY execs
+   * (ExecRequest.execId), attached or not. Since 1.2.0; optional, so 1.1 drivers still load.
+   */
+  resize?(id: string, execId: string | undefined, height: number, width: number): Promise<void>;
   /** Resolves when the container's process has exited (also for an exit while the daemon was down). */
   waitExit(id: string): Promise<ExitInfo>;
   /** Containers this driver still knows after a daemon restart (live restore). */
