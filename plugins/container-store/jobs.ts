@@ -8,6 +8,7 @@ import { command, createdState, mergeConfig, type Container, type HostConfig } f
 import { validateHealthcheck } from './health-config.js';
 import { checkName, generateName } from './names.js';
 import { validateRestartPolicy } from './restart-manager.js';
+import type { RuntimesService } from '../exec/index.js';
 import type { ContainerRuntime } from './lifecycle.js';
 import type { ContainerStore } from './store.js';
 import { containerSummary, filterContainers, inspectContainer } from './views.js';
@@ -36,6 +37,10 @@ export function registerContainerJobs(ctx: PluginContext, store: () => Container
       if (!body.Image) throw ctx.errors.invalid('Config cannot be empty in order to create a container');
       validateHealthcheck(body.Healthcheck);
       validateRestartPolicy(body.HostConfig);
+      // As dockerd: the runtime is checked and recorded at create, the default one by its name.
+      const runtimes = ctx.services.get<RuntimesService>('runtimes');
+      const runtime = (body.HostConfig?.Runtime as string | undefined) || runtimes.defaultName();
+      if (!runtimes.names().includes(runtime)) throw ctx.errors.invalid(`unknown or invalid runtime name: ${runtime}`);
       const s = store();
       const id = randomBytes(32).toString('hex');
       const name = job.payload.name ? checkName(job.payload.name) : generateName((n) => s.nameTaken(n));
@@ -53,7 +58,7 @@ export function registerContainerJobs(ctx: PluginContext, store: () => Container
           Created: new Date().toISOString(),
           ...command(config),
           Config: config,
-          HostConfig: { NetworkMode: 'default', ...(hostConfig ?? {}) },
+          HostConfig: { NetworkMode: 'default', ...(hostConfig ?? {}), Runtime: runtime },
           Image: image.id,
           ImageTopLayer: top,
           State: createdState(),

@@ -64,10 +64,14 @@ export class ContainerRuntime {
   async start(c: Container, emit: (e: JobEvent) => void, byPolicy = false): Promise<void> {
     if (c.State.Running && !byPolicy) throw notModified('container already started');
     if (!byPolicy) this.restarts.reset(c);
-    const driver = await this.driver(c);
     const dir = this.store().dir(c.Id);
-    const rootfs = await this.graph.driver().get(c.Id);
+    // Every failure, from an unknown runtime on, goes through the catch: waiters must hear of it.
+    let driver: ExecDriver | undefined;
+    let mounted = false;
     try {
+      driver = await this.driver(c);
+      const rootfs = await this.graph.driver().get(c.Id);
+      mounted = true;
       const input = await specInputFor(c, rootfs, dir, this.options);
       // What this host allows: runc cannot grant more than the daemon holds.
       input.host = { ...input.host, maxNofile: await hostNofileLimit(), capabilities: await hostBoundingCapabilities() };
@@ -93,8 +97,8 @@ export class ContainerRuntime {
       // Clients attached for this start learn of the failure by the end of their stream.
       for (const client of this.pendingAttach.get(c.Id) ?? []) client.socket.end();
       this.pendingAttach.delete(c.Id);
-      await driver.delete(c.Id).catch(() => {});
-      await this.graph.driver().put(c.Id).catch(() => {});
+      await driver?.delete(c.Id).catch(() => {});
+      if (mounted) await this.graph.driver().put(c.Id).catch(() => {});
       // As dockerd: 127 for a command not found, 126 when it cannot be run, else 128; waiters
       // (docker run's wait) get that code, and --rm removes the container.
       const msg = (err as Error).message;

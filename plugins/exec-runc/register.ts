@@ -11,6 +11,6 @@ export function registerRuntimes(ctx: PluginContext): void {
   const paths: Record<string, string> = { runc: RUNC };
   for (const [name, r] of Object.entries(runtimes.configured())) paths[name] = r.path;
   for (const [name, runtimePath] of Object.entries(paths)) {
-    runtimes.register({ name, open: ({ stateDir, log }) => createRuncDriver({ runtimePath, name, stateDir, log }) });
+    runtimes.register({ name, path: runtimePath, open: ({ stateDir, log }) => createRuncDriver({ runtimePath, name, stateDir, log }) });
   }
 }

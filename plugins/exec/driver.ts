@@ -118,6 +118,8 @@ export interface LogReadOptions {
 /** What an exec-driver plugin registers with the `runtimes` service. */
 export interface RuntimeRegistration {
   name: string;
+  /** The runtime's binary, shown in /info (Runtimes). */
+  path?: string;
   /** Opens the driver on its state folder, <exec-root>/runtimes/<name>. */
   open(opts: { stateDir: string; log: Logger; options: Record<string, unknown> }): Promise<ExecDriver>;
 }

@@ -12,6 +12,8 @@ export interface RuntimesService {
   /** Runtimes configured in daemon.json ("runtimes": {"name": {"path": ...}}), for drivers to register. */
   configured(): Record<string, { path: string; runtimeArgs?: string[] }>;
   names(): string[];
+  /** Each runtime with its binary, as /info's Runtimes shows them. */
+  describe(): Record<string, { path: string }>;
   defaultName(): string;
   /** The driver for a runtime, opened on first use. */
   get(name?: string): Promise<ExecDriver>;
@@ -29,6 +31,7 @@ export default definePlugin({
       },
       configured: () => ctx.config.runtimes as Record<string, { path: string; runtimeArgs?: string[] }>,
       names: () => [...regs.keys()].sort(),
+      describe: () => Object.fromEntries([...regs.values()].map((r) => [r.name, { path: r.path ?? r.name }])),
       defaultName: () => defaultName,
       get(name = defaultName) {
         let driver = opened.get(name);

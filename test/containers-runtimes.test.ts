@@ -1,0 +1,100 @@
+// Runtimes: runc by default, crun selectable from daemon.json's "runtimes" and --runtime; a runtime
+// that fails fails the start with its own words and leaves nothing behind.
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { docker, makeTempDir, startDaemon, type RunningDaemon } from './helpers/daemon.js';
+import { makeBusyboxRootfs } from './helpers/rootfs.js';
+
+const CRUN = '/usr/bin/crun';
+let d: RunningDaemon;
+let dir: string;
+let work: string;
+let rootfsTar: string;
+
+before(async () => {
+  dir = makeTempDir('berth-runtimes-');
+  work = makeTempDir('berth-runtimes-work-');
+  writeFileSync(join(dir, 'daemon.json'), JSON.stringify({ runtimes: { crun: { path: CRUN } } }));
+  d = await startDaemon({ dir });
+  rootfsTar = makeBusyboxRootfs(work).path;
+  const r = await docker(d.socket, ['import', '-c', 'CMD ["sh"]', rootfsTar, 'busybox:latest']);
+  assert.equal(r.code, 0, r.stderr);
+});
+after(async () => {
+  const ids = (await docker(d.socket, ['ps', '-aq'])).stdout.trim().split('\n').filter(Boolean);
+  if (ids.length) await docker(d.socket, ['rm', '-f', ...ids]);
+  await d?.cleanup();
+  rmSync(dir, { recursive: true, force: true });
+  rmSync(work, { recursive: true, force: true });
+});
+
+const mountsUnder = (root: string) => readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.split(' ')[4]?.startsWith(root));
+const runtimeRecords = (name: string) => {
+  const folder = join(d.execRoot, 'runtimes', name, 'containers');
+  return existsSync(folder) ? readdirSync(folder) : [];
+};
+
+test('docker info lists runc and the configured crun; inspect records the runtime used', async () => {
+  const info = JSON.parse((await docker(d.socket, ['info', '--format', '{{json .}}'])).stdout);
+  assert.ok(info.Runtimes.runc, JSON.stringify(info.Runtimes));
+  assert.equal(info.Runtimes.crun?.path, CRUN);
+  assert.equal(info.DefaultRuntime, 'runc');
+  const id = (await docker(d.socket, ['create', 'busybox', 'true'])).stdout.trim();
+  const hc = JSON.parse((await docker(d.socket, ['inspect', id])).stdout)[0].HostConfig;
+  assert.equal(hc.Runtime, 'runc', 'the default runtime is recorded by name, as dockerd does');
+  await docker(d.socket, ['rm', id]);
+});
+
+test('an unknown runtime is refused at create with dockerd\'s message, and nothing is created', async () => {
+  const before = (await docker(d.socket, ['ps', '-aq'])).stdout;
+  const r = await docker(d.socket, ['run', '--rm', '--runtime', 'nope', 'busybox', 'true'], 30_000);
+  assert.equal(r.code, 125);
+  assert.match(r.stderr, /unknown or invalid runtime name: nope/);
+  assert.equal((await docker(d.socket, ['ps', '-aq'])).stdout, before);
+});
+
+test('--runtime crun runs the container, or fails with crun\'s own message and a clean state', async () => {
+  const r = await docker(d.socket, ['run', '--name', 'c1', '--runtime', 'crun', 'busybox', 'echo', 'from crun'], 60_000);
+  const inspect = JSON.parse((await docker(d.socket, ['inspect', 'c1'])).stdout)[0];
+  assert.equal(inspect.HostConfig.Runtime, 'crun');
+  if (r.code === 0) {
+    // A host crun supports (a pure cgroup v2 or v1 layout).
+    assert.equal(r.stdout, 'from crun\n');
+    assert.equal(inspect.State.ExitCode, 0);
+  } else {
+    // Debian's crun 1.8 refuses a hybrid cgroup layout: the user reads crun's reason (125: the
+    // CLI's code for a start that failed for another reason than a missing or denied command).
+    assert.equal(r.code, 125, r.stderr);
+    assert.match(r.stderr, /runtime crun: .*OCI runtime create failed: \S/);
+    assert.equal(inspect.State.Running, false);
+    assert.equal(inspect.State.ExitCode, 128);
+    assert.match(inspect.State.Error, /OCI runtime create failed/);
+    // Nothing left: no runtime record, no monitor, no mount of the container's root.
+    assert.deepEqual(runtimeRecords('crun'), []);
+    assert.deepEqual(mountsUnder(d.dataRoot), []);
+  }
+  assert.equal((await docker(d.socket, ['rm', 'c1'])).code, 0);
+  // The default runtime is unaffected.
+  const ok = await docker(d.socket, ['run', '--rm', 'busybox', 'echo', 'runc still'], 60_000);
+  assert.equal(ok.stdout, 'runc still\n', ok.stderr);
+});
+
+test('default-runtime selects crun for every container', async () => {
+  const dir2 = makeTempDir('berth-runtimes2-');
+  writeFileSync(join(dir2, 'daemon.json'), JSON.stringify({ 'default-runtime': 'crun', runtimes: { crun: { path: CRUN } } }));
+  const d2 = await startDaemon({ dir: dir2 });
+  try {
+    const info = JSON.parse((await docker(d2.socket, ['info', '--format', '{{json .}}'])).stdout);
+    assert.equal(info.DefaultRuntime, 'crun');
+    const r = await docker(d2.socket, ['import', rootfsTar, 'busybox:latest']);
+    assert.equal(r.code, 0, r.stderr);
+    const id = (await docker(d2.socket, ['create', 'busybox', 'true'])).stdout.trim();
+    assert.equal(JSON.parse((await docker(d2.socket, ['inspect', id])).stdout)[0].HostConfig.Runtime, 'crun');
+    await docker(d2.socket, ['rm', id]);
+  } finally {
+    await d2.cleanup();
+    rmSync(dir2, { recursive: true, force: true });
+  }
+});
