@@ -6,6 +6,7 @@ import type { ContainerConfig } from '../image-store/image-config.js';
 import { familiarString, normalize } from '../image-store/reference.js';
 import { command, createdState, mergeConfig, type Container, type HostConfig } from './container.js';
 import { checkName, generateName } from './names.js';
+import { adaptCreateResources, checkRestartPolicy } from './resource-limits.js';
 import type { ContainerRuntime } from './lifecycle.js';
 import type { ContainerStore } from './store.js';
 import { containerSummary, filterContainers, inspectContainer } from './views.js';
@@ -32,6 +33,8 @@ export function registerContainerJobs(ctx: PluginContext, store: () => Container
         throw ctx.errors.invalid('Config cannot be empty in order to create a container');
       }
       if (!body.Image) throw ctx.errors.invalid('Config cannot be empty in order to create a container');
+      const hostConfig = adaptCreateResources(body.HostConfig ?? {});
+      checkRestartPolicy(hostConfig.RestartPolicy);
       const s = store();
       const id = randomBytes(32).toString('hex');
       const name = job.payload.name ? checkName(job.payload.name) : generateName((n) => s.nameTaken(n));
@@ -39,7 +42,7 @@ export function registerContainerJobs(ctx: PluginContext, store: () => Container
       if (!image) throw ctx.errors.notFound(`No such image: ${familiarString(normalize(body.Image))}`);
       s.reserveName(name, id);
       try {
-        const { HostConfig: hostConfig, NetworkingConfig: _net, ...requested } = body;
+        const { HostConfig: _host, NetworkingConfig: _net, ...requested } = body;
         const config = { ...mergeConfig(requested, image.config.config), Image: body.Image };
         const top = image.chain.length ? image.chain[image.chain.length - 1] : null;
         await images().layers.createRwLayer(id, top);
