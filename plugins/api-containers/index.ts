@@ -2,9 +2,11 @@
 import { definePlugin } from '../../core/plugins/context.js';
 import type { ApiService } from '../api-server/service.js';
 import { mountContainerRoutes } from './routes.js';
+import { mountResourceRoutes } from './resource-routes.js';
 
 export default definePlugin({
   init(ctx) {
     mountContainerRoutes(ctx, ctx.services.get<ApiService>('api'));
+    mountResourceRoutes(ctx, ctx.services.get<ApiService>('api'));
   },
 });

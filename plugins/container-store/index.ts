@@ -9,6 +9,7 @@ import type { RuntimesService } from '../exec/index.js';
 import { Execs, registerExecJobs } from './exec.js';
 import { registerContainerJobs } from './jobs.js';
 import { ContainerRuntime } from './lifecycle.js';
+import { registerResourceJobs } from './resource-jobs.js';
 import { registerRunJobs } from './run-jobs.js';
 import { ContainerStore } from './store.js';
 
@@ -67,6 +68,7 @@ export default definePlugin({
 
     registerContainerJobs(ctx, store, () => images.store(), () => graph.driver().name, () => lifecycle);
     registerRunJobs(ctx, store, () => lifecycle, runtimes);
+    registerResourceJobs(ctx, store, () => lifecycle, runtimes);
     registerExecJobs(ctx, new Execs(store, () => lifecycle, runtimes, graph));
 
     system.hooks.info.tap('containers', (info) => {
