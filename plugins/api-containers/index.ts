@@ -4,11 +4,13 @@ import type { ApiService } from '../api-server/service.js';
 import { mountArchiveRoutes } from './archive-routes.js';
 import { mountContainerRoutes } from './routes.js';
 import { mountTtyRoutes } from './tty-routes.js';
+import { mountResourceRoutes } from './resource-routes.js';
 
 export default definePlugin({
   init(ctx) {
     mountContainerRoutes(ctx, ctx.services.get<ApiService>('api'));
     mountArchiveRoutes(ctx, ctx.services.get<ApiService>('api'));
     mountTtyRoutes(ctx, ctx.services.get<ApiService>('api'));
+    mountResourceRoutes(ctx, ctx.services.get<ApiService>('api'));
   },
 });

@@ -13,6 +13,7 @@ import { HealthMonitor } from './health-monitor.js';
 import { registerContainerJobs } from './jobs.js';
 import { ContainerRuntime } from './lifecycle.js';
 import { restoreContainers } from './restore.js';
+import { registerResourceJobs } from './resource-jobs.js';
 import { registerRunJobs } from './run-jobs.js';
 import { stopContainersOnShutdown } from './shutdown.js';
 import { ContainerStore } from './store.js';
@@ -75,6 +76,7 @@ export default definePlugin({
 
     registerContainerJobs(ctx, store, () => images.store(), () => graph.driver().name, () => lifecycle);
     registerRunJobs(ctx, store, () => lifecycle, runtimes);
+    registerExecJobs(ctx, new Execs(store, () => lifecycle, runtimes, graph));
     const execs = new Execs(store, () => lifecycle, runtimes, graph);
     registerExecJobs(ctx, execs);
     registerTtyJobs(ctx, store, () => lifecycle, runtimes, execs);

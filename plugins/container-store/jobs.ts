@@ -9,6 +9,7 @@ import { validateHealthcheck } from './health-config.js';
 import { checkName, generateName } from './names.js';
 import { validateRestartPolicy } from './restart-manager.js';
 import type { RuntimesService } from '../exec/index.js';
+import { adaptCreateResources } from './resource-limits.js';
 import type { ContainerRuntime } from './lifecycle.js';
 import type { ContainerStore } from './store.js';
 import { containerSummary, filterContainers, inspectContainer } from './views.js';
@@ -41,6 +42,7 @@ export function registerContainerJobs(ctx: PluginContext, store: () => Container
       const runtimes = ctx.services.get<RuntimesService>('runtimes');
       const runtime = (body.HostConfig?.Runtime as string | undefined) || runtimes.defaultName();
       if (!runtimes.names().includes(runtime)) throw ctx.errors.invalid(`unknown or invalid runtime name: ${runtime}`);
+      const hostConfig = adaptCreateResources(body.HostConfig ?? {});
       const s = store();
       const id = randomBytes(32).toString('hex');
       const name = job.payload.name ? checkName(job.payload.name) : generateName((n) => s.nameTaken(n));
@@ -48,7 +50,7 @@ export function registerContainerJobs(ctx: PluginContext, store: () => Container
       if (!image) throw ctx.errors.notFound(`No such image: ${familiarString(normalize(body.Image))}`);
       s.reserveName(name, id);
       try {
-        const { HostConfig: hostConfig, NetworkingConfig: _net, ...requested } = body;
+        const { HostConfig: _host, NetworkingConfig: _net, ...requested } = body;
         const config = { ...mergeConfig(requested, image.config.config), Image: body.Image };
         const top = image.chain.length ? image.chain[image.chain.length - 1] : null;
         await images().layers.createRwLayer(id, top);
@@ -58,7 +60,7 @@ export function registerContainerJobs(ctx: PluginContext, store: () => Container
           Created: new Date().toISOString(),
           ...command(config),
           Config: config,
-          HostConfig: { NetworkMode: 'default', ...(hostConfig ?? {}), Runtime: runtime },
+          HostConfig: { NetworkMode: 'default', ...hostConfig, Runtime: runtime },
           Image: image.id,
           ImageTopLayer: top,
           State: createdState(),

@@ -5,9 +5,10 @@ import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { conflict, invalid, notFound, systemError } from '../../core/errors.js';
-import type { CreateRequest, ExecDriver, ExecRequest, ExitInfo, LogReadOptions, RuntimeState, RuntimeStatus } from '../exec/driver.js';
+import type { CreateRequest, ExecDriver, ExecRequest, ExitInfo, LinuxResources, LogReadOptions, RuntimeState, RuntimeStatus } from '../exec/driver.js';
 import { isMissing, runCommand } from '../graph/host-tools.js';
 import { connectAttach } from './attach-socket.js';
+import { containerPids, containerStats, updateResources } from './cgroup-driver-ops.js';
 import { ALL_CAPABILITIES } from './capabilities.js';
 import { containerArgs, execArgs } from './conmon-args.js';
 import { startConmon, type ConmonHandle, type SyncMessage } from './conmon-process.js';
@@ -281,5 +282,18 @@ class RuncDriver implements ExecDriver {
 
   readLogs(logPath: string, opts?: LogReadOptions) {
     return readLogs(logPath, opts);
+  }
+
+  async update(id: string, resources: LinuxResources): Promise<void> {
+    const meta = await this.meta(id);
+    await updateResources(this.cli, this.layout, id, meta, resources).catch((err) => Promise.reject(this.fail(id, 'update', err)));
+  }
+
+  async stats(id: string) {
+    return containerStats(this.layout, id, await this.meta(id));
+  }
+
+  async pids(id: string) {
+    return containerPids(id, await this.meta(id));
   }
 }

@@ -92,6 +92,54 @@ export interface ExecDriver {
   list(): Promise<string[]>;
   /** The entries of a log this driver's monitor wrote (CreateRequest.logPath), for docker logs. */
   readLogs(logPath: string, opts?: LogReadOptions): AsyncIterable<LogEntry>;
+  /** Since 1.2: changes a running container's limits; fields left out stay as they are. */
+  update(id: string, resources: LinuxResources): Promise<void>;
+  /** Since 1.2: raw figures of a running container's cgroup, for docker stats. */
+  stats(id: string): Promise<ContainerStats>;
+  /** Since 1.2: host pids of every process in the container's cgroup, for docker top. */
+  pids(id: string): Promise<number[]>;
+}
+
+/**
+ * The part of the OCI runtime spec's linux.resources a live update may change. Absent or 0 means
+ * "leave as is"; -1 means unlimited (memory.limit, memory.swap, cpu.quota, pids.limit).
+ */
+export interface LinuxResources {
+  /** Bytes; swap is memory plus swap, as the OCI spec and cgroup v1's memsw count it. */
+  memory?: { limit?: number; swap?: number };
+  cpu?: { shares?: number; quota?: number; period?: number; cpus?: string; mems?: string };
+  pids?: { limit: number };
+  blockIO?: { weight?: number };
+}
+
+/** One line of a blkio (v1) or io.stat (v2) counter. */
+export interface BlkioEntry { major: number; minor: number; op: string; value: number }
+
+/** A container's cgroup figures at one moment, as the kernel counts them (times in ns). */
+export interface ContainerStats {
+  cgroupVersion: 1 | 2;
+  /** Host pid of the container's init process (its /proc/PID/net/dev gives the network figures). */
+  pid: number;
+  cpu: {
+    total: number;
+    /** Per CPU (cgroup v1 only). */
+    perCpu?: number[];
+    user: number;
+    system: number;
+    throttling: { periods: number; throttledPeriods: number; throttledTime: number };
+  };
+  memory: {
+    usage: number;
+    /** The cgroup's limit; very large (or unset) when there is none. */
+    limit?: number;
+    /** High-water mark (cgroup v1 only). */
+    maxUsage?: number;
+    failcnt?: number;
+    /** memory.stat, key by key. */
+    stats: Record<string, number>;
+  };
+  pids: { current: number; limit?: number };
+  blkio: { ioServiceBytesRecursive: BlkioEntry[]; ioServicedRecursive: BlkioEntry[] };
 }
 
 /** One chunk of a container's log. */
