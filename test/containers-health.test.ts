@@ -12,7 +12,8 @@ let daemonDir: string;
 let rootfs: string;
 before(async () => {
   work = makeTempDir('berth-health-');
-  d = await startDaemon();
+  // Live restore: the restart test needs its container to outlive the first daemon.
+  d = await startDaemon({ args: ['--live-restore'] });
   daemonDir = d.dir;
   rootfs = makeBusyboxRootfs(work).path;
   const r = await docker(d.socket, ['import', '-c', 'CMD ["sh"]', rootfs, 'busybox:latest']);
@@ -172,7 +173,7 @@ test('after a daemon restart, the monitor of a running container resumes', async
   const before = await waitState('live1', (s) => s.Health?.Status === 'healthy');
   const lastEnd = Date.parse(before.Health.Log.at(-1).End);
   await d.stop('SIGTERM');
-  d = await startDaemon({ dir: d.dir });
+  d = await startDaemon({ dir: d.dir, args: ['--live-restore'] });
   // A probe that ended after the restart: the new daemon probes again.
   const resumed = await waitState('live1', (s) => s.Running && Date.parse(s.Health?.Log?.at(-1)?.End ?? '') > lastEnd);
   assert.equal(resumed.Health.Status, 'healthy');
