@@ -167,6 +167,12 @@ export class LayerStore {
     await this.driver.create(id, parent?.cacheId ?? null, { rw: true });
   }
 
+  /** Bytes a container's read-write layer holds over the image (docker ps -s, SizeRw). */
+  async rwLayerSize(id: string, top: string | null): Promise<number> {
+    const parent = top ? this.layers.get(top) : undefined;
+    return this.driver.diffSize(id, parent?.cacheId ?? null);
+  }
+
   async removeRwLayer(id: string): Promise<void> {
     await this.driver.remove(id);
   }
