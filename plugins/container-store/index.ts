@@ -76,7 +76,7 @@ export default definePlugin({
 
     registerContainerJobs(ctx, store, () => images.store(), () => graph.driver().name, () => lifecycle);
     registerRunJobs(ctx, store, () => lifecycle, runtimes);
-    registerExecJobs(ctx, new Execs(store, () => lifecycle, runtimes, graph));
+    registerResourceJobs(ctx, store, () => lifecycle, runtimes);
     const execs = new Execs(store, () => lifecycle, runtimes, graph);
     registerExecJobs(ctx, execs);
     registerTtyJobs(ctx, store, () => lifecycle, runtimes, execs);
