@@ -47,7 +47,7 @@ function progress(text: string): void {
 }
 
 async function runOne(b: Benchmark, spec: DaemonSpec, side: Side, r: Results): Promise<void> {
-  progress(`  ${b.name.padEnd(12)} ${spec.label.padEnd(8)} `);
+  progress(`  ${b.name.padEnd(16)} ${spec.label.padEnd(8)} `);
   const t0 = performance.now();
   try {
     Object.assign(r[side], await b.run(spec));
