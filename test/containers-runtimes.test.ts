@@ -31,6 +31,7 @@ after(async () => {
 });
 
 const mountsUnder = (root: string) => readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.split(' ')[4]?.startsWith(root));
+const cgroupsOf = (id: string) => readdirSync('/sys/fs/cgroup').map((h) => join('/sys/fs/cgroup', h, 'berth', id)).filter((p) => existsSync(p));
 const runtimeRecords = (name: string) => {
   const folder = join(d.execRoot, 'runtimes', name, 'containers');
   return existsSync(folder) ? readdirSync(folder) : [];
@@ -74,6 +75,7 @@ test('--runtime crun runs the container, or fails with crun\'s own message and a
     // Nothing left: no runtime record, no monitor, no mount of the container's root.
     assert.deepEqual(runtimeRecords('crun'), []);
     assert.deepEqual(mountsUnder(d.dataRoot), []);
+    assert.deepEqual(cgroupsOf(inspect.Id), [], 'no cgroup left by the failed runtime');
   }
   assert.equal((await docker(d.socket, ['rm', 'c1'])).code, 0);
   // The default runtime is unaffected.

@@ -8,6 +8,7 @@ import { conflict, invalid, notFound, systemError } from '../../core/errors.js';
 import type { CreateRequest, ExecDriver, ExecRequest, ExitInfo, LinuxResources, LogReadOptions, RuntimeState, RuntimeStatus } from '../exec/driver.js';
 import { isMissing, runCommand } from '../graph/host-tools.js';
 import { connectAttach } from './attach-socket.js';
+import { removeCgroup } from './cgroup-paths.js';
 import { containerPids, containerStats, updateResources } from './cgroup-driver-ops.js';
 import { ALL_CAPABILITIES } from './capabilities.js';
 import { containerArgs, execArgs } from './conmon-args.js';
@@ -115,7 +116,7 @@ class RuncDriver implements ExecDriver {
       if (!msg || msg.data <= 0) throw new Error(await this.runtimeError(this.layout.runtimeLog(id), msg, conmon));
       this.log.debug({ container: id, pid: msg.data }, 'container created');
     } catch (err) {
-      await this.cleanup(id, req.bundle);
+      await this.cleanup(id, req.bundle, cgroupsPath);
       throw systemError(`runtime ${this.name}: container ${id}: OCI runtime create failed: ${(err as Error).message}`, err);
     } finally {
       conmon?.release();
@@ -134,7 +135,7 @@ class RuncDriver implements ExecDriver {
       await this.cli.run(['start', id]);
     } catch (err) {
       const why = (await RuntimeCli.lastError(this.layout.runtimeLog(id))) ?? (err as Error).message;
-      await this.cleanup(id, meta.bundle);
+      await this.cleanup(id, meta.bundle, meta.cgroupsPath);
       throw systemError(`runtime ${this.name}: container ${id}: OCI runtime start failed: ${why}`, err);
     }
   }
@@ -169,17 +170,18 @@ class RuncDriver implements ExecDriver {
 
   async delete(id: string): Promise<void> {
     const meta = await this.meta(id).catch(() => undefined);
-    await this.cleanup(id, meta?.bundle);
+    await this.cleanup(id, meta?.bundle, meta?.cgroupsPath);
   }
 
   /** Removes every trace of a container: the runtime's record, its monitor and their files. */
-  private async cleanup(id: string, bundle: string | undefined) {
+  private async cleanup(id: string, bundle: string | undefined, cgroupsPath: string | undefined) {
     await this.cli.run(['delete', '--force', id]).catch(() => undefined);
     await stopMonitor(this.layout.conmonPid(id), id);
     await rm(this.layout.container(id), { recursive: true, force: true });
     await rm(join(this.layout.exitDir, id), { force: true });
     await rm(join(this.layout.socketDir, id), { force: true });
     if (bundle) for (const f of CONMON_BUNDLE_FILES) await rm(join(bundle, f), { force: true });
+    if (cgroupsPath) await removeCgroup(cgroupsPath);
   }
 
   async pause(id: string): Promise<void> {
