@@ -1,0 +1,62 @@
+// max-size and max-file: conmon writes each log and outlives the daemon, so the daemon cannot cut
+// the log as it writes it (as dockerd's json-file does). Instead it checks the size of every
+// running container's log that has a max-size, once a CHECK_MS, and has the runtime rotate the
+// ones that reached it. One stat per such container per check, run one after another: bounded
+// cost with many containers. While the daemon is down a log just grows; nothing is lost, and the
+// first check after start rotates it.
+import { stat } from 'node:fs/promises';
+import type { Logger } from 'pino';
+import type { RuntimesService } from '../exec/index.js';
+import type { Container } from './container.js';
+import { logConfigOf, rotationOf } from './log-config.js';
+import type { ContainerStore } from './store.js';
+
+const CHECK_MS = 1000;
+
+export class LogRotator {
+  private timer?: NodeJS.Timeout;
+  private checking?: Promise<void>;
+  private readonly warned = new Set<string>();
+
+  constructor(private readonly o: { store: () => ContainerStore; runtimes: RuntimesService; log: Logger; intervalMs?: number }) {}
+
+  start(): void {
+    void this.check();
+    this.timer = setInterval(() => void this.check(), this.o.intervalMs ?? CHECK_MS);
+    this.timer.unref();
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    await this.checking;
+  }
+
+  /** One pass over the running containers; a pass still going makes this one a no-op. */
+  check(): Promise<void> {
+    this.checking ??= this.pass().catch((err) => this.o.log.warn({ err }, 'log rotation check failed')).finally(() => (this.checking = undefined));
+    return this.checking;
+  }
+
+  private async pass(): Promise<void> {
+    for (const c of this.o.store().all()) {
+      if (!c.State.Running || c.State.Restarting || !c.LogPath) continue;
+      await this.rotateIfFull(c).catch((err) => this.o.log.warn({ err, container: c.Id }, 'cannot rotate container log'));
+    }
+  }
+
+  private async rotateIfFull(c: Container): Promise<void> {
+    const rotation = rotationOf(logConfigOf(c.HostConfig));
+    if (!rotation) return;
+    const size = await stat(c.LogPath).then((s) => s.size, () => 0);
+    if (size < rotation.maxSize) return;
+    const runtime = (c.HostConfig.Runtime as string | undefined) || undefined;
+    const driver = await this.o.runtimes.get(runtime);
+    if (!driver.rotateLog) {
+      if (!this.warned.has(driver.name)) this.o.log.warn({ runtime: driver.name }, 'runtime cannot rotate logs (exec-driver API < 1.3): max-size is not applied');
+      this.warned.add(driver.name);
+      return;
+    }
+    await driver.rotateLog(c.Id, rotation.maxFiles);
+    this.o.log.debug({ container: c.Id, size }, 'container log rotated');
+  }
+}
