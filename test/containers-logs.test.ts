@@ -3,11 +3,11 @@
 // rotated files, the none driver, follow across restarts, --since/--until/--timestamps.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { docker, makeTempDir, startDaemon, type RunningDaemon } from './helpers/daemon.js';
+import { docker, makeTempDir, onCleanup, startDaemon, type RunningDaemon } from './helpers/daemon.js';
 import { makeBusyboxRootfs } from './helpers/rootfs.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -185,4 +185,53 @@ test('--timestamps as dockerd prints them; --since and --until with dates and du
   assert.equal((await logs(['--since', '10m', 'ts'])).stdout, 'early\nlate\n');
   assert.equal((await logs(['--since', '10m', '--until', between, 'ts'])).stdout, 'early\n');
   await docker(d.socket, ['rm', 'ts']);
+});
+
+/** Kills, by pid, processes a killed daemon left behind, if they are still ours (by command line or cgroup). */
+function killLeftovers(pids: { pid: number; mark: string }[]): void {
+  for (const { pid, mark } of pids) {
+    let owned = false;
+    try {
+      owned = readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(mark) || readFileSync(`/proc/${pid}/cgroup`, 'utf8').includes(mark);
+    } catch {
+      continue;
+    }
+    try {
+      if (owned) process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
+
+test('output written while the daemon is down is kept, and the log is rotated at the first check after start', async (t) => {
+  const lrWork = makeTempDir('berth-logs-lr-');
+  onCleanup(t, () => rmSync(lrWork, { recursive: true, force: true }));
+  const first = await startDaemon({ args: ['--live-restore'] });
+  onCleanup(t, () => first.cleanup());
+  assert.equal((await docker(first.socket, ['import', '-c', 'CMD ["sh"]', makeBusyboxRootfs(lrWork).path, 'busybox:latest'])).code, 0);
+  const ctl = join(lrWork, 'ctl');
+  mkdirSync(ctl);
+  const script = 'until cat /ctl/go >/dev/null 2>&1; do sleep 0.1; done; i=0; while [ $i -lt 100 ]; do echo line-$i; i=$((i+1)); done; sleep 120';
+  const run = await docker(first.socket, ['run', '-d', '--name', 'down', '--log-opt', 'max-size=1k', '--log-opt', 'max-file=2', '-v', `${ctl}:/ctl`, 'busybox', 'sh', '-c', script]);
+  assert.equal(run.code, 0, run.stderr);
+  const c = JSON.parse((await docker(first.socket, ['inspect', 'down'])).stdout)[0];
+  const conmonPid = Number(readFileSync(join(first.execRoot, 'runtimes', 'runc', 'containers', c.Id, 'conmon.pid'), 'utf8'));
+  const leftovers = [{ pid: c.State.Pid, mark: c.Id }, { pid: conmonPid, mark: c.Id }];
+  onCleanup(t, () => killLeftovers(leftovers));
+
+  first.proc.kill('SIGKILL');
+  await first.exited;
+  writeFileSync(join(ctl, 'go'), '');
+  await until('the lines printed while the daemon is down', () => existsSync(c.LogPath) && readFileSync(c.LogPath, 'utf8').includes('line-99'));
+  assert.ok(readFileSync(c.LogPath).length > 1000, 'the log grew past max-size with nobody to rotate it');
+
+  const again = await startDaemon({ dir: first.dir, args: ['--live-restore'] });
+  onCleanup(t, async () => {
+    await docker(again.socket, ['rm', '-f', 'down']);
+    await again.cleanup();
+  });
+  await until('the rotation after start', () => existsSync(`${c.LogPath}.1`));
+  const kept = numbers((await docker(again.socket, ['logs', 'down'])).stdout);
+  assert.deepEqual(kept, Array.from({ length: 100 }, (_, i) => i), 'nothing was lost');
 });
