@@ -86,7 +86,8 @@ export function validateLogConfig(cfg: LogConfig): void {
     const files = 'max-file' in o ? wrap(`invalid value for max-file: ${o['max-file']}`, () => atoi(o['max-file'])) : LOCAL_DEFAULTS.maxFiles;
     if (size < 0) throw invalid('max-size must not be negative');
     if (files < 0) throw invalid('max-file must not be negative');
-    if ('compress' in o) wrap('invalid boolean value for compress', () => parseBool(o.compress));
+    const compress = 'compress' in o ? wrap('invalid boolean value for compress', () => parseBool(o.compress)) : true;
+    if (compress && files <= 1) throw invalid('compression cannot be enabled when max file count is 1');
     return;
   }
   let size = -1;
