@@ -82,6 +82,7 @@ test('log options are checked at create with dockerd\'s messages; inspect shows 
   }
   assert.equal((await docker(d.socket, ['ps', '-aq', '--filter', 'name=bad-log'])).stdout.trim(), '', 'nothing was created');
 
+  assert.equal((await docker(d.socket, ['info', '--format', '{{.LoggingDriver}}'])).stdout.trim(), 'json-file');
   assert.equal((await docker(d.socket, ['create', '--name', 'lc-default', 'busybox', 'true'])).code, 0);
   assert.deepEqual((await inspect('lc-default')).HostConfig.LogConfig, { Type: 'json-file', Config: { 'max-size': '5m' } });
   assert.equal((await docker(d.socket, ['create', '--name', 'lc-own', '--log-opt', 'max-size=10k', '--log-opt', 'max-file=2', 'busybox', 'true'])).code, 0);

@@ -96,7 +96,7 @@ export default definePlugin({
     registerFsJobs(ctx, { store, images: () => images.store(), graph, fs: new ContainerFs(graph, runtimes, ctx.log), runtime: () => lifecycle });
 
     system.hooks.info.tap('containers', (info) => {
-      info = { ...info, Runtimes: runtimes.describe(), DefaultRuntime: runtimes.defaultName() };
+      info = { ...info, Runtimes: runtimes.describe(), DefaultRuntime: runtimes.defaultName(), LoggingDriver: daemonLogConfig(ctx.config).Type };
       if (!containers) return info;
       const all = containers.all();
       const count = (st: string) => all.filter((c) => c.State.Status === st).length;
