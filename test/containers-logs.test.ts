@@ -3,7 +3,7 @@
 // rotated files, the none driver, follow across restarts, --since/--until/--timestamps.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -137,6 +137,21 @@ test('max-size=1k max-file=3: at most 3 files, the newest lines kept in order wi
   assert.equal(followed[followed.length - 1], 239);
   assert.ok(consecutive(followed), `follow has no gap: ${followed.join(',')}`);
   await docker(d.socket, ['rm', 'rot']);
+});
+
+test('a log renamed with no reopen after it (a daemon killed mid-rotation) is started again, nothing lost', async () => {
+  const script = 'i=0; while [ $i -lt 300 ]; do echo line-$i; i=$((i+1)); sleep 0.1; done';
+  const run = await docker(d.socket, ['run', '-d', '--name', 'mid', '--log-opt', 'max-size=1m', '--log-opt', 'max-file=2', 'busybox', 'sh', '-c', script]);
+  assert.equal(run.code, 0, run.stderr);
+  const { LogPath } = await inspect('mid');
+  await until('the first lines', async () => numbers((await logs(['mid'])).stdout).length >= 3);
+  renameSync(LogPath, `${LogPath}.1`);
+  await until('the log to be started again', () => existsSync(LogPath));
+  await until('lines in the new log', () => readFileSync(LogPath, 'utf8').includes('line-'));
+  const kept = numbers((await logs(['mid'])).stdout);
+  assert.equal(kept[0], 0);
+  assert.ok(consecutive(kept), kept.join(','));
+  await docker(d.socket, ['rm', '-f', 'mid']);
 });
 
 test('logs -f goes on across docker restart and ends when the container stops for good', async () => {

@@ -12,11 +12,14 @@ import { logConfigOf, rotationOf } from './log-config.js';
 import type { ContainerStore } from './store.js';
 
 const CHECK_MS = 1000;
+const MISSING_CHECKS = 3;
 
 export class LogRotator {
   private timer?: NodeJS.Timeout;
   private checking?: Promise<void>;
   private readonly warned = new Set<string>();
+  /** Consecutive checks that found a running container's log missing. */
+  private readonly missing = new Map<string, number>();
 
   constructor(private readonly o: { store: () => ContainerStore; runtimes: RuntimesService; log: Logger; intervalMs?: number }) {}
 
@@ -47,8 +50,13 @@ export class LogRotator {
   private async rotateIfFull(c: Container): Promise<void> {
     const rotation = rotationOf(logConfigOf(c.HostConfig));
     if (!rotation) return;
-    const size = await stat(c.LogPath).then((s) => s.size, () => 0);
-    if (size < rotation.maxSize) return;
+    const size = await stat(c.LogPath).then((s) => s.size, () => undefined);
+    // No log while running: a daemon that died between its rename and the monitor's reopen. The
+    // monitor still writes the renamed file; after a few checks it is asked to start a new log.
+    const misses = size === undefined ? (this.missing.get(c.Id) ?? 0) + 1 : 0;
+    if (misses && misses < MISSING_CHECKS) this.missing.set(c.Id, misses);
+    else this.missing.delete(c.Id);
+    if (size === undefined ? misses < MISSING_CHECKS : size < rotation.maxSize) return;
     const runtime = (c.HostConfig.Runtime as string | undefined) || undefined;
     const driver = await this.o.runtimes.get(runtime);
     if (!driver.rotateLog) {
@@ -56,7 +64,8 @@ export class LogRotator {
       this.warned.add(driver.name);
       return;
     }
-    await driver.rotateLog(c.Id, rotation.maxFiles);
-    this.o.log.debug({ container: c.Id, size }, 'container log rotated');
+    // maxFiles 1 renames nothing: the monitor just starts the missing log.
+    await driver.rotateLog(c.Id, size === undefined ? 1 : rotation.maxFiles);
+    this.o.log.debug({ container: c.Id, size }, size === undefined ? 'container log reopened' : 'container log rotated');
   }
 }
