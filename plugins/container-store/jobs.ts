@@ -6,6 +6,7 @@ import type { ContainerConfig } from '../image-store/image-config.js';
 import { familiarString, normalize } from '../image-store/reference.js';
 import { command, createdState, mergeConfig, type Container, type HostConfig } from './container.js';
 import { validateHealthcheck } from './health-config.js';
+import { daemonLogConfig, resolveLogConfig, type LogConfig } from './log-config.js';
 import { checkName, generateName } from './names.js';
 import { validateRestartPolicy } from './restart-manager.js';
 import type { RuntimesService } from '../exec/index.js';
@@ -42,6 +43,7 @@ export function registerContainerJobs(ctx: PluginContext, store: () => Container
       const runtime = (body.HostConfig?.Runtime as string | undefined) || runtimes.defaultName();
       if (!runtimes.names().includes(runtime)) throw ctx.errors.invalid(`unknown or invalid runtime name: ${runtime}`);
       const hostConfig = adaptCreateResources(body.HostConfig ?? {});
+      const logConfig = resolveLogConfig(body.HostConfig?.LogConfig as Partial<LogConfig> | undefined, daemonLogConfig(ctx.config));
       const s = store();
       const id = randomBytes(32).toString('hex');
       const name = job.payload.name ? checkName(job.payload.name) : generateName((n) => s.nameTaken(n));
@@ -59,7 +61,7 @@ export function registerContainerJobs(ctx: PluginContext, store: () => Container
           Created: new Date().toISOString(),
           ...command(config),
           Config: config,
-          HostConfig: { NetworkMode: 'default', ...hostConfig, Runtime: runtime },
+          HostConfig: { NetworkMode: 'default', ...hostConfig, LogConfig: logConfig, Runtime: runtime },
           Image: image.id,
           ImageTopLayer: top,
           State: createdState(),

@@ -15,6 +15,7 @@ import { containerArgs, execArgs } from './conmon-args.js';
 import { startConmon, type ConmonHandle, type SyncMessage } from './conmon-process.js';
 import { writeTerminalSize } from './terminal-size.js';
 import { ExitWatcher, readExitFile, rfc3339Nano } from './exit-files.js';
+import { reopenConmonLog, rotateLogFiles } from './log-files.js';
 import { readLogs } from './log-reader.js';
 import { wasOomKilled } from './oom-status.js';
 import { monitorRunning, stopMonitor } from './monitor-process.js';
@@ -284,6 +285,12 @@ class RuncDriver implements ExecDriver {
 
   readLogs(logPath: string, opts?: LogReadOptions) {
     return readLogs(logPath, opts);
+  }
+
+  async rotateLog(id: string, maxFiles: number): Promise<void> {
+    const meta = await this.meta(id);
+    if (!meta.logPath) return;
+    await rotateLogFiles(meta.logPath, maxFiles, () => reopenConmonLog(meta.bundle));
   }
 
   async update(id: string, resources: LinuxResources): Promise<void> {
