@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { docker, makeTempDir, onCleanup, startDaemon, type RunningDaemon } from './helpers/daemon.js';
-import { makeBusyboxRootfs } from './helpers/rootfs.js';
+import { importBusybox, removeAllContainers } from './helpers/busybox.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -19,13 +19,11 @@ before(async () => {
   work = makeTempDir('berth-logs-');
   // A daemon-wide default option: merged into containers of the default driver.
   d = await startDaemon({ args: ['--log-opt', 'max-size=5m'] });
-  const r = await docker(d.socket, ['import', '-c', 'CMD ["sh"]', makeBusyboxRootfs(work).path, 'busybox:latest']);
-  assert.equal(r.code, 0, r.stderr);
+  await importBusybox(d.socket, work);
 });
 after(async () => {
   for (const f of followers) f.kill();
-  const ids = (await docker(d.socket, ['ps', '-aq'])).stdout.trim().split('\n').filter(Boolean);
-  if (ids.length) await docker(d.socket, ['rm', '-f', ...ids]);
+  await removeAllContainers(d.socket);
   await d?.cleanup();
   rmSync(work, { recursive: true, force: true });
 });
@@ -225,7 +223,7 @@ test('output written while the daemon is down is kept, and the log is rotated at
   onCleanup(t, () => rmSync(lrWork, { recursive: true, force: true }));
   const first = await startDaemon({ args: ['--live-restore'] });
   onCleanup(t, () => first.cleanup());
-  assert.equal((await docker(first.socket, ['import', '-c', 'CMD ["sh"]', makeBusyboxRootfs(lrWork).path, 'busybox:latest'])).code, 0);
+  await importBusybox(first.socket, lrWork);
   const ctl = join(lrWork, 'ctl');
   mkdirSync(ctl);
   const script = 'until cat /ctl/go >/dev/null 2>&1; do sleep 0.1; done; i=0; while [ $i -lt 100 ]; do echo line-$i; i=$((i+1)); done; sleep 120';

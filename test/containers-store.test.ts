@@ -5,15 +5,14 @@ import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { apiRequest, docker, makeTempDir, startDaemon, type RunningDaemon } from './helpers/daemon.js';
-import { makeBusyboxRootfs } from './helpers/rootfs.js';
+import { importBusybox } from './helpers/busybox.js';
 
 let d: RunningDaemon;
 let work: string;
 before(async () => {
   work = makeTempDir('berth-containers-');
   d = await startDaemon();
-  const r = await docker(d.socket, ['import', '-c', 'CMD ["sh"]', '-c', 'ENV A=1 B=2', '-c', 'LABEL from=image', makeBusyboxRootfs(work).path, 'busybox:latest']);
-  assert.equal(r.code, 0, r.stderr);
+  await importBusybox(d.socket, work, ['CMD ["sh"]', 'ENV A=1 B=2', 'LABEL from=image']);
 });
 after(async () => {
   await d?.cleanup();
