@@ -96,8 +96,12 @@ export function visibleHeaders(headers: IncomingMessage['headers']): Record<stri
 export function authzRequest(req: IncomingMessage, who: Identity, target: RequestTarget, body: Buffer | undefined, hijacked: boolean): AuthzRequest {
   let parsed: { value: unknown } | undefined;
   const uri = `${target.version ? `/v${target.version}` : ''}${target.path}${target.query ? `?${target.query}` : ''}`;
+  // Properties spelled out: an object spread here costs more than the rest of the stage.
   return {
-    ...who,
+    user: who.user,
+    authMethod: who.authMethod,
+    transport: who.transport,
+    peerCertificates: who.peerCertificates,
     method: req.method ?? 'GET',
     path: target.path,
     apiVersion: target.version,
@@ -107,7 +111,7 @@ export function authzRequest(req: IncomingMessage, who: Identity, target: Reques
     body,
     bodyStreamed: body === undefined,
     hijacked,
-    json() {
+    json: () => {
       if (!parsed) {
         let value: unknown;
         try { value = body && body.length ? JSON.parse(body.toString('utf8')) : undefined; } catch { value = undefined; }

@@ -67,9 +67,7 @@ function bindSources(body: Json): string[] {
 
 const exposes = (source: string, target: string) => source === target || source === '/' || target.startsWith(`${source}/`);
 
-async function bindsMatch(body: Json, listed: string[], daemonSockets: readonly string[]): Promise<boolean> {
-  const sources = bindSources(body);
-  if (!sources.length) return false;
+async function bindsMatch(sources: string[], listed: string[], daemonSockets: readonly string[]): Promise<boolean> {
   const targets = (await Promise.all(listed.flatMap((t) => (t === '$DAEMON_SOCKET' ? [...daemonSockets] : [t])).map(hostPaths))).flat();
   for (const s of sources) {
     for (const src of await hostPaths(s)) if (targets.some((t) => exposes(src, t))) return true;
@@ -89,7 +87,8 @@ function field(body: Json, path: string): unknown {
   return at;
 }
 
-export async function bodyMatches(p: BodyPredicates, req: AuthzRequest, daemonSockets: readonly string[]): Promise<boolean> {
+/** Synchronous unless bind sources must be resolved on disk (this runs on every request). */
+export function bodyMatches(p: BodyPredicates, req: AuthzRequest, daemonSockets: readonly string[]): boolean | Promise<boolean> {
   // Streamed uploads (tar) carry no configuration; a body that is not a JSON object states nothing.
   const body = obj(req.json());
   if (!body) return false;
@@ -115,6 +114,9 @@ export async function bodyMatches(p: BodyPredicates, req: AuthzRequest, daemonSo
       if (!isDeepStrictEqual(have, want) && !(Array.isArray(have) && have.some((h) => isDeepStrictEqual(h, want)))) return false;
     }
   }
-  if (p.binds && !(await bindsMatch(body, p.binds, daemonSockets))) return false;
+  if (p.binds) {
+    const sources = bindSources(body);
+    return sources.length > 0 && bindsMatch(sources, p.binds, daemonSockets);
+  }
   return true;
 }

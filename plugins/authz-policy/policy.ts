@@ -22,7 +22,7 @@ interface CompiledRule extends Rule {
 
 export interface Policy {
   file: string;
-  evaluate(req: AuthzRequest, daemonSockets: readonly string[]): Promise<AuthzDecision>;
+  evaluate(req: AuthzRequest, daemonSockets: readonly string[]): AuthzDecision | Promise<AuthzDecision>;
   ruleCount: number;
 }
 
@@ -70,6 +70,9 @@ function headMatches(rule: CompiledRule, req: AuthzRequest): boolean {
   return true;
 }
 
+const decision = (rule: Rule): AuthzDecision =>
+  rule.action === 'allow' ? { allow: true } : { allow: false, msg: `${rule.message ?? 'denied'} (rule ${rule.name})` };
+
 export function compilePolicy(doc: unknown, file: string): Policy {
   const rules = checkPolicy(doc, file);
   const d = doc as { default: 'allow' | 'deny'; defaultMessage?: string };
@@ -77,14 +80,22 @@ export function compilePolicy(doc: unknown, file: string): Policy {
   return {
     file,
     ruleCount: rules.length,
-    async evaluate(req, daemonSockets) {
-      for (const rule of rules) {
-        if (!headMatches(rule, req)) continue;
-        if (rule.body && !(await bodyMatches(rule.body, req, daemonSockets))) continue;
-        if (rule.action === 'allow') return { allow: true };
-        return { allow: false, msg: `${rule.message ?? 'denied'} (rule ${rule.name})` };
-      }
-      return fallback;
+    evaluate(req, daemonSockets) {
+      // Synchronous until a rule needs the disk (bind sources' symlinks): no promise per request.
+      const from = (start: number): AuthzDecision | Promise<AuthzDecision> => {
+        for (let i = start; i < rules.length; i++) {
+          const rule = rules[i];
+          if (!headMatches(rule, req)) continue;
+          if (rule.body) {
+            const hit = bodyMatches(rule.body, req, daemonSockets);
+            if (typeof hit !== 'boolean') return hit.then((yes) => (yes ? decision(rule) : from(i + 1)));
+            if (!hit) continue;
+          }
+          return decision(rule);
+        }
+        return fallback;
+      };
+      return from(0);
     },
   };
 }

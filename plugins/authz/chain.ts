@@ -6,7 +6,7 @@ import type { AuthzDecision, AuthzRequest, AuthzResponse, Authorizer } from './s
 
 export interface ChainOptions {
   /** The in-process authorizer or the Docker-protocol bridge for a configured name. */
-  resolve: (name: string) => Promise<Authorizer>;
+  resolve: (name: string) => Authorizer | Promise<Authorizer>;
   /** True when `name` is (or may become) a plugin that inspects responses. */
   inspectsResponses: (name: string) => boolean;
   timeoutMs: () => number;
@@ -28,13 +28,21 @@ function checkDecision(d: unknown): AuthzDecision {
   throw new Error(`invalid answer ${shown.slice(0, 200)}: expected {allow: boolean, msg?: string}`);
 }
 
-async function ask(name: string, timeoutMs: number, call: () => AuthzDecision | Promise<AuthzDecision>): Promise<AuthzDecision> {
+const isThenable = (v: unknown): v is PromiseLike<unknown> => typeof (v as { then?: unknown } | null)?.then === 'function';
+
+/** A synchronous answer is checked at once; only a pending one gets a timer (this runs on every request). */
+function ask(timeoutMs: number, call: () => AuthzDecision | Promise<AuthzDecision>): AuthzDecision | Promise<AuthzDecision> {
+  const answer = call();
+  return isThenable(answer) ? within(timeoutMs, answer) : checkDecision(answer);
+}
+
+async function within(timeoutMs: number, answer: PromiseLike<unknown>): Promise<AuthzDecision> {
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
   });
   try {
-    return checkDecision(await Promise.race([Promise.resolve().then(call), expired]));
+    return checkDecision(await Promise.race([answer, expired]));
   } finally {
     clearTimeout(timer);
   }
@@ -75,8 +83,10 @@ export class AuthzChain {
     for (const name of this.names) {
       let decision: AuthzDecision;
       try {
-        const authorizer = await this.o.resolve(name);
-        decision = await ask(name, this.o.timeoutMs(), () => call(authorizer));
+        const found = this.o.resolve(name);
+        const authorizer = isThenable(found) ? await found : found;
+        const answer = ask(this.o.timeoutMs(), () => call(authorizer));
+        decision = isThenable(answer) ? await answer : answer;
       } catch (err) {
         const message = failureMessage(name, messageOf(err));
         this.log(stage, name, req, message, status);

@@ -15,15 +15,16 @@ export default definePlugin({
     const local = new Map<string, Authorizer>();
     const remote = new Map<string, DockerAuthzPlugin>();
 
-    const resolve = async (name: string): Promise<Authorizer> => {
-      // In-process plugins register during start-up: until the daemon is ready a name may still come.
-      if (!local.has(name) && !ctx.daemon.isReady()) await ctx.daemon.whenReady();
+    const bridgeFor = (name: string): Authorizer => {
       const own = local.get(name);
       if (own) return own;
       let bridge = remote.get(name);
       if (!bridge) remote.set(name, (bridge = new DockerAuthzPlugin(name, () => dirs, () => timeoutMs)));
       return bridge;
     };
+    // In-process plugins register during start-up: until the daemon is ready a name may still come.
+    const resolve = (name: string): Authorizer | Promise<Authorizer> =>
+      local.get(name) ?? (ctx.daemon.isReady() ? bridgeFor(name) : ctx.daemon.whenReady().then(() => bridgeFor(name)));
     const chain = new AuthzChain({
       resolve,
       // Docker-protocol plugins always get AuthZRes, as dockerd sends it.
