@@ -106,6 +106,23 @@ test('a chunked body reaches the plugin byte for byte, as the handler gets it; c
   assert.equal((await docker(d.socket, ['rm', 'chunky'])).code, 0);
 });
 
+test('uploads stream past the plugin unbuffered (marked by no body); logs and cp work with the response stage on', async () => {
+  const id = (await docker(d.socket, ['run', '-d', 'busybox', 'sh', '-c', 'echo logged; sleep 30'], 60_000)).stdout.trim();
+  assert.match(id, /^[0-9a-f]{64}$/);
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(join(work, 'note.txt'), 'copied in\n');
+  plugin.calls.length = 0;
+  const cp = await docker(d.socket, ['cp', join(work, 'note.txt'), `${id}:/tmp/note.txt`]);
+  assert.equal(cp.code, 0, cp.stderr);
+  const put = requests().find((doc) => doc.RequestMethod === 'PUT' && String(doc.RequestUri).includes('/archive'));
+  assert.ok(put, 'the upload was authorized');
+  assert.equal(put.RequestBody, undefined, 'the tar stream is not given to plugins');
+  assert.equal((await docker(d.socket, ['exec', id, 'cat', '/tmp/note.txt'])).stdout, 'copied in\n');
+  for (let i = 0; i < 50 && !(await docker(d.socket, ['logs', id])).stdout.includes('logged'); i++) await new Promise((r) => setTimeout(r, 100));
+  assert.equal((await docker(d.socket, ['logs', id])).stdout, 'logged\n');
+  assert.equal((await docker(d.socket, ['rm', '-f', id])).code, 0);
+});
+
 test('a deny shows the plugin\'s message in the CLI; a denied response is not sent', async (t) => {
   t.after(() => { plugin.onRequest = allowAll; plugin.onResponse = allowAll; });
   plugin.onRequest = (doc) => (/\/containers\/create/.test(doc.RequestUri) ? { Allow: false, Msg: 'no containers today' } : { Allow: true });

@@ -71,6 +71,17 @@ test('binds of /, of a path that resolves to /, and of the daemon socket are ref
   assert.equal(await containerCount(), 0);
 });
 
+test('docker exec --privileged is refused too; a plain exec works', async () => {
+  const id = (await run(['-d', 'busybox', 'sleep', '30'])).stdout.trim();
+  assert.match(id, /^[0-9a-f]{64}$/);
+  const priv = await docker(d.socket, ['exec', '--privileged', id, 'true']);
+  assert.notEqual(priv.code, 0);
+  assert.match(priv.stderr, /authorization denied by plugin authz-policy: privileged containers are not allowed \(rule no-privileged\)/);
+  const plain = await docker(d.socket, ['exec', id, 'echo', 'inside']);
+  assert.equal(plain.stdout, 'inside\n', plain.stderr);
+  assert.equal((await docker(d.socket, ['rm', '-f', id])).code, 0);
+});
+
 test('docker run --rm busybox true works under the policy', async () => {
   const r = await run(['--rm', 'busybox', 'true']);
   assert.equal(r.code, 0, r.stderr);

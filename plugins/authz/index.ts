@@ -3,6 +3,7 @@
 import { definePlugin } from '../../core/plugins/context.js';
 import { AuthzChain } from './chain.js';
 import { DockerAuthzPlugin } from './docker-protocol/authz-bridge.js';
+import { discoverPlugin } from './docker-protocol/discover.js';
 import { AUTHZ_SERVICE_VERSION, type AuthzService, type Authorizer } from './service.js';
 
 export type { AuthzDecision, AuthzRequest, AuthzResponse, AuthzService, Authorizer } from './service.js';
@@ -52,8 +53,14 @@ export default definePlugin({
     };
     ctx.services.provide('authz', service);
 
-    ctx.hooks.ready.tap('authz-chain', () => {
-      if (chain.active) ctx.log.info({ chain: chain.list(), inProcess: chain.list().filter((n) => local.has(n)) }, 'authorization plugins');
+    ctx.hooks.ready.tapPromise('authz-chain', async () => {
+      if (!chain.active) return;
+      ctx.log.info({ chain: chain.list(), inProcess: chain.list().filter((n) => local.has(n)) }, 'authorization plugins');
+      // A Docker plugin may start after us (requests are denied until it answers): say so now.
+      for (const name of chain.list().filter((n) => !local.has(n))) {
+        await discoverPlugin(name, dirs).catch((err: Error) =>
+          ctx.log.warn({ plugin: name, err: err.message }, 'authorization plugin not found yet: requests are denied until it is'));
+      }
     });
     ctx.hooks.reload.tap('authz-chain', ({ changed }) => {
       if (Array.isArray(changed['authz-plugin-dirs'])) dirs = changed['authz-plugin-dirs'] as string[];
