@@ -110,6 +110,8 @@ const ATTEMPTS: Attempt[] = [
   { what: 'key spelled with a JSON escape', send: create('/v1.41/containers/create?name=NAME', PRIV.replace('"Privileged"', '"\\u0050rivileged"')), status: 403 },
   { what: 'duplicate key, true last', send: create('/v1.41/containers/create?name=NAME', PRIV.replace('"Privileged":true', '"Privileged":false,"Privileged":true')), status: 403 },
   { what: 'truthy non-boolean Privileged', send: create('/v1.41/containers/create?name=NAME', PRIV.replace('"Privileged":true', '"Privileged":1')), status: 403 },
+  { what: '__proto__ key carrying Privileged', send: create('/v1.41/containers/create?name=NAME', JSON.stringify({ Image: 'busybox' }).replace('}', ',"HostConfig":{"__proto__":{"Privileged":true}}}')), status: 400 },
+  { what: '__proto__ key spelled with escapes', send: create('/v1.41/containers/create?name=NAME', JSON.stringify({ Image: 'busybox' }).replace('}', ',"HostConfig":{"\\u005f_proto__":{"Privileged":true}}}')), status: 400 },
   { what: 'bind of / spelled /tmp/..', send: create('/v1.41/containers/create?name=NAME', JSON.stringify({ Image: 'busybox', HostConfig: { Binds: ['/tmp/..:/host'] } })), status: 403 },
   {
     what: 'Upgrade request to create (the hijack path)',

@@ -76,6 +76,25 @@ export function readBody(req: IncomingMessage, limit = AUTHZ_BODY_LIMIT): Promis
   });
 }
 
+/**
+ * Refuses JSON bodies with a "__proto__" key: JSON.parse keeps it as a plain key, but any later
+ * merge by assignment turns it into a prototype, and the handler could then read a field (say
+ * Privileged) that no plugin saw. Only bodies that could hold one are parsed again.
+ */
+export function refusePrototypeKeys(body: Buffer): void {
+  if (body.length === 0 || (!body.includes('proto') && !body.includes('\\u'))) return;
+  let found = false;
+  try {
+    JSON.parse(body.toString('utf8'), (key, value) => {
+      if (key === '__proto__') found = true;
+      return value;
+    });
+  } catch {
+    return; // not JSON: the handler refuses it too
+  }
+  if (found) throw new BerthError('E_INVALID', 'invalid JSON: "__proto__" keys are not allowed');
+}
+
 /** Makes the (fully read) request readable again with exactly these bytes, for any reader. */
 export function replayBody(req: IncomingMessage, body: Buffer): void {
   Readable.call(req as unknown as Readable, {});

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { DaemonInfo } from '../../core/plugins/context.js';
 import type { AuthzService } from '../authz/service.js';
 import { MAX_API_VERSION, acceptVersion } from './api-version.js';
-import { authzRequest, hasBody, holdResponse, readBody, replayBody, type Identity } from './authz-stage.js';
+import { authzRequest, hasBody, holdResponse, readBody, refusePrototypeKeys, replayBody, type Identity } from './authz-stage.js';
 import { queryObject } from './express-app.js';
 import { parseTarget, refuseMethodOverride, type RequestTarget } from './request-target.js';
 import { sendError } from './respond.js';
@@ -55,6 +55,7 @@ export function createDispatcher(o: DispatchOptions): RequestListener {
       let body: Buffer | undefined;
       if (!o.streamsBody(method === 'HEAD' ? 'GET' : method, target.path)) {
         body = hasBody(req) ? await readBody(req) : Buffer.alloc(0);
+        refusePrototypeKeys(body);
         if (body.length || hasBody(req)) replayBody(req, body);
       }
       const ctx = authzRequest(req, o.identify(req), target, body, false);

@@ -8,7 +8,7 @@ import { invalid, messageOf, statusOf } from '../../core/errors.js';
 import type { DaemonInfo } from '../../core/plugins/context.js';
 import type { AuthzService } from '../authz/service.js';
 import { MAX_API_VERSION, versionProblem } from './api-version.js';
-import { authzRequest, AUTHZ_BODY_LIMIT, type Identity } from './authz-stage.js';
+import { authzRequest, AUTHZ_BODY_LIMIT, refusePrototypeKeys, type Identity } from './authz-stage.js';
 import { queryObject } from './express-app.js';
 import { parseTarget, refuseMethodOverride } from './request-target.js';
 import type { ApiRequest } from './service.js';
@@ -102,7 +102,10 @@ export class HijackRoutes {
         const url = target.query ? `${path}?${target.query}` : path;
         // Read before authorizing: plugins see the body the handler gets.
         const { body, rest } = await readBody(req, socket, head);
-        if (o.authz.active()) await o.authz.authorizeRequest(authzRequest(req, o.identify(req), target, body, true));
+        if (o.authz.active()) {
+          refusePrototypeKeys(body);
+          await o.authz.authorizeRequest(authzRequest(req, o.identify(req), target, body, true));
+        }
         if (!o.daemon.isReady()) await o.daemon.whenReady();
         for (const e of this.entries) {
           const hit = e.method === req.method ? e.pattern.exec(path) : null;
