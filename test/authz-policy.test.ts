@@ -13,6 +13,9 @@ const STRICT = {
   rules: [
     { name: 'no-privileged', action: 'deny', message: 'privileged containers are not allowed', methods: ['POST'], paths: ['/containers/create', '/containers/*/exec'], body: { privileged: true } },
     { name: 'no-root-bind', action: 'deny', message: 'binding / or the daemon socket is not allowed', body: { binds: ['/', '$DAEMON_SOCKET'] } },
+    { name: 'no-sys-admin', action: 'deny', message: 'CAP_SYS_ADMIN is not allowed', body: { capAdd: ['SYS_ADMIN'] } },
+    { name: 'no-host-network', action: 'deny', message: 'the host network is not allowed', body: { networkMode: ['host'] } },
+    { name: 'trusted-images', action: 'deny', message: 'only trusted images may run', paths: ['/containers/create'], body: { imageNotIn: ['busybox', 'trusted/*'] } },
   ],
 };
 const PERMISSIVE = { default: 'allow', rules: [] };
@@ -69,6 +72,24 @@ test('binds of /, of a path that resolves to /, and of the daemon socket are ref
     assert.match(r.stderr, /authorization denied by plugin authz-policy: binding \/ or the daemon socket is not allowed \(rule no-root-bind\)/, bind);
   }
   assert.equal(await containerCount(), 0);
+});
+
+test('--cap-add SYS_ADMIN, --network host and images outside the allow-list are refused', async () => {
+  assert.equal((await docker(d.socket, ['tag', 'busybox', 'untrusted/box:1'])).code, 0);
+  assert.equal((await docker(d.socket, ['tag', 'busybox', 'trusted/box:1'])).code, 0);
+  for (const [args, rule] of [
+    [['--cap-add', 'SYS_ADMIN', 'busybox', 'true'], 'no-sys-admin'],
+    [['--cap-add', 'ALL', 'busybox', 'true'], 'no-sys-admin'],
+    [['--network', 'host', 'busybox', 'true'], 'no-host-network'],
+    [['untrusted/box:1', 'true'], 'trusted-images'],
+  ] as const) {
+    const r = await run([...args]);
+    assert.notEqual(r.code, 0, args.join(' '));
+    assert.match(r.stderr, new RegExp(`authorization denied by plugin authz-policy: .*\\(rule ${rule}\\)`), args.join(' '));
+  }
+  assert.equal(await containerCount(), 0);
+  const ok = await run(['--rm', '--cap-add', 'NET_ADMIN', 'trusted/box:1', 'true']);
+  assert.equal(ok.code, 0, ok.stderr);
 });
 
 test('docker exec --privileged is refused too; a plain exec works', async () => {

@@ -32,8 +32,9 @@ function glob(pattern: string): RegExp {
 export function normalizeImage(ref: string): string {
   let name = ref.trim();
   if (!name.includes('@')) {
-    const slash = name.lastIndexOf('/');
-    if (!name.slice(slash + 1).includes(':')) name += ':latest';
+    const last = name.slice(name.lastIndexOf('/') + 1);
+    // A pattern ending in '*' already stands for any tag.
+    if (!last.includes(':') && !last.endsWith('*')) name += ':latest';
   }
   const first = name.split('/')[0];
   const hasRegistry = name.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost');
