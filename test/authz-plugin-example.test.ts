@@ -1,7 +1,7 @@
 // The example third-party authz plugin (test/fixtures/plugins/authz-readonly), loaded with
 // --plugin-dir exactly as an operator would: request and response stages, config reloaded on SIGHUP.
 import assert from 'node:assert/strict';
-import { rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { docker, makeTempDir, REPO, startDaemon, type RunningDaemon } from './helpers/daemon.js';
@@ -11,8 +11,9 @@ const FIXTURE = join(REPO, 'test/fixtures/plugins/authz-readonly');
 let d: RunningDaemon;
 let work: string;
 
+/** daemon.json lists the chain (so SIGHUP can change it); the example's settings come with it. */
 async function reloadWith(config: object): Promise<void> {
-  writeFileSync(join(d.dir, 'daemon.json'), JSON.stringify(config));
+  writeFileSync(join(d.dir, 'daemon.json'), JSON.stringify({ 'authorization-plugins': ['authz-readonly'], ...config }));
   const before = d.logs().length;
   d.proc.kill('SIGHUP');
   for (let i = 0; i < 100 && !/configuration reloaded/.test(d.logs().slice(before)); i++) await new Promise((r) => setTimeout(r, 100));
@@ -21,7 +22,9 @@ async function reloadWith(config: object): Promise<void> {
 
 before(async () => {
   work = makeTempDir('berth-authz-example-');
-  d = await startDaemon({ args: ['--plugin-dir', FIXTURE, '--authorization-plugin', 'authz-readonly'] });
+  mkdirSync(join(work, 'daemon'));
+  writeFileSync(join(work, 'daemon', 'daemon.json'), JSON.stringify({ 'authorization-plugins': ['authz-readonly'] }));
+  d = await startDaemon({ dir: join(work, 'daemon'), args: ['--plugin-dir', FIXTURE] });
   const r = await docker(d.socket, ['import', '-c', 'CMD ["sh"]', makeBusyboxRootfs(work).path, 'busybox:latest']);
   assert.equal(r.code, 0, r.stderr);
 });
@@ -55,6 +58,9 @@ test('read-only clients may read but not write, and private containers are hidde
   assert.match(hidden.stderr, /authorization denied by plugin authz-readonly: this container is private/);
   assert.doesNotMatch(hidden.stdout, /example\.private/, 'the held response never left');
 
+  // An empty chain (daemon.json, SIGHUP) turns authorization off without a restart.
+  await reloadWith({ 'readonly-anonymous': true, 'authorization-plugins': [] });
+  assert.equal((await docker(d.socket, ['run', '--rm', 'busybox', 'true'], 60_000)).code, 0);
   await reloadWith({ 'readonly-anonymous': false });
   assert.equal((await docker(d.socket, ['rm', 'secret', 'open'])).code, 0);
 });
