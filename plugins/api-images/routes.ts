@@ -34,12 +34,12 @@ export function mountImageRoutes(ctx: PluginContext, api: ApiService): void {
     };
     const job = ctx.engine.job('image.import', payload, { origin: api.origin(req), stdin: req, signal: api.clientGone(req, res) });
     await api.streamJob(job, res);
-  });
+  }, { streamBody: true });
 
   api.route('post', '/images/load', async (req, res) => {
     const job = ctx.engine.job('image.load', { quiet: truthy(req.query.quiet) }, { origin: api.origin(req), stdin: req, signal: api.clientGone(req, res) });
     await api.streamJob(job, res);
-  });
+  }, { streamBody: true });
 
   const save = async (req: ApiRequest, res: Parameters<Parameters<ApiService['route']>[2]>[1], names: string[]) => {
     const job = ctx.engine.job('image.save', { names }, { origin: api.origin(req), signal: api.clientGone(req, res) });
