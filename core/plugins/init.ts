@@ -43,13 +43,6 @@ export async function initPlugins(opts: {
 }): Promise<void> {
   const services = new ServiceRegistry();
   const skipped = new Set<string>();
-  // Every entry module is fetched at once (the loader reads and compiles them side by side); each
-  // init still runs in dependency order. A failed import is reported when its turn comes.
-  const entries = new Map(opts.ordered.map((c) => {
-    const loading = import(pathToFileURL(join(c.dir, c.manifest.main)).href) as Promise<PluginModule>;
-    loading.catch(() => undefined);
-    return [c, loading] as const;
-  }));
   for (const c of opts.ordered) {
     const m = c.manifest;
     const status: PluginStatus = {
@@ -64,7 +57,9 @@ export async function initPlugins(opts: {
     } else {
       const started = performance.now();
       try {
-        const mod = await entries.get(c)!;
+        // Imported in order, not all at once: the API listens as soon as its plugin is up, before
+        // later plugins' modules are compiled.
+        const mod = (await import(pathToFileURL(join(c.dir, m.main)).href)) as PluginModule;
         const init = mod.init ?? mod.default?.init;
         if (typeof init !== 'function') throw new Error(`entry ${m.main} exports no init function`);
         const stateDir = join(opts.daemon.dataRoot, 'plugins', m.name);
