@@ -66,6 +66,14 @@ export function selectPlatform(list: { manifests?: Descriptor[] }, want: Platfor
 
 /** GET a manifest by tag or digest; a digest reference must match the bytes received. */
 export async function fetchManifest(client: RegistryClient, repoPath: string, reference: string, scopes: string[], displayRef: string, signal?: AbortSignal): Promise<Fetched> {
+  if (!reference.startsWith('sha256:')) {
+    // As dockerd: HEAD the tag for its digest, then GET by digest (verified below).
+    const head = await client.request('HEAD', `/v2/${repoPath}/manifests/${reference}`, { scopes, headers: { Accept: ACCEPT }, signal });
+    head.resume();
+    if (head.statusCode === 404) throw notFound(`manifest for ${displayRef} not found: manifest unknown: manifest unknown`);
+    const digest = head.headers['docker-content-digest'];
+    if (head.statusCode === 200 && typeof digest === 'string' && /^sha256:[a-f0-9]{64}$/.test(digest)) reference = digest;
+  }
   const res = await client.request('GET', `/v2/${repoPath}/manifests/${reference}`, { scopes, headers: { Accept: ACCEPT }, signal });
   if (res.statusCode === 404) {
     const err = await responseError(res);
