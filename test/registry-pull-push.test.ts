@@ -181,3 +181,15 @@ test('push, pull and tag are published as image events', async () => {
   assert.match(ev, new RegExp(`push ${r.host}/t/ev\n`));
   assert.match(ev, new RegExp(`pull ${r.host}/t/ev\n`));
 });
+
+test('a layer the registry holds in another repository is mounted, not uploaded', async () => {
+  const copy = `${r.host}/t/copy:1`;
+  assert.equal((await docker(d.socket, ['tag', ref1, copy])).code, 0);
+  const push = await docker(d.socket, ['push', copy], 60_000);
+  assert.equal(push.code, 0, push.stderr);
+  assert.match(push.stdout, /: Mounted from t\/(busybox|oci|ev)\n/);
+  assert.doesNotMatch(push.stdout, /: Pushed\n/);
+  const missing = await docker(d.socket, ['push', `${r.host}/t/none:1`]);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, new RegExp(`An image does not exist locally with the tag: ${r.host}/t/none\n`));
+});

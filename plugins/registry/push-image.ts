@@ -34,7 +34,7 @@ export function pushTargets(images: Images, p: PushPayload): { ref: Reference; i
     const image = id ? images.db.get(id) : undefined;
     return image ? [{ ref, image }] : [];
   });
-  if (!out.length) throw notFound(`An image does not exist locally with the tag: ${familiarString(named ?? base)}`);
+  if (!out.length) throw notFound(`An image does not exist locally with the tag: ${familiarName(base.name)}`);
   return out;
 }
 
@@ -122,6 +122,8 @@ export class Pusher {
     const chainId = image.chain[i];
     const layer = this.images.layers.get(chainId);
     if (!layer) throw systemError(`layer ${chainId} of image ${image.id} does not exist`);
+    let location = await this.startUpload(signal);
+    // Opened only now: the stream holds the layer mounted until it ends or is destroyed.
     const tar = await this.images.layers.tarStream(chainId);
     const report = progressReporter(out, id, 'Pushing', layer.tarSize);
     let read = 0;
@@ -131,8 +133,12 @@ export class Pusher {
     const measure = new Transform({ transform(c: Buffer, _e, cb) { hash.update(c); size += c.length; cb(null, c); } });
     tar.on('error', (err) => measure.destroy(err));
     const body = tar.pipe(count).pipe(createGzip()).pipe(measure);
-    let location = await this.startUpload(signal);
-    const patch = await this.client.request('PATCH', location, { scopes: this.scopes, headers: { 'Content-Type': 'application/octet-stream' }, body, signal });
+    let patch;
+    try {
+      patch = await this.client.request('PATCH', location, { scopes: this.scopes, headers: { 'Content-Type': 'application/octet-stream' }, body, signal });
+    } finally {
+      tar.destroy();
+    }
     if (patch.statusCode !== 202) throw await responseError(patch);
     patch.resume();
     location = new URL(String(patch.headers.location ?? location), location);

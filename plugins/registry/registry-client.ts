@@ -51,7 +51,11 @@ export class RegistryClient {
         const res = await send({ method: 'GET', url, tls: this.endpoint.tls, signal, timeoutMs: 15_000 });
         await readBody(res).catch(() => {});
         // A plain HTTP server answering a TLS hello, or a non-registry: try the next scheme.
-        if (res.statusCode !== 200 && res.statusCode !== 401) { lastErr = new Error(`unexpected status ${res.statusCode} from ${url}`); continue; }
+        if (res.statusCode !== 200 && res.statusCode !== 401) {
+          // Plain HTTP answered 400 to a TLS server: the HTTPS attempt's error says more.
+          if (!(res.statusCode === 400 && lastErr)) lastErr = new Error(`unexpected status ${res.statusCode} from ${url}`);
+          continue;
+        }
         this.challenges = res.statusCode === 401 ? parseChallenges(res.headers['www-authenticate']) : [];
         this.base = base;
         return base;
@@ -61,7 +65,7 @@ export class RegistryClient {
         this.log.debug({ url: String(url), err: (err as Error).message }, 'registry ping failed');
       }
     }
-    throw urlError('GET', new URL('/v2/', this.endpoint.bases[this.endpoint.bases.length - 1]), (lastErr as Error)?.message ?? 'unreachable');
+    throw urlError('GET', new URL('/v2/', this.endpoint.bases[0]), (lastErr as Error)?.message ?? 'unreachable');
   }
 
   url(path: string): URL {

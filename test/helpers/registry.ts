@@ -3,7 +3,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -42,9 +42,13 @@ export function htpasswdLine(user: string, password: string): string {
 export interface RegistryOptions {
   htpasswd?: { user: string; password: string };
   token?: { realm: string; service: string; issuer: string; rootCertBundle: string };
+  /** Serve HTTPS with this certificate; with clientCa, clients must present a certificate it signed. */
+  tls?: { cert: string; key: string; clientCa?: string };
 }
 
-function ping(port: number): Promise<number> {
+function ping(port: number, tls: boolean): Promise<number> {
+  // An HTTPS registry answers a plain request with 400: enough to know it listens.
+  if (tls) return new Promise((resolve) => { const s = connect(port, '127.0.0.1', () => { s.destroy(); resolve(200); }); s.on('error', () => resolve(0)); });
   return new Promise((resolve) => {
     const req = request({ host: '127.0.0.1', port, path: '/v2/', timeout: 2_000 }, (res) => { res.resume(); resolve(res.statusCode ?? 0); });
     req.on('error', () => resolve(0));
@@ -77,7 +81,7 @@ storage:
     enabled: true
 http:
   addr: 127.0.0.1:${port}
-${auth}`);
+${opts.tls ? `  tls:\n    certificate: ${opts.tls.cert}\n    key: ${opts.tls.key}\n${opts.tls.clientCa ? `    clientcas:\n      - ${opts.tls.clientCa}\n` : ''}` : ''}${auth}`);
   const proc = spawn('/usr/bin/docker-registry', ['serve', config], { stdio: ['ignore', 'pipe', 'pipe'] });
   let logs = '';
   proc.stdout!.on('data', (d) => (logs += d));
@@ -91,7 +95,7 @@ ${auth}`);
     rmSync(dir, { recursive: true, force: true });
   };
   for (let i = 0; i < 100; i++) {
-    const s = await ping(port);
+    const s = await ping(port, Boolean(opts.tls));
     if (s === 200 || s === 401) return { port, host: `127.0.0.1:${port}`, dir, proc, logs: () => logs, stop };
     if (proc.exitCode !== null) break;
     await new Promise((r) => setTimeout(r, 50));
