@@ -1,17 +1,17 @@
 // docker pull: resolve the manifest (a list picks the platform), fetch the config, download the
-// missing layers concurrently to private files (each verified against its digest while it
-// arrives), register them bottom up through the layer store (the safe extractor), and record the
-// image and its references only once everything is in. A failure releases what it registered.
-import { createReadStream } from 'node:fs';
+// missing layers concurrently (each verified against its digest while it arrives) and unpack them
+// bottom up through the layer store (the safe extractor) as they download; the image and its
+// references are recorded only once everything is in. A failure releases what it registered.
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Transform } from 'node:stream';
 import { invalid, notFound, systemError } from '../../core/errors.js';
 import type { Emit, Images } from '../image-store/images.js';
+import type { Layer } from '../image-store/layer-store.js';
 import { chainIds, hexOf, sha256 } from '../image-store/digest.js';
 import { familiarName, familiarString, parseReference, type Reference } from '../image-store/reference.js';
 import type { AuthConfig } from './auth-config.js';
 import { downloadBlob, verificationError } from './blob-download.js';
+import { BlobSpool, RewoundError } from './blob-spool.js';
 import { readBody } from './http-request.js';
 import { fetchManifest, MT, parsePlatform, platformString, selectPlatform, type Descriptor, type Fetched, type ImageManifest, type Platform } from './manifest.js';
 import { progressReporter, status, type Out } from './progress.js';
@@ -142,67 +142,65 @@ export class Puller {
     return raw;
   }
 
+  /**
+   * Downloads run concurrently (bounded daemon-wide) into spools; layers are registered bottom up,
+   * each read from its spool while it downloads, and committed only once its blob is verified.
+   */
   private async fetchLayers(layers: Descriptor[], diffIds: string[], out: Out, signal?: AbortSignal): Promise<void> {
     const chain = chainIds(diffIds);
     const abort = new AbortController();
     const stop = signal ? AbortSignal.any([signal, abort.signal]) : abort.signal;
-    const files: string[] = [];
-    const downloads = new Map<number, Promise<string>>();
+    const spools = new Map<number, BlobSpool>();
+    const downloads: Promise<void>[] = [];
     const registered: string[] = [];
     const id = (i: number) => hexOf(layers[i].digest).slice(0, 12);
-    const done = new Set<string>();
     for (let i = 0; i < layers.length; i++) {
       if (this.images.layers.get(chain[i])) { status(out, id(i), 'Already exists'); continue; }
-      if (done.has(layers[i].digest)) continue;
-      done.add(layers[i].digest);
       status(out, id(i), 'Pulling fs layer');
-    }
-    for (let i = 0; i < layers.length; i++) {
-      if (this.images.layers.get(chain[i]) || downloads.has(i)) continue;
-      const file = join(this.reg.tmpDir, `${hexOf(layers[i].digest)}-${process.pid}-${Math.random().toString(16).slice(2)}`);
-      files.push(file);
       const d = layers[i];
+      const spool = new BlobSpool(join(this.reg.tmpDir, `${hexOf(d.digest)}-${process.pid}-${Math.random().toString(16).slice(2)}`));
+      spools.set(i, spool);
       const p = this.reg.downloads.run(async () => {
-        const report = progressReporter(out, id(i), 'Downloading', d.size);
-        await downloadBlob(this.client, this.path, d, file, {
-          scopes: this.scopes, attempts: this.reg.attempts, signal: stop, onProgress: report,
+        await downloadBlob(this.client, this.path, d, spool, {
+          scopes: this.scopes, attempts: this.reg.attempts, signal: stop, onProgress: progressReporter(out, id(i), 'Downloading', d.size),
           onRetry: (attempt, err) => { status(out, id(i), `Retrying in ${attempt} second${attempt > 1 ? 's' : ''}`); this.reg.log.info({ digest: d.digest, err: err.message }, 'blob download interrupted, resuming'); },
         });
         status(out, id(i), 'Verifying Checksum');
         status(out, id(i), 'Download complete');
-        return file;
       }, () => status(out, id(i), 'Waiting'));
-      p.catch(() => {}); // awaited below, in order
-      downloads.set(i, p);
+      p.catch(() => {}); // its error reaches the extractor through the spool
+      downloads.push(p);
     }
     try {
       for (let i = 0; i < layers.length; i++) {
-        if (this.images.layers.get(chain[i])) continue;
-        const file = await downloads.get(i)!;
-        const extract = progressReporter(out, id(i), 'Extracting', layers[i].size);
-        let n = 0;
-        const counted = new Transform({ transform(c: Buffer, _e, cb) { n += c.length; extract(n); cb(null, c); } });
-        const src = createReadStream(file);
-        src.on('error', (err) => counted.destroy(err));
-        src.pipe(counted);
-        try {
-          const layer = await this.images.layers.register(counted, i > 0 ? chain[i - 1] : null, diffIds[i]);
-          registered.push(layer.chainId);
-        } catch (err) {
-          if (/does not match its digest/.test((err as Error).message)) throw verificationError(layers[i].digest);
-          throw err;
-        }
+        const spool = spools.get(i);
+        if (!spool) continue;
+        registered.push((await this.extract(spool, layers[i], i > 0 ? chain[i - 1] : null, diffIds[i], out, id(i))).chainId);
         status(out, id(i), 'Pull complete');
-        await rm(file, { force: true });
       }
     } catch (err) {
       abort.abort(err);
-      await Promise.allSettled(downloads.values());
+      await Promise.allSettled(downloads);
       // Nothing of a failed pull stays: layers registered for it that no image uses go again.
       await this.images.releaseLayers(registered).catch((e) => this.reg.log.warn({ err: e }, 'cannot release layers of a failed pull'));
       throw err;
     } finally {
-      for (const f of files) await rm(f, { force: true });
+      for (const s of spools.values()) await rm(s.file, { force: true });
+    }
+  }
+
+  private async extract(spool: BlobSpool, d: Descriptor, parent: string | null, diffId: string, out: Out, id: string): Promise<Layer> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.images.layers.register(spool.reader(progressReporter(out, id, 'Extracting', d.size)), parent, diffId);
+      } catch (err) {
+        // The blob's own verdict comes first: a corrupt blob also breaks gunzip or the diffID.
+        const failed = await spool.settled;
+        if (failed) throw failed;
+        if (err instanceof RewoundError && attempt === 0) continue;
+        if (/does not match its digest/.test((err as Error).message)) throw verificationError(d.digest);
+        throw err;
+      }
     }
   }
 }
