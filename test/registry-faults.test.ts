@@ -91,6 +91,20 @@ test('a connection dropped mid-blob is resumed with a Range request and the pull
   assert.match(String(ranges[1]), /^bytes=[1-9][0-9]*-$/, 'the second request resumed where the first stopped');
 });
 
+test('a registry without range support: the dropped blob is fetched again from the start', async (t) => {
+  reset();
+  proxy.faults.dropOnce = new Set([blobs.top]);
+  proxy.faults.noRange = true;
+  const before = proxy.requests.length;
+  const d = await freshDaemon(t);
+  const res = await pull(d, `${proxy.host}/t/two`);
+  assert.equal(streamError(res.body), undefined, res.body);
+  assert.deepEqual((await images(d)).map((i) => i.Id), [twoId]);
+  assert.equal(proxy.requests.slice(before).filter((q) => q.url.endsWith(blobs.top)).length, 2);
+  const run = await docker(d.socket, ['run', '--rm', `${proxy.host}/t/two:1`, 'ls', '/data'], 60_000);
+  assert.equal(run.stdout, 'big-0.bin\nbig-1.bin\nbig-2.bin\nbig-3.bin\n', run.stderr);
+});
+
 test('blobs redirected to another host: that host never sees the credentials', async (t) => {
   reset();
   const seen: IncomingHttpHeaders[] = [];

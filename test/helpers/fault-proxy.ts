@@ -13,6 +13,8 @@ export interface Faults {
   redirectTo?: string;
   /** Blob digests never answered (until the proxy stops). */
   stall?: Set<string>;
+  /** Range headers are dropped: the registry answers every blob GET in full. */
+  noRange?: boolean;
   /** Tags answered with a schema1 manifest. */
   schema1Tags?: Set<string>;
 }
@@ -35,7 +37,6 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   const inFlight = { now: 0, max: 0 };
   const sockets = new Set<Socket>();
   const held: ServerResponse[] = [];
-  const dropped = new Set<string>();
   const [targetHost, targetPort] = target.split(':');
   const server: Server = createServer((req, res) => {
     requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers });
@@ -58,8 +59,10 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     let done = false;
     const finish = () => { if (counted && !done) { done = true; inFlight.now--; } };
     res.on('close', finish);
-    const up = request({ host: targetHost, port: Number(targetPort), method: req.method, path: req.url, headers: req.headers }, (upRes) => {
-      const drop = blob && !req.headers.range && faults.dropOnce?.has(blob) && !dropped.has(blob);
+    const headers = { ...req.headers };
+    if (faults.noRange) delete headers.range;
+    const up = request({ host: targetHost, port: Number(targetPort), method: req.method, path: req.url, headers }, (upRes) => {
+      const drop = blob && !req.headers.range && faults.dropOnce?.has(blob);
       const corrupt = blob && faults.corrupt?.has(blob);
       res.writeHead(upRes.statusCode ?? 502, upRes.headers);
       const total = Number(upRes.headers['content-length'] ?? 0);
@@ -74,7 +77,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
           c[i] ^= 0xff;
         }
         if (drop && sent + c.length > total / 2) {
-          dropped.add(blob);
+          faults.dropOnce?.delete(blob); // once
           cut = true;
           res.write(c.subarray(0, Math.max(1, Math.floor(total / 2) - sent)));
           upRes.destroy();
