@@ -63,6 +63,9 @@ test('--registry-mirror serves docker.io images', async (t) => {
   assert.equal((await docker(seed.socket, ['push', `${mirror.host}/library/busybox:latest`], 60_000)).code, 0);
 
   const d = await daemonWith(t, ['--registry-mirror', `http://${mirror.host}`]);
+  const info = JSON.parse((await docker(d.socket, ['info', '--format', '{{json .RegistryConfig}}'])).stdout);
+  assert.deepEqual(info.Mirrors, [`http://${mirror.host}/`]);
+  assert.deepEqual(info.InsecureRegistryCIDRs, ['127.0.0.0/8']);
   const pull = await docker(d.socket, ['pull', 'busybox'], 60_000);
   assert.equal(pull.code, 0, pull.stderr);
   assert.match(pull.stdout, /Using default tag: latest\nlatest: Pulling from library\/busybox\n/);

@@ -3,9 +3,11 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { definePlugin } from '../../core/plugins/context.js';
 import type { ApiService } from '../api-server/service.js';
+import type { SystemService } from '../api-system/service.js';
 import type { ImagesService } from '../image-store/index.js';
 import { registerRegistryJobs } from './jobs.js';
 import { LayerDigests } from './layer-digests.js';
+import { registryInfo } from './registry-info.js';
 import { Registries, type RegistryConfig } from './registries.js';
 import { mountRegistryRoutes } from './routes.js';
 
@@ -28,5 +30,6 @@ export default definePlugin({
     ctx.services.provide<RegistryService>('registry', { serviceVersion: '1.0.0', registries: () => reg });
     registerRegistryJobs(ctx, reg, () => images.store());
     mountRegistryRoutes(ctx, ctx.services.get<ApiService>('api'));
+    ctx.services.get<SystemService>('system').hooks.info.tap('registry', (info) => ({ ...info, RegistryConfig: registryInfo(reg.config) }));
   },
 });
