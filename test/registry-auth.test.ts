@@ -102,3 +102,16 @@ test('token registry: login is checked by the token service; tokens are cached p
   const pulls = tokens.requests.slice(before + 1).map((q) => q.scopes.join(' '));
   assert.deepEqual(pulls, ['repository:t/busybox:pull']);
 });
+
+test('an identity token (OAuth refresh token) in X-Registry-Auth is exchanged for a bearer token', async () => {
+  const path = `/images/create?fromImage=${encodeURIComponent(`${bearer.host}/t/busybox`)}&tag=1`;
+  const header = (o: object) => ({ 'X-Registry-Auth': Buffer.from(JSON.stringify(o)).toString('base64url') });
+  const before = tokens.requests.length;
+  const ok = await apiRequest(d.socket, 'POST', path, undefined, header({ identitytoken: `refresh-${USER}`, serveraddress: bearer.host }));
+  assert.equal(ok.status, 200, ok.body);
+  assert.match(ok.body, /"status":"Digest: sha256:/);
+  assert.equal(tokens.requests[before].headers['content-type'], 'application/x-www-form-urlencoded');
+  const bad = await apiRequest(d.socket, 'POST', path, undefined, header({ identitytoken: 'stolen' }));
+  assert.equal(bad.status, 500);
+  assert.match(bad.json().message, /unauthorized: incorrect username or password/);
+});

@@ -130,6 +130,17 @@ test('blobs redirected to another host: that host never sees the credentials', a
   assert.ok(proxy.requests.slice(before).some((q) => q.headers.authorization?.startsWith('Basic ')), 'the registry itself got them');
 });
 
+test('a registry answering 503 for a while: the requests are retried and the pull succeeds', async (t) => {
+  reset();
+  const d = await freshDaemon(t);
+  // The first requests of the pull (ping, manifest HEAD) meet a busy registry.
+  proxy.faults.busy = 3;
+  const res = await pull(d, `${proxy.host}/t/two`);
+  assert.equal(streamError(res.body), undefined, res.body);
+  assert.equal(proxy.faults.busy, 0);
+  assert.deepEqual((await images(d)).map((i) => i.Id), [twoId]);
+});
+
 test('a schema1 manifest is refused with a clear message', async (t) => {
   reset();
   proxy.faults.schema1Tags = new Set(['old']);

@@ -48,7 +48,12 @@ export class RegistryClient {
     for (const base of this.endpoint.bases) {
       const url = new URL('/v2/', base);
       try {
-        const res = await send({ method: 'GET', url, tls: this.endpoint.tls, signal, timeoutMs: 15_000 });
+        let res = await send({ method: 'GET', url, tls: this.endpoint.tls, signal, timeoutMs: 15_000 });
+        for (let attempt = 1; attempt < this.attempts && res.statusCode && (res.statusCode >= 500 || res.statusCode === 429); attempt++) {
+          res.resume();
+          await sleep(Math.min(5_000, 250 * 2 ** (attempt - 1)), signal);
+          res = await send({ method: 'GET', url, tls: this.endpoint.tls, signal, timeoutMs: 15_000 });
+        }
         await readBody(res).catch(() => {});
         // A plain HTTP server answering a TLS hello, or a non-registry: try the next scheme.
         if (res.statusCode !== 200 && res.statusCode !== 401) {
@@ -102,7 +107,15 @@ export class RegistryClient {
     const retry = o.retry ?? (!o.body || Buffer.isBuffer(o.body));
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.once(method, first, o);
+        const res = await this.once(method, first, o);
+        // A registry answering 5xx or 429 may be restarting or busy: try again, then report it.
+        if (retry && attempt < this.attempts && res.statusCode && (res.statusCode >= 500 || res.statusCode === 429)) {
+          res.resume();
+          this.log.info({ url: String(first), attempt, status: res.statusCode }, 'registry busy or failing, retrying');
+          await sleep(Math.min(5_000, 250 * 2 ** (attempt - 1)), o.signal);
+          continue;
+        }
+        return res;
       } catch (err) {
         if (!retry || attempt >= this.attempts || !isTransient(err) || o.signal?.aborted) {
           if ((err as any)?.code && !(err as any).statusCode) throw urlError(method, first, (err as Error).message);
@@ -129,10 +142,6 @@ export class RegistryClient {
         res.resume();
         url = new URL(loc, url);
         continue;
-      }
-      if (res.statusCode && res.statusCode >= 500 && (method === 'GET' || method === 'HEAD')) {
-        res.resume();
-        throw Object.assign(new Error(`${res.statusCode} from ${url}`), { code: 'ECONNRESET', status: res.statusCode });
       }
       return res;
     }

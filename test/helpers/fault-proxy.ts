@@ -15,6 +15,8 @@ export interface Faults {
   stall?: Set<string>;
   /** Range headers are dropped: the registry answers every blob GET in full. */
   noRange?: boolean;
+  /** The next N requests answer 503 Service Unavailable. */
+  busy?: number;
   /** Tags answered with a schema1 manifest. */
   schema1Tags?: Set<string>;
 }
@@ -40,6 +42,11 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   const [targetHost, targetPort] = target.split(':');
   const server: Server = createServer((req, res) => {
     requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers });
+    if (faults.busy) {
+      faults.busy--;
+      res.writeHead(503, { 'Content-Type': 'application/json' }).end('{"errors":[{"code":"UNAVAILABLE","message":"service unavailable"}]}');
+      return;
+    }
     const blob = /^\/v2\/.+\/blobs\/(sha256:[a-f0-9]{64})$/.exec(req.url ?? '')?.[1];
     const manifestTag = /^\/v2\/.+\/manifests\/([^/]+)$/.exec(req.url ?? '')?.[1];
     if (manifestTag && faults.schema1Tags?.has(manifestTag)) {

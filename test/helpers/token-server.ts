@@ -30,11 +30,21 @@ export async function startTokenServer(user: string, password: string): Promise<
   const service = 'berth-test-registry';
   const issuer = 'berth-test-issuer';
   const requests: TokenServer['requests'] = [];
-  const server: Server = createServer((req, res) => {
+  const server: Server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const scopes = url.searchParams.getAll('scope');
+    let scopes = url.searchParams.getAll('scope');
     const basic = /^Basic (.+)$/.exec(req.headers.authorization ?? '')?.[1];
-    const [u, p] = basic ? Buffer.from(basic, 'base64').toString().split(/:(.*)/s) : [];
+    let [u, p] = basic ? Buffer.from(basic, 'base64').toString().split(/:(.*)/s) : [];
+    let refreshed = false;
+    if (req.method === 'POST') {
+      // OAuth2 refresh-token grant: the identity token is `refresh-<user>`.
+      let body = '';
+      for await (const c of req) body += c;
+      const form = new URLSearchParams(body);
+      scopes = (form.get('scope') ?? '').split(' ').filter(Boolean);
+      refreshed = form.get('grant_type') === 'refresh_token' && form.get('refresh_token') === `refresh-${user}`;
+      if (refreshed) [u, p] = [user, password];
+    }
     requests.push({ scopes, ...(u ? { user: u } : {}), headers: req.headers });
     if (url.pathname !== '/token') { res.writeHead(404).end(); return; }
     if (u !== user || p !== password) {
