@@ -159,6 +159,19 @@ test('max-concurrent-downloads bounds the blobs downloaded at once', async (t) =
   assert.equal(proxy.inFlight.max, 1);
 });
 
+test('max-concurrent-uploads bounds the layers uploaded at once', async (t) => {
+  reset();
+  proxy.uploads.max = 0;
+  const d = await freshDaemon(t, ['--max-concurrent-uploads', '1']);
+  const layers = [0, 1, 2].map((i) => makeRandomLayer(work, `up${i}`, 2, 512 << 10));
+  const archive = makeDockerArchive(work, layers, [`${proxy.host}/t/up:1`], 'up.tar');
+  assert.equal((await docker(d.socket, ['load', '-i', archive.path])).code, 0);
+  const push = await apiRequest(d.socket, 'POST', `/images/${proxy.host}/t/up/push?tag=1`, undefined, { 'X-Registry-Auth': AUTH });
+  assert.equal(streamError(push.body), undefined, push.body);
+  assert.equal(push.body.match(/"status":"Pushed"/g)?.length, 3);
+  assert.equal(proxy.uploads.max, 1);
+});
+
 test('kill -9 of the daemon mid-pull: no partial image; the next pull reuses the complete layer', async (t) => {
   reset();
   proxy.faults.stall = new Set([blobs.top]);

@@ -33,7 +33,8 @@ export class LayerDigests {
     const list = this.byDiffId.get(diffId) ?? [];
     let rec = list.find((r) => r.digest === digest);
     if (!rec) list.push((rec = { digest, size, repos: [] }));
-    if (!rec.repos.includes(repo)) rec.repos.push(repo);
+    if (rec.repos.includes(repo)) return;
+    rec.repos.push(repo);
     this.byDiffId.set(diffId, list);
     // Writes are serialised: concurrent layers of one push record in turn.
     this.saving = this.saving.then(() => writeFileAtomic(this.file, JSON.stringify(Object.fromEntries(this.byDiffId))));

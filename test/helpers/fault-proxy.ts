@@ -27,6 +27,8 @@ export interface FaultProxy {
   requests: { method: string; url: string; headers: IncomingHttpHeaders }[];
   /** Blob GETs in flight now, and the most seen at once. */
   inFlight: { now: number; max: number };
+  /** Blob uploads (PATCH) in flight now, and the most seen at once. */
+  uploads: { now: number; max: number };
   stalled: () => number;
   stop: () => Promise<void>;
 }
@@ -37,6 +39,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   const faults: Faults = {};
   const requests: FaultProxy['requests'] = [];
   const inFlight = { now: 0, max: 0 };
+  const uploads = { now: 0, max: 0 };
   const sockets = new Set<Socket>();
   const held: ServerResponse[] = [];
   const [targetHost, targetPort] = target.split(':');
@@ -61,10 +64,10 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
         return;
       }
     }
-    const counted = Boolean(blob && req.method === 'GET');
-    if (counted) { inFlight.now++; inFlight.max = Math.max(inFlight.max, inFlight.now); }
+    const counter = blob && req.method === 'GET' ? inFlight : req.method === 'PATCH' ? uploads : undefined;
+    if (counter) { counter.now++; counter.max = Math.max(counter.max, counter.now); }
     let done = false;
-    const finish = () => { if (counted && !done) { done = true; inFlight.now--; } };
+    const finish = () => { if (counter && !done) { done = true; counter.now--; } };
     res.on('close', finish);
     const headers = { ...req.headers };
     if (faults.noRange) delete headers.range;
@@ -104,7 +107,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as { port: number }).port;
   return {
-    host: `127.0.0.1:${port}`, faults, requests, inFlight,
+    host: `127.0.0.1:${port}`, faults, requests, inFlight, uploads,
     stalled: () => held.length,
     stop: async () => {
       for (const s of sockets) s.destroy();
