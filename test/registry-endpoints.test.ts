@@ -2,6 +2,7 @@
 // <registry-certs-dir>/HOST:PORT/, and --registry-mirror serves docker.io pulls.
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { docker, makeTempDir, onCleanup, startDaemon, type RunningDaemon } from './helpers/daemon.js';
@@ -72,4 +73,31 @@ test('--registry-mirror serves docker.io images', async (t) => {
   assert.match(pull.stdout, /Status: Downloaded newer image for busybox:latest\n/);
   const run = await docker(d.socket, ['run', '--rm', 'busybox', 'echo', 'from the mirror'], 60_000);
   assert.equal(run.stdout, 'from the mirror\n', run.stderr);
+});
+
+test('docker search against a registry that offers /v1/search: limit and filters', async (t) => {
+  const queries: string[] = [];
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    if (url.pathname === '/v2/') { res.writeHead(200, { 'Content-Type': 'application/json' }).end('{}'); return; }
+    if (url.pathname !== '/v1/search') { res.writeHead(404).end(); return; }
+    queries.push(url.search);
+    const results = [
+      { name: 'busybox', description: 'tiny', star_count: 10, is_official: true, is_automated: false },
+      { name: 'me/busy', description: 'mine', star_count: 1, is_official: false, is_automated: false },
+      { name: 'you/busy', description: 'yours', star_count: 5, is_official: false, is_automated: true },
+    ];
+    res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ num_results: results.length, query: url.searchParams.get('q'), results }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  onCleanup(t, () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }));
+  const host = `127.0.0.1:${(server.address() as { port: number }).port}`;
+  const d = await daemonWith(t, []);
+  const s = await docker(d.socket, ['search', '--filter', 'stars=3', '--format', '{{.Name}} {{.StarCount}} {{.IsOfficial}}', `${host}/busy`]);
+  assert.equal(s.code, 0, s.stderr);
+  assert.equal(s.stdout, 'busybox 10 [OK]\nyou/busy 5 \n');
+  const limited = await docker(d.socket, ['search', '--limit', '1', '--format', '{{.Name}}', `${host}/busy`]);
+  assert.equal(limited.stdout, 'busybox\n');
+  assert.equal(queries[0], '?q=busy&n=25');
+  assert.equal(queries[1], '?q=busy&n=1');
 });
