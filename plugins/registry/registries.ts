@@ -21,6 +21,7 @@ export class Registries {
   readonly tokens = new TokenCache();
   readonly downloads: Semaphore;
   readonly uploads: Semaphore;
+  private readonly schemes = new Map<string, string>();
 
   constructor(readonly config: RegistryConfig, readonly digests: LayerDigests, readonly tmpDir: string, readonly log: Logger) {
     this.downloads = new Semaphore(() => config['max-concurrent-downloads']);
@@ -36,7 +37,7 @@ export class Registries {
   }
 
   client(endpoint: Endpoint, auth: AuthConfig | undefined): RegistryClient {
-    return new RegistryClient(endpoint, auth, this.tokens, this.log, this.attempts);
+    return new RegistryClient(endpoint, auth, this.tokens, this.log, this.attempts, this.schemes);
   }
 }
 

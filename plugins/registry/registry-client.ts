@@ -39,13 +39,17 @@ export class RegistryClient {
     private readonly tokens: TokenCache,
     private readonly log: Logger,
     private readonly attempts = 5,
+    /** The scheme that answered last time, per host: an insecure registry is not probed with TLS again. */
+    private readonly known = new Map<string, string>(),
   ) {}
 
   /** GET /v2/ without credentials: picks the scheme and learns the auth challenge. */
   async ping(signal?: AbortSignal): Promise<URL> {
     if (this.base) return this.base;
     let lastErr: unknown;
-    for (const base of this.endpoint.bases) {
+    const last = this.known.get(this.endpoint.bases[0].host);
+    const bases = [...this.endpoint.bases].sort((a, b) => Number(b.protocol === last) - Number(a.protocol === last));
+    for (const base of bases) {
       const url = new URL('/v2/', base);
       try {
         let res = await send({ method: 'GET', url, tls: this.endpoint.tls, signal, timeoutMs: 15_000 });
@@ -63,6 +67,7 @@ export class RegistryClient {
         }
         this.challenges = res.statusCode === 401 ? parseChallenges(res.headers['www-authenticate']) : [];
         this.base = base;
+        this.known.set(base.host, base.protocol);
         return base;
       } catch (err) {
         if (signal?.aborted) throw err;
