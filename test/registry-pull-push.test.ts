@@ -180,6 +180,7 @@ test('push, pull and tag are published as image events', async () => {
   assert.match(ev, new RegExp(`tag ${r.host}/t/ev:1\n`));
   assert.match(ev, new RegExp(`push ${r.host}/t/ev\n`));
   assert.match(ev, new RegExp(`pull ${r.host}/t/ev\n`));
+  assert.equal(ev.split('\n').filter((l) => l === `tag ${r.host}/t/ev:1`).length, 1, 'the pull itself reports no tag event');
 });
 
 test('a layer the registry holds in another repository is mounted, not uploaded', async () => {

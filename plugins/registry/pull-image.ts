@@ -125,7 +125,8 @@ export class Puller {
     const repo = `${this.host}/${this.path}`;
     for (let i = 0; i < diffIds.length; i++) await this.reg.digests.add(diffIds[i], image.layers[i].digest, image.layers[i].size, repo);
     if (ref.tag) {
-      if (this.images.refs.get(ref) !== imageId) { newer = true; await this.images.tag(imageId, `${ref.name}:${ref.tag}`, emit); }
+      // dockerd reports a pull, not a tag, for the reference a pull sets.
+      if (this.images.refs.get(ref) !== imageId) { newer = true; await this.images.tag(imageId, `${ref.name}:${ref.tag}`, () => {}); }
     }
     const digestRef = { name: ref.name, digest: manifest.digest };
     if (this.images.refs.get(digestRef) !== imageId) { newer = true; await this.images.refs.add(digestRef, imageId); }
