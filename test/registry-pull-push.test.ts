@@ -147,6 +147,9 @@ test('OCI manifests and an OCI index: the host platform by default, --platform, 
   assert.match(byDigest.stdout, new RegExp(`Status: .* for ${r.host}/t/oci@${busy.digest}`));
   assert.equal((await inspect(d, `${r.host}/t/oci@${busy.digest}`)).Id, busyId);
 
+  const wrong = await docker(d.socket, ['pull', '--platform', `linux/${foreign}`, ref1], 60_000);
+  assert.equal(wrong.code, 1);
+  assert.match(wrong.stderr, new RegExp(`does not match the specified platform: wanted linux/${foreign}, actual: linux/${host}`));
   const missing = await docker(d.socket, ['pull', `${r.host}/t/oci:nope`], 60_000);
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, new RegExp(`manifest for ${r.host}/t/oci:nope not found: manifest unknown`));

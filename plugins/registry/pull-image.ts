@@ -116,6 +116,11 @@ export class Puller {
     const config = JSON.parse(configRaw.toString('utf8')) as { rootfs?: { diff_ids?: string[] }; os?: string; architecture?: string };
     const diffIds = config.rootfs?.diff_ids ?? [];
     if (diffIds.length !== image.layers.length) throw systemError(`invalid image ${familiarString(ref)}: the config lists ${diffIds.length} layers, the manifest ${image.layers.length}`);
+    if (this.p.platform && manifest.mediaType !== MT.dockerList && manifest.mediaType !== MT.ociIndex) {
+      const want = platformString(this.platform);
+      const actual = `${config.os ?? 'linux'}/${config.architecture ?? ''}`;
+      if (!want.startsWith(actual)) throw invalid(`image with reference ${familiarString(ref)} was found but does not match the specified platform: wanted ${want}, actual: ${actual}`);
+    }
     const imageId = sha256(configRaw);
     let newer = false;
     if (!this.images.db.get(imageId)) {
