@@ -11,4 +11,5 @@ export const COUNTS = {
   phaseRounds: quick ? 3 : 10,
   runningContainers: 50,
   listedContainers: 100,
+  authzContainers: 10,
 };
