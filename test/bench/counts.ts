@@ -12,4 +12,6 @@ export const COUNTS = {
   runningContainers: 50,
   listedContainers: 100,
   authzContainers: 10,
+  /** Rounds of the authz benchmark, each measuring its three daemons in turn. */
+  authzRounds: quick ? 2 : 5,
 };

@@ -33,11 +33,11 @@ export const METRICS: MetricDef[] = [
   { key: 'pssRunningMiB', label: `PSS, daemon + monitors, ${C.runningContainers} running containers`, unit: 'MiB', digits: 1 },
   { key: 'processesRunning', label: `daemon + monitor processes, ${C.runningContainers} containers`, unit: '', digits: 0 },
   { key: 'listRps', label: `GET /containers/json?all=1, ${C.listedContainers} containers (16 in flight)`, unit: 'req/s', digits: 0 },
-  { key: 'listRpsNoAuthz', label: `GET /containers/json?all=1, ${C.authzContainers} containers, no authz (Berth only)`, unit: 'req/s', digits: 0 },
+  { key: 'listRpsNoAuthz', label: `GET /containers/json?all=1, ${C.authzContainers} containers, no authz plugin (median of ${C.authzRounds})`, unit: 'req/s', digits: 0 },
   { key: 'listRpsPolicy', label: `the same, with the authz-policy plugin, 3 rules (Berth only)`, unit: 'req/s', digits: 0 },
   { key: 'listRpsExternal', label: `the same, with a Docker authz plugin, allow-all (Berth only)`, unit: 'req/s', digits: 0 },
-  { key: 'listPolicyOverNone', label: 'list throughput ratio, authz-policy/no authz (Berth only)', unit: '', digits: 2 },
-  { key: 'listExternalOverNone', label: 'list throughput ratio, Docker authz plugin/no authz (Berth only)', unit: '', digits: 2 },
+  { key: 'listPolicyOverNone', label: `list throughput ratio, authz-policy/no authz (median of ${C.authzRounds} rounds, Berth only)`, unit: '', digits: 2 },
+  { key: 'listExternalOverNone', label: `list throughput ratio, Docker authz plugin/no authz (median of ${C.authzRounds} rounds, Berth only)`, unit: '', digits: 2 },
 ];
 
 /** Used when dockerd is not installed: figures measured earlier on this kind of machine. */
