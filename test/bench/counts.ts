@@ -11,4 +11,7 @@ export const COUNTS = {
   phaseRounds: quick ? 3 : 10,
   runningContainers: 50,
   listedContainers: 100,
+  authzContainers: 10,
+  /** Rounds of the authz benchmark, each measuring its three daemons in turn. */
+  authzRounds: quick ? 2 : 5,
 };

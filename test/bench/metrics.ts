@@ -33,6 +33,11 @@ export const METRICS: MetricDef[] = [
   { key: 'pssRunningMiB', label: `PSS, daemon + monitors, ${C.runningContainers} running containers`, unit: 'MiB', digits: 1 },
   { key: 'processesRunning', label: `daemon + monitor processes, ${C.runningContainers} containers`, unit: '', digits: 0 },
   { key: 'listRps', label: `GET /containers/json?all=1, ${C.listedContainers} containers (16 in flight)`, unit: 'req/s', digits: 0 },
+  { key: 'listRpsNoAuthz', label: `GET /containers/json?all=1, ${C.authzContainers} containers, no authz plugin (median of ${C.authzRounds})`, unit: 'req/s', digits: 0 },
+  { key: 'listRpsPolicy', label: `the same, with the authz-policy plugin, 3 rules (Berth only)`, unit: 'req/s', digits: 0 },
+  { key: 'listRpsExternal', label: `the same, with a Docker authz plugin, allow-all (Berth only)`, unit: 'req/s', digits: 0 },
+  { key: 'listPolicyOverNone', label: `list throughput ratio, authz-policy/no authz (median of ${C.authzRounds} rounds, Berth only)`, unit: '', digits: 2 },
+  { key: 'listExternalOverNone', label: `list throughput ratio, Docker authz plugin/no authz (median of ${C.authzRounds} rounds, Berth only)`, unit: '', digits: 2 },
 ];
 
 /** Used when dockerd is not installed: figures measured earlier on this kind of machine. */
@@ -57,5 +62,6 @@ export const TARGETS: Target[] = [
   { name: "docker run --rm <= 0.6x dockerd's", metric: 'runMs', check: (b, d) => (d === undefined ? undefined : b <= 0.6 * d) },
   { name: "parallel runs/s >= 1.5x dockerd's", metric: 'parallelRps', check: (b, d) => (d === undefined ? undefined : b >= 1.5 * d) },
   { name: "containers/json req/s >= 5x dockerd's", metric: 'listRps', check: (b, d) => (d === undefined ? undefined : b >= 5 * d) },
+  { name: 'in-process policy costs < 10% of throughput', metric: 'listPolicyOverNone', check: (b) => b >= 0.9 },
   { name: `PSS, ${C.runningContainers} containers <= half of dockerd's`, metric: 'pssRunningMiB', check: (b, d) => (d === undefined ? undefined : b <= d / 2) },
 ];

@@ -10,6 +10,7 @@ import { cpus, release } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { PartialFailure, type Benchmark } from './benchmark.js';
 import { berthd, cleanupAll, dockerd, dockerdVersion, killAllSync, type DaemonSpec } from './daemons.js';
+import { authz } from './measure-authz.js';
 import { containerMemory } from './measure-container-memory.js';
 import { lifecycle } from './measure-lifecycle.js';
 import { list } from './measure-list.js';
@@ -26,7 +27,7 @@ import { formatReport, reportJson, type Results, type Side } from './report.js';
 
 const GROUPS: Record<string, Benchmark[]> = {
   daemon: [lifecycle, memory, throughput, load, sharedDisk],
-  containers: [run, runc, parallel, phases, containerMemory, list],
+  containers: [run, runc, parallel, phases, containerMemory, list, authz],
 };
 const ALL = Object.values(GROUPS).flat();
 
