@@ -11,4 +11,6 @@ export const COUNTS = {
   phaseRounds: quick ? 3 : 10,
   runningContainers: 50,
   listedContainers: 100,
+  /** docker pull runs per daemon, each beside one run of the floor (curl + tar). */
+  pullRuns: quick ? 1 : 3,
 };
