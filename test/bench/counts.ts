@@ -14,4 +14,6 @@ export const COUNTS = {
   authzContainers: 10,
   /** Rounds of the authz benchmark, each measuring its three daemons in turn. */
   authzRounds: quick ? 2 : 5,
+  /** docker pull runs per daemon, each beside one run of the floor (curl + tar). */
+  pullRuns: quick ? 1 : 3,
 };

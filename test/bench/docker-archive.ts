@@ -112,6 +112,20 @@ interface ImageSpec {
   layers: number[];
 }
 
+const created = new Date(MTIME * 1000).toISOString();
+
+/** An image config (JSON text) whose rootfs lists the layers' diff IDs (sha256 of each uncompressed layer tar), bottom first. */
+export function imageConfig(tag: string, layers: { index: number; diffId: string }[]): string {
+  return JSON.stringify({
+    architecture: 'amd64',
+    os: 'linux',
+    created,
+    config: { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: ['/bin/sh'], Labels: { 'bench.tag': tag } },
+    rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffId) },
+    history: layers.map((l, n) => ({ created, created_by: `/bin/sh -c #(nop) ADD layer ${l.index} (${n === 0 ? 'base' : 'on top'})` })),
+  });
+}
+
 export interface Archive {
   path: string;
   bytes: number;
@@ -128,7 +142,6 @@ export function writeDockerArchive(path: string, layers: Buffer[], images: Image
   const written = new Set<string>();
   const manifest: { Config: string; RepoTags: string[]; Layers: string[] }[] = [];
   const repositories: Record<string, Record<string, string>> = {};
-  const created = new Date(MTIME * 1000).toISOString();
   for (const img of images) {
     // v1 layer ids chain like docker's: they depend on the layers below.
     let parent = '';
@@ -148,14 +161,7 @@ export function writeDockerArchive(path: string, layers: Buffer[], images: Image
       layerPaths.push(`${id}/layer.tar`);
       parent = id;
     }
-    const config = JSON.stringify({
-      architecture: 'amd64',
-      os: 'linux',
-      created,
-      config: { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: ['/bin/sh'], Labels: { 'bench.tag': img.tag } },
-      rootfs: { type: 'layers', diff_ids: img.layers.map((i) => diffIds[i]) },
-      history: img.layers.map((i, n) => ({ created, created_by: `/bin/sh -c #(nop) ADD layer ${i} (${n === 0 ? 'base' : 'on top'})` })),
-    });
+    const config = imageConfig(img.tag, img.layers.map((i) => ({ index: i, diffId: diffIds[i] })));
     const configName = `${sha256(config)}.json`;
     if (!written.has(configName)) {
       written.add(configName);
@@ -172,9 +178,12 @@ export function writeDockerArchive(path: string, layers: Buffer[], images: Image
 
 export const mb = (n: number) => n * 1_000_000;
 
-/** ~100 MB, five layers of ~20 MB (320 files in 16 folders each), one image bench/load:1. */
+/** ~100 MB: five layers of ~20 MB (320 random-content files in 16 folders each); the load and pull benchmarks' image. */
+export const BIG_IMAGE_LAYERS: LayerSpec[] = Array.from({ length: 5 }, (_, i) => ({ root: `layer${i}`, folders: 16, filesPerFolder: 20, bytes: mb(20) }));
+
+/** One image bench/load:1 of BIG_IMAGE_LAYERS. */
 export function writeLoadArchive(dir: string): Archive {
-  const layers = Array.from({ length: 5 }, (_, i) => makeLayer({ root: `layer${i}`, folders: 16, filesPerFolder: 20, bytes: mb(20) }));
+  const layers = BIG_IMAGE_LAYERS.map(makeLayer);
   return writeDockerArchive(join(dir, 'load.tar'), layers, [{ tag: 'bench/load:1', layers: [0, 1, 2, 3, 4] }]);
 }
 

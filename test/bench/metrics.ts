@@ -19,6 +19,9 @@ export const METRICS: MetricDef[] = [
   { key: 'versionRps', label: '/version throughput (16 in flight)', unit: 'req/s', digits: 0 },
   { key: 'exitMs', label: 'SIGTERM to exit, idle (median of 5)', unit: 'ms', digits: 0 },
   { key: 'loadMBps', label: 'docker load, ~100 MB 5-layer archive (median of 3)', unit: 'MB/s', digits: 1 },
+  { key: 'pullMBps', label: `docker pull, ~100 MB 5-layer image, local registry, gzipped layer MB/s (median of ${C.pullRuns})`, unit: 'MB/s', digits: 1 },
+  { key: 'pullFloorMBps', label: 'pull floor beside each daemon: curl, 3 at once, | tar -xz onto tmpfs', unit: 'MB/s', digits: 1 },
+  { key: 'pullOverFloor', label: 'docker pull time / floor time (medians)', unit: '', digits: 2 },
   { key: 'shareOverlayMiB', label: 'disk, 10 images on one ~20 MB base, overlay (Berth only)', unit: 'MiB', digits: 1 },
   { key: 'shareVfsMiB', label: 'disk, 10 images on one ~20 MB base, vfs (Berth only)', unit: 'MiB', digits: 1 },
   { key: 'shareVfsOverOverlay', label: 'disk ratio vfs/overlay (Berth only)', unit: '', digits: 2 },
@@ -43,7 +46,7 @@ export const METRICS: MetricDef[] = [
 /** Used when dockerd is not installed: figures measured earlier on this kind of machine. */
 export const DOCKERD_REFERENCE = {
   description: 'dockerd 20.10 with its containerd, measured earlier on this kind of machine; container figures from the issue',
-  figures: { readyMs: 210, rssMiB: 143, pssMiB: 100, exitMs: 1000, runMs: 360, listRps: 85, pssRunningMiB: 240 } as Record<string, number>,
+  figures: { readyMs: 210, rssMiB: 143, pssMiB: 100, exitMs: 1000, runMs: 360, listRps: 85, pssRunningMiB: 240, pullOverFloor: 3.8 } as Record<string, number>,
 };
 
 export interface Target {
@@ -59,6 +62,8 @@ export const TARGETS: Target[] = [
   { name: "/_ping throughput >= dockerd's", metric: 'pingRps', check: (b, d) => (d === undefined ? undefined : b >= d) },
   { name: 'exit < 200 ms', metric: 'exitMs', check: (b) => b < 200 },
   { name: "docker load throughput >= dockerd's", metric: 'loadMBps', check: (b, d) => (d === undefined ? undefined : b >= d) },
+  { name: "docker pull throughput >= dockerd's", metric: 'pullMBps', check: (b, d) => (d === undefined ? undefined : b >= d) },
+  { name: "docker pull time <= 2x the floor's", metric: 'pullOverFloor', check: (b) => b <= 2 },
   { name: "docker run --rm <= 0.6x dockerd's", metric: 'runMs', check: (b, d) => (d === undefined ? undefined : b <= 0.6 * d) },
   { name: "parallel runs/s >= 1.5x dockerd's", metric: 'parallelRps', check: (b, d) => (d === undefined ? undefined : b >= 1.5 * d) },
   { name: "containers/json req/s >= 5x dockerd's", metric: 'listRps', check: (b, d) => (d === undefined ? undefined : b >= 5 * d) },

@@ -18,6 +18,7 @@ import { load } from './measure-load.js';
 import { memory } from './measure-memory.js';
 import { parallel } from './measure-parallel.js';
 import { phases } from './measure-phases.js';
+import { pull } from './measure-pull.js';
 import { run } from './measure-run.js';
 import { bareRunc, runc } from './measure-runc.js';
 import { sharedDisk } from './measure-shared-disk.js';
@@ -26,7 +27,7 @@ import { DOCKERD_REFERENCE } from './metrics.js';
 import { formatReport, reportJson, type Results, type Side } from './report.js';
 
 const GROUPS: Record<string, Benchmark[]> = {
-  daemon: [lifecycle, memory, throughput, load, sharedDisk],
+  daemon: [lifecycle, memory, throughput, load, sharedDisk, pull],
   containers: [run, runc, parallel, phases, containerMemory, list, authz],
 };
 const ALL = Object.values(GROUPS).flat();

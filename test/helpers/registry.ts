@@ -44,6 +44,10 @@ export interface RegistryOptions {
   token?: { realm: string; service: string; issuer: string; rootCertBundle: string };
   /** Serve HTTPS with this certificate; with clientCa, clients must present a certificate it signed. */
   tls?: { cert: string; key: string; clientCa?: string };
+  /** An empty folder for its config and storage (removed by stop); a new temporary one when absent. */
+  dir?: string;
+  /** Called right after spawn, e.g. to kill the process when the caller is interrupted. */
+  onSpawn?: (proc: ChildProcess) => void;
 }
 
 function ping(port: number, tls: boolean): Promise<number> {
@@ -58,7 +62,7 @@ function ping(port: number, tls: boolean): Promise<number> {
 }
 
 export async function startRegistry(opts: RegistryOptions = {}): Promise<RunningRegistry> {
-  const dir = mkdtempSync(join(tmpdir(), 'berth-registry-'));
+  const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'berth-registry-'));
   const port = await freePort();
   let auth = '';
   if (opts.htpasswd) {
@@ -83,6 +87,7 @@ http:
   addr: 127.0.0.1:${port}
 ${opts.tls ? `  tls:\n    certificate: ${opts.tls.cert}\n    key: ${opts.tls.key}\n${opts.tls.clientCa ? `    clientcas:\n      - ${opts.tls.clientCa}\n` : ''}` : ''}${auth}`);
   const proc = spawn('/usr/bin/docker-registry', ['serve', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+  opts.onSpawn?.(proc);
   let logs = '';
   proc.stdout!.on('data', (d) => (logs += d));
   proc.stderr!.on('data', (d) => (logs += d));
