@@ -132,7 +132,7 @@ export class Pusher {
     const count = new Transform({ transform(c: Buffer, _e, cb) { read += c.length; report(read); cb(null, c); } });
     const measure = new Transform({ transform(c: Buffer, _e, cb) { hash.update(c); size += c.length; cb(null, c); } });
     tar.on('error', (err) => measure.destroy(err));
-    const body = tar.pipe(count).pipe(createGzip()).pipe(measure);
+    const body = tar.pipe(count).pipe(createGzip({ chunkSize: 1 << 20 })).pipe(measure); // big chunks: see compression.ts
     let patch;
     try {
       patch = await this.client.request('PATCH', location, { scopes: this.scopes, headers: { 'Content-Type': 'application/octet-stream' }, body, signal });
