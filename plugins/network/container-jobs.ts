@@ -1,0 +1,56 @@
+// The container jobs, decorated: create checks and records the container's networks; inspect
+// and ps show its NetworkSettings and ports. The container store knows nothing of networks.
+import type { PluginContext } from '../../core/plugins/context.js';
+import type { NetworkStore } from './network-store.js';
+import { portBindingsOf } from './ports.js';
+import type { ContainerLike, EndpointSettings, Sandboxes } from './sandboxes.js';
+
+type CreateBody = ContainerLike['Config'] & { Image?: string; HostConfig?: Record<string, unknown>; NetworkingConfig?: { EndpointsConfig?: Record<string, EndpointSettings> | null } | null };
+
+export function wrapContainerJobs(ctx: PluginContext, store: NetworkStore, sandboxes: Sandboxes): void {
+  const e = ctx.engine;
+  e.wrap('container.create', (previous) => ({
+    ...previous,
+    run: async (job) => {
+      const body = (job.payload as { config?: CreateBody })?.config;
+      const probe = (id: string, name: string): ContainerLike => ({ Id: id, Name: name, Config: body ?? {}, HostConfig: body?.HostConfig ?? {} });
+      const endpoints = body?.NetworkingConfig?.EndpointsConfig ?? {};
+      if (body?.Image) {
+        // Refused before anything is created: an unknown network, a bad port, an alias on the default bridge.
+        portBindingsOf(probe('', ''));
+        await sandboxes.created(probe('', ''), endpoints, true);
+      }
+      const out = (await previous.run(job)) as { Id: string };
+      const { Name } = (await ctx.engine.run('container.inspect', { name: out.Id })) as { Name: string };
+      await sandboxes.created(probe(out.Id, Name), endpoints);
+      return out;
+    },
+  }));
+
+  e.wrap('container.inspect', (previous) => ({
+    ...previous,
+    run: async (job) => {
+      const c = (await previous.run(job)) as Record<string, unknown> & { Id: string; Name: string };
+      const sb = store.sandboxes.get(c.Id);
+      if (!sb) return c;
+      if (sb.name !== c.Name.replace(/^\//, '')) sb.name = c.Name.replace(/^\//, '');
+      const files = sb.dir ? { HostsPath: `${sb.dir}/hosts`, ResolvConfPath: `${sb.dir}/resolv.conf`, HostnamePath: `${sb.dir}/hostname` } : {};
+      return { ...c, ...files, NetworkSettings: sandboxes.view(c.Id) };
+    },
+  }));
+
+  e.wrap('container.list', (previous) => ({
+    ...previous,
+    run: async (job) => {
+      const list = (await previous.run(job)) as (Record<string, unknown> & { Id: string })[];
+      return list.map((c) => {
+        const v = sandboxes.view(c.Id) as { Networks: Record<string, unknown>; Ports: Record<string, { HostIp: string; HostPort: string }[] | null> } | undefined;
+        if (!v) return c;
+        const ports = Object.entries(v.Ports).flatMap(([key, list]) => (list ?? []).map((b) => ({
+          IP: b.HostIp, PrivatePort: Number(key.split('/')[0]), PublicPort: Number(b.HostPort), Type: key.split('/')[1],
+        })));
+        return { ...c, Ports: ports, NetworkSettings: { Networks: v.Networks } };
+      });
+    },
+  }));
+}

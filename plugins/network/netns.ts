@@ -1,0 +1,45 @@
+// A container's network namespace, made before its runtime starts: a file under the exec root
+// that holds the namespace by a bind mount (as `ip netns` does), so it outlives processes and a
+// daemon restart; unmounting it destroys the namespace and the interfaces inside.
+import { mkdir, open, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { namesIn } from '../graph/host-tools.js';
+import { ipBatch, run } from './host-cmd.js';
+
+export class NetnsFiles {
+  constructor(readonly dir: string) {}
+
+  pathFor(containerId: string): string {
+    return join(this.dir, containerId.slice(0, 12));
+  }
+
+  /** A new namespace with its loopback up; an existing one (a live restore) is kept. */
+  async create(containerId: string): Promise<string> {
+    const path = this.pathFor(containerId);
+    if (await this.isMounted(path)) return path;
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    await (await open(path, 'w', 0o600)).close();
+    try {
+      await run('unshare', [`--net=${path}`, 'true']);
+      await ipBatch(['link set lo up'], path);
+    } catch (err) {
+      await this.remove(path);
+      throw err;
+    }
+    return path;
+  }
+
+  async remove(path: string): Promise<void> {
+    await run('umount', [path]).catch(() => {});
+    await rm(path, { force: true });
+  }
+
+  async isMounted(path: string): Promise<boolean> {
+    return run('nsenter', [`--net=${path}`, 'true']).then(() => true, () => false);
+  }
+
+  /** Namespace files whose container no longer holds them (a crash between start and record). */
+  async leaked(keep: Set<string>): Promise<string[]> {
+    return (await namesIn(this.dir)).map((n) => join(this.dir, n)).filter((p) => !keep.has(p));
+  }
+}
