@@ -27,6 +27,27 @@ export function wrapContainerJobs(ctx: PluginContext, store: NetworkStore, sandb
     },
   }));
 
+  // The container's addresses are released before the job answers: a `network rm` right after
+  // (docker-compose down) finds no endpoint left.
+  e.wrap('container.delete', (previous) => ({
+    ...previous,
+    run: async (job) => {
+      const sb = sandboxes.findSandbox((job.payload as { name: string }).name);
+      const out = await previous.run(job);
+      if (sb) await sandboxes.removed(sb.containerId);
+      return out;
+    },
+  }));
+
+  e.wrap('container.prune', (previous) => ({
+    ...previous,
+    run: async (job) => {
+      const out = (await previous.run(job)) as { ContainersDeleted: string[] | null };
+      for (const id of out.ContainersDeleted ?? []) await sandboxes.removed(id);
+      return out;
+    },
+  }));
+
   e.wrap('container.inspect', (previous) => ({
     ...previous,
     run: async (job) => {

@@ -29,7 +29,7 @@ export class Sandboxes {
 
   private get store() { return this.ctl.store; }
 
-  private findSandbox(ref: string): SandboxRecord | undefined {
+  findSandbox(ref: string): SandboxRecord | undefined {
     const all = [...this.store.sandboxes.values()];
     return this.store.sandboxes.get(ref) ?? all.find((s) => s.name === ref.replace(/^\//, '')) ?? all.find((s) => s.containerId.startsWith(ref));
   }
