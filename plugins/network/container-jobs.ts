@@ -48,6 +48,17 @@ export function wrapContainerJobs(ctx: PluginContext, store: NetworkStore, sandb
     },
   }));
 
+  // A removal outside a job (docker run --rm) is published through this job.
+  e.wrap('container.event', (previous) => ({
+    ...previous,
+    run: async (job) => {
+      const out = await previous.run(job);
+      const ev = job.payload as { Type?: string; Action?: string; Actor?: { ID: string } };
+      if (ev?.Type === 'container' && ev.Action === 'destroy' && ev.Actor) await sandboxes.removed(ev.Actor.ID);
+      return out;
+    },
+  }));
+
   e.wrap('container.inspect', (previous) => ({
     ...previous,
     run: async (job) => {

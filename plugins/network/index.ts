@@ -2,7 +2,6 @@
 // the network jobs, and the container jobs decorated with networking.
 import { join } from 'node:path';
 import { definePlugin } from '../../core/plugins/context.js';
-import type { EventsService } from '../events/index.js';
 import { NetworkController } from './controller.js';
 import type { NetworkDriver } from './driver.js';
 import { wrapContainerJobs } from './container-jobs.js';
@@ -63,12 +62,6 @@ export default definePlugin({
       await store.load();
       await ctl.restore();
       await sandboxes.restore();
-    });
-    // A removed container's addresses go back to their pools, whichever way it was removed.
-    ctx.services.get<EventsService>('events').bus.subscribe((ev) => {
-      if (ev.Type === 'container' && ev.Action === 'destroy') {
-        void sandboxes.removed(ev.Actor.ID).catch((err) => ctx.log.warn({ err, container: ev.Actor.ID }, 'cannot release container network'));
-      }
     });
   },
 });
