@@ -16,7 +16,7 @@ let linksBefore: string[];
 let userBridges: string[] = [];
 
 before(async () => {
-  assertSubnetsFree(['10.123.81.', '10.123.82.', '10.123.83.', '10.123.84.']);
+  assertSubnetsFree(['10.123.81.', '10.123.82.', '10.123.83.', '10.123.84.', '10.123.89.']);
   rulesBefore = iptablesState();
   linksBefore = links();
   makeBridge(BRIDGE, '10.123.81.1/24');
@@ -109,6 +109,22 @@ test('connect and disconnect a running container; a removed container releases i
   const first = (await run(['run', '--rm', '--network', 'onet', 'busybox', 'busybox', 'ip', '-o', '-4', 'addr', 'show', 'eth0'])).stdout;
   const again = (await run(['run', '--rm', '--network', 'onet', 'busybox', 'busybox', 'ip', '-o', '-4', 'addr', 'show', 'eth0'])).stdout;
   assert.equal(/inet (\S+)/.exec(again)?.[1], /inet (\S+)/.exec(first)?.[1]);
+});
+
+test('an --internal network: containers talk among themselves, have no default route and cannot leave it', async () => {
+  assert.equal((await run(['network', 'create', '--internal', '--subnet', '10.123.89.0/24', 'inet'])).code, 0);
+  assert.equal((await run(['run', '-d', '--name', 'in1', '--network', 'inet', 'busybox', 'sleep', '300'])).code, 0);
+  const r = await run(['run', '--rm', '--network', 'inet', 'busybox', 'sh', '-c', 'busybox ip route; busybox ping -c1 -W2 in1 >/dev/null && echo reached']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.doesNotMatch(r.stdout, /default/);
+  assert.match(r.stdout, /reached/);
+  assert.equal(JSON.parse((await run(['network', 'inspect', 'inet'])).stdout)[0].Internal, true);
+  const webIp = JSON.parse((await run(['inspect', 'web'])).stdout)[0].NetworkSettings.Networks.tnet.IPAddress;
+  // Even with a route there, nothing crosses into or out of the internal network's bridge.
+  const out = await run(['run', '--rm', '--network', 'inet', '--cap-add', 'NET_ADMIN', 'busybox', 'sh', '-c', `busybox ip route add default via 10.123.89.1; busybox ping -c1 -W1 ${webIp} >/dev/null 2>&1; echo $?`]);
+  assert.equal(out.stdout, '1\n', out.stderr);
+  await run(['rm', '-f', 'in1']);
+  assert.equal((await run(['network', 'rm', 'inet'])).code, 0);
 });
 
 test('docker network rm and prune remove the bridge and the rules of the network', async () => {

@@ -1,10 +1,11 @@
 // A container's network namespace, made before its runtime starts: a file under the exec root
 // that holds the namespace by a bind mount (as `ip netns` does), so it outlives processes and a
 // daemon restart; unmounting it destroys the namespace and the interfaces inside.
+import { existsSync } from 'node:fs';
 import { mkdir, open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { namesIn } from '../graph/host-tools.js';
-import { ipBatch, run } from './host-cmd.js';
+import { run } from './host-cmd.js';
 
 export class NetnsFiles {
   constructor(readonly dir: string) {}
@@ -16,12 +17,12 @@ export class NetnsFiles {
   /** A new namespace with its loopback up; an existing one (a live restore) is kept. */
   async create(containerId: string): Promise<string> {
     const path = this.pathFor(containerId);
-    if (await this.isMounted(path)) return path;
+    if (existsSync(path) && await this.isMounted(path)) return path;
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
     await (await open(path, 'w', 0o600)).close();
     try {
-      await run('unshare', [`--net=${path}`, 'true']);
-      await ipBatch(['link set lo up'], path);
+      // The namespace's first command brings its loopback up.
+      await run('unshare', [`--net=${path}`, 'ip', 'link', 'set', 'lo', 'up']);
     } catch (err) {
       await this.remove(path);
       throw err;
