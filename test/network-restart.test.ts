@@ -8,7 +8,7 @@ import { get } from 'node:http';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { docker, makeTempDir, startDaemon, type RunningDaemon } from './helpers/daemon.js';
-import { assertSubnetsFree, deleteLink, freePort, iptablesState, links, makeBridge, scrubDaemon } from './helpers/network.js';
+import { assertSubnetsFree, deleteLink, freePort, iptablesState, links, makeBridge, portFree, scrubDaemon } from './helpers/network.js';
 import { makeBusyboxRootfs } from './helpers/rootfs.js';
 
 const BRIDGE = 'bt-nrst';
@@ -117,7 +117,23 @@ test('kill -9 and restart without live-restore: containers stopped, their interf
   assert.equal(await fetchWithin(port), 'still here\n');
 });
 
+test('a container that dies while the daemon is down: at restart its interface, namespace, rules and port are gone', async () => {
+  const pid = JSON.parse((await run(['inspect', 'web'])).stdout)[0].State.Pid;
+  const before = veths();
+  await d.stop('SIGKILL');
+  process.kill(pid, 'SIGKILL');
+  d = await startDaemon({ dir, args: args(true) });
+  assert.equal(JSON.parse((await run(['inspect', 'web'])).stdout)[0].State.Running, false);
+  assert.equal(veths().length, before.length - 1);
+  assert.equal(readdirSync(join(d.execRoot, 'netns')).length, 2);
+  assert.doesNotMatch(iptablesState(), new RegExp(`\\b${port}\\b`));
+  assert.equal(await portFree(port), true);
+});
+
 test('rm -f, network rm and a daemon stop leave the host as it was', async () => {
+  // Without live-restore: a stop then removes everything the daemon made.
+  await d.stop();
+  d = await startDaemon({ dir, args: args(false) });
   assert.equal((await run(['rm', '-f', 'web', 'peer', 'plain'])).code, 0);
   assert.equal((await run(['network', 'rm', 'rnet'])).code, 0);
   assert.equal(await d.stop(), 0);

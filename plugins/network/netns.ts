@@ -2,7 +2,7 @@
 // that holds the namespace by a bind mount (as `ip netns` does), so it outlives processes and a
 // daemon restart; unmounting it destroys the namespace and the interfaces inside.
 import { existsSync } from 'node:fs';
-import { mkdir, open, rm } from 'node:fs/promises';
+import { mkdir, open, readlink, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { namesIn } from '../graph/host-tools.js';
 import { run } from './host-cmd.js';
@@ -37,6 +37,22 @@ export class NetnsFiles {
 
   async isMounted(path: string): Promise<boolean> {
     return run('nsenter', [`--net=${path}`, 'true']).then(() => true, () => false);
+  }
+
+  /** Whether any process lives in the namespace (a stopped container's is held by its file only);
+   * `live` is the set from namespacesInUse, read once for many checks. */
+  async hasProcesses(path: string, live: Set<string>): Promise<boolean> {
+    const ino = (await stat(path).catch(() => null))?.ino;
+    return ino !== undefined && live.has(`net:[${ino}]`);
+  }
+
+  /** The network namespaces of every process on the host. */
+  async namespacesInUse(): Promise<Set<string>> {
+    const out = new Set<string>();
+    for (const pid of await namesIn('/proc')) {
+      if (/^\d+$/.test(pid)) out.add(await readlink(`/proc/${pid}/ns/net`).catch(() => ''));
+    }
+    return out;
   }
 
   /** Namespace files whose container no longer holds them (a crash between start and record). */

@@ -95,6 +95,8 @@ export class Sandboxes {
       await this.store.saveSandbox(sb);
       return { network: other.mode === 'host' ? 'host' : other.netns };
     }
+    // A namespace left from a run nobody released (a crash between exit and release) goes first.
+    if (sb.netns) await this.release(c.Id);
     sb.netns = await this.netns.create(c.Id);
     await this.store.saveSandbox(sb);
     try {
@@ -240,8 +242,14 @@ export class Sandboxes {
    * ports of running containers are published again. */
   async restore(): Promise<void> {
     const keep = new Set<string>();
+    const live = await this.netns.namespacesInUse();
     for (const sb of this.store.sandboxes.values()) {
       if (!sb.netns) continue;
+      if (await this.netns.isMounted(sb.netns) && !(await this.netns.hasProcesses(sb.netns, live))) {
+        // Its container ended while the daemon was down and nobody released it: do it now.
+        await this.release(sb.containerId).catch((err) => this.log.warn({ err, container: sb.containerId }, 'cannot release network'));
+        continue;
+      }
       if (!(await this.netns.isMounted(sb.netns))) {
         for (const ep of sb.endpoints) delete ep.joined;
         delete sb.netns;

@@ -42,6 +42,15 @@ export function scrubDaemon(dataRoot: string, execRoot: string, bridges: string[
       try { sh('iptables', ['-w', '-t', t, '-D', ...l.slice(3).replace(/"/g, '').split(' ')]); } catch { /* gone meanwhile */ }
     }
   }
+  // Berth's chains and jumps too, once no daemon has a rule left in them.
+  const saved = ['filter', 'nat'].map((t) => sh('iptables-save', ['-t', t])).join('\n');
+  if (!saved.split('\n').some((l) => l.startsWith('-A BERTH') && l.includes('berth:'))) {
+    const jumps: [string, string][] = [['filter', 'FORWARD -j BERTH-FORWARD'], ['nat', 'PREROUTING -m addrtype --dst-type LOCAL -j BERTH'],
+      ['nat', 'OUTPUT ! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -j BERTH'], ['nat', 'POSTROUTING -j BERTH-POSTROUTING']];
+    for (const [t, j] of jumps) try { sh('iptables', ['-w', '-t', t, '-D', ...j.split(' ')]); } catch { /* not there */ }
+    const chains: [string, string][] = [['filter', 'BERTH-FORWARD'], ['filter', 'BERTH'], ['filter', 'BERTH-ISOLATION-1'], ['filter', 'BERTH-ISOLATION-2'], ['nat', 'BERTH'], ['nat', 'BERTH-POSTROUTING']];
+    for (const op of ['-F', '-X']) for (const [t, c] of chains) try { sh('iptables', ['-w', '-t', t, op, c]); } catch { /* not there */ }
+  }
   const netns = join(execRoot, 'netns');
   if (existsSync(netns)) for (const f of readdirSync(netns)) try { sh('umount', [join(netns, f)]); } catch { /* not mounted */ }
   for (const b of bridges) deleteLink(b);
