@@ -4,6 +4,7 @@
 // a bridge and subnet of this test's own; everything it made is gone when the test ends.
 import assert from 'node:assert/strict';
 import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { get } from 'node:http';
 import { createServer } from 'node:net';
 import { after, before, test } from 'node:test';
@@ -166,6 +167,27 @@ test('contradictory bridge options are refused at start with dockerd\'s reasons'
     await other.cleanup();
     assert.notEqual(code, 0, `${args.join(' ')}: ${logs}`);
     assert.match(logs, reason);
+  }
+});
+
+test('--icc=false: containers on the default bridge cannot talk to each other; --dns is every container\'s resolver', async () => {
+  const bridge = 'bt-nicc';
+  assertSubnetsFree(['10.123.78.']);
+  makeBridge(bridge, '10.123.78.1/24');
+  const other = await startDaemon({ args: ['--bridge', bridge, '--icc=false', '--dns', '10.123.78.53', '--dns-search', 'icc.example'] });
+  try {
+    const imported = await docker(other.socket, ['import', '-c', 'CMD ["sh"]', join(work, 'rootfs.tar'), 'busybox:latest']);
+    assert.equal(imported.code, 0, imported.stderr);
+    assert.equal((await docker(other.socket, ['run', '-d', '--name', 'lonely', 'busybox', 'sleep', '60'], 60_000)).code, 0);
+    const ip = JSON.parse((await docker(other.socket, ['inspect', 'lonely'])).stdout)[0].NetworkSettings.IPAddress;
+    const r = await docker(other.socket, ['run', '--rm', 'busybox', 'sh', '-c', `cat /etc/resolv.conf; busybox ping -c1 -W1 ${ip} >/dev/null 2>&1; echo $?`], 60_000);
+    assert.equal(r.stdout, 'search icc.example\nnameserver 10.123.78.53\n1\n', r.stderr);
+    assert.equal(JSON.parse((await docker(other.socket, ['network', 'inspect', 'bridge'])).stdout)[0].Options['com.docker.network.bridge.enable_icc'], 'false');
+    await docker(other.socket, ['rm', '-f', 'lonely']);
+  } finally {
+    await other.cleanup();
+    scrubDaemon(other.dataRoot, other.execRoot);
+    deleteLink(bridge);
   }
 });
 
