@@ -19,13 +19,12 @@ export function intToIp(n: number): string {
 
 export const isIp = (s: string) => /^\d{1,3}(\.\d{1,3}){3}$/.test(s) && s.split('.').every((p) => Number(p) <= 255);
 
-/** "10.1.2.3/24" → its network; `strict` refuses host bits set (a subnet must be a network address). */
-export function parseCidr(s: string, what = 'subnet'): Cidr & { ip: number } {
+/** "10.1.2.3/24" → its network (base) and the address as written (ip). */
+export function parseCidr(s: string): Cidr & { ip: number } {
   const m = /^([\d.]+)\/(\d{1,2})$/.exec(s);
   if (!m || !isIp(m[1]) || Number(m[2]) > 32) throw invalid(`invalid CIDR address: ${s}`);
   const bits = Number(m[2]);
   const ip = ipToInt(m[1]);
-  void what;
   return { ip, bits, base: ip - (ip % size(bits)) };
 }
 

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { conflict, denied, invalid, notFound, pluginError } from '../../core/errors.js';
 import { validate } from '../../core/schema.js';
 import { semver } from '../../core/semver.js';
-import { cidrString, intToIp, parseCidr } from './cidr.js';
+import { cidrString, contains, intToIp, ipToInt, overlaps, parseCidr } from './cidr.js';
 import { NETWORK_DRIVER_API, type IpamConfig, type NetworkDriver, type NetworkRecord } from './driver.js';
 import type { NetworkStore } from './network-store.js';
 import { freePool } from './pools.js';
@@ -62,7 +62,7 @@ export class NetworkController {
 
   async create(req: CreateRequest): Promise<NetworkRecord> {
     if (!req.Name) throw invalid('network name must not be empty');
-    if (this.store.networks.size && [...this.store.networks.values()].some((n) => n.Name === req.Name)) {
+    if ([...this.store.networks.values()].some((n) => n.Name === req.Name)) {
       throw conflict(`network with name ${req.Name} already exists`);
     }
     const driverName = req.Driver || 'bridge';
@@ -152,13 +152,8 @@ export class NetworkController {
 function checkPool(c: IpamConfig, taken: string[]): IpamConfig {
   const subnet = parseCidr(c.Subnet);
   if (subnet.ip !== subnet.base) throw invalid(`invalid subnet ${c.Subnet} : it should be ${cidrString(subnet)}`);
-  for (const t of taken) {
-    const o = parseCidr(t);
-    if (subnet.base < o.base + 2 ** (32 - o.bits) && o.base < subnet.base + 2 ** (32 - subnet.bits)) {
-      throw denied('Pool overlaps with other one on this address space');
-    }
-  }
-  const inside = (ip: string) => { const n = parseCidr(`${ip}/32`).base; return n >= subnet.base && n < subnet.base + 2 ** (32 - subnet.bits); };
+  if (taken.some((t) => overlaps(parseCidr(t), subnet))) throw denied('Pool overlaps with other one on this address space');
+  const inside = (ip: string) => contains(subnet, ipToInt(ip));
   if (c.Gateway && !inside(c.Gateway)) throw invalid(`Invalid gateway ${c.Gateway}: it is not in subnet ${c.Subnet}`);
   if (c.IPRange) {
     const r = parseCidr(c.IPRange);

@@ -28,7 +28,6 @@ export async function freePool(taken: string[], ignoreDevs: string[] = []): Prom
   const busy = [...taken.map((t) => parseCidr(t)), ...(await hostRoutes(ignoreDevs))];
   for (const p of candidatePools()) {
     const c = parseCidr(p);
-    // A /32 local route is the host's own address; only routes to real networks block a pool.
     if (!busy.some((b) => overlaps(b, c))) return cidrString(c);
   }
   throw invalid('could not find an available, non-overlapping IPv4 address pool among the defaults to assign to the network');

@@ -1,18 +1,19 @@
 // A container's side of networking (libnetwork's sandbox): its endpoints from create on, its
 // namespace and interfaces while it runs, published ports, its hosts and resolv.conf — rewritten
 // whenever a peer on one of its user-defined networks comes or goes, so names resolve live.
-import { createHash, randomBytes } from 'node:crypto';
-import { copyFile, readFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { conflict, denied, invalid, notFound, systemError } from '../../core/errors.js';
 import { hostsContent, resolvConfContent, writeInPlace } from './container-files.js';
 import { DRIVERLESS, type NetworkController } from './controller.js';
-import type { EndpointRecord, NetworkRecord, PortBinding } from './driver.js';
+import type { EndpointRecord, NetworkRecord } from './driver.js';
 import { allocate, release } from './ipam.js';
 import type { SandboxRecord } from './network-store.js';
 import type { NetnsFiles } from './netns.js';
 import { portBindingsOf } from './ports.js';
+import { settingsView } from './settings-view.js';
 
 /** What the network plugin needs of a container record (container-store's Container). */
 export interface ContainerLike {
@@ -278,44 +279,4 @@ export class Sandboxes {
     const sb = this.store.sandboxes.get(containerId);
     return sb ? settingsView(sb, this.store.networks, containerId) : undefined;
   }
-
-  async readHosts(containerId: string): Promise<string> {
-    const sb = this.store.sandboxes.get(containerId);
-    return sb?.dir ? readFile(join(sb.dir, 'hosts'), 'utf8') : '';
-  }
 }
-
-const sandboxId = (id: string) => createHash('sha256').update(`sandbox:${id}`).digest('hex');
-
-/** NetworkSettings as docker inspect shows them. */
-export function settingsView(sb: SandboxRecord, networks: Map<string, NetworkRecord>, containerId: string) {
-  const running = Boolean(sb.netns) || sb.mode === 'host';
-  const nets: Record<string, unknown> = {};
-  for (const ep of sb.endpoints) {
-    const net = networks.get(ep.networkId);
-    if (!net) continue;
-    const on = running && Boolean(ep.ip);
-    nets[net.Name] = {
-      IPAMConfig: ep.requestedIp ? { IPv4Address: ep.requestedIp } : null, Links: null, Aliases: ep.aliases.length ? ep.aliases : null,
-      MacAddress: on ? ep.mac : '', DriverOpts: null, NetworkID: net.Id, EndpointID: running ? ep.id : '',
-      Gateway: on ? ep.gateway : '', IPAddress: on ? ep.ip : '', IPPrefixLen: on ? ep.prefixLen : 0,
-      IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, DNSNames: null,
-    };
-  }
-  const primary = sb.endpoints[0];
-  const p = primary && networks.get(primary.networkId) ? (nets[networks.get(primary.networkId)!.Name] as Record<string, unknown>) : undefined;
-  const ports: Record<string, { HostIp: string; HostPort: string }[] | null> = {};
-  for (const b of running ? sb.ports ?? [] : []) {
-    const key = `${b.containerPort}/${b.proto}`;
-    (ports[key] ??= []).push({ HostIp: b.hostIp, HostPort: String(b.hostPort) });
-  }
-  return {
-    Bridge: '', SandboxID: sb.netns ? sandboxId(containerId) : '', SandboxKey: sb.netns ?? '', HairpinMode: false,
-    LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0, Ports: ports, SecondaryIPAddresses: null, SecondaryIPv6Addresses: null,
-    EndpointID: (p?.EndpointID as string) ?? '', Gateway: (p?.Gateway as string) ?? '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0,
-    IPAddress: (p?.IPAddress as string) ?? '', IPPrefixLen: (p?.IPPrefixLen as number) ?? 0, IPv6Gateway: '', MacAddress: (p?.MacAddress as string) ?? '',
-    Networks: nets,
-  };
-}
-
-export type { PortBinding };
