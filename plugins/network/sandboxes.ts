@@ -98,8 +98,8 @@ export class Sandboxes {
     }
     // A namespace left from a run nobody released (a crash between exit and release) goes first.
     if (sb.netns) await this.release(c.Id);
+    // Not saved yet: a crash before the end leaves a namespace file that the next start removes.
     sb.netns = await this.netns.create(c.Id);
-    await this.store.saveSandbox(sb);
     try {
       let k = 0;
       for (const ep of sb.endpoints) {
