@@ -69,6 +69,8 @@ test('-p 127.0.0.1:PORT:8080 serves busybox httpd to the host; docker port shows
   assert.equal((await run(['port', 'web', '8080'])).stdout.trim(), `127.0.0.1:${port}`);
   const ps = (await run(['ps', '--format', '{{.Ports}}', '--filter', 'name=web'])).stdout.trim();
   assert.equal(ps, `127.0.0.1:${port}->8080/tcp`);
+  assert.equal((await run(['ps', '--format', '{{.Names}}', '--filter', 'publish=8080/tcp'])).stdout.trim(), 'web');
+  assert.equal((await run(['ps', '-q', '--filter', 'publish=9090'])).stdout.trim(), '');
   assert.match(iptablesState(), new RegExp(`--dport ${port} .*DNAT`), 'DNAT rule in place while it runs');
   assert.equal((await run(['rm', '-f', 'web'])).code, 0);
   assert.doesNotMatch(iptablesState(), new RegExp(`\\b${port}\\b`));

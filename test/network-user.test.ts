@@ -73,6 +73,8 @@ test('docker network create, ls, inspect; a subnet that overlaps another is refu
 test('two containers on tnet ping each other by name and fetch from busybox httpd by name and alias', async () => {
   assert.equal((await run(['run', '-d', '--name', 'web', '--network', 'tnet', '--network-alias', 'www', 'busybox', 'busybox', 'httpd', '-f', '-p', '8080', '-h', '/www'])).code, 0);
   assert.equal((await run(['run', '-d', '--name', 'client', '--network', 'tnet', 'busybox', 'sleep', '300'])).code, 0);
+  assert.deepEqual((await run(['ps', '--filter', 'network=tnet', '--format', '{{.Names}} {{.Networks}}'])).stdout.trim().split('\n').sort(), ['client tnet', 'web tnet']);
+  assert.equal((await run(['ps', '-q', '--filter', 'network=bridge'])).stdout.trim(), '');
   const ip = JSON.parse((await run(['inspect', 'web'])).stdout)[0].NetworkSettings.Networks.tnet.IPAddress;
   assert.match(ip, /^10\.123\.82\.(1[2-9]\d|2[0-4]\d|25[0-3])$/, 'from the ip-range');
   const ping = await run(['exec', 'client', 'busybox', 'ping', '-c1', '-W2', 'web']);

@@ -75,7 +75,17 @@ export function wrapContainerJobs(ctx: PluginContext, store: NetworkStore, sandb
     ...previous,
     run: async (job) => {
       const list = (await previous.run(job)) as (Record<string, unknown> & { Id: string })[];
-      return list.map((c) => {
+      const f = (job.payload as { filters?: Record<string, string[]> })?.filters ?? {};
+      // ps --filter network=NAME|ID and publish=PORT[/PROTO]: what only the network plugin knows.
+      const kept = list.filter((c) => {
+        const sb = store.sandboxes.get(c.Id);
+        const nets = (sb?.endpoints ?? []).map((ep) => store.networks.get(ep.networkId)).filter((n) => n !== undefined);
+        if (f.network?.length && !f.network.some((x) => nets.some((n) => n.Name === x || n.Id.startsWith(x)))) return false;
+        const published = (sb?.netns ? sb.ports ?? [] : []).map((b) => `${b.containerPort}/${b.proto}`);
+        if (f.publish?.length && !f.publish.some((x) => published.includes(x.includes('/') ? x : `${x}/tcp`))) return false;
+        return true;
+      });
+      return kept.map((c) => {
         const v = sandboxes.view(c.Id) as { Networks: Record<string, unknown>; Ports: Record<string, { HostIp: string; HostPort: string }[] | null> } | undefined;
         if (!v) return c;
         const ports = Object.entries(v.Ports).flatMap(([key, list]) => (list ?? []).map((b) => ({
