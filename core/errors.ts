@@ -7,6 +7,7 @@ export type ErrorCode =
   | 'E_NOT_FOUND'      // 404
   | 'E_CONFLICT'       // 409
   | 'E_NOT_MODIFIED'   // 304
+  | 'E_NOT_IMPLEMENTED' // 501 (a driver that cannot do it: logs of the none log driver)
   | 'E_UNAVAILABLE'    // 503 (shutting down, not ready)
   | 'E_SYSTEM'         // 500
   | 'E_CONFIG'         // daemon configuration refused
@@ -18,6 +19,7 @@ const STATUS: Record<ErrorCode, number> = {
   E_NOT_FOUND: 404,
   E_CONFLICT: 409,
   E_NOT_MODIFIED: 304,
+  E_NOT_IMPLEMENTED: 501,
   E_UNAVAILABLE: 503,
   E_SYSTEM: 500,
   E_CONFIG: 500,
@@ -41,6 +43,7 @@ export const notFound = (message: string) => new BerthError('E_NOT_FOUND', messa
 export const conflict = (message: string) => new BerthError('E_CONFLICT', message);
 export const notModified = (message: string) => new BerthError('E_NOT_MODIFIED', message);
 export const denied = (message: string) => new BerthError('E_DENIED', message);
+export const notImplemented = (message: string) => new BerthError('E_NOT_IMPLEMENTED', message);
 export const unavailable = (message: string) => new BerthError('E_UNAVAILABLE', message);
 export const systemError = (message: string, cause?: unknown) => new BerthError('E_SYSTEM', message, { cause });
 export const configError = (message: string) => new BerthError('E_CONFIG', message);

@@ -7,7 +7,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { apiRequest, docker, makeTempDir, startDaemon, type RunningDaemon } from './helpers/daemon.js';
-import { makeBusyboxRootfs } from './helpers/rootfs.js';
+import { importBusybox, removeAllContainers } from './helpers/busybox.js';
 import { buildTar } from './helpers/tar-build.js';
 
 const CONTAINER_PASSWD = 'root:x:0:0:root:/root:/bin/sh\n';
@@ -23,12 +23,10 @@ before(async () => {
   mkdirSync(sentinel);
   writeFileSync(join(sentinel, 'secret'), 'host secret\n');
   d = await startDaemon();
-  const r = await docker(d.socket, ['import', '-c', 'CMD ["sh"]', makeBusyboxRootfs(work).path, 'busybox:latest']);
-  assert.equal(r.code, 0, r.stderr);
+  await importBusybox(d.socket, work);
 });
 after(async () => {
-  const ids = (await docker(d.socket, ['ps', '-aq'])).stdout.trim().split('\n').filter(Boolean);
-  if (ids.length) await docker(d.socket, ['rm', '-f', ...ids]);
+  await removeAllContainers(d.socket);
   await d?.cleanup();
   rmSync(work, { recursive: true, force: true });
   rmSync(join('/etc', HOST_ETC_PROBE), { force: true });

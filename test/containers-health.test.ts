@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { docker, makeTempDir, startDaemon, type RunningDaemon } from './helpers/daemon.js';
-import { makeBusyboxRootfs } from './helpers/rootfs.js';
+import { importBusybox, removeAllContainers } from './helpers/busybox.js';
 
 let d: RunningDaemon;
 let work: string;
@@ -15,13 +15,10 @@ before(async () => {
   // Live restore: the restart test needs its container to outlive the first daemon.
   d = await startDaemon({ args: ['--live-restore'] });
   daemonDir = d.dir;
-  rootfs = makeBusyboxRootfs(work).path;
-  const r = await docker(d.socket, ['import', '-c', 'CMD ["sh"]', rootfs, 'busybox:latest']);
-  assert.equal(r.code, 0, r.stderr);
+  rootfs = await importBusybox(d.socket, work);
 });
 after(async () => {
-  const ids = (await docker(d.socket, ['ps', '-aq'])).stdout.trim().split('\n').filter(Boolean);
-  if (ids.length) await docker(d.socket, ['rm', '-f', ...ids]);
+  await removeAllContainers(d.socket);
   await d?.cleanup();
   // A daemon restarted on the first one's folders leaves them to us.
   if (daemonDir) rmSync(daemonDir, { recursive: true, force: true });

@@ -4,30 +4,18 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { docker, makeTempDir, onCleanup, startDaemon, type RunningDaemon } from './helpers/daemon.js';
-import { makeBusyboxRootfs } from './helpers/rootfs.js';
+import { importBusybox, removeAllContainers } from './helpers/busybox.js';
 
 let d: RunningDaemon;
 let work: string;
-let rootfs: string;
-
-async function removeAll(daemon: RunningDaemon) {
-  const ids = (await docker(daemon.socket, ['ps', '-aq'])).stdout.trim().split('\n').filter(Boolean);
-  if (ids.length) await docker(daemon.socket, ['rm', '-f', ...ids]);
-}
-
-async function importBusybox(daemon: RunningDaemon) {
-  const r = await docker(daemon.socket, ['import', '-c', 'CMD ["sh"]', rootfs, 'busybox:latest']);
-  assert.equal(r.code, 0, r.stderr);
-}
 
 before(async () => {
   work = makeTempDir('berth-init-');
-  rootfs = makeBusyboxRootfs(work).path;
   d = await startDaemon();
-  await importBusybox(d);
+  await importBusybox(d.socket, work);
 });
 after(async () => {
-  if (d) await removeAll(d);
+  if (d) await removeAllContainers(d.socket);
   await d?.cleanup();
   rmSync(work, { recursive: true, force: true });
 });
@@ -65,8 +53,8 @@ test('docker run --init: docker stop ends the command through the init (SIGTERM 
 test('daemon --init makes every container run an init unless docker run --init=false', async (t) => {
   const d2 = await startDaemon({ args: ['--init'] });
   onCleanup(t, () => d2.cleanup());
-  onCleanup(t, () => removeAll(d2));
-  await importBusybox(d2);
+  onCleanup(t, () => removeAllContainers(d2.socket));
+  await importBusybox(d2.socket, work);
   const withInit = await docker(d2.socket, ['run', '--rm', 'busybox', 'cat', '/proc/1/cmdline'], 60_000);
   assert.equal(withInit.code, 0, withInit.stderr);
   assert.equal(cmdline(withInit.stdout)[0], '/sbin/docker-init');
@@ -80,8 +68,8 @@ test('an init-path that does not exist: docker run --init fails naming the path'
   const d3 = await startDaemon({ dir });
   onCleanup(t, () => rmSync(dir, { recursive: true, force: true }));
   onCleanup(t, () => d3.cleanup());
-  onCleanup(t, () => removeAll(d3));
-  await importBusybox(d3);
+  onCleanup(t, () => removeAllContainers(d3.socket));
+  await importBusybox(d3.socket, work);
   const r = await docker(d3.socket, ['run', '--rm', '--init', 'busybox', 'true'], 60_000);
   assert.notEqual(r.code, 0);
   assert.match(r.stderr, /init binary \/nonexistent\/docker-init .*missing/);

@@ -7,7 +7,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { apiRequest, docker, makeTempDir, startDaemon, type RunningDaemon } from './helpers/daemon.js';
-import { makeBusyboxRootfs } from './helpers/rootfs.js';
+import { importBusybox, removeAllContainers } from './helpers/busybox.js';
 
 let d: RunningDaemon;
 let work: string;
@@ -26,12 +26,10 @@ before(async () => {
   work = makeTempDir('berth-res-');
   metricsPort = await freePort();
   d = await startDaemon({ args: ['--metrics-addr', `127.0.0.1:${metricsPort}`] });
-  const r = await docker(d.socket, ['import', '-c', 'CMD ["sh"]', makeBusyboxRootfs(work).path, 'busybox:latest']);
-  assert.equal(r.code, 0, r.stderr);
+  await importBusybox(d.socket, work);
 });
 after(async () => {
-  const ids = (await docker(d.socket, ['ps', '-aq'])).stdout.trim().split('\n').filter(Boolean);
-  if (ids.length) await docker(d.socket, ['rm', '-f', ...ids]);
+  await removeAllContainers(d.socket);
   await d?.cleanup();
   rmSync(work, { recursive: true, force: true });
 });

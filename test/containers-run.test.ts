@@ -3,20 +3,18 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { apiRequest, docker, makeTempDir, startDaemon, type RunningDaemon } from './helpers/daemon.js';
-import { makeBusyboxRootfs } from './helpers/rootfs.js';
+import { importBusybox, removeAllContainers } from './helpers/busybox.js';
 
 let d: RunningDaemon;
 let work: string;
 before(async () => {
   work = makeTempDir('berth-run-');
   d = await startDaemon();
-  const r = await docker(d.socket, ['import', '-c', 'CMD ["sh"]', makeBusyboxRootfs(work).path, 'busybox:latest']);
-  assert.equal(r.code, 0, r.stderr);
+  await importBusybox(d.socket, work);
 });
 after(async () => {
   // Containers still running are killed and removed before the daemon stops.
-  const ids = (await docker(d.socket, ['ps', '-aq'])).stdout.trim().split('\n').filter(Boolean);
-  if (ids.length) await docker(d.socket, ['rm', '-f', ...ids]);
+  await removeAllContainers(d.socket);
   await d?.cleanup();
   rmSync(work, { recursive: true, force: true });
 });

@@ -5,32 +5,29 @@ import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { docker, makeTempDir, startDaemon, type RunningDaemon } from './helpers/daemon.js';
-import { makeBusyboxRootfs } from './helpers/rootfs.js';
+import { importBusybox, removeAllContainers } from './helpers/busybox.js';
 
 const CRUN = '/usr/bin/crun';
 let d: RunningDaemon;
 let dir: string;
 let work: string;
-let rootfsTar: string;
 
 before(async () => {
   dir = makeTempDir('berth-runtimes-');
   work = makeTempDir('berth-runtimes-work-');
   writeFileSync(join(dir, 'daemon.json'), JSON.stringify({ runtimes: { crun: { path: CRUN } } }));
   d = await startDaemon({ dir });
-  rootfsTar = makeBusyboxRootfs(work).path;
-  const r = await docker(d.socket, ['import', '-c', 'CMD ["sh"]', rootfsTar, 'busybox:latest']);
-  assert.equal(r.code, 0, r.stderr);
+  await importBusybox(d.socket, work);
 });
 after(async () => {
-  const ids = (await docker(d.socket, ['ps', '-aq'])).stdout.trim().split('\n').filter(Boolean);
-  if (ids.length) await docker(d.socket, ['rm', '-f', ...ids]);
+  await removeAllContainers(d.socket);
   await d?.cleanup();
   rmSync(dir, { recursive: true, force: true });
   rmSync(work, { recursive: true, force: true });
 });
 
 const mountsUnder = (root: string) => readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.split(' ')[4]?.startsWith(root));
+const cgroupsOf = (id: string) => readdirSync('/sys/fs/cgroup').map((h) => join('/sys/fs/cgroup', h, 'berth', id)).filter((p) => existsSync(p));
 const runtimeRecords = (name: string) => {
   const folder = join(d.execRoot, 'runtimes', name, 'containers');
   return existsSync(folder) ? readdirSync(folder) : [];
@@ -74,6 +71,7 @@ test('--runtime crun runs the container, or fails with crun\'s own message and a
     // Nothing left: no runtime record, no monitor, no mount of the container's root.
     assert.deepEqual(runtimeRecords('crun'), []);
     assert.deepEqual(mountsUnder(d.dataRoot), []);
+    assert.deepEqual(cgroupsOf(inspect.Id), [], 'no cgroup left by the failed runtime');
   }
   assert.equal((await docker(d.socket, ['rm', 'c1'])).code, 0);
   // The default runtime is unaffected.
@@ -88,8 +86,7 @@ test('default-runtime selects crun for every container', async () => {
   try {
     const info = JSON.parse((await docker(d2.socket, ['info', '--format', '{{json .}}'])).stdout);
     assert.equal(info.DefaultRuntime, 'crun');
-    const r = await docker(d2.socket, ['import', rootfsTar, 'busybox:latest']);
-    assert.equal(r.code, 0, r.stderr);
+    await importBusybox(d2.socket, work);
     const id = (await docker(d2.socket, ['create', 'busybox', 'true'])).stdout.trim();
     assert.equal(JSON.parse((await docker(d2.socket, ['inspect', id])).stdout)[0].HostConfig.Runtime, 'crun');
     await docker(d2.socket, ['rm', id]);

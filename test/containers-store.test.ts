@@ -5,15 +5,14 @@ import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { apiRequest, docker, makeTempDir, startDaemon, type RunningDaemon } from './helpers/daemon.js';
-import { makeBusyboxRootfs } from './helpers/rootfs.js';
+import { importBusybox } from './helpers/busybox.js';
 
 let d: RunningDaemon;
 let work: string;
 before(async () => {
   work = makeTempDir('berth-containers-');
   d = await startDaemon();
-  const r = await docker(d.socket, ['import', '-c', 'CMD ["sh"]', '-c', 'ENV A=1 B=2', '-c', 'LABEL from=image', makeBusyboxRootfs(work).path, 'busybox:latest']);
-  assert.equal(r.code, 0, r.stderr);
+  await importBusybox(d.socket, work, ['CMD ["sh"]', 'ENV A=1 B=2', 'LABEL from=image']);
 });
 after(async () => {
   await d?.cleanup();
@@ -116,4 +115,17 @@ test('docker rm and docker container prune remove containers, their layers and r
   const until = String(Math.floor(Date.now() / 1000) + 1);
   const events = await cli(['events', '--since', '1', '--until', until, '--filter', 'type=container', '--format', '{{.Action}} {{.Actor.Attributes.name}}']);
   for (const line of ['destroy web', 'destroy renamed']) assert.ok(events.split('\n').includes(line), `${line} in:\n${events}`);
+});
+
+test('docker ps -s and inspect -s report the read-write layer and the virtual size', async () => {
+  const r = await docker(d.socket, ['run', '--name', 'sized', 'busybox', 'sh', '-c', 'busybox head -c 300000 /dev/zero > /big'], 60_000);
+  assert.equal(r.code, 0, r.stderr);
+  const size = await cli(['ps', '-a', '-s', '--filter', 'name=sized', '--format', '{{.Size}}']);
+  // The CLI prints "SizeRw (virtual SizeRootFs)" in decimal units.
+  assert.match(size, /^3\d\dkB \(virtual \d+(\.\d+)?[kM]B\)$/, size);
+  const inspected = JSON.parse(await cli(['inspect', '-s', 'sized']))[0];
+  assert.ok(inspected.SizeRw >= 300000 && inspected.SizeRw < 400000, String(inspected.SizeRw));
+  assert.ok(inspected.SizeRootFs > inspected.SizeRw, 'the image counts in the virtual size');
+  assert.equal(JSON.parse(await cli(['inspect', 'sized']))[0].SizeRw, undefined, 'no sizes unless asked');
+  await cli(['rm', 'sized']);
 });

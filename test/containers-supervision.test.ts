@@ -6,7 +6,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { apiRequest, docker, makeTempDir, onCleanup, startDaemon, type RunningDaemon } from './helpers/daemon.js';
-import { makeBusyboxRootfs } from './helpers/rootfs.js';
+import { importBusybox, removeAllContainers } from './helpers/busybox.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -64,8 +64,7 @@ async function daemonWithBusybox(t: { after: (fn: () => unknown) => void }, args
   onCleanup(t, () => rmSync(work, { recursive: true, force: true }));
   const d = await startDaemon({ args });
   onCleanup(t, () => d.cleanup());
-  const r = await docker(d.socket, ['import', '-c', 'CMD ["sh"]', makeBusyboxRootfs(work).path, 'busybox:latest']);
-  assert.equal(r.code, 0, r.stderr);
+  await importBusybox(d.socket, work);
   return { d, work };
 }
 
@@ -73,8 +72,7 @@ async function daemonWithBusybox(t: { after: (fn: () => unknown) => void }, args
 async function restartOn(t: { after: (fn: () => unknown) => void }, d: RunningDaemon, args: string[] = []) {
   const again = await startDaemon({ dir: d.dir, args });
   onCleanup(t, async () => {
-    const ids = (await docker(again.socket, ['ps', '-aq'])).stdout.trim().split('\n').filter(Boolean);
-    if (ids.length) await docker(again.socket, ['rm', '-f', ...ids]);
+    await removeAllContainers(again.socket);
     await again.cleanup();
   });
   return again;
@@ -221,8 +219,7 @@ test('without live-restore: after kill -9 of the daemon, its start stops what wa
 test('restart policies at run time: on-failure:N, always with back-off, stop and rm -f end them', async (t) => {
   const { d } = await daemonWithBusybox(t);
   onCleanup(t, async () => {
-    const ids = (await docker(d.socket, ['ps', '-aq'])).stdout.trim().split('\n').filter(Boolean);
-    if (ids.length) await docker(d.socket, ['rm', '-f', ...ids]);
+    await removeAllContainers(d.socket);
   });
   const since = Math.floor(Date.now() / 1000) - 1;
 

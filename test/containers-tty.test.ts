@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { after, before, test } from 'node:test';
 import { apiRequest, docker, makeTempDir, startDaemon, type RunningDaemon } from './helpers/daemon.js';
-import { makeBusyboxRootfs } from './helpers/rootfs.js';
+import { importBusybox, removeAllContainers } from './helpers/busybox.js';
 
 let d: RunningDaemon;
 let work: string;
@@ -65,16 +65,14 @@ before(async () => {
   work = makeTempDir('berth-tty-');
   tmuxSocket = join(work, 'tmux.sock');
   d = await startDaemon();
-  const r = await docker(d.socket, ['import', '-c', 'CMD ["sh"]', makeBusyboxRootfs(work).path, 'busybox:latest']);
-  assert.equal(r.code, 0, r.stderr);
+  await importBusybox(d.socket, work);
 });
 
 after(async () => {
   try {
     tmux('kill-server');
   } catch { /* never started, or already gone */ }
-  const ids = (await docker(d.socket, ['ps', '-aq'])).stdout.trim().split('\n').filter(Boolean);
-  if (ids.length) await docker(d.socket, ['rm', '-f', ...ids]);
+  await removeAllContainers(d.socket);
   await d?.cleanup();
   rmSync(work, { recursive: true, force: true });
 });

@@ -91,6 +91,18 @@ test('SIGTERM while the daemon is still starting (the API already answers) shuts
   assert.match(d.logs(), /Processing signal/);
 });
 
+test('a stop during start-up leaves no mount behind (the storage probe finishes first)', async (t) => {
+  // The overlay probe mounts in the data root while /_ping already answers; five tries, each
+  // signalled at the first answer, make it likely that one lands mid-probe.
+  for (let i = 0; i < 5; i++) {
+    const d = await fresh(t);
+    d.proc.kill('SIGTERM');
+    assert.equal(await exitWithin(d, 10_000), 0, d.logs());
+    const left = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.split(' ')[4]?.startsWith(d.dataRoot));
+    assert.deepEqual(left, [], `run ${i}: mounts left under the data root`);
+  }
+});
+
 test('a second daemon with the same pid file refuses to start and leaves the first alone', async (t) => {
   const first = await fresh(t);
   const other = makeTempDir();

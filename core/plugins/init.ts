@@ -57,6 +57,8 @@ export async function initPlugins(opts: {
     } else {
       const started = performance.now();
       try {
+        // Imported in order, not all at once: the API listens as soon as its plugin is up, before
+        // later plugins' modules are compiled.
         const mod = (await import(pathToFileURL(join(c.dir, m.main)).href)) as PluginModule;
         const init = mod.init ?? mod.default?.init;
         if (typeof init !== 'function') throw new Error(`entry ${m.main} exports no init function`);

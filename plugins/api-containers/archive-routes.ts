@@ -38,7 +38,7 @@ export function mountArchiveRoutes(ctx: PluginContext, api: ApiService): void {
     await ctx.engine.run('container.extract', payload, { origin: origin(req), stdin: req });
     res.statusCode = 200;
     res.end();
-  });
+  }, { streamBody: true });
 
   api.route('get', '/containers/:id/changes', async (req, res) => {
     api.sendJSON(res, 200, await run(req, 'container.changes', { name: req.params.id }));

@@ -22,11 +22,11 @@ export function mountContainerRoutes(ctx: PluginContext, api: ApiService): void 
   api.route('get', '/containers/json', async (req, res) => {
     const filters = api.parseFilters(req.query.filters, CONTAINER_LIST_FILTERS);
     const limit = Number(req.query.limit ?? 0) || undefined;
-    api.sendJSON(res, 200, await run(req, 'container.list', { all: truthy(req.query.all), filters, ...(limit ? { limit } : {}) }));
+    api.sendJSON(res, 200, await run(req, 'container.list', { all: truthy(req.query.all), size: truthy(req.query.size), filters, ...(limit ? { limit } : {}) }));
   });
 
   api.route('get', '/containers/:id/json', async (req, res) => {
-    api.sendJSON(res, 200, await run(req, 'container.inspect', { name: req.params.id }));
+    api.sendJSON(res, 200, await run(req, 'container.inspect', { name: req.params.id, size: truthy(req.query.size) }));
   });
 
   api.route('post', '/containers/:id/rename', async (req, res) => {

@@ -2,6 +2,7 @@
 import type { PluginContext } from '../../core/plugins/context.js';
 import type { ApiRequest, ApiService } from '../api-server/service.js';
 import { IMAGE_LIST_FILTERS } from '../image-store/views.js';
+import { decodeAuthHeader } from '../registry/auth-config.js';
 
 const truthy = (v: unknown) => v === '1' || v === 'true' || v === 'True';
 const list = (v: unknown): string[] => (v === undefined ? [] : Array.isArray(v) ? v.map(String) : [String(v)]);
@@ -19,11 +20,18 @@ export function mountImageRoutes(ctx: PluginContext, api: ApiService): void {
     api.sendJSON(res, 200, await run(req, 'image.list', { all: truthy(req.query.all), filters }));
   });
 
+  // Pulls are the registry plugin's job (image.pull); X-Registry-Auth travels in the payload.
+  const pull = async (req: ApiRequest, res: Parameters<Parameters<ApiService['route']>[2]>[1]) => {
+    if (!ctx.engine.has('image.pull')) throw ctx.errors.systemError('pulling images is not available: no registry plugin is loaded');
+    const q = req.query;
+    const auth = decodeAuthHeader(req.headers['x-registry-auth']);
+    const payload = { fromImage: String(q.fromImage), ...(typeof q.tag === 'string' && q.tag ? { tag: q.tag } : {}), ...(typeof q.platform === 'string' && q.platform ? { platform: q.platform } : {}), ...(auth ? { auth } : {}) };
+    await api.streamJob(ctx.engine.job('image.pull', payload, { origin: api.origin(req), signal: api.clientGone(req, res) }), res);
+  };
+
   api.route('post', '/images/create', async (req, res) => {
     const q = req.query;
-    if (q.fromImage !== undefined) {
-      throw ctx.errors.systemError('pulling images is not available: no registry plugin is loaded');
-    }
+    if (q.fromImage !== undefined) return pull(req, res);
     if (typeof q.fromSrc !== 'string') throw ctx.errors.invalid('either fromImage or fromSrc must be given');
     const payload = {
       fromSrc: q.fromSrc,
@@ -34,12 +42,12 @@ export function mountImageRoutes(ctx: PluginContext, api: ApiService): void {
     };
     const job = ctx.engine.job('image.import', payload, { origin: api.origin(req), stdin: req, signal: api.clientGone(req, res) });
     await api.streamJob(job, res);
-  });
+  }, { streamBody: true });
 
   api.route('post', '/images/load', async (req, res) => {
     const job = ctx.engine.job('image.load', { quiet: truthy(req.query.quiet) }, { origin: api.origin(req), stdin: req, signal: api.clientGone(req, res) });
     await api.streamJob(job, res);
-  });
+  }, { streamBody: true });
 
   const save = async (req: ApiRequest, res: Parameters<Parameters<ApiService['route']>[2]>[1], names: string[]) => {
     const job = ctx.engine.job('image.save', { names }, { origin: api.origin(req), signal: api.clientGone(req, res) });

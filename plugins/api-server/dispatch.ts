@@ -3,8 +3,11 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { DaemonInfo } from '../../core/plugins/context.js';
-import { negotiateVersion } from './api-version.js';
+import type { AuthzService } from '../authz/service.js';
+import { MAX_API_VERSION, acceptVersion } from './api-version.js';
+import { authzRequest, hasBody, holdResponse, readBody, refusePrototypeKeys, replayBody, type Identity } from './authz-stage.js';
 import { queryObject } from './express-app.js';
+import { parseTarget, refuseMethodOverride, type RequestTarget } from './request-target.js';
 import { sendError } from './respond.js';
 import type { ApiRequest, RouteHandler } from './service.js';
 
@@ -20,6 +23,10 @@ export interface DispatchOptions {
   /** Resolves when `path` is registered as early (a request may come before its route group). */
   earlyAdded: (path: string) => Promise<void>;
   expressApp: () => Promise<RequestListener>;
+  authz: AuthzService;
+  identify: (req: IncomingMessage) => Identity;
+  /** Upload routes (tar) whose body streams to the handler: authz plugins cannot see it. */
+  streamsBody: (method: string, path: string) => boolean;
 }
 
 export function createDispatcher(o: DispatchOptions): RequestListener {
@@ -41,18 +48,53 @@ export function createDispatcher(o: DispatchOptions): RequestListener {
       sendError(o.log, req, res, err);
     }
   };
+  /** The authz stage: the whole body read and replayed, then the chain; false when refused. */
+  const authorize = async (req: ApiRequest, res: ServerResponse, target: RequestTarget): Promise<boolean> => {
+    try {
+      const method = req.method ?? 'GET';
+      let body: Buffer | undefined;
+      if (!o.streamsBody(method === 'HEAD' ? 'GET' : method, target.path)) {
+        body = hasBody(req) ? await readBody(req) : Buffer.alloc(0);
+        refusePrototypeKeys(body);
+        if (body.length || hasBody(req)) replayBody(req, body);
+      }
+      const ctx = authzRequest(req, o.identify(req), target, body, false);
+      await o.authz.authorizeRequest(ctx);
+      if (o.authz.wantsResponse()) holdResponse(res, o.authz, ctx, (err) => sendError(o.log, req, res, err));
+      return true;
+    } catch (err) {
+      // A body left unread (too large, or a refused upload) must not be parsed as the next request.
+      if (!req.complete) res.setHeader('Connection', 'close');
+      sendError(o.log, req, res, err);
+      return false;
+    }
+  };
   return (req: IncomingMessage, res: ServerResponse) => {
     for (const [k, v] of headerEntries) res.setHeader(k, v);
     if (o.cors && req.method === 'OPTIONS') {
       res.writeHead(200).end();
       return;
     }
-    const version = negotiateVersion(req, res);
-    if (version === undefined) return;
+    let target: RequestTarget;
+    try {
+      target = parseTarget(req.url ?? '/');
+      refuseMethodOverride(req.headers);
+    } catch (err) {
+      if (!req.complete) res.setHeader('Connection', 'close');
+      sendError(o.log, req, res, err);
+      return;
+    }
+    const version = target.version ?? MAX_API_VERSION;
+    if (!acceptVersion(version, res)) return;
     const r = req as ApiRequest;
     r.apiVersion = version;
-    const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    void serve(r, res, q < 0 ? url : url.slice(0, q), q < 0 ? undefined : url.slice(q + 1));
+    // The router dispatches the normalized form, the one authorization saw.
+    req.url = target.query ? `${target.path}?${target.query}` : target.path;
+    const query = target.query || undefined;
+    if (!o.authz.active()) {
+      void serve(r, res, target.path, query);
+      return;
+    }
+    void authorize(r, res, target).then((ok) => (ok ? serve(r, res, target.path, query) : undefined));
   };
 }

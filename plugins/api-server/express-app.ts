@@ -18,7 +18,8 @@ export async function buildExpressApp(routes: RouteSpec[], log: Logger): Promise
   app.set('etag', false);
   // Same query parsing as the fast routes: repeated keys become arrays, nothing nested.
   app.set('query parser', (q: string) => queryObject(new URLSearchParams(q)));
-  const router = express.Router();
+  // Case-sensitive and strict, as dockerd's router: the path authorization saw is the path matched.
+  const router = express.Router({ caseSensitive: true, strict: true });
   const add = (r: RouteSpec) => {
     router[r.method](r.path, async (req, res) => {
       try {

@@ -4,10 +4,13 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import { messageOf, statusOf } from '../../core/errors.js';
+import { invalid, messageOf, statusOf } from '../../core/errors.js';
 import type { DaemonInfo } from '../../core/plugins/context.js';
-import { MAX_API_VERSION, MIN_API_VERSION, compareVersions } from './api-version.js';
+import type { AuthzService } from '../authz/service.js';
+import { MAX_API_VERSION, versionProblem } from './api-version.js';
+import { authzRequest, AUTHZ_BODY_LIMIT, refusePrototypeKeys, type Identity } from './authz-stage.js';
 import { queryObject } from './express-app.js';
+import { parseTarget, refuseMethodOverride } from './request-target.js';
 import type { ApiRequest } from './service.js';
 
 export interface Hijacked {
@@ -23,7 +26,7 @@ export type HijackHandler = (req: ApiRequest, conn: Hijacked) => Promise<void>;
 
 interface Entry { method: string; pattern: RegExp; keys: string[]; handler: HijackHandler }
 
-const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict', 500: 'Internal Server Error', 503: 'Service Unavailable' };
+const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict', 500: 'Internal Server Error', 503: 'Service Unavailable' };
 
 function compile(path: string): { pattern: RegExp; keys: string[] } {
   const keys: string[] = [];
@@ -46,18 +49,22 @@ async function readBody(req: IncomingMessage, socket: Duplex, head: Buffer): Pro
   const length = Number(req.headers['content-length'] ?? 0);
   if (String(req.headers['transfer-encoding'] ?? '').toLowerCase().includes('chunked')) {
     const parts: Buffer[] = [];
+    let total = 0;
     for (;;) {
       let eol = buf.indexOf('\r\n');
       while (eol < 0) { if (!(await more())) return { body: Buffer.concat(parts), rest: Buffer.alloc(0) }; eol = buf.indexOf('\r\n'); }
       const size = parseInt(buf.subarray(0, eol).toString(), 16);
-      if (!Number.isFinite(size) || size > 1 << 20) throw new Error('bad chunked body');
+      if (!Number.isFinite(size) || size < 0 || size > AUTHZ_BODY_LIMIT) throw invalid('bad chunked body');
+      total += size;
+      if (total > AUTHZ_BODY_LIMIT) throw invalid(`request body too large: more than ${AUTHZ_BODY_LIMIT} bytes`);
       while (buf.length < eol + 2 + size + 2) if (!(await more())) throw new Error('truncated chunked body');
       if (size === 0) return { body: Buffer.concat(parts), rest: buf.subarray(eol + 4) };
       parts.push(buf.subarray(eol + 2, eol + 2 + size));
       buf = buf.subarray(eol + 2 + size + 2);
     }
   }
-  if (length > 1 << 20) throw new Error('request body too large');
+  if (!Number.isSafeInteger(length) || length < 0) throw invalid('bad Content-Length');
+  if (length > AUTHZ_BODY_LIMIT) throw invalid(`request body too large: more than ${AUTHZ_BODY_LIMIT} bytes`);
   while (buf.length < length) if (!(await more())) break;
   return { body: buf.subarray(0, length), rest: buf.subarray(length) };
 }
@@ -77,7 +84,7 @@ export class HijackRoutes {
   }
 
   /** The 'upgrade' event listener for the API servers. */
-  listener(o: { commonHeaders: Record<string, string>; daemon: DaemonInfo; log: Logger }) {
+  listener(o: { commonHeaders: Record<string, string>; daemon: DaemonInfo; log: Logger; authz: AuthzService; identify: (req: IncomingMessage) => Identity }) {
     const headerLines = Object.entries(o.commonHeaders).map(([k, v]) => `${k}: ${v}\r\n`).join('');
     const respond = (socket: Duplex, status: number, body: string, type = 'application/json') => {
       socket.end(`HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\n${headerLines}Content-Type: ${type}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
@@ -86,18 +93,19 @@ export class HijackRoutes {
     return async (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       socket.on('error', (err) => o.log.debug({ err: err.message }, 'hijacked connection error'));
       try {
-        let url = req.url ?? '/';
-        let version = MAX_API_VERSION;
-        const m = /^\/v(\d+\.\d+)(\/.*)$/.exec(url);
-        if (m) { version = m[1]; url = m[2]; }
-        if (compareVersions(version, MAX_API_VERSION) > 0) {
-          return respond(socket, 400, `${JSON.stringify({ message: `client version ${version} is too new. Maximum supported API version is ${MAX_API_VERSION}` })}\n`);
+        const target = parseTarget(req.url ?? '/');
+        refuseMethodOverride(req.headers);
+        const version = target.version ?? MAX_API_VERSION;
+        const problem = versionProblem(version);
+        if (problem) return respond(socket, 400, problem.body, problem.type);
+        const path = target.path;
+        const url = target.query ? `${path}?${target.query}` : path;
+        // Read before authorizing: plugins see the body the handler gets.
+        const { body, rest } = await readBody(req, socket, head);
+        if (o.authz.active()) {
+          refusePrototypeKeys(body);
+          await o.authz.authorizeRequest(authzRequest(req, o.identify(req), target, body, true));
         }
-        if (compareVersions(version, MIN_API_VERSION) < 0) {
-          return respond(socket, 400, `client version ${version} is too old. Minimum supported API version is ${MIN_API_VERSION}, please upgrade your client to a newer version\n`, 'text/plain; charset=utf-8');
-        }
-        const q = url.indexOf('?');
-        const path = q < 0 ? url : url.slice(0, q);
         if (!o.daemon.isReady()) await o.daemon.whenReady();
         for (const e of this.entries) {
           const hit = e.method === req.method ? e.pattern.exec(path) : null;
@@ -105,9 +113,8 @@ export class HijackRoutes {
           const r = req as ApiRequest;
           r.url = url;
           r.apiVersion = version;
-          r.params = Object.fromEntries(e.keys.map((k, i) => [k, decodeURIComponent(hit[i + 1])]));
-          r.query = q < 0 ? {} : queryObject(new URLSearchParams(url.slice(q + 1)));
-          const { body, rest } = await readBody(req, socket, head);
+          r.params = Object.fromEntries(e.keys.map((k, i) => [k, hit[i + 1]]));
+          r.query = target.query ? queryObject(new URLSearchParams(target.query)) : {};
           let upgraded = false;
           await e.handler(r, {
             body,

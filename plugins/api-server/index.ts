@@ -12,6 +12,9 @@ import { HijackRoutes } from './hijack.js';
 import { readJson } from './read-json.js';
 import { closeListeners, openListeners } from './listeners.js';
 import { sendJSON } from './respond.js';
+import type { AuthzService } from '../authz/service.js';
+import { identify } from './authz-stage.js';
+import { parseHost } from './listeners.js';
 import { API_SERVICE_VERSION, type ApiService, type Method, type RouteHandler, type RouteOptions } from './service.js';
 
 export type { ApiRequest, ApiService, RouteHandler } from './service.js';
@@ -97,7 +100,19 @@ export default definePlugin({
     let app: Promise<{ app: RequestListener; add: (r: RouteSpec) => void }> | undefined;
     const expressApp = () => (app ??= buildExpressApp(routes, ctx.log)).then((a) => a.app);
 
+    // Upload routes whose body streams to the handler (authz plugins do not see it).
+    const streamed = { exact: new Set<string>(), patterns: [] as { method: string; pattern: RegExp }[] };
+    const streamsBody = (method: string, path: string) =>
+      streamed.exact.has(`${method} ${path}`) || streamed.patterns.some((p) => p.method === method && p.pattern.test(path));
     const route = (method: Method, path: string, handler: RouteHandler, opts: RouteOptions = {}) => {
+      if (opts.streamBody) {
+        const m = method.toUpperCase();
+        if (path.includes(':') || path.includes('*')) {
+          // Same segments as the router's: ':x' one segment, '*x' one or more.
+          const source = path.replace(/[.]/g, '\\.').replace(/:\w+/g, '[^/]+').replace(/\*\w+/g, '.+');
+          streamed.patterns.push({ method: m, pattern: new RegExp(`^${source}$`) });
+        } else streamed.exact.add(`${m} ${path}`);
+      }
       if (opts.early) {
         early.add(path);
         earlyWaiters.get(path)?.resolve();
@@ -111,6 +126,13 @@ export default definePlugin({
       void app?.then((a) => a.add(spec));
     };
 
+    const authz = ctx.services.get<AuthzService>('authz');
+    const tlsverify = Boolean(cfg.tlsverify);
+    const who = (req: IncomingMessage) => identify(req, tlsverify);
+    for (const h of cfg.hosts as string[]) {
+      const parsed = parseHost(h);
+      if (parsed.proto === 'unix') authz.apiSockets.push(parsed.path);
+    }
     const hijacks = new HijackRoutes();
     ctx.services.provide<ApiService>('api', {
       hijack: (method, path, handler) => hijacks.add(method, path, handler),
@@ -139,9 +161,11 @@ export default definePlugin({
         tlskey: cfg.tlskey,
         insecureTcp: Boolean(cfg['insecure-tcp']),
       },
-      createDispatcher({ commonHeaders, cors: cors !== undefined, daemon: ctx.daemon, log: ctx.log, exact, early, earlyAdded, expressApp }),
+      createDispatcher({
+        commonHeaders, cors: cors !== undefined, daemon: ctx.daemon, log: ctx.log, exact, early, earlyAdded, expressApp, authz, identify: who, streamsBody,
+      }),
       ctx.log,
-      hijacks.listener({ commonHeaders, daemon: ctx.daemon, log: ctx.log }),
+      hijacks.listener({ commonHeaders, daemon: ctx.daemon, log: ctx.log, authz, identify: who }),
     );
     // Load express once the daemon is up and idle, so the first parametrised request does not wait.
     ctx.hooks.ready.tap('warm-express', () => { setTimeout(() => void expressApp(), 200).unref(); });

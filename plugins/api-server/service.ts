@@ -20,6 +20,11 @@ export type Method = 'get' | 'head' | 'post' | 'put' | 'delete';
 export interface RouteOptions {
   /** Answer before the daemon has restored its state (only /_ping and /version do). */
   early?: boolean;
+  /**
+   * The body is an upload (a tar archive) that streams to the handler: it is not buffered for
+   * authorization, so authz plugins see no body (bodyStreamed). Never parse such a body as JSON.
+   */
+  streamBody?: boolean;
 }
 
 export interface ApiService {

@@ -13,6 +13,9 @@ import { registerFsJobs } from './fs-jobs.js';
 import { HealthMonitor } from './health-monitor.js';
 import { registerContainerJobs } from './jobs.js';
 import { ContainerRuntime } from './lifecycle.js';
+import { daemonLogConfig, validateLogConfig } from './log-config.js';
+import { LogRotator } from './log-rotation.js';
+import { registerLogsJob } from './logs-job.js';
 import { restoreContainers } from './restore.js';
 import { registerResourceJobs } from './resource-jobs.js';
 import { registerRunJobs } from './run-jobs.js';
@@ -54,6 +57,14 @@ export default definePlugin({
       publish(lifecycle.event(c, 'destroy'));
     }, { init, observer: health, networking: ctx.services.get<NetworksService>('networks').containers() });
     ctx.hooks.shutdown.tap('health-monitor', () => health.closeAll());
+    // As dockerd: a bad daemon-wide log-driver or log-opts stops the daemon at start.
+    try {
+      validateLogConfig(daemonLogConfig(ctx.config));
+    } catch (err) {
+      throw ctx.errors.configError(`failed to set log opts: ${(err as Error).message}`);
+    }
+    const rotator = new LogRotator({ store, runtimes, log: ctx.log });
+    ctx.hooks.shutdown.tapPromise('log-rotation', () => rotator.close());
     // --live-restore: containers keep running across the daemon's stops and crashes.
     let liveRestore = Boolean(ctx.config['live-restore']);
     ctx.services.provide<ContainersService>('containers', { serviceVersion: '1.0.0', store, runtime: () => lifecycle });
@@ -67,6 +78,7 @@ export default definePlugin({
       await restoreContainers({ store: s, runtime: lifecycle, runtimes, graph, log: ctx.log, liveRestore, publish });
       // Health monitors resume on containers adopted with their monitor (live restore).
       for (const c of s.all()) if (c.State.Running) health.resumed(c);
+      rotator.start();
     });
     ctx.hooks.shutdown.tapPromise('stop-containers', async (context) => {
       if (containers) await stopContainersOnShutdown({ store: containers, runtime: lifecycle, log: ctx.log, liveRestore, context });
@@ -78,6 +90,7 @@ export default definePlugin({
 
     registerContainerJobs(ctx, store, () => images.store(), () => graph.driver().name, () => lifecycle);
     registerRunJobs(ctx, store, () => lifecycle, runtimes);
+    registerLogsJob(ctx, store, () => lifecycle, runtimes);
     registerResourceJobs(ctx, store, () => lifecycle, runtimes);
     const execs = new Execs(store, () => lifecycle, runtimes, graph);
     registerExecJobs(ctx, execs);
@@ -85,7 +98,7 @@ export default definePlugin({
     registerFsJobs(ctx, { store, images: () => images.store(), graph, fs: new ContainerFs(graph, runtimes, ctx.log), runtime: () => lifecycle });
 
     system.hooks.info.tap('containers', (info) => {
-      info = { ...info, Runtimes: runtimes.describe(), DefaultRuntime: runtimes.defaultName() };
+      info = { ...info, Runtimes: runtimes.describe(), DefaultRuntime: runtimes.defaultName(), LoggingDriver: daemonLogConfig(ctx.config).Type };
       if (!containers) return info;
       const all = containers.all();
       const count = (st: string) => all.filter((c) => c.State.Status === st).length;

@@ -6,6 +6,7 @@ import type { ContainerConfig } from '../image-store/image-config.js';
 import { familiarString, normalize } from '../image-store/reference.js';
 import { command, createdState, mergeConfig, type Container, type HostConfig } from './container.js';
 import { validateHealthcheck } from './health-config.js';
+import { daemonLogConfig, resolveLogConfig, type LogConfig } from './log-config.js';
 import { checkName, generateName } from './names.js';
 import { validateRestartPolicy } from './restart-manager.js';
 import type { RuntimesService } from '../exec/index.js';
@@ -19,7 +20,6 @@ export interface CreatePayload {
   config: ContainerConfig & { Image?: string; HostConfig?: HostConfig; NetworkingConfig?: unknown };
 }
 
-const nameSchema = { type: 'object', required: ['name'], properties: { name: { type: 'string', minLength: 1 } } };
 
 export function registerContainerJobs(ctx: PluginContext, store: () => ContainerStore, images: () => Images, driverName: () => string, runtime: () => ContainerRuntime): void {
   const e = ctx.engine;
@@ -43,6 +43,7 @@ export function registerContainerJobs(ctx: PluginContext, store: () => Container
       const runtime = (body.HostConfig?.Runtime as string | undefined) || runtimes.defaultName();
       if (!runtimes.names().includes(runtime)) throw ctx.errors.invalid(`unknown or invalid runtime name: ${runtime}`);
       const hostConfig = adaptCreateResources(body.HostConfig ?? {});
+      const logConfig = resolveLogConfig(body.HostConfig?.LogConfig as Partial<LogConfig> | undefined, daemonLogConfig(ctx.config));
       const s = store();
       const id = randomBytes(32).toString('hex');
       const name = job.payload.name ? checkName(job.payload.name) : generateName((n) => s.nameTaken(n));
@@ -60,7 +61,7 @@ export function registerContainerJobs(ctx: PluginContext, store: () => Container
           Created: new Date().toISOString(),
           ...command(config),
           Config: config,
-          HostConfig: { NetworkMode: 'default', ...hostConfig, Runtime: runtime },
+          HostConfig: { NetworkMode: 'default', ...hostConfig, LogConfig: logConfig, Runtime: runtime },
           Image: image.id,
           ImageTopLayer: top,
           State: createdState(),
@@ -85,15 +86,25 @@ export function registerContainerJobs(ctx: PluginContext, store: () => Container
     },
   });
 
-  e.register<{ name: string }, unknown>('container.inspect', {
-    description: 'a container in detail (docker inspect)',
-    schema: nameSchema,
-    run: (job) => inspectContainer(store().get(job.payload.name)),
+  // SizeRw: what the read-write layer holds; SizeRootFs: that plus the image (ps -s, inspect -s).
+  const sizes = async (c: Container) => {
+    const rw = await images().layers.rwLayerSize(c.Id, c.ImageTopLayer).catch(() => 0);
+    const image = images().find(c.Image);
+    return { SizeRw: rw, SizeRootFs: rw + (image ? images().size(image) : 0) };
+  };
+
+  e.register<{ name: string; size?: boolean }, unknown>('container.inspect', {
+    description: 'a container in detail (docker inspect, -s for sizes)',
+    schema: { type: 'object', required: ['name'], properties: { name: { type: 'string', minLength: 1 }, size: { type: 'boolean' } } },
+    run: async (job) => {
+      const c = store().get(job.payload.name);
+      return { ...inspectContainer(c), ...(job.payload.size ? await sizes(c) : {}) };
+    },
   });
 
-  e.register<{ all?: boolean; limit?: number; filters?: Record<string, string[]> }, unknown[]>('container.list', {
-    description: 'lists containers (docker ps)',
-    run: (job) => {
+  e.register<{ all?: boolean; limit?: number; size?: boolean; filters?: Record<string, string[]> }, unknown[]>('container.list', {
+    description: 'lists containers (docker ps, -s for sizes)',
+    run: async (job) => {
       const p = job.payload ?? {};
       const s = store();
       const imageMatches = (c: Container, ref: string) => {
@@ -102,7 +113,8 @@ export function registerContainerJobs(ctx: PluginContext, store: () => Container
       };
       let list = filterContainers(s.all(), p.filters ?? {}, { all: Boolean(p.all), imageMatches, find: (r) => s.find(r) });
       if (p.limit && p.limit > 0) list = list.slice(0, p.limit);
-      return list.map((c) => containerSummary(c, c.Config.Image));
+      if (!p.size) return list.map((c) => containerSummary(c, c.Config.Image));
+      return Promise.all(list.map(async (c) => ({ ...containerSummary(c, c.Config.Image), ...(await sizes(c)) })));
     },
   });
 

@@ -16,6 +16,7 @@ import type { Container } from './container.js';
 import type { RuntimeOptions } from './runtime-options.js';
 import { RestartManager, restartingState, stoppedState } from './restart-manager.js';
 import { DEFAULT_DETACH_KEYS, forwardWithDetach } from './detach-keys.js';
+import { logConfigOf } from './log-config.js';
 import { specInputFor } from './runtime-spec.js';
 import type { ContainerStore } from './store.js';
 
@@ -40,6 +41,8 @@ export class ContainerRuntime {
   private readonly pendingAttach = new Map<string, AttachClient[]>();
   private readonly waiters = new Map<string, Waiter[]>();
   readonly restarts = new RestartManager();
+  /** Containers in a restart job (docker restart): their stop is on the way to a start. */
+  readonly restartJobs = new Set<string>();
 
   constructor(
     private readonly store: () => ContainerStore,
@@ -78,7 +81,7 @@ export class ContainerRuntime {
       input.host = { ...input.host, maxNofile: await hostNofileLimit(), capabilities: await hostBoundingCapabilities() };
       const spec = buildOciSpec(input);
       await driver.delete(c.Id).catch(() => {});
-      const logPath = join(dir, 'container.log');
+      const logPath = logConfigOf(c.HostConfig).Type === 'none' ? '' : join(dir, 'container.log');
       const bundle = join(dir, 'bundle');
       await mkdir(bundle, { recursive: true, mode: 0o700 });
       await driver.create({

@@ -1,17 +1,11 @@
-// The jobs that run containers: start, stop, kill, restart, wait, logs.
+// The jobs that run containers: start, stop, kill, restart, wait, attach (logs: logs-job.ts).
 import type { Duplex } from 'node:stream';
 import type { PluginContext } from '../../core/plugins/context.js';
 import type { RuntimesService } from '../exec/index.js';
-import { frame, STDERR, STDOUT } from '../api-server/stdcopy.js';
 import type { ContainerRuntime } from './lifecycle.js';
 import type { ContainerStore } from './store.js';
 
 const nameProp = { name: { type: 'string', minLength: 1 } };
-
-export interface LogsPayload {
-  name: string; stdout?: boolean; stderr?: boolean; follow?: boolean; timestamps?: boolean;
-  since?: number; until?: number; tail?: number;
-}
 
 export function registerRunJobs(ctx: PluginContext, store: () => ContainerStore, runtime: () => ContainerRuntime, runtimes: RuntimesService): void {
   const e = ctx.engine;
@@ -43,8 +37,14 @@ export function registerRunJobs(ctx: PluginContext, store: () => ContainerStore,
     schema: { type: 'object', required: ['name'], properties: { ...nameProp, t: { type: 'integer' } } },
     run: async (job) => {
       const c = store().get(job.payload.name);
-      if (c.State.Running) await runtime().stop(c, job.payload.t, (ev) => job.emit(ev));
-      await runtime().start(store().get(c.Id), (ev) => job.emit(ev));
+      // Marked while it runs: a logs follower does not take the stop for the end.
+      runtime().restartJobs.add(c.Id);
+      try {
+        if (c.State.Running) await runtime().stop(c, job.payload.t, (ev) => job.emit(ev));
+        await runtime().start(store().get(c.Id), (ev) => job.emit(ev));
+      } finally {
+        runtime().restartJobs.delete(c.Id);
+      }
       job.emit(runtime().event(c, 'restart'));
     },
   });
@@ -63,31 +63,6 @@ export function registerRunJobs(ctx: PluginContext, store: () => ContainerStore,
     run: (job) => {
       const { name, socket, ...streams } = job.payload;
       return runtime().attach(store().get(name), { socket, ...streams }, (ev) => job.emit(ev));
-    },
-  });
-  e.register<LogsPayload, void>('container.logs', {
-    description: 'the output of a container (docker logs): framed, or raw for a TTY',
-    run: async (job) => {
-      const p = job.payload;
-      const c = store().get(p.name);
-      if (!p.stdout && !p.stderr) throw ctx.errors.invalid('You must choose at least one stream');
-      job.begin();
-      if (!c.LogPath) return;
-      const driver = await runtimes.get((c.HostConfig.Runtime as string | undefined) || undefined);
-      const tty = Boolean(c.Config.Tty);
-      // Following ends when the container stops (a moment later, so its last lines are read).
-      let signal = job.signal;
-      if (p.follow) {
-        const stopped = new AbortController();
-        signal = AbortSignal.any([job.signal, stopped.signal]);
-        runtime().wait(c, 'not-running', signal).then(() => setTimeout(() => stopped.abort(), 300), () => {});
-      }
-      for await (const entry of driver.readLogs(c.LogPath, { since: p.since, until: p.until, tail: p.tail, follow: p.follow, signal })) {
-        if ((entry.stream === 'stdout' && !p.stdout) || (entry.stream === 'stderr' && !p.stderr)) continue;
-        const text = entry.partial ? entry.line : Buffer.concat([entry.line, Buffer.from('\n')]);
-        const payload = p.timestamps ? Buffer.concat([Buffer.from(`${entry.time} `), text]) : text;
-        job.stdout.write(tty ? payload : frame(entry.stream === 'stdout' ? STDOUT : STDERR, payload));
-      }
     },
   });
 }

@@ -2,7 +2,7 @@
 // cgroupsPath (`/berth/<id>`) relative to each hierarchy's root: under cgroup v2 one folder in the
 // unified mount; under v1 one folder per controller, wherever /proc/self/mountinfo says that
 // controller is mounted (separately, or co-mounted as "cpu,cpuacct").
-import { access, readFile } from 'node:fs/promises';
+import { access, readFile, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export type CgroupController = 'cpu' | 'cpuacct' | 'memory' | 'pids' | 'blkio' | 'cpuset';
@@ -50,4 +50,15 @@ export async function cgroupLayout(cgroupsPath: string): Promise<CgroupLayout> {
     if (h) dirs[ctrl] = under(h, cgroupsPath);
   }
   return { version: 1, dirs };
+}
+
+/**
+ * Removes a container's cgroup folders in every hierarchy. runc deletes them itself; this is for
+ * a runtime that failed after making them (crun refusing a hybrid layout leaves them behind).
+ * Only empty cgroups can go: one that still holds a process is left (EBUSY), never forced.
+ */
+export async function removeCgroup(cgroupsPath: string): Promise<void> {
+  for (const h of await hierarchies()) {
+    await rmdir(under(h, cgroupsPath)).catch(() => undefined);
+  }
 }

@@ -15,7 +15,8 @@ export function containerArgs(o: {
     '--api-version', '1', '-c', id, '-u', id, '-n', id, '-r', o.runtimePath, '-b', o.bundle,
     '-p', layout.containerPid(id), '--conmon-pidfile', layout.conmonPid(id),
     '--exit-dir', layout.exitDir, '--persist-dir', layout.persistDir(id),
-    '-l', `k8s-file:${o.logPath}`, '--socket-dir-path', layout.socketDir,
+    // No log path: the `none` log driver, conmon keeps no log.
+    '-l', o.logPath ? `k8s-file:${o.logPath}` : 'none', '--socket-dir-path', layout.socketDir,
     ...runtimeArgs(layout, layout.runtimeLog(id)),
     ...(o.tty ? ['-t'] : []),
     // Without --leave-stdin-open conmon closes the container's stdin when an attached client leaves;

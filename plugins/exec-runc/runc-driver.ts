@@ -8,12 +8,14 @@ import { conflict, invalid, notFound, systemError } from '../../core/errors.js';
 import type { CreateRequest, ExecDriver, ExecRequest, ExitInfo, LinuxResources, LogReadOptions, RuntimeState, RuntimeStatus } from '../exec/driver.js';
 import { isMissing, runCommand } from '../graph/host-tools.js';
 import { connectAttach } from './attach-socket.js';
+import { removeCgroup } from './cgroup-paths.js';
 import { containerPids, containerStats, updateResources } from './cgroup-driver-ops.js';
 import { ALL_CAPABILITIES } from './capabilities.js';
 import { containerArgs, execArgs } from './conmon-args.js';
 import { startConmon, type ConmonHandle, type SyncMessage } from './conmon-process.js';
 import { writeTerminalSize } from './terminal-size.js';
 import { ExitWatcher, readExitFile, rfc3339Nano } from './exit-files.js';
+import { reopenConmonLog, rotateLogFiles } from './log-files.js';
 import { readLogs } from './log-reader.js';
 import { wasOomKilled } from './oom-status.js';
 import { monitorRunning, stopMonitor } from './monitor-process.js';
@@ -115,7 +117,7 @@ class RuncDriver implements ExecDriver {
       if (!msg || msg.data <= 0) throw new Error(await this.runtimeError(this.layout.runtimeLog(id), msg, conmon));
       this.log.debug({ container: id, pid: msg.data }, 'container created');
     } catch (err) {
-      await this.cleanup(id, req.bundle);
+      await this.cleanup(id, req.bundle, cgroupsPath);
       throw systemError(`runtime ${this.name}: container ${id}: OCI runtime create failed: ${(err as Error).message}`, err);
     } finally {
       conmon?.release();
@@ -134,7 +136,7 @@ class RuncDriver implements ExecDriver {
       await this.cli.run(['start', id]);
     } catch (err) {
       const why = (await RuntimeCli.lastError(this.layout.runtimeLog(id))) ?? (err as Error).message;
-      await this.cleanup(id, meta.bundle);
+      await this.cleanup(id, meta.bundle, meta.cgroupsPath);
       throw systemError(`runtime ${this.name}: container ${id}: OCI runtime start failed: ${why}`, err);
     }
   }
@@ -169,17 +171,18 @@ class RuncDriver implements ExecDriver {
 
   async delete(id: string): Promise<void> {
     const meta = await this.meta(id).catch(() => undefined);
-    await this.cleanup(id, meta?.bundle);
+    await this.cleanup(id, meta?.bundle, meta?.cgroupsPath);
   }
 
   /** Removes every trace of a container: the runtime's record, its monitor and their files. */
-  private async cleanup(id: string, bundle: string | undefined) {
+  private async cleanup(id: string, bundle: string | undefined, cgroupsPath: string | undefined) {
     await this.cli.run(['delete', '--force', id]).catch(() => undefined);
     await stopMonitor(this.layout.conmonPid(id), id);
     await rm(this.layout.container(id), { recursive: true, force: true });
     await rm(join(this.layout.exitDir, id), { force: true });
     await rm(join(this.layout.socketDir, id), { force: true });
     if (bundle) for (const f of CONMON_BUNDLE_FILES) await rm(join(bundle, f), { force: true });
+    if (cgroupsPath) await removeCgroup(cgroupsPath);
   }
 
   async pause(id: string): Promise<void> {
@@ -282,6 +285,12 @@ class RuncDriver implements ExecDriver {
 
   readLogs(logPath: string, opts?: LogReadOptions) {
     return readLogs(logPath, opts);
+  }
+
+  async rotateLog(id: string, maxFiles: number): Promise<void> {
+    const meta = await this.meta(id);
+    if (!meta.logPath) return;
+    await rotateLogFiles(meta.logPath, maxFiles, () => reopenConmonLog(meta.bundle));
   }
 
   async update(id: string, resources: LinuxResources): Promise<void> {

@@ -3,7 +3,7 @@
 import type { Readable, Writable } from 'node:stream';
 import type { Logger } from 'pino';
 
-export const EXEC_DRIVER_API = '1.2.0';
+export const EXEC_DRIVER_API = '1.3.0';
 
 /** The parts of an OCI runtime spec (config.json) Berth fills; the driver writes the file. */
 export type OciSpec = Record<string, unknown> & { ociVersion: string; process: Record<string, unknown>; root: { path: string; readonly?: boolean } };
@@ -16,7 +16,8 @@ export interface CreateRequest {
   /** Keep the container's stdin open for attach (docker run -i). */
   openStdin: boolean;
   tty: boolean;
-  /** Where the monitor logs the container's output, in the driver's own format: read it back with readLogs. */
+  /** Where the monitor logs the container's output, in the driver's own format: read it back with
+   * readLogs. Since 1.3.0 an empty string means no log is kept (the `none` log driver). */
   logPath: string;
   /** Closing the (first) attached stdin closes the container's stdin (docker run -i --attach stdin: StdinOnce). */
   stdinOnce?: boolean;
@@ -90,8 +91,17 @@ export interface ExecDriver {
   waitExit(id: string): Promise<ExitInfo>;
   /** Containers this driver still knows after a daemon restart (live restore). */
   list(): Promise<string[]>;
-  /** The entries of a log this driver's monitor wrote (CreateRequest.logPath), for docker logs. */
+  /** The entries of a log this driver's monitor wrote (CreateRequest.logPath), for docker logs.
+   * Since 1.3.0 it reads the rotated files first (`<logPath>.N` … `<logPath>.1`, see rotateLog),
+   * and a follow goes on across rotations and across runs of the container. */
   readLogs(logPath: string, opts?: LogReadOptions): AsyncIterable<LogEntry>;
+  /**
+   * Since 1.3.0, optional: rotates a running container's log as dockerd's json-file does: the log
+   * becomes `<logPath>.1` (older ones move up, `<logPath>.<maxFiles-1>` is the last kept) and the
+   * monitor starts a new file; with maxFiles 1 the monitor just starts the log afresh. Berth calls
+   * it when the log has reached the container's max-size. Nothing written may be lost.
+   */
+  rotateLog?(id: string, maxFiles: number): Promise<void>;
   /** Since 1.2: changes a running container's limits; fields left out stay as they are. */
   update(id: string, resources: LinuxResources): Promise<void>;
   /** Since 1.2: raw figures of a running container's cgroup, for docker stats. */

@@ -28,16 +28,21 @@ export default definePlugin({
       },
     });
     // Drivers register during their own init, which runs after this one: choose when all are in.
+    // A stop during start-up waits for the selection: its probe mount must not outlive the daemon.
+    let selecting: Promise<GraphDriver> | undefined;
     ctx.hooks.ready.tapPromise({ name: 'select-driver', stage: -100 }, async () => {
-      selected = await selectDriver({
+      selected = await (selecting = selectDriver({
         drivers,
         chosen: ctx.config['storage-driver'] as string | undefined,
         storageOpts: ctx.config['storage-opts'] as string[],
         dataRoot: ctx.daemon.dataRoot,
         log: ctx.log,
-      });
+      }));
       ctx.daemon.describe('graphdriver', selected.name);
     });
-    ctx.hooks.shutdown.tapPromise('cleanup-driver', async () => { await selected?.cleanup(); });
+    ctx.hooks.shutdown.tapPromise('cleanup-driver', async () => {
+      await selecting?.catch(() => undefined);
+      await selected?.cleanup();
+    });
   },
 });

@@ -91,6 +91,9 @@ export class Images {
       // Other names remain (or forced): removing this name is all that is asked.
       if (user && !force && refs.length === 1) throw conflict(`conflict: unable to remove repository reference "${name}" (must force) - container ${short(user)} is using its referenced image ${short(image.id)}`);
       await this.untag(image.id, byRef, out, emit);
+      // As dockerd: digest references of the same repository left alone go with its last tag.
+      const left = this.refs.refsOf(image.id);
+      if (byRef.tag && left.length && left.every((r) => r.digest && r.name === byRef!.name)) for (const r of left) await this.untag(image.id, r, out, emit);
       if (this.refs.refsOf(image.id).length > 0) return out;
     } else if (!byRef && refs.length > 1 && !force) {
       throw conflict(`conflict: unable to delete ${short(image.id)} (must be forced) - image is referenced in multiple repositories`);

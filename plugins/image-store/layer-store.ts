@@ -39,19 +39,6 @@ export class LayerStore {
   async load(): Promise<void> {
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
     await mkdir(this.tmp, { recursive: true, mode: 0o700 });
-    // Leftovers of an interrupted registration: a marker names the driver layer being filled.
-    for (const name of await readdir(this.tmp)) {
-      if (name.startsWith('filling-')) {
-        const cacheId = name.slice('filling-'.length);
-        this.log.info({ cacheId }, 'removing a layer left half-applied by an interrupted load');
-        await this.driver.remove(cacheId).catch((err) => this.log.warn({ err, cacheId }, 'cannot remove leftover layer'));
-      } else if (name.startsWith('removing-')) {
-        // A removal interrupted after its metadata was moved aside: finish it.
-        const cacheId = (await readFile(join(this.tmp, name, 'cache-id'), 'utf8').catch(() => '')).trim();
-        if (cacheId) await this.driver.remove(cacheId).catch((err) => this.log.warn({ err, cacheId }, 'cannot remove leftover layer'));
-      }
-      await rm(join(this.tmp, name), { recursive: true, force: true });
-    }
     for (const hex of await readdir(this.dir)) {
       const d = join(this.dir, hex);
       try {
@@ -63,6 +50,21 @@ export class LayerStore {
       } catch (err) {
         this.log.warn({ err, layer: hex }, 'ignoring unreadable layer metadata');
       }
+    }
+    // Leftovers of an interrupted registration (after reading the layers: a marker may name a committed one): a marker names the driver layer being filled.
+    for (const name of await readdir(this.tmp)) {
+      if (name.startsWith('filling-')) {
+        const cacheId = name.slice('filling-'.length);
+        // A crash between the commit and the marker's removal: the layer is whole, keep it.
+        if (this.all().some((l) => l.cacheId === cacheId)) { await rm(join(this.tmp, name), { force: true }); continue; }
+        this.log.info({ cacheId }, 'removing a layer left half-applied by an interrupted load');
+        await this.driver.remove(cacheId).catch((err) => this.log.warn({ err, cacheId }, 'cannot remove leftover layer'));
+      } else if (name.startsWith('removing-')) {
+        // A removal interrupted after its metadata was moved aside: finish it.
+        const cacheId = (await readFile(join(this.tmp, name, 'cache-id'), 'utf8').catch(() => '')).trim();
+        if (cacheId) await this.driver.remove(cacheId).catch((err) => this.log.warn({ err, cacheId }, 'cannot remove leftover layer'));
+      }
+      await rm(join(this.tmp, name), { recursive: true, force: true });
     }
   }
 
@@ -165,6 +167,12 @@ export class LayerStore {
     const parent = top ? this.layers.get(top) : undefined;
     if (top && !parent) throw new Error(`layer ${top} does not exist`);
     await this.driver.create(id, parent?.cacheId ?? null, { rw: true });
+  }
+
+  /** Bytes a container's read-write layer holds over the image (docker ps -s, SizeRw). */
+  async rwLayerSize(id: string, top: string | null): Promise<number> {
+    const parent = top ? this.layers.get(top) : undefined;
+    return this.driver.diffSize(id, parent?.cacheId ?? null);
   }
 
   async removeRwLayer(id: string): Promise<void> {

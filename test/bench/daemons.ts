@@ -1,13 +1,13 @@
 // How to launch berthd and dockerd, each only with its own temporary folders and socket, and
 // how to make sure every process we started is gone and its folders removed afterwards.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isAlive, processTree, procId, type ProcId } from './proc-tree.js';
+import { cgroupDirs, isAlive, processFamily, processTree, procId, type Family, type ProcId } from './proc-tree.js';
 import { getStatus } from './unix-http.js';
 
 const BERTHD = fileURLToPath(new URL('../../../bin/berthd', import.meta.url));
@@ -54,7 +54,8 @@ export const dockerd: DaemonSpec = {
     file: 'unshare',
     args: [
       '--mount', '--propagation', 'private', 'sh', '-c', 'mount -t tmpfs -o mode=0755 berth-bench-run /run && exec dockerd "$@"', 'dockerd',
-      ...commonPaths(dir, { 'deprecated-key-path': join(dir, 'key.json') }), '--pidfile', join(dir, 'daemon.pid'),
+      // Its containers' cgroups go under a parent of its own, removed at cleanup.
+      ...commonPaths(dir, { 'deprecated-key-path': join(dir, 'key.json'), 'cgroup-parent': `/${basename(dir)}` }), '--pidfile', join(dir, 'daemon.pid'),
       '--bridge=none', '--iptables=false', '--ip6tables=false',
     ],
   }),
@@ -85,10 +86,43 @@ export interface Daemon {
   logs: () => string;
   /** The current process tree; every member is remembered for cleanup. */
   tree: () => ProcId[];
+  /** The tree plus the monitors (conmon, containerd shims) and containers it started; all remembered for cleanup. */
+  family: () => Family;
   cleanup: () => Promise<void>;
 }
 
 const live = new Set<Daemon>();
+/** Client processes (docker CLI, runc) a benchmark started: killed if the run is cut short. */
+const clients = new Set<ChildProcess>();
+
+/** Remembers a child process until it exits, so an interrupted run kills it. */
+export function trackClient(p: ChildProcess): void {
+  clients.add(p);
+  p.once('exit', () => clients.delete(p));
+  p.once('error', () => clients.delete(p));
+}
+
+/** Synchronous undo work (e.g. deleting bare runc containers), run before scratch folders go. */
+const undo = new Set<() => void>();
+
+/** Registers undo work for an interrupted run; returns a function that runs it now and forgets it. */
+export function registerUndo(fn: () => void): () => void {
+  undo.add(fn);
+  return () => {
+    undo.delete(fn);
+    fn();
+  };
+}
+
+function killClients(): void {
+  for (const p of clients) p.kill('SIGKILL');
+  for (const fn of undo) {
+    undo.delete(fn);
+    try { fn(); } catch (err) { process.stderr.write(`bench: cleanup failed: ${(err as Error).message}\n`); }
+  }
+}
+
+const isMonitor = (comm: string) => comm === 'conmon' || comm.startsWith('containerd-shim');
 /** Temporary folders made by benchmarks (generated archives), removed with the daemons. */
 const scratch = new Set<string>();
 
@@ -137,6 +171,7 @@ export function launch(spec: DaemonSpec): Daemon {
     proc.on('error', (err) => { keep(Buffer.from(`spawn failed: ${err.message}\n`)); done = true; resolve({ at: performance.now(), code: null, signal: null }); });
   });
   const known = new Map<number, ProcId>();
+  const containerCgroups = new Set<string>();
   const self = proc.pid === undefined ? undefined : procId(proc.pid);
   if (self) known.set(self.pid, self);
   const d: Daemon = {
@@ -148,11 +183,19 @@ export function launch(spec: DaemonSpec): Daemon {
     tree: () => {
       const tree = done ? [] : processTree(d.pid);
       for (const p of tree) known.set(p.pid, p);
+      d.family();
       return tree;
+    },
+    family: () => {
+      const f = processFamily(done ? -1 : d.pid, `${dir}/`, isMonitor);
+      for (const p of f.all) known.set(p.pid, p);
+      for (const p of f.containers) for (const c of cgroupDirs(p.pid)) containerCgroups.add(c);
+      return f;
     },
     cleanup: async () => {
       if (!done) d.tree();
       await stopAll(d, [...known.values()]);
+      removeCgroups([...containerCgroups], basename(dir));
       unmountUnder(dir);
       try {
         rmSync(dir, { recursive: true, force: true });
@@ -204,6 +247,21 @@ async function waitUntil(ok: () => boolean, ms: number): Promise<boolean> {
   return true;
 }
 
+/**
+ * Removes what is left of the cgroups of containers we had to kill (only folders named by a
+ * 64-hex container id, and only when empty: rmdir refuses otherwise), and a cgroup parent named
+ * after the daemon's folder in every hierarchy.
+ */
+function removeCgroups(dirs: string[], parentName: string): void {
+  const parents: string[] = [];
+  try {
+    for (const h of readdirSync('/sys/fs/cgroup')) parents.push(join('/sys/fs/cgroup', h, parentName));
+  } catch { /* no cgroup file system */ }
+  for (const dir of [...dirs.filter((x) => /\/[0-9a-f]{64}$/.test(x)), ...parents]) {
+    try { rmdirSync(dir); } catch { /* gone already, or not empty */ }
+  }
+}
+
 /** dockerd may leave mounts (netns, overlay) under its folders: unmount them, deepest first. */
 function unmountUnder(dir: string): void {
   let info: string;
@@ -227,14 +285,16 @@ function unmountUnder(dir: string): void {
 
 /** Cleans up every daemon still running and every scratch folder (used at the end, on failure and on Ctrl-C). */
 export async function cleanupAll(): Promise<void> {
+  killClients();
   await Promise.all([...live].map((d) => d.cleanup()));
   removeScratch();
 }
 
 /** Last resort when the runner exits abruptly: kill what is left, synchronously. */
 export function killAllSync(): void {
+  killClients();
   for (const d of live) {
-    for (const p of d.tree()) {
+    for (const p of d.family().all) {
       try { process.kill(p.pid, 'SIGKILL'); } catch { /* gone */ }
     }
   }

@@ -37,7 +37,7 @@ async function hammer(socket: string, path: string, agent: Agent, maxRequests: n
   return { ok, errors, rps: ok / ((performance.now() - t0) / 1000) };
 }
 
-async function measurePath(socket: string, path: string): Promise<number> {
+export async function measurePath(socket: string, path: string): Promise<number> {
   const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
   try {
     await hammer(socket, path, agent, WARMUP_REQUESTS, WARMUP_MS);

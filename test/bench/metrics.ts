@@ -1,4 +1,7 @@
 // The metrics shown in the report, dockerd's reference figures, and Berth's targets.
+import { COUNTS } from './counts.js';
+
+const C = COUNTS;
 
 export interface MetricDef {
   key: string;
@@ -19,12 +22,23 @@ export const METRICS: MetricDef[] = [
   { key: 'shareOverlayMiB', label: 'disk, 10 images on one ~20 MB base, overlay (Berth only)', unit: 'MiB', digits: 1 },
   { key: 'shareVfsMiB', label: 'disk, 10 images on one ~20 MB base, vfs (Berth only)', unit: 'MiB', digits: 1 },
   { key: 'shareVfsOverOverlay', label: 'disk ratio vfs/overlay (Berth only)', unit: '', digits: 2 },
+  { key: 'runMs', label: `docker run --rm busybox true (median of ${C.runs}; runc: runc run, \`runc spec\`)`, unit: 'ms', digits: 0 },
+  { key: 'runFullSpecMs', label: `runc run true, Berth's full OCI spec (median of ${C.runs})`, unit: 'ms', digits: 0 },
+  { key: 'parallelMs', label: `${C.parallel} docker run --rm at once, total (median of ${C.parallelRounds})`, unit: 'ms', digits: 0 },
+  { key: 'parallelRps', label: `${C.parallel} docker run --rm at once, runs per second`, unit: 'runs/s', digits: 1 },
+  { key: 'createMs', label: `POST create (median of ${C.phaseRounds})`, unit: 'ms', digits: 1 },
+  { key: 'startMs', label: `POST start (median of ${C.phaseRounds})`, unit: 'ms', digits: 1 },
+  { key: 'stopMs', label: `POST stop?t=1, exits on TERM (median of ${C.phaseRounds})`, unit: 'ms', digits: 1 },
+  { key: 'removeMs', label: `DELETE container (median of ${C.phaseRounds})`, unit: 'ms', digits: 1 },
+  { key: 'pssRunningMiB', label: `PSS, daemon + monitors, ${C.runningContainers} running containers`, unit: 'MiB', digits: 1 },
+  { key: 'processesRunning', label: `daemon + monitor processes, ${C.runningContainers} containers`, unit: '', digits: 0 },
+  { key: 'listRps', label: `GET /containers/json?all=1, ${C.listedContainers} containers (16 in flight)`, unit: 'req/s', digits: 0 },
 ];
 
 /** Used when dockerd is not installed: figures measured earlier on this kind of machine. */
 export const DOCKERD_REFERENCE = {
-  description: 'dockerd 20.10 with its containerd, measured earlier on this kind of machine',
-  figures: { readyMs: 210, rssMiB: 143, pssMiB: 100, exitMs: 1000 } as Record<string, number>,
+  description: 'dockerd 20.10 with its containerd, measured earlier on this kind of machine; container figures from the issue',
+  figures: { readyMs: 210, rssMiB: 143, pssMiB: 100, exitMs: 1000, runMs: 360, listRps: 85, pssRunningMiB: 240 } as Record<string, number>,
 };
 
 export interface Target {
@@ -40,4 +54,8 @@ export const TARGETS: Target[] = [
   { name: "/_ping throughput >= dockerd's", metric: 'pingRps', check: (b, d) => (d === undefined ? undefined : b >= d) },
   { name: 'exit < 200 ms', metric: 'exitMs', check: (b) => b < 200 },
   { name: "docker load throughput >= dockerd's", metric: 'loadMBps', check: (b, d) => (d === undefined ? undefined : b >= d) },
+  { name: "docker run --rm <= 0.6x dockerd's", metric: 'runMs', check: (b, d) => (d === undefined ? undefined : b <= 0.6 * d) },
+  { name: "parallel runs/s >= 1.5x dockerd's", metric: 'parallelRps', check: (b, d) => (d === undefined ? undefined : b >= 1.5 * d) },
+  { name: "containers/json req/s >= 5x dockerd's", metric: 'listRps', check: (b, d) => (d === undefined ? undefined : b >= 5 * d) },
+  { name: `PSS, ${C.runningContainers} containers <= half of dockerd's`, metric: 'pssRunningMiB', check: (b, d) => (d === undefined ? undefined : b <= d / 2) },
 ];

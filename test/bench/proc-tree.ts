@@ -38,8 +38,12 @@ export function isAlive(p: ProcId): boolean {
   return s !== undefined && s.start === p.start && s.state !== 'Z';
 }
 
-/** The root and all its descendants, found through the ppid of every process in /proc. */
-export function processTree(root: number): ProcId[] {
+interface Table {
+  stats: Map<number, Stat>;
+  children: Map<number, number[]>;
+}
+
+function processTable(): Table {
   const children = new Map<number, number[]>();
   const stats = new Map<number, Stat>();
   for (const name of readdirSync('/proc')) {
@@ -52,15 +56,83 @@ export function processTree(root: number): ProcId[] {
     list.push(pid);
     children.set(s.ppid, list);
   }
+  return { stats, children };
+}
+
+function treesIn(t: Table, roots: number[]): ProcId[] {
   const out: ProcId[] = [];
-  const queue = stats.has(root) ? [root] : [];
+  const seen = new Set<number>();
+  const queue = roots.filter((r) => t.stats.has(r));
   while (queue.length) {
     const pid = queue.shift()!;
-    const s = stats.get(pid)!;
+    if (seen.has(pid)) continue;
+    seen.add(pid);
+    const s = t.stats.get(pid)!;
     if (s.state !== 'Z') out.push({ pid, start: s.start });
-    queue.push(...(children.get(pid) ?? []));
+    queue.push(...(t.children.get(pid) ?? []));
   }
   return out;
+}
+
+/** The root and all its descendants, found through the ppid of every process in /proc. */
+export function processTree(root: number): ProcId[] {
+  return treesIn(processTable(), [root]);
+}
+
+function cmdline(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+  } catch {
+    return '';
+  }
+}
+
+export function comm(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
+
+export interface Family {
+  /** The root's tree plus every process whose command line names `marker`, and their trees. */
+  all: ProcId[];
+  /** Processes whose command line names `marker` and whose comm passes isMonitor (conmon, shims). */
+  monitors: ProcId[];
+  /** Descendants of the monitors: the containers' own processes. */
+  containers: ProcId[];
+}
+
+/**
+ * A daemon's whole family: monitors such as conmon or containerd shims daemonize (their parent
+ * becomes pid 1), so they are found by a marker in their command line (the daemon's folder).
+ */
+export function processFamily(root: number, marker: string, isMonitor: (comm: string) => boolean): Family {
+  const t = processTable();
+  const named = [...t.stats.keys()].filter((pid) => pid !== process.pid && cmdline(pid).includes(marker));
+  const monitorPids = named.filter((pid) => isMonitor(comm(pid)));
+  const childPids = monitorPids.flatMap((pid) => t.children.get(pid) ?? []);
+  const all = treesIn(t, [root, ...named]);
+  const containers = treesIn(t, childPids);
+  const monitors = monitorPids.flatMap((pid) => (t.stats.get(pid)!.state === 'Z' ? [] : [{ pid, start: t.stats.get(pid)!.start }]));
+  return { all, monitors, containers };
+}
+
+/** The cgroup folders (one per v1 hierarchy, or the v2 one) a process is in, as paths under /sys/fs/cgroup. */
+export function cgroupDirs(pid: number): string[] {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/cgroup`, 'utf8');
+  } catch {
+    return [];
+  }
+  return text.split('\n').flatMap((line) => {
+    const [, controllers, path] = line.split(':');
+    if (!path || path === '/') return [];
+    const dir = controllers === '' ? '/sys/fs/cgroup/unified' : `/sys/fs/cgroup/${controllers.replace(/^name=/, '')}`;
+    return [`${dir}${path}`];
+  });
 }
 
 export interface TreeMemory {

@@ -1,5 +1,7 @@
-// `npm run bench`: runs every benchmark against Berth and, when installed, dockerd, then prints
-// a side-by-side report. BENCH_JSON=path also writes the results as JSON.
+// `npm run bench`: runs every benchmark against Berth and, when installed, dockerd (and bare runc
+// for container run times), then prints a side-by-side report. BENCH_JSON=path also writes the
+// results as JSON; BENCH_ONLY=name,group,... runs only those benchmarks (groups: daemon,
+// containers); BENCH_QUICK=1 repeats less (see counts.ts).
 // Add a benchmark: write bench/measure-*.ts exporting a Benchmark, list it in BENCHMARKS,
 // and describe its metrics in metrics.ts. A benchmark with `only` runs against those daemons
 // alone; one that throws PartialFailure keeps the figures it did measure.
@@ -8,22 +10,44 @@ import { cpus, release } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { PartialFailure, type Benchmark } from './benchmark.js';
 import { berthd, cleanupAll, dockerd, dockerdVersion, killAllSync, type DaemonSpec } from './daemons.js';
+import { containerMemory } from './measure-container-memory.js';
 import { lifecycle } from './measure-lifecycle.js';
+import { list } from './measure-list.js';
 import { load } from './measure-load.js';
 import { memory } from './measure-memory.js';
+import { parallel } from './measure-parallel.js';
+import { phases } from './measure-phases.js';
+import { run } from './measure-run.js';
+import { bareRunc, runc } from './measure-runc.js';
 import { sharedDisk } from './measure-shared-disk.js';
 import { throughput } from './measure-throughput.js';
 import { DOCKERD_REFERENCE } from './metrics.js';
-import { formatReport, reportJson, type Results } from './report.js';
+import { formatReport, reportJson, type Results, type Side } from './report.js';
 
-const BENCHMARKS: Benchmark[] = [lifecycle, memory, throughput, load, sharedDisk];
+const GROUPS: Record<string, Benchmark[]> = {
+  daemon: [lifecycle, memory, throughput, load, sharedDisk],
+  containers: [run, runc, parallel, phases, containerMemory, list],
+};
+const ALL = Object.values(GROUPS).flat();
+
+/** The benchmarks BENCH_ONLY names (benchmark or group names, comma-separated), in their usual order. */
+function selected(): Benchmark[] {
+  const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim()).filter(Boolean);
+  if (!only?.length) return ALL;
+  const unknown = only.filter((n) => !GROUPS[n] && !ALL.some((b) => b.name === n));
+  if (unknown.length) {
+    throw new Error(`BENCH_ONLY: unknown ${unknown.join(', ')}; known: ${[...Object.keys(GROUPS), ...ALL.map((b) => b.name)].join(', ')}`);
+  }
+  const chosen = new Set(only.flatMap((n) => GROUPS[n] ?? ALL.filter((b) => b.name === n)));
+  return ALL.filter((b) => chosen.has(b));
+}
 
 function progress(text: string): void {
   process.stderr.write(text);
 }
 
-async function runOne(b: Benchmark, spec: DaemonSpec, side: 'berth' | 'dockerd', r: Results): Promise<void> {
-  progress(`  ${b.name.padEnd(12)} ${spec.label.padEnd(8)} `);
+async function runOne(b: Benchmark, spec: DaemonSpec, side: Side, r: Results): Promise<void> {
+  progress(`  ${b.name.padEnd(16)} ${spec.label.padEnd(8)} `);
   const t0 = performance.now();
   try {
     Object.assign(r[side], await b.run(spec));
@@ -38,22 +62,25 @@ async function runOne(b: Benchmark, spec: DaemonSpec, side: 'berth' | 'dockerd',
 }
 
 async function main(): Promise<number> {
+  const benchmarks = selected();
   const withDockerd = dockerd.available();
   const results: Results = {
     berth: {},
     dockerd: withDockerd ? {} : { ...DOCKERD_REFERENCE.figures },
+    runc: {},
     dockerdSource: withDockerd ? 'measured' : 'reference',
     dockerdVersion: withDockerd ? dockerdVersion() : undefined,
     referenceDescription: withDockerd ? undefined : DOCKERD_REFERENCE.description,
-    failed: { berth: {}, dockerd: {} },
+    failed: { berth: {}, dockerd: {}, runc: {} },
     errors: [],
   };
   progress(`benchmarking Berth${withDockerd ? ' and dockerd' : ' (dockerd not installed: using reference figures)'}\n`);
-  for (const b of BENCHMARKS) {
+  for (const b of benchmarks) {
     // Alternate the daemons per benchmark so both see the same machine conditions.
-    const runs = (name: string) => !b.only || b.only.includes(name);
+    const runs = (name: string) => (b.only ? b.only.includes(name) : name !== bareRunc.name);
     if (runs(berthd.name)) await runOne(b, berthd, 'berth', results);
     if (withDockerd && runs(dockerd.name)) await runOne(b, dockerd, 'dockerd', results);
+    if (runs(bareRunc.name) && bareRunc.available()) await runOne(b, bareRunc, 'runc', results);
   }
   process.stdout.write(formatReport(results));
   const jsonPath = process.env.BENCH_JSON;

@@ -54,3 +54,20 @@ export function postFile(socketPath: string, path: string, file: string, content
     body.pipe(req);
   });
 }
+
+/** One request with an optional JSON body; resolves with the status and the whole answer. */
+export function apiCall(socketPath: string, method: string, path: string, body?: unknown, timeoutMs = 30_000): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const data = body === undefined ? undefined : JSON.stringify(body);
+    const headers = data === undefined ? {} : { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) };
+    const req = request({ socketPath, path, method, agent: false, timeout: timeoutMs, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`${method} ${path} timed out after ${timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end(data);
+  });
+}

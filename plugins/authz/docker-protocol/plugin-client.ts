@@ -1,0 +1,61 @@
+// Calls a Docker-protocol plugin: POST /Iface.Method with JSON, over a unix socket or TCP (TLS),
+// with a deadline and a bounded answer. Errors carry the method, as dockerd's plugin client does.
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { PluginAddress } from './discover.js';
+
+export const PLUGIN_MEDIA_TYPE = 'application/vnd.docker.plugins.v1.2+json';
+const MAX_ANSWER = 4 << 20;
+
+export class PluginClient {
+  private readonly agent: HttpAgent;
+
+  constructor(readonly address: PluginAddress) {
+    const tls = address.kind === 'tcp' ? address.tls : undefined;
+    // Keep-alive: one connection per concurrent request, reused, instead of a connect per call.
+    this.agent = tls
+      ? new HttpsAgent({ keepAlive: true, ca: tls.ca, cert: tls.cert, key: tls.key, rejectUnauthorized: !tls.insecureSkipVerify })
+      : new HttpAgent({ keepAlive: true });
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+
+  call(method: string, args: unknown, timeoutMs: number): Promise<unknown> {
+    const body = args === undefined ? '' : JSON.stringify(args);
+    const a = this.address;
+    const target = a.kind === 'unix' ? { socketPath: a.path } : { host: a.host, port: a.port };
+    const send = a.kind === 'tcp' && a.tls ? httpsRequest : httpRequest;
+    return new Promise((resolve, reject) => {
+      const fail = (why: string) => reject(new Error(`${method}: ${why}`));
+      const req = send({
+        ...target, agent: this.agent, method: 'POST', path: `/${method}`, timeout: timeoutMs,
+        headers: { Accept: PLUGIN_MEDIA_TYPE, 'Content-Type': PLUGIN_MEDIA_TYPE, 'Content-Length': Buffer.byteLength(body) },
+      }, (res: IncomingMessage) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (c: Buffer) => {
+          size += c.length;
+          if (size > MAX_ANSWER) { req.destroy(); fail(`answer larger than ${MAX_ANSWER} bytes`); return; }
+          chunks.push(c);
+        });
+        res.on('error', (err) => fail(err.message));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let data: unknown;
+          try { data = text ? JSON.parse(text) : undefined; } catch { data = undefined; }
+          if (res.statusCode !== 200) {
+            const err = (data as { Err?: unknown } | undefined)?.Err;
+            return fail(typeof err === 'string' && err ? err : text.trim() || `status ${res.statusCode}`);
+          }
+          if (data === undefined) return fail(`invalid JSON answer: ${JSON.stringify(text.slice(0, 200))}`);
+          resolve(data);
+        });
+      });
+      req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+      req.on('error', (err) => fail(err.message));
+      req.end(body);
+    });
+  }
+}

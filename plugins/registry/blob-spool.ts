@@ -1,0 +1,85 @@
+// A blob being downloaded into a private file that the extractor reads while it grows: layers are
+// decompressed and unpacked as they arrive, yet the reader ends only once the whole blob matched
+// its digest (a mismatch makes the reader fail, so the layer store throws the layer away).
+import { EventEmitter, once } from 'node:events';
+import { open, type FileHandle } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+
+export class RewoundError extends Error {
+  constructor() { super('the download started over'); }
+}
+
+export class BlobSpool {
+  private fh?: FileHandle;
+  private written = 0;
+  /** Bumped when the download starts over (a server without range support): readers restart. */
+  private generation = 0;
+  private state: 'running' | 'done' | 'failed' = 'running';
+  private error?: Error;
+  private readonly changes = new EventEmitter();
+  /** Resolves when the download ends: undefined when verified, else its error. */
+  readonly settled: Promise<Error | undefined>;
+  private settle!: (e: Error | undefined) => void;
+
+  constructor(readonly file: string) {
+    this.settled = new Promise((resolve) => (this.settle = resolve));
+  }
+
+  async write(chunk: Buffer, position: number): Promise<void> {
+    this.fh ??= await open(this.file, 'w', 0o600);
+    await this.fh.write(chunk, 0, chunk.length, position);
+    this.written = position + chunk.length;
+    this.changes.emit('change');
+  }
+
+  async restart(): Promise<void> {
+    this.fh ??= await open(this.file, 'w', 0o600);
+    await this.fh.truncate(0);
+    this.written = 0;
+    this.generation++;
+    this.changes.emit('change');
+  }
+
+  async finish(err?: Error): Promise<void> {
+    await this.fh?.close().catch(() => {});
+    this.fh = undefined;
+    this.state = err ? 'failed' : 'done';
+    this.error = err;
+    this.changes.emit('change');
+    this.settle(err);
+  }
+
+  /** The blob's bytes from the start, as they arrive; ends when verified, fails when not. */
+  reader(onRead?: (n: number) => void): Readable {
+    const spool = this;
+    const generation = this.generation;
+    let pos = 0;
+    let fh: FileHandle | undefined;
+    return new Readable({
+      highWaterMark: 1 << 20,
+      read(size) {
+        void (async () => {
+          for (;;) {
+            if (spool.generation !== generation) throw new RewoundError();
+            if (pos < spool.written) {
+              fh ??= await open(spool.file, 'r');
+              const n = Math.min(Math.max(size, 64 << 10), 1 << 20, spool.written - pos);
+              const buf = Buffer.allocUnsafe(n);
+              const { bytesRead } = await fh.read(buf, 0, n, pos);
+              pos += bytesRead;
+              onRead?.(pos);
+              this.push(buf.subarray(0, bytesRead));
+              return;
+            }
+            if (spool.state === 'failed') throw spool.error;
+            if (spool.state === 'done') { this.push(null); return; }
+            await once(spool.changes, 'change');
+          }
+        })().catch((err) => this.destroy(err));
+      },
+      destroy(err, cb) {
+        void (fh?.close() ?? Promise.resolve()).catch(() => {}).then(() => cb(err));
+      },
+    });
+  }
+}

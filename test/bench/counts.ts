@@ -1,0 +1,14 @@
+// How many times the container benchmarks repeat. BENCH_QUICK=1 shrinks the repetitions (not the
+// container counts the metrics are defined by) for a fast check that everything works.
+const quick = process.env.BENCH_QUICK === '1';
+
+export const COUNTS = {
+  warmups: quick ? 1 : 2,
+  /** Serial `docker run --rm` (and bare `runc run`) timings. */
+  runs: quick ? 3 : 15,
+  parallel: 20,
+  parallelRounds: quick ? 1 : 3,
+  phaseRounds: quick ? 3 : 10,
+  runningContainers: 50,
+  listedContainers: 100,
+};

@@ -1,0 +1,24 @@
+// The busybox image the container tests run, and the clean-up of the containers they made.
+import assert from 'node:assert/strict';
+import { docker } from './daemon.js';
+import { makeBusyboxRootfs } from './rootfs.js';
+
+const made = new Map<string, string>();
+
+/**
+ * Imports a busybox root file system as busybox:latest; returns the tar's path. The tar is made
+ * in `work` once, so several daemons of one test file get the very same image.
+ */
+export async function importBusybox(socket: string, work: string, changes: string[] = ['CMD ["sh"]']): Promise<string> {
+  let tar = made.get(work);
+  if (!tar) made.set(work, (tar = makeBusyboxRootfs(work).path));
+  const r = await docker(socket, ['import', ...changes.flatMap((c) => ['-c', c]), tar, 'busybox:latest']);
+  assert.equal(r.code, 0, r.stderr);
+  return tar;
+}
+
+/** Removes every container of a daemon, running or not (docker rm -f). */
+export async function removeAllContainers(socket: string): Promise<void> {
+  const ids = (await docker(socket, ['ps', '-aq'])).stdout.trim().split('\n').filter(Boolean);
+  if (ids.length) await docker(socket, ['rm', '-f', ...ids]);
+}

@@ -1,0 +1,105 @@
+// Starts Debian's docker-registry (CNCF distribution 2.8) on 127.0.0.1 with its own storage
+// folder, optionally behind htpasswd (bcrypt) or token auth, and stops it by pid afterwards.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface RunningRegistry {
+  port: number;
+  /** 127.0.0.1:PORT */
+  host: string;
+  dir: string;
+  proc: ChildProcess;
+  logs: () => string;
+  stop: () => Promise<void>;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** A bcrypt htpasswd line (the registry accepts only bcrypt): htpasswd -B when installed, else libcrypt through python3. */
+export function htpasswdLine(user: string, password: string): string {
+  try {
+    return execFileSync('htpasswd', ['-nbB', user, password], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+  } catch {
+    const hash = execFileSync('python3', ['-c', 'import crypt,sys; print(crypt.crypt(sys.argv[1], crypt.mksalt(crypt.METHOD_BLOWFISH)))', password], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    if (!hash.startsWith('$2')) throw new Error('cannot make a bcrypt hash: install apache2-utils (htpasswd)');
+    return `${user}:${hash}`;
+  }
+}
+
+export interface RegistryOptions {
+  htpasswd?: { user: string; password: string };
+  token?: { realm: string; service: string; issuer: string; rootCertBundle: string };
+  /** Serve HTTPS with this certificate; with clientCa, clients must present a certificate it signed. */
+  tls?: { cert: string; key: string; clientCa?: string };
+}
+
+function ping(port: number, tls: boolean): Promise<number> {
+  // An HTTPS registry answers a plain request with 400: enough to know it listens.
+  if (tls) return new Promise((resolve) => { const s = connect(port, '127.0.0.1', () => { s.destroy(); resolve(200); }); s.on('error', () => resolve(0)); });
+  return new Promise((resolve) => {
+    const req = request({ host: '127.0.0.1', port, path: '/v2/', timeout: 2_000 }, (res) => { res.resume(); resolve(res.statusCode ?? 0); });
+    req.on('error', () => resolve(0));
+    req.on('timeout', () => req.destroy());
+    req.end();
+  });
+}
+
+export async function startRegistry(opts: RegistryOptions = {}): Promise<RunningRegistry> {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-registry-'));
+  const port = await freePort();
+  let auth = '';
+  if (opts.htpasswd) {
+    writeFileSync(join(dir, 'htpasswd'), `${htpasswdLine(opts.htpasswd.user, opts.htpasswd.password)}\n`);
+    auth = `auth:\n  htpasswd:\n    realm: test-realm\n    path: ${join(dir, 'htpasswd')}\n`;
+  } else if (opts.token) {
+    const t = opts.token;
+    auth = `auth:\n  token:\n    realm: ${t.realm}\n    service: ${t.service}\n    issuer: ${t.issuer}\n    rootcertbundle: ${t.rootCertBundle}\n`;
+  }
+  const config = join(dir, 'config.yml');
+  writeFileSync(config, `version: 0.1
+log:
+  level: warn
+  accesslog:
+    disabled: true
+storage:
+  filesystem:
+    rootdirectory: ${join(dir, 'data')}
+  delete:
+    enabled: true
+http:
+  addr: 127.0.0.1:${port}
+${opts.tls ? `  tls:\n    certificate: ${opts.tls.cert}\n    key: ${opts.tls.key}\n${opts.tls.clientCa ? `    clientcas:\n      - ${opts.tls.clientCa}\n` : ''}` : ''}${auth}`);
+  const proc = spawn('/usr/bin/docker-registry', ['serve', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let logs = '';
+  proc.stdout!.on('data', (d) => (logs += d));
+  proc.stderr!.on('data', (d) => (logs += d));
+  const exited = new Promise<void>((resolve) => proc.on('exit', () => resolve()));
+  const stop = async () => {
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
+    const t = setTimeout(() => proc.kill('SIGKILL'), 5_000);
+    await exited;
+    clearTimeout(t);
+    rmSync(dir, { recursive: true, force: true });
+  };
+  for (let i = 0; i < 100; i++) {
+    const s = await ping(port, Boolean(opts.tls));
+    if (s === 200 || s === 401) return { port, host: `127.0.0.1:${port}`, dir, proc, logs: () => logs, stop };
+    if (proc.exitCode !== null) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  await stop();
+  throw new Error(`docker-registry did not start:\n${logs}`);
+}
