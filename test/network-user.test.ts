@@ -104,7 +104,11 @@ test('connect and disconnect a running container; a removed container releases i
   assert.match((await run(['exec', 'client', 'busybox', 'ip', '-o', '-4', 'addr', 'show', 'eth1'])).stdout, new RegExp(`inet ${nets.onet.IPAddress.replace(/\./g, '\\.')}/24`));
   assert.equal((await run(['run', '--rm', '--network', 'onet', 'busybox', 'sh', '-c', 'busybox ping -c1 -W2 cli2 >/dev/null && echo ok'])).stdout, 'ok\n');
   const inUse = await run(['network', 'rm', 'onet']);
-  assert.match(inUse.stderr, /has active endpoints/);
+  assert.match(inUse.stderr, /error while removing network: network onet id [0-9a-f]{64} has active endpoints/);
+  // A renamed container is known to its peers by its new name at once.
+  assert.equal((await run(['rename', 'client', 'client2'])).code, 0);
+  assert.equal((await run(['exec', 'web', 'busybox', 'ping', '-c1', '-W2', 'client2'])).code, 0);
+  assert.equal((await run(['rename', 'client2', 'client'])).code, 0);
   assert.equal((await run(['network', 'disconnect', 'onet', 'client'])).code, 0);
   assert.equal((await run(['exec', 'client', 'busybox', 'ip', '-o', 'link'])).stdout.includes('eth1'), false);
   // The address of a removed container goes back to the pool: the next one gets it.
@@ -135,6 +139,12 @@ test('docker network rm and prune remove the bridge and the rules of the network
   assert.equal((await run(['network', 'rm', 'onet'])).code, 0);
   assert.equal(links().includes(`br-${id.slice(0, 12)}`), false);
   assert.doesNotMatch(iptablesState(), /10\.123\.83\./);
+  // A stopped container does not hold its network (dockerd): rm works, its start then fails.
+  assert.equal((await run(['network', 'create', '--subnet', '10.123.84.0/24', 'gone'])).code, 0);
+  assert.equal((await run(['create', '--name', 'orphan', '--network', 'gone', 'busybox', 'true'])).code, 0);
+  assert.equal((await run(['network', 'rm', 'gone'])).code, 0);
+  assert.match((await run(['start', 'orphan'])).stderr, /network gone not found/);
+  await run(['rm', '-f', 'orphan']);
   assert.equal((await run(['network', 'create', '--subnet', '10.123.84.0/24', 'spare'])).code, 0);
   const prune = await run(['network', 'prune', '-f']);
   assert.match(prune.stdout, /spare/);

@@ -59,6 +59,22 @@ export function wrapContainerJobs(ctx: PluginContext, store: NetworkStore, sandb
     },
   }));
 
+  // Peers know a renamed container by its new name at once.
+  e.wrap('container.rename', (previous) => ({
+    ...previous,
+    run: async (job) => {
+      const { name, newName } = job.payload as { name: string; newName: string };
+      const sb = sandboxes.findSandbox(name);
+      const out = await previous.run(job);
+      if (sb) {
+        sb.name = newName.replace(/^\//, '');
+        await store.saveSandbox(sb);
+        await sandboxes.refreshHosts();
+      }
+      return out;
+    },
+  }));
+
   e.wrap('container.inspect', (previous) => ({
     ...previous,
     run: async (job) => {

@@ -102,7 +102,8 @@ export class NetworkController {
 
   async remove(net: NetworkRecord): Promise<void> {
     if (net.predefined) throw denied(`${net.Name} is a pre-defined network and cannot be removed`);
-    if (this.store.endpointsOf(net.Id).length) {
+    // As dockerd: stopped containers do not hold a network; their start then fails with "not found".
+    if (this.store.activeEndpointsOf(net.Id).length) {
       throw denied(`error while removing network: network ${net.Name} id ${net.Id} has active endpoints`);
     }
     await this.driverOf(net)?.deleteNetwork(net);

@@ -39,7 +39,7 @@ export function registerNetworkJobs(ctx: PluginContext, ctl: NetworkController, 
         && (!f.id || f.id.some((x) => n.Id.startsWith(x)))
         && (!f.driver || f.driver.includes(n.Driver))
         && (!f.type || f.type.some((t) => (t === 'builtin') === Boolean(n.predefined)))
-        && (!f.dangling || f.dangling.some((d) => (d === 'true' || d === '1') === (!n.predefined && store.endpointsOf(n.Id).length === 0)))
+        && (!f.dangling || f.dangling.some((d) => (d === 'true' || d === '1') === (!n.predefined && store.activeEndpointsOf(n.Id).length === 0)))
         && labelsMatch(n.Labels, f.label ?? []));
       return list.sort((a, b) => a.Created.localeCompare(b.Created)).map((n) => view(n, false));
     },
@@ -75,7 +75,7 @@ export function registerNetworkJobs(ctx: PluginContext, ctl: NetworkController, 
     run: async (job) => {
       const deleted: string[] = [];
       for (const n of [...store.networks.values()]) {
-        if (n.predefined || store.endpointsOf(n.Id).length || !labelsMatch(n.Labels, job.payload?.filters?.label ?? [])) continue;
+        if (n.predefined || store.activeEndpointsOf(n.Id).length || !labelsMatch(n.Labels, job.payload?.filters?.label ?? [])) continue;
         await ctl.remove(n);
         job.emit(event(n, 'destroy'));
         deleted.push(n.Name);

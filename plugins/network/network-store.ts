@@ -78,6 +78,11 @@ export class NetworkStore {
     await this.write(join(this.root, 'sandboxes', `${id}.json`), null);
   }
 
+  /** Endpoints of running containers (dockerd's active endpoints): what keeps a network from removal. */
+  activeEndpointsOf(networkId: string): { sb: SandboxRecord; ep: EndpointRecord }[] {
+    return this.endpointsOf(networkId).filter(({ sb }) => sb.netns || sb.mode === 'host');
+  }
+
   /** Endpoints of a network, with their sandboxes. */
   endpointsOf(networkId: string): { sb: SandboxRecord; ep: EndpointRecord }[] {
     return [...this.sandboxes.values()].flatMap((sb) => sb.endpoints.filter((ep) => ep.networkId === networkId).map((ep) => ({ sb, ep })));

@@ -104,7 +104,7 @@ export class Sandboxes {
       let k = 0;
       for (const ep of sb.endpoints) {
         const net = this.store.networks.get(ep.networkId);
-        if (!net) throw notFound(`network ${ep.networkId} not found`);
+        if (!net) throw notFound(`network ${ep === sb.endpoints[0] && !sb.mode.startsWith('container:') ? sb.mode : ep.networkId} not found`);
         if (DRIVERLESS.has(net.Driver)) continue;
         await this.join(sb, net, ep, k++ === 0);
       }
