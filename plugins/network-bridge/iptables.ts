@@ -23,6 +23,7 @@ const STRUCTURE: Rule[] = [{ table: 'filter', chain: 'BERTH-FORWARD', spec: '-j 
 
 export class Iptables {
   private ensured = false;
+  private ensuring: Promise<void> = Promise.resolve();
 
   constructor(private readonly tag: string) {}
 
@@ -42,9 +43,16 @@ export class Iptables {
     return m;
   }
 
-  /** Berth's chains and the jumps to them, made once (and again if another daemon removed them). */
-  async ensureChains(force = false): Promise<void> {
-    if (this.ensured && !force) return;
+  /** Berth's chains and the jumps to them, made once (and again if another daemon removed them);
+   * one check at a time, so that concurrent first uses add no jump twice. */
+  ensureChains(force = false): Promise<void> {
+    if (this.ensured && !force) return Promise.resolve();
+    const next = this.ensuring.catch(() => {}).then(() => (this.ensured && !force ? undefined : this.makeChains()));
+    this.ensuring = next;
+    return next;
+  }
+
+  private async makeChains(): Promise<void> {
     const lines: [Table, string][] = [];
     for (const table of ['filter', 'nat'] as Table[]) {
       const saved = await run('iptables-save', ['-t', table]);
