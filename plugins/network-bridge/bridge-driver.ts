@@ -83,7 +83,8 @@ export class BridgeDriver implements NetworkDriver {
     const mayCreate = !(net.Options[OPT.isDefault] === 'true' && s.bridge !== DEFAULT_BRIDGE);
     if (!mayCreate && !bridgeExists(s.bridge)) throw configError(`bridge device with non default name ${s.bridge} must be created manually`);
     const made = await ensureBridge(s.bridge, `${pool.Gateway}/${pool.Subnet.split('/')[1]}`, s.mtu, mayCreate);
-    if (made) {
+    // berth0 is Berth's whoever made it: the last daemon to leave it (none attached) removes it.
+    if ((made || s.bridge === DEFAULT_BRIDGE) && !this.owned.has(s.bridge)) {
       this.owned.add(s.bridge);
       await this.saveOwned();
     }
@@ -99,14 +100,16 @@ export class BridgeDriver implements NetworkDriver {
     if (this.iptables && pool) await this.iptables.remove(networkRules({ bridge: s.bridge, subnet: pool.Subnet, icc: s.icc, masq: s.masq, internal: net.Internal }));
     this.installed.delete(net.Id);
     if (this.owned.has(s.bridge)) {
-      await deleteBridge(s.bridge);
+      if (!(await deleteBridge(s.bridge))) this.log.info({ bridge: s.bridge }, 'bridge still has interfaces attached (another daemon?): left in place');
       this.owned.delete(s.bridge);
       await this.saveOwned();
     }
   }
 
-  join(net: NetworkRecord, ep: EndpointRecord, netnsPath: string, opts: JoinOptions): Promise<void> {
+  async join(net: NetworkRecord, ep: EndpointRecord, netnsPath: string, opts: JoinOptions): Promise<void> {
     const s = this.settings(net);
+    // A shared berth0 another daemon removed when it stopped is made again.
+    if (!bridgeExists(s.bridge)) await this.createNetwork(net);
     return addVeth(ep, netnsPath, s.bridge, opts.ifName, s.mtu, opts.defaultRoute);
   }
 

@@ -1,6 +1,6 @@
 // The host side of a bridge network: the Linux bridge, its address, and an endpoint's veth pair
 // (made from inside the container's namespace, its peer sent out to the daemon's).
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import type { EndpointRecord } from '../network/driver.js';
 import { ipBatch, run } from '../network/host-cmd.js';
 
@@ -27,8 +27,13 @@ export async function ensureBridge(name: string, gatewayCidr: string, mtu: numbe
   return made;
 }
 
-export async function deleteBridge(name: string): Promise<void> {
-  if (bridgeExists(name)) await run('ip', ['link', 'del', name]);
+/** Deletes the bridge unless an interface is still attached (another daemon's container on a
+ * shared berth0): true when it is gone. */
+export async function deleteBridge(name: string): Promise<boolean> {
+  if (!bridgeExists(name)) return true;
+  if (readdirSync(`/sys/class/net/${name}/brif`).length) return false;
+  await run('ip', ['link', 'del', name]);
+  return true;
 }
 
 export async function addVeth(ep: EndpointRecord, netns: string, bridge: string, ifName: string, mtu: number, defaultRoute: boolean): Promise<void> {
