@@ -172,11 +172,11 @@ test('contradictory bridge options are refused at start with dockerd\'s reasons'
   }
 });
 
-test('--icc=false: containers on the default bridge cannot talk to each other; --dns is every container\'s resolver', async () => {
+test('--icc=false: containers on the default bridge cannot talk to each other; --dns is every container\'s resolver; --mtu', async () => {
   const bridge = 'bt-nicc';
   assertSubnetsFree(['10.123.78.']);
   makeBridge(bridge, '10.123.78.1/24');
-  const other = await startDaemon({ args: ['--bridge', bridge, '--icc=false', '--dns', '10.123.78.53', '--dns-search', 'icc.example'] });
+  const other = await startDaemon({ args: ['--bridge', bridge, '--icc=false', '--dns', '10.123.78.53', '--dns-search', 'icc.example', '--mtu', '1400'] });
   try {
     const imported = await docker(other.socket, ['import', '-c', 'CMD ["sh"]', join(work, 'rootfs.tar'), 'busybox:latest']);
     assert.equal(imported.code, 0, imported.stderr);
@@ -184,6 +184,7 @@ test('--icc=false: containers on the default bridge cannot talk to each other; -
     const ip = JSON.parse((await docker(other.socket, ['inspect', 'lonely'])).stdout)[0].NetworkSettings.IPAddress;
     const r = await docker(other.socket, ['run', '--rm', 'busybox', 'sh', '-c', `cat /etc/resolv.conf; busybox ping -c1 -W1 ${ip} >/dev/null 2>&1; echo $?`], 60_000);
     assert.equal(r.stdout, 'search icc.example\nnameserver 10.123.78.53\n1\n', r.stderr);
+    assert.match((await docker(other.socket, ['exec', 'lonely', 'busybox', 'ip', 'link', 'show', 'eth0'])).stdout, / mtu 1400 /);
     assert.equal(JSON.parse((await docker(other.socket, ['network', 'inspect', 'bridge'])).stdout)[0].Options['com.docker.network.bridge.enable_icc'], 'false');
     await docker(other.socket, ['rm', '-f', 'lonely']);
   } finally {
