@@ -71,6 +71,7 @@ test('docker network create, ls, inspect; a subnet that overlaps another is refu
 });
 
 test('two containers on tnet ping each other by name and fetch from busybox httpd by name and alias', async () => {
+  const since = Math.floor(Date.now() / 1000) - 1;
   assert.equal((await run(['run', '-d', '--name', 'web', '--network', 'tnet', '--network-alias', 'www', 'busybox', 'busybox', 'httpd', '-f', '-p', '8080', '-h', '/www'])).code, 0);
   assert.equal((await run(['run', '-d', '--name', 'client', '--network', 'tnet', 'busybox', 'sleep', '300'])).code, 0);
   assert.deepEqual((await run(['ps', '--filter', 'network=tnet', '--format', '{{.Names}} {{.Networks}}'])).stdout.trim().split('\n').sort(), ['client tnet', 'web tnet']);
@@ -87,6 +88,12 @@ test('two containers on tnet ping each other by name and fetch from busybox http
   const late = await run(['run', '--rm', '--name', 'late', '--network', 'tnet', '--ip', '10.123.82.200', 'busybox', 'busybox', 'wget', '-qO-', 'http://web:8080/']);
   assert.equal(late.stdout, 'hello from web\n', late.stderr);
   assert.equal((await run(['run', '--rm', '--network', 'tnet', 'busybox', 'sh', '-c', 'busybox ping -c1 -W2 client >/dev/null && echo ok'])).stdout, 'ok\n');
+  // dockerd's network events as containers start and stop.
+  const webId = JSON.parse((await run(['inspect', 'web'])).stdout)[0].Id;
+  const events = await run(['events', '--since', String(since), '--until', String(Math.ceil(Date.now() / 1000) + 1), '--filter', 'type=network',
+    '--format', '{{.Action}} {{.Actor.Attributes.name}} {{.Actor.Attributes.container}}']);
+  assert.match(events.stdout, new RegExp(`^connect tnet ${webId}$`, 'm'));
+  assert.match(events.stdout, /^disconnect tnet [0-9a-f]{64}$/m, 'the --rm container left');
 });
 
 test('a container on another user network cannot reach them', async () => {

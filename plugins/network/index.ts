@@ -2,6 +2,7 @@
 // the network jobs, and the container jobs decorated with networking.
 import { join } from 'node:path';
 import { definePlugin } from '../../core/plugins/context.js';
+import type { EventsService } from '../events/index.js';
 import { NetworkController } from './controller.js';
 import type { NetworkDriver } from './driver.js';
 import { wrapContainerJobs } from './container-jobs.js';
@@ -56,6 +57,8 @@ export default definePlugin({
       controller: () => ctl,
     });
     registerNetworkJobs(ctx, ctl, sandboxes);
+    const bus = ctx.services.get<EventsService>('events').bus;
+    sandboxes.emit = (e) => bus.publish(e);
 
     ctx.hooks.ready.tapPromise('restore-networks', async () => {
       wrapContainerJobs(ctx, store, sandboxes);

@@ -6,6 +6,7 @@ import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { conflict, denied, invalid, notFound, systemError } from '../../core/errors.js';
+import type { JobEvent } from '../../core/job.js';
 import { hostsContent, resolvConfContent, writeInPlace } from './container-files.js';
 import { DRIVERLESS, type NetworkController } from './controller.js';
 import type { EndpointRecord, NetworkRecord } from './driver.js';
@@ -27,6 +28,13 @@ export interface EndpointSettings { Aliases?: string[] | null; IPAMConfig?: { IP
 
 export class Sandboxes {
   constructor(private readonly ctl: NetworkController, private readonly netns: NetnsFiles, private readonly log: Logger) {}
+
+  /** Publishes an event outside any job (dockerd's `network connect`/`disconnect` at start and stop). */
+  emit: (e: JobEvent) => void = () => {};
+
+  private networkEvent(net: NetworkRecord, action: 'connect' | 'disconnect', containerId: string): void {
+    this.emit({ Type: 'network', Action: action, Actor: { ID: net.Id, Attributes: { container: containerId, name: net.Name, type: net.Driver } } });
+  }
 
   private get store() { return this.ctl.store; }
 
@@ -107,6 +115,7 @@ export class Sandboxes {
         if (!net) throw notFound(`network ${ep === sb.endpoints[0] && !sb.mode.startsWith('container:') ? sb.mode : ep.networkId} not found`);
         if (DRIVERLESS.has(net.Driver)) continue;
         await this.join(sb, net, ep, k++ === 0);
+        this.networkEvent(net, 'connect', c.Id);
       }
       const primary = sb.endpoints[0];
       const pnet = primary && this.store.networks.get(primary.networkId);
@@ -161,7 +170,10 @@ export class Sandboxes {
     if (sb.ports?.length && pnet) await this.ctl.driverOf(pnet)?.unpublish(pnet, primary, sb.ports).catch((err) => this.log.warn({ err }, 'cannot unpublish ports'));
     for (const ep of sb.endpoints) {
       const net = this.store.networks.get(ep.networkId);
-      if (ep.joined && net) await this.ctl.driverOf(net)?.leave(net, ep).catch((err) => this.log.warn({ err }, 'cannot remove endpoint interface'));
+      if (ep.joined && net) {
+        await this.ctl.driverOf(net)?.leave(net, ep).catch((err) => this.log.warn({ err }, 'cannot remove endpoint interface'));
+        this.networkEvent(net, 'disconnect', containerId);
+      }
       delete ep.joined;
     }
     await this.netns.remove(sb.netns);
