@@ -96,6 +96,8 @@ test('kill -9 and restart with live-restore: same addresses, same interfaces, no
   assert.equal(await fetchWithin(port), 'still here\n');
   assert.equal((await run(['port', 'web'])).stdout.trim(), `8080/tcp -> 127.0.0.1:${port}`);
   assert.equal((await run(['exec', 'peer', 'busybox', 'wget', '-qO-', 'http://web:8080/'])).stdout, 'still here\n');
+  const webIp = addrs.web;
+  assert.match((await run(['exec', 'peer', 'busybox', 'nslookup', 'web', '127.0.0.11'])).stdout, new RegExp(`Address:\\s+${webIp.replace(/\./g, '\\.')}$`, 'm'), 'the embedded resolver answers again');
   // A second crash changes nothing either.
   await d.stop('SIGKILL');
   d = await startDaemon({ dir, args: args(true) });

@@ -57,3 +57,17 @@ export async function resolvConfContent(r: ResolvInput, hostFile = '/etc/resolv.
 export async function writeInPlace(path: string, content: string): Promise<void> {
   await writeFile(path, content);
 }
+
+/** With the embedded resolver (user-defined networks): 127.0.0.11, the search domains and options
+ * the container would get, ndots:0 first as dockerd writes it; the real servers become upstreams. */
+export async function embeddedResolvConf(r: ResolvInput, hostFile = '/etc/resolv.conf'): Promise<{ content: string; upstream: string[] }> {
+  const host = await readFile(hostFile, 'utf8').catch(() => '');
+  const lines = host.split('\n').map((l) => l.trim());
+  const field = (key: string) => lines.filter((l) => l.startsWith(`${key} `) || l.startsWith(`${key}\t`)).map((l) => l.slice(key.length).trim());
+  // Upstreams are asked from the daemon's namespace: the host's loopback resolvers work there.
+  const upstream = r.dns.length ? r.dns : field('nameserver');
+  const search = r.search.length ? r.search : field('search').flatMap((s) => s.split(/\s+/));
+  const options = ['ndots:0', ...(r.options.length ? r.options : field('options').flatMap((s) => s.split(/\s+/))).filter((o) => !o.startsWith('ndots:'))];
+  const out = [...(search.length && !(search.length === 1 && search[0] === '.') ? [`search ${search.join(' ')}`] : []), 'nameserver 127.0.0.11', `options ${options.join(' ')}`];
+  return { content: `${out.join('\n')}\n`, upstream };
+}

@@ -46,6 +46,7 @@ export default definePlugin({
       prepare: (c, dir) => sandboxes.prepare(c, dir),
       release: (c) => sandboxes.release(c.Id),
       shutdown: async (liveRestore) => {
+        sandboxes.dns.closeAll();
         if (!liveRestore) for (const id of [...store.sandboxes.keys()]) await sandboxes.release(id).catch((err) => ctx.log.warn({ err }, 'cannot release network'));
         await ctl.shutdown(liveRestore);
       },

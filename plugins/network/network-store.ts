@@ -23,7 +23,7 @@ export interface SandboxRecord {
   /** The container's folder (hosts, resolv.conf, hostname). */
   dir?: string;
   /** What its hosts file holds besides peers (--add-host), kept for the rewrites. */
-  files?: { extraHosts: string[]; dns: string[]; search: string[]; options: string[] };
+  files?: { extraHosts: string[]; dns: string[]; search: string[]; options: string[]; /** Where the embedded resolver forwards. */ upstream?: string[] };
 }
 
 export class NetworkStore {

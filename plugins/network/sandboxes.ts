@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { conflict, denied, invalid, notFound, systemError } from '../../core/errors.js';
 import type { JobEvent } from '../../core/job.js';
-import { hostsContent, resolvConfContent, writeInPlace } from './container-files.js';
+import { embeddedResolvConf, hostsContent, resolvConfContent, writeInPlace } from './container-files.js';
+import { EmbeddedDns } from './embedded-dns.js';
 import { DRIVERLESS, type NetworkController } from './controller.js';
 import type { EndpointRecord, NetworkRecord } from './driver.js';
 import { allocate, release } from './ipam.js';
@@ -27,7 +28,47 @@ export interface ContainerLike {
 export interface EndpointSettings { Aliases?: string[] | null; IPAMConfig?: { IPv4Address?: string } | null }
 
 export class Sandboxes {
-  constructor(private readonly ctl: NetworkController, private readonly netns: NetnsFiles, private readonly log: Logger) {}
+  readonly dns: EmbeddedDns;
+
+  constructor(private readonly ctl: NetworkController, private readonly netns: NetnsFiles, private readonly log: Logger) {
+    this.dns = new EmbeddedDns({
+      lookup: (id, name) => {
+        const sb = this.store.sandboxes.get(id);
+        const ips = sb ? this.peersOf(sb, true).filter((p) => p.names.map((n) => n.toLowerCase()).includes(name)).map((p) => p.ip) : [];
+        return ips.length ? [...new Set(ips)] : undefined;
+      },
+      upstream: (id) => this.store.sandboxes.get(id)?.files?.upstream ?? [],
+    }, log);
+  }
+
+  /** A sandbox's user-defined networks' members (itself too when `self`), by address and names. */
+  peersOf(sb: SandboxRecord, self = false): { ip: string; names: string[] }[] {
+    const running = [...this.store.sandboxes.values()].filter((s) => s.netns && s.dir);
+    const peers: { ip: string; names: string[] }[] = [];
+    for (const ep of sb.endpoints) {
+      const net = this.store.networks.get(ep.networkId);
+      if (!net || net.predefined) continue;
+      for (const other of running) {
+        if (other === sb && !self) continue;
+        const oep = other.endpoints.find((e) => e.networkId === net.Id && e.joined);
+        if (oep?.ip) peers.push({ ip: oep.ip, names: [...new Set([other.name, ...oep.aliases, other.containerId.slice(0, 12)])] });
+      }
+    }
+    return peers;
+  }
+
+  /** On a user-defined network: the embedded resolver in its namespace (dockerd's 127.0.0.11). */
+  private async openDns(sb: SandboxRecord): Promise<boolean> {
+    const onUserNetwork = sb.endpoints.some((ep) => ep.joined && !this.store.networks.get(ep.networkId)?.predefined);
+    if (!onUserNetwork || !sb.netns) return false;
+    try {
+      await this.dns.open(sb.containerId, sb.netns);
+      return true;
+    } catch (err) {
+      this.log.warn({ err, container: sb.containerId }, 'embedded DNS unavailable: the container uses its upstream resolvers');
+      return false;
+    }
+  }
 
   /** Publishes an event outside any job (dockerd's `network connect`/`disconnect` at start and stop). */
   emit: (e: JobEvent) => void = () => {};
@@ -130,10 +171,17 @@ export class Sandboxes {
       }
       const extraHosts = (h.ExtraHosts ?? []).map((e) => e.replace(/:host-gateway$/, `:${primary?.gateway ?? '127.0.0.1'}`));
       sb.files = { extraHosts, dns: h.Dns ?? [], search: h.DnsSearch ?? [], options: h.DnsOptions ?? [] };
-      await writeInPlace(join(dir, 'resolv.conf'), await resolvConfContent({
+      const resolv = {
         dns: h.Dns?.length ? h.Dns : this.daemonDns.dns, search: h.DnsSearch?.length ? h.DnsSearch : this.daemonDns.search,
         options: h.DnsOptions?.length ? h.DnsOptions : this.daemonDns.options,
-      }));
+      };
+      if (await this.openDns(sb)) {
+        const embedded = await embeddedResolvConf(resolv);
+        sb.files.upstream = embedded.upstream;
+        await writeInPlace(join(dir, 'resolv.conf'), embedded.content);
+      } else {
+        await writeInPlace(join(dir, 'resolv.conf'), await resolvConfContent(resolv));
+      }
       await this.store.saveSandbox(sb);
       await this.refreshHosts();
     } catch (err) {
@@ -165,6 +213,7 @@ export class Sandboxes {
   async release(containerId: string): Promise<void> {
     const sb = this.store.sandboxes.get(containerId);
     if (!sb?.netns) return;
+    this.dns.close(containerId);
     const primary = sb.endpoints[0];
     const pnet = primary && this.store.networks.get(primary.networkId);
     if (sb.ports?.length && pnet) await this.ctl.driverOf(pnet)?.unpublish(pnet, primary, sb.ports).catch((err) => this.log.warn({ err }, 'cannot unpublish ports'));
@@ -233,20 +282,8 @@ export class Sandboxes {
 
   /** Rewrites /etc/hosts of every running container: its own name, then its peers. */
   async refreshHosts(): Promise<void> {
-    const running = [...this.store.sandboxes.values()].filter((s) => s.netns && s.dir);
-    for (const sb of running) {
-      const peers: { ip: string; names: string[] }[] = [];
-      for (const ep of sb.endpoints) {
-        const net = this.store.networks.get(ep.networkId);
-        if (!net || net.predefined) continue;
-        for (const other of running) {
-          if (other === sb) continue;
-          const oep = other.endpoints.find((e) => e.networkId === net.Id && e.joined);
-          if (oep?.ip) peers.push({ ip: oep.ip, names: [...new Set([other.name, ...oep.aliases, other.containerId.slice(0, 12)])] });
-        }
-      }
-      const files = sb.files;
-      const content = hostsContent({ hostname: sb.hostname, ip: sb.endpoints[0]?.ip, extraHosts: files?.extraHosts ?? [], peers });
+    for (const sb of [...this.store.sandboxes.values()].filter((s) => s.netns && s.dir)) {
+      const content = hostsContent({ hostname: sb.hostname, ip: sb.endpoints[0]?.ip, extraHosts: sb.files?.extraHosts ?? [], peers: this.peersOf(sb) });
       await writeInPlace(join(sb.dir!, 'hosts'), content).catch((err) => this.log.warn({ err, container: sb.containerId }, 'cannot write hosts file'));
     }
   }
@@ -271,6 +308,7 @@ export class Sandboxes {
         continue;
       }
       keep.add(sb.netns);
+      if (sb.files?.upstream) await this.openDns(sb);
       const primary = sb.endpoints[0];
       const pnet = primary && this.store.networks.get(primary.networkId);
       if (sb.ports?.length && pnet) {
