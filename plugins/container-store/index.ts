@@ -6,6 +6,7 @@ import type { SystemService } from '../api-system/service.js';
 import type { GraphService } from '../graph/index.js';
 import type { ImagesService } from '../image-store/index.js';
 import type { RuntimesService } from '../exec/index.js';
+import type { NetworksService } from '../network/index.js';
 import { ContainerFs } from './container-fs.js';
 import { Execs, registerExecJobs } from './exec.js';
 import { registerFsJobs } from './fs-jobs.js';
@@ -54,7 +55,7 @@ export default definePlugin({
       await images.store().layers.removeRwLayer(c.Id).catch(() => {});
       await store().remove(c);
       publish(lifecycle.event(c, 'destroy'));
-    }, { init, observer: health });
+    }, { init, observer: health, networking: ctx.services.get<NetworksService>('networks').containers() });
     ctx.hooks.shutdown.tap('health-monitor', () => health.closeAll());
     // As dockerd: a bad daemon-wide log-driver or log-opts stops the daemon at start.
     try {
@@ -81,6 +82,7 @@ export default definePlugin({
     });
     ctx.hooks.shutdown.tapPromise('stop-containers', async (context) => {
       if (containers) await stopContainersOnShutdown({ store: containers, runtime: lifecycle, log: ctx.log, liveRestore, context });
+      await ctx.services.get<NetworksService>('networks').containers().shutdown(liveRestore);
     });
     ctx.hooks.reload.tapPromise('live-restore', async ({ changed }) => {
       if ('live-restore' in changed) liveRestore = Boolean(changed['live-restore']);

@@ -76,6 +76,7 @@ export class ContainerRuntime {
       const rootfs = await this.graph.driver().get(c.Id);
       mounted = true;
       const input = await specInputFor(c, rootfs, dir, this.options);
+      if (this.options.networking) Object.assign(input, await this.options.networking.prepare(c, dir));
       // What this host allows: runc cannot grant more than the daemon holds.
       input.host = { ...input.host, maxNofile: await hostNofileLimit(), capabilities: await hostBoundingCapabilities() };
       const spec = buildOciSpec(input);
@@ -101,6 +102,7 @@ export class ContainerRuntime {
       for (const client of this.pendingAttach.get(c.Id) ?? []) client.socket.end();
       this.pendingAttach.delete(c.Id);
       await driver?.delete(c.Id).catch(() => {});
+      await this.options.networking?.release(c).catch(() => {});
       if (mounted) await this.graph.driver().put(c.Id).catch(() => {});
       // As dockerd: 127 for a command not found, 126 when it cannot be run, else 128; waiters
       // (docker run's wait) get that code, and --rm removes the container.
@@ -139,6 +141,7 @@ export class ContainerRuntime {
     await this.store().save(c);
     const driver = await this.driver(c);
     await driver.delete(c.Id).catch((err) => this.log.warn({ err, container: id }, 'runtime delete failed'));
+    await this.options.networking?.release(c).catch((err) => this.log.warn({ err, container: id }, 'network release failed'));
     await this.graph.driver().put(c.Id).catch(() => {});
     if (exit.oomKilled) this.emit(this.event(c, 'oom'));
     this.emit(this.event(c, 'die', { exitCode: String(exit.exitCode) }));

@@ -61,6 +61,9 @@ export async function startDaemon(opts: StartOptions = {}): Promise<RunningDaemo
   const defaults = opts.defaults === false ? [] : [
     '--data-root', dataRoot, '--exec-root', execRoot, '-p', pidfile, '-H', `unix://${socket}`,
     '--config-file', join(dir, 'daemon.json'),
+    // No default bridge unless the test asks for networking (--bridge NAME on a bridge it made):
+    // test daemons run side by side and must not share berth0 or each other's rules.
+    ...((opts.args ?? []).some((a) => a === '-b' || a.startsWith('--bridge')) ? [] : ['--bridge', 'none']),
   ];
   // An explicit --config-file must exist (as dockerd); an empty configuration unless the test wrote one.
   if (!existsSync(join(dir, 'daemon.json'))) writeFileSync(join(dir, 'daemon.json'), '{}');

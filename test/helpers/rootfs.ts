@@ -2,7 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 export interface RootfsTar {
   /** The uncompressed tar. */
@@ -20,7 +20,10 @@ export function makeBusyboxRootfs(dir: string, extraFiles: Record<string, string
   for (const applet of ['sh', 'ls', 'cat', 'echo', 'true', 'sleep', 'id']) symlinkSync('busybox', join(root, 'bin', applet));
   writeFileSync(join(root, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
   writeFileSync(join(root, 'etc/group'), 'root:x:0:\n');
-  for (const [name, content] of Object.entries(extraFiles)) writeFileSync(join(root, name), content);
+  for (const [name, content] of Object.entries(extraFiles)) {
+    mkdirSync(dirname(join(root, name)), { recursive: true });
+    writeFileSync(join(root, name), content);
+  }
   const path = join(dir, 'rootfs.tar');
   // GNU tar, the way users make a root file system archive; numeric owner keeps it reproducible.
   execFileSync('tar', ['--numeric-owner', '--owner=0', '--group=0', '-C', root, '-cf', path, '.']);

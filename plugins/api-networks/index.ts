@@ -1,0 +1,10 @@
+// Network routes, mounted on the API server; the work is done by the network plugin's jobs.
+import { definePlugin } from '../../core/plugins/context.js';
+import type { ApiService } from '../api-server/service.js';
+import { mountNetworkRoutes } from './routes.js';
+
+export default definePlugin({
+  init(ctx) {
+    mountNetworkRoutes(ctx, ctx.services.get<ApiService>('api'));
+  },
+});

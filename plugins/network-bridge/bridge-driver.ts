@@ -1,0 +1,149 @@
+// The bridge network driver (dockerd's bridge): a Linux bridge per network, a veth pair per
+// endpoint, NAT and isolation rules, published ports through DNAT plus the userland proxy.
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { configError } from '../../core/errors.js';
+import { writeFileAtomic } from '../../core/fs/atomic-write.js';
+import { cidrString, contains, intToIp, parseCidr } from '../network/cidr.js';
+import { NETWORK_DRIVER_API, type DefaultNetworkRequest, type EndpointRecord, type JoinOptions, type NetworkDriver, type NetworkRecord, type PortBinding } from '../network/driver.js';
+import { freePool } from '../network/pools.js';
+import { DEFAULT_BRIDGE, networkSettings, OPT, OPTIONS_SCHEMA, type BridgeConfig } from './bridge-config.js';
+import { addVeth, bridgeAddress, bridgeExists, deleteBridge, ensureBridge, removeVeth } from './bridge-link.js';
+import type { Iptables } from './iptables.js';
+import { PortProxies } from './port-proxy.js';
+import { networkRules, portRules } from './rules.js';
+
+export class BridgeDriver implements NetworkDriver {
+  readonly name = 'bridge';
+  readonly apiVersion = NETWORK_DRIVER_API;
+  readonly optionsSchema = OPTIONS_SCHEMA;
+  private readonly proxies = new PortProxies();
+  /** Networks whose rules are in place (by ID). */
+  private readonly installed = new Set<string>();
+  /** Bridges this driver made (and so removes); persisted across restarts. */
+  private owned = new Set<string>();
+
+  constructor(private readonly cfg: BridgeConfig, private readonly iptables: Iptables | null, private readonly stateDir: string, private readonly log: Logger) {}
+
+  private settings(net: NetworkRecord) {
+    return networkSettings(net.Options, this.cfg, net.Id);
+  }
+
+  async defaultNetwork({ previous, takenSubnets }: { previous?: NetworkRecord; takenSubnets: string[] }): Promise<DefaultNetworkRequest | null> {
+    const c = this.cfg;
+    if (c.bridge === 'none') return null;
+    const name = c.bridge || DEFAULT_BRIDGE;
+    let gatewayCidr: string | undefined;
+    if (name !== DEFAULT_BRIDGE) {
+      if (!bridgeExists(name)) throw configError(`bridge device with non default name ${name} must be created manually`);
+      gatewayCidr = await bridgeAddress(name);
+      if (!gatewayCidr) throw configError(`bridge ${name} has no IPv4 address`);
+    } else if (c.bip) {
+      gatewayCidr = c.bip;
+    } else if (previous?.Options[OPT.name] === name && previous.ipam) {
+      gatewayCidr = `${previous.ipam.gateway}/${previous.ipam.subnet.split('/')[1]}`;
+    } else {
+      gatewayCidr = bridgeExists(name) ? await bridgeAddress(name) : undefined;
+      if (!gatewayCidr) {
+        const pool = parseCidr(await freePool(takenSubnets, [name]));
+        gatewayCidr = `${intToIp(pool.base + 1)}/${pool.bits}`;
+      }
+    }
+    const net = parseCidr(gatewayCidr);
+    if (c.fixedCidr) {
+      const r = parseCidr(c.fixedCidr);
+      if (r.bits < net.bits || !contains(net, r.base)) throw configError(`fixed-cidr ${c.fixedCidr} is not within the bridge's subnet ${cidrString(net)}`);
+    }
+    return {
+      name: 'bridge', subnet: cidrString(net), gateway: intToIp(net.ip), ...(c.fixedCidr ? { ipRange: cidrString(parseCidr(c.fixedCidr)) } : {}),
+      options: {
+        [OPT.isDefault]: 'true', [OPT.icc]: String(c.icc), [OPT.masq]: String(c.ipMasq), [OPT.hostIp]: c.ip, [OPT.name]: name, [OPT.mtu]: String(c.mtu),
+      },
+    };
+  }
+
+  async reconcile(): Promise<void> {
+    this.owned = new Set(JSON.parse(await readFile(join(this.stateDir, 'owned-bridges.json'), 'utf8').catch(() => '[]')) as string[]);
+    await this.iptables?.removeOwnRules();
+    if (this.cfg.ipForward) {
+      const now = await readFile('/proc/sys/net/ipv4/ip_forward', 'utf8').catch(() => '1');
+      if (now.trim() !== '1') await writeFile('/proc/sys/net/ipv4/ip_forward', '1');
+    }
+  }
+
+  private saveOwned(): Promise<void> {
+    return writeFileAtomic(join(this.stateDir, 'owned-bridges.json'), JSON.stringify([...this.owned]));
+  }
+
+  async createNetwork(net: NetworkRecord): Promise<void> {
+    const s = this.settings(net);
+    const pool = net.IPAM.Config[0];
+    if (!pool?.Gateway) throw new Error(`network ${net.Name}: no gateway`);
+    const mayCreate = !(net.Options[OPT.isDefault] === 'true' && s.bridge !== DEFAULT_BRIDGE);
+    if (!mayCreate && !bridgeExists(s.bridge)) throw configError(`bridge device with non default name ${s.bridge} must be created manually`);
+    const made = await ensureBridge(s.bridge, `${pool.Gateway}/${pool.Subnet.split('/')[1]}`, s.mtu, mayCreate);
+    // berth0 is Berth's whoever made it: the last daemon to leave it (none attached) removes it.
+    if ((made || s.bridge === DEFAULT_BRIDGE) && !this.owned.has(s.bridge)) {
+      this.owned.add(s.bridge);
+      await this.saveOwned();
+    }
+    if (this.iptables && !this.installed.has(net.Id)) {
+      await this.iptables.add(networkRules({ bridge: s.bridge, subnet: pool.Subnet, icc: s.icc, masq: s.masq, internal: net.Internal }));
+      this.installed.add(net.Id);
+    }
+  }
+
+  async deleteNetwork(net: NetworkRecord): Promise<void> {
+    const s = this.settings(net);
+    const pool = net.IPAM.Config[0];
+    if (this.iptables && pool) await this.iptables.remove(networkRules({ bridge: s.bridge, subnet: pool.Subnet, icc: s.icc, masq: s.masq, internal: net.Internal }));
+    this.installed.delete(net.Id);
+    if (this.owned.has(s.bridge)) {
+      if (!(await deleteBridge(s.bridge))) this.log.info({ bridge: s.bridge }, 'bridge still has interfaces attached (another daemon?): left in place');
+      this.owned.delete(s.bridge);
+      await this.saveOwned();
+    }
+  }
+
+  async join(net: NetworkRecord, ep: EndpointRecord, netnsPath: string, opts: JoinOptions): Promise<void> {
+    const s = this.settings(net);
+    // A shared berth0 another daemon removed when it stopped is made again.
+    if (!bridgeExists(s.bridge)) await this.createNetwork(net);
+    return addVeth(ep, netnsPath, s.bridge, opts.ifName, s.mtu, opts.defaultRoute);
+  }
+
+  leave(_net: NetworkRecord, ep: EndpointRecord): Promise<void> {
+    return removeVeth(ep);
+  }
+
+  async publish(net: NetworkRecord, ep: EndpointRecord, ports: PortBinding[]): Promise<PortBinding[]> {
+    const s = this.settings(net);
+    const done: PortBinding[] = [];
+    try {
+      for (const b of ports) {
+        const hostIp = b.hostIp || s.hostIp;
+        const hostPort = await this.proxies.start({ proto: b.proto, hostIp, hostPort: b.hostPort, containerIp: ep.ip!, containerPort: b.containerPort });
+        done.push({ ...b, hostIp, hostPort });
+      }
+      await this.iptables?.add(done.flatMap((b) => portRules(s.bridge, ep.ip!, b)));
+    } catch (err) {
+      for (const b of done) await this.proxies.stop(b);
+      throw err;
+    }
+    return done;
+  }
+
+  async unpublish(net: NetworkRecord, ep: EndpointRecord, ports: PortBinding[]): Promise<void> {
+    const s = this.settings(net);
+    for (const b of ports) await this.proxies.stop(b);
+    await this.iptables?.remove(ports.flatMap((b) => portRules(s.bridge, ep.ip!, b)));
+  }
+
+  async shutdown(networks: NetworkRecord[], liveRestore: boolean): Promise<void> {
+    await this.proxies.stopAll();
+    if (liveRestore) return;
+    for (const net of networks) await this.deleteNetwork(net).catch((err) => this.log.warn({ err, network: net.Name }, 'cannot remove network at shutdown'));
+    await this.iptables?.teardown().catch((err) => this.log.warn({ err }, 'cannot remove iptables chains'));
+  }
+}

@@ -1,0 +1,141 @@
+// Berth's iptables rules. Every rule lives in a chain of Berth's own, reached from each builtin
+// chain by a single jump rule; every rule carries a comment naming the daemon that made it
+// (berth:<tag>, the tag from its data root), so a daemon removes exactly its own rules — after a
+// crash too — and two daemons can share the chains. Changes go through iptables-restore
+// --noflush, one atomic batch per change.
+import { run } from '../network/host-cmd.js';
+
+export type Table = 'filter' | 'nat';
+export interface Rule { table: Table; chain: string; spec: string }
+
+const CHAINS: Record<Table, string[]> = {
+  filter: ['BERTH-FORWARD', 'BERTH', 'BERTH-ISOLATION-1', 'BERTH-ISOLATION-2'],
+  nat: ['BERTH', 'BERTH-POSTROUTING'],
+};
+/** The jumps from builtin chains, and the rules the chains need whoever uses them. */
+const JUMPS: Rule[] = [
+  { table: 'filter', chain: 'FORWARD', spec: '-j BERTH-FORWARD' },
+  { table: 'nat', chain: 'PREROUTING', spec: '-m addrtype --dst-type LOCAL -j BERTH' },
+  { table: 'nat', chain: 'OUTPUT', spec: '! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -j BERTH' },
+  { table: 'nat', chain: 'POSTROUTING', spec: '-j BERTH-POSTROUTING' },
+];
+const STRUCTURE: Rule[] = [{ table: 'filter', chain: 'BERTH-FORWARD', spec: '-j BERTH-ISOLATION-1' }];
+
+export class Iptables {
+  private ensured = false;
+  private ensuring: Promise<void> = Promise.resolve();
+
+  constructor(private readonly tag: string) {}
+
+  private tagged(r: Rule): string {
+    return `${r.spec} -m comment --comment berth:${this.tag}`;
+  }
+
+  private async restore(lines: Map<Table, string[]>): Promise<void> {
+    let script = '';
+    for (const [table, l] of lines) if (l.length) script += `*${table}\n${l.join('\n')}\nCOMMIT\n`;
+    if (script) await run('iptables-restore', ['-w', '--noflush'], script);
+  }
+
+  private static byTable(lines: [Table, string][]): Map<Table, string[]> {
+    const m = new Map<Table, string[]>();
+    for (const [t, l] of lines) m.set(t, [...(m.get(t) ?? []), l]);
+    return m;
+  }
+
+  /** Berth's chains and the jumps to them, made once (and again if another daemon removed them);
+   * one check at a time, so that concurrent first uses add no jump twice. */
+  ensureChains(force = false): Promise<void> {
+    if (this.ensured && !force) return Promise.resolve();
+    const next = this.ensuring.catch(() => {}).then(() => (this.ensured && !force ? undefined : this.makeChains()));
+    this.ensuring = next;
+    return next;
+  }
+
+  private async makeChains(): Promise<void> {
+    const lines: [Table, string][] = [];
+    for (const table of ['filter', 'nat'] as Table[]) {
+      const saved = await run('iptables-save', ['-t', table]);
+      const have = new Set(saved.split('\n').filter((l) => l.startsWith(':')).map((l) => l.slice(1).split(' ')[0]));
+      for (const chain of CHAINS[table]) if (!have.has(chain)) lines.push([table, `-N ${chain}`]);
+    }
+    await this.restore(Iptables.byTable(lines));
+    for (const r of [...STRUCTURE, ...JUMPS]) {
+      const exists = await run('iptables', ['-w', '-t', r.table, '-C', r.chain, ...r.spec.split(' ')]).then(() => true, () => false);
+      if (!exists) await run('iptables', ['-w', '-t', r.table, r.chain === 'FORWARD' ? '-I' : '-A', r.chain, ...(r.chain === 'FORWARD' ? ['1'] : []), ...r.spec.split(' ')]);
+    }
+    this.ensured = true;
+  }
+
+  async add(rules: Rule[]): Promise<void> {
+    if (!rules.length) return;
+    await this.ensureChains();
+    const batch = Iptables.byTable(rules.map((r) => [r.table, `-A ${r.chain} ${this.tagged(r)}`]));
+    try {
+      await this.restore(batch);
+    } catch {
+      // Another daemon may have removed the (then empty) chains since: make them again, once.
+      await this.ensureChains(true);
+      await this.restore(batch);
+    }
+  }
+
+  /** Removes rules; one already gone is not an error. */
+  async remove(rules: Rule[]): Promise<void> {
+    if (!rules.length) return;
+    const lines = rules.map((r): [Table, string] => [r.table, `-D ${r.chain} ${this.tagged(r)}`]);
+    try {
+      await this.restore(Iptables.byTable(lines));
+    } catch {
+      for (const [table, l] of lines) await run('iptables', ['-w', '-t', table, ...l.split(' ')]).catch(() => {});
+    }
+  }
+
+  /** Every rule of this daemon's now in place, as iptables-save prints them. */
+  async ownRules(): Promise<[Table, string][]> {
+    const out: [Table, string][] = [];
+    for (const table of ['filter', 'nat'] as Table[]) {
+      const saved = await run('iptables-save', ['-t', table]).catch(() => '');
+      for (const l of saved.split('\n')) if (l.startsWith('-A ') && l.includes(`berth:${this.tag}`)) out.push([table, l]);
+    }
+    return out;
+  }
+
+  /** Daemon start: whatever an earlier run of this daemon left (after a crash) goes, so that
+   * restoring makes no duplicates. */
+  async removeOwnRules(): Promise<void> {
+    const own = await this.ownRules();
+    const lines = own.map(([t, l]): [Table, string] => [t, `-D ${l.slice(3)}`]);
+    try {
+      await this.restore(Iptables.byTable(lines));
+    } catch {
+      for (const [table, l] of lines) await run('iptables', ['-w', '-t', table, ...splitSaved(l)]).catch(() => {});
+    }
+  }
+
+  /** Daemon stop: this daemon's rules go; the chains and jumps too when no other daemon has rules there. */
+  async teardown(): Promise<void> {
+    await this.removeOwnRules();
+    const saved = new Map<Table, string>();
+    for (const table of ['filter', 'nat'] as Table[]) saved.set(table, await run('iptables-save', ['-t', table]).catch(() => ''));
+    const inUse = [...saved.values()].some((s) => s.split('\n').some((l) => l.startsWith('-A BERTH') && l.includes('--comment berth:')));
+    if (inUse) return;
+    for (const j of JUMPS) {
+      for (let i = 0; i < 8 && await run('iptables', ['-w', '-t', j.table, '-D', j.chain, ...j.spec.split(' ')]).then(() => true, () => false); i++) { /* every copy */ }
+    }
+    const lines: [Table, string][] = [];
+    for (const table of ['filter', 'nat'] as Table[]) {
+      const have = CHAINS[table].filter((c) => saved.get(table)!.includes(`:${c} `));
+      for (const chain of have) lines.push([table, `-F ${chain}`]);
+      for (const chain of have) lines.push([table, `-X ${chain}`]);
+    }
+    await this.restore(Iptables.byTable(lines));
+    this.ensured = false;
+  }
+}
+
+/** iptables-save quotes comments with spaces; ours have none, so words split on spaces. */
+function splitSaved(line: string): string[] {
+  return line.split(' ').filter(Boolean);
+}
+

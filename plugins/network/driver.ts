@@ -1,0 +1,104 @@
+// The network-driver interface: what a driver plugin (plugins/network-bridge, or yours) implements
+// and hands to the `networks` service. Its version is NETWORK_DRIVER_API (semver): a driver states
+// the version it was written for in `apiVersion`; the service refuses an incompatible major.
+// The guide for driver authors is README.md beside this file.
+import type { JsonSchema } from '../../core/schema.js';
+import type { IpamState } from './ipam.js';
+
+export const NETWORK_DRIVER_API = '1.0.0';
+
+export interface IpamConfig { Subnet: string; Gateway?: string; IPRange?: string }
+
+/** A network as stored and as `docker network inspect` shows it (without Containers). */
+export interface NetworkRecord {
+  Id: string;
+  Name: string;
+  Driver: string;
+  Created: string;
+  Scope: 'local';
+  EnableIPv6: boolean;
+  Internal: boolean;
+  Attachable: boolean;
+  Ingress: boolean;
+  IPAM: { Driver: string; Options: Record<string, string> | null; Config: IpamConfig[] };
+  ConfigFrom: { Network: string };
+  ConfigOnly: boolean;
+  Options: Record<string, string>;
+  Labels: Record<string, string>;
+  /** Address allocations (the IPAM's state); absent for networks without addresses (host, none). */
+  ipam?: IpamState;
+  /** A network the daemon itself defines (bridge, host, none): `docker network rm` refuses it. */
+  predefined?: boolean;
+}
+
+/** A container's membership of one network. */
+export interface EndpointRecord {
+  id: string;
+  networkId: string;
+  containerId: string;
+  /** Assigned by the IPAM before join; kept while the container exists. */
+  ip?: string;
+  prefixLen?: number;
+  gateway?: string;
+  mac?: string;
+  aliases: string[];
+  /** docker run --ip / connect --ip. */
+  requestedIp?: string;
+  /** Set by the controller while the endpoint's interface exists (between join and leave). */
+  joined?: boolean;
+}
+
+export interface PortBinding {
+  proto: 'tcp' | 'udp';
+  containerPort: number;
+  /** 0.0.0.0 for all host addresses; '' for the driver's default (dockerd's --ip). */
+  hostIp: string;
+  /** 0 asks the driver for a free port of the ephemeral range. */
+  hostPort: number;
+}
+
+export interface JoinOptions {
+  /** The interface's name inside the namespace (eth0, eth1 …). */
+  ifName: string;
+  /** This endpoint gives the container its default route. */
+  defaultRoute: boolean;
+}
+
+/** What a driver asks for as the daemon's default network (the bridge driver's `bridge`). */
+export interface DefaultNetworkRequest {
+  name: string;
+  subnet: string;
+  gateway: string;
+  ipRange?: string;
+  options: Record<string, string>;
+}
+
+export interface NetworkDriver {
+  /** The name users give to `docker network create -d`. */
+  name: string;
+  /** The NETWORK_DRIVER_API version this driver was written for. */
+  apiVersion: string;
+  /** JSON Schema of `docker network create -o key=value` options (values are strings). */
+  optionsSchema?: JsonSchema;
+  /** Daemon start: the default network this driver wants, given the stored one (if any) and the
+   * subnets other networks hold; null for none (e.g. `--bridge none`). */
+  defaultNetwork?(ctx: { previous?: NetworkRecord; takenSubnets: string[] }): Promise<DefaultNetworkRequest | null>;
+  /** Daemon start, before any createNetwork: drop what an earlier run of this daemon left behind
+   * (after a crash) so that restoring networks and endpoints makes no duplicates. */
+  reconcile?(networks: NetworkRecord[]): Promise<void>;
+  /** Realises a network (a create, or a restore at daemon start): must be idempotent. */
+  createNetwork(net: NetworkRecord): Promise<void>;
+  /** Removes all the network holds on the host. */
+  deleteNetwork(net: NetworkRecord): Promise<void>;
+  /** Creates the endpoint's interface inside the namespace at `netnsPath`, with ep.ip/prefixLen/mac,
+   * and the default route via ep.gateway when asked. */
+  join(net: NetworkRecord, ep: EndpointRecord, netnsPath: string, opts: JoinOptions): Promise<void>;
+  /** Removes the endpoint's interface (the namespace may already be gone). */
+  leave(net: NetworkRecord, ep: EndpointRecord): Promise<void>;
+  /** External connectivity: makes the ports reachable from the host; returns them with the host
+   * ports actually taken. A port already taken fails with nothing left behind. */
+  publish(net: NetworkRecord, ep: EndpointRecord, ports: PortBinding[]): Promise<PortBinding[]>;
+  unpublish(net: NetworkRecord, ep: EndpointRecord, ports: PortBinding[]): Promise<void>;
+  /** Daemon stop: `liveRestore` false means remove everything this daemon created. */
+  shutdown?(networks: NetworkRecord[], liveRestore: boolean): Promise<void>;
+}

@@ -1,0 +1,332 @@
+// A container's side of networking (libnetwork's sandbox): its endpoints from create on, its
+// namespace and interfaces while it runs, published ports, its hosts and resolv.conf — rewritten
+// whenever a peer on one of its user-defined networks comes or goes, so names resolve live.
+import { randomBytes } from 'node:crypto';
+import { copyFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { conflict, denied, invalid, notFound, systemError } from '../../core/errors.js';
+import type { JobEvent } from '../../core/job.js';
+import { embeddedResolvConf, hostsContent, resolvConfContent, writeInPlace } from './container-files.js';
+import { EmbeddedDns } from './embedded-dns.js';
+import { DRIVERLESS, type NetworkController } from './controller.js';
+import type { EndpointRecord, NetworkRecord } from './driver.js';
+import { allocate, release } from './ipam.js';
+import type { SandboxRecord } from './network-store.js';
+import type { NetnsFiles } from './netns.js';
+import { portBindingsOf } from './ports.js';
+import { settingsView } from './settings-view.js';
+
+/** What the network plugin needs of a container record (container-store's Container). */
+export interface ContainerLike {
+  Id: string;
+  Name: string;
+  Config: { Hostname?: string; ExposedPorts?: Record<string, unknown> | null };
+  HostConfig: Record<string, unknown>;
+}
+
+export interface EndpointSettings { Aliases?: string[] | null; IPAMConfig?: { IPv4Address?: string } | null }
+
+export class Sandboxes {
+  readonly dns: EmbeddedDns;
+
+  constructor(private readonly ctl: NetworkController, private readonly netns: NetnsFiles, private readonly log: Logger) {
+    this.dns = new EmbeddedDns({
+      lookup: (id, name) => {
+        const sb = this.store.sandboxes.get(id);
+        const ips = sb ? this.peersOf(sb, true).filter((p) => p.names.map((n) => n.toLowerCase()).includes(name)).map((p) => p.ip) : [];
+        return ips.length ? [...new Set(ips)] : undefined;
+      },
+      upstream: (id) => this.store.sandboxes.get(id)?.files?.upstream ?? [],
+    }, log);
+  }
+
+  /** A sandbox's user-defined networks' members (itself too when `self`), by address and names. */
+  peersOf(sb: SandboxRecord, self = false): { ip: string; names: string[] }[] {
+    const running = [...this.store.sandboxes.values()].filter((s) => s.netns && s.dir);
+    const peers: { ip: string; names: string[] }[] = [];
+    for (const ep of sb.endpoints) {
+      const net = this.store.networks.get(ep.networkId);
+      if (!net || net.predefined) continue;
+      for (const other of running) {
+        if (other === sb && !self) continue;
+        const oep = other.endpoints.find((e) => e.networkId === net.Id && e.joined);
+        if (oep?.ip) peers.push({ ip: oep.ip, names: [...new Set([other.name, ...oep.aliases, other.containerId.slice(0, 12)])] });
+      }
+    }
+    return peers;
+  }
+
+  /** On a user-defined network: the embedded resolver in its namespace (dockerd's 127.0.0.11). */
+  private async openDns(sb: SandboxRecord): Promise<boolean> {
+    const onUserNetwork = sb.endpoints.some((ep) => ep.joined && !this.store.networks.get(ep.networkId)?.predefined);
+    if (!onUserNetwork || !sb.netns) return false;
+    try {
+      await this.dns.open(sb.containerId, sb.netns);
+      return true;
+    } catch (err) {
+      this.log.warn({ err, container: sb.containerId }, 'embedded DNS unavailable: the container uses its upstream resolvers');
+      return false;
+    }
+  }
+
+  /** Publishes an event outside any job (dockerd's `network connect`/`disconnect` at start and stop). */
+  emit: (e: JobEvent) => void = () => {};
+
+  private networkEvent(net: NetworkRecord, action: 'connect' | 'disconnect', containerId: string): void {
+    this.emit({ Type: 'network', Action: action, Actor: { ID: net.Id, Attributes: { container: containerId, name: net.Name, type: net.Driver } } });
+  }
+
+  private get store() { return this.ctl.store; }
+
+  findSandbox(ref: string): SandboxRecord | undefined {
+    const all = [...this.store.sandboxes.values()];
+    return this.store.sandboxes.get(ref) ?? all.find((s) => s.name === ref.replace(/^\//, '')) ?? all.find((s) => s.containerId.startsWith(ref));
+  }
+
+  newEndpoint(net: NetworkRecord, containerId: string, cfg: EndpointSettings = {}): EndpointRecord {
+    const userDefined = !net.predefined;
+    if (!userDefined && cfg.Aliases?.length) throw invalid('network-scoped alias is supported only for containers in user defined networks');
+    if (!userDefined && cfg.IPAMConfig?.IPv4Address) throw invalid('user specified IP address is supported on user defined networks only');
+    return {
+      id: randomBytes(32).toString('hex'), networkId: net.Id, containerId, aliases: cfg.Aliases ?? [],
+      ...(cfg.IPAMConfig?.IPv4Address ? { requestedIp: cfg.IPAMConfig.IPv4Address } : {}),
+    };
+  }
+
+  /** container.create: the mode and networks checked, the sandbox recorded. */
+  async created(c: ContainerLike, endpoints: Record<string, EndpointSettings> = {}, dryRun = false): Promise<void> {
+    const raw = (c.HostConfig.NetworkMode as string | undefined) || 'default';
+    let mode = raw === 'default' ? this.ctl.defaultMode() : raw;
+    const eps: EndpointRecord[] = [];
+    if (mode.startsWith('container:')) {
+      const other = this.findSandbox(mode.slice('container:'.length));
+      if (!other) throw notFound(`No such container: ${mode.slice('container:'.length)}`);
+      mode = `container:${other.containerId}`;
+    } else {
+      const net = this.store.get(mode);
+      eps.push(this.newEndpoint(net, c.Id, endpoints[net.Name] ?? endpoints[net.Id] ?? endpoints[raw]));
+      for (const [ref, cfg] of Object.entries(endpoints)) {
+        if (ref === raw || ref === mode) continue;
+        const other = this.store.get(ref);
+        if (other.Id === net.Id) continue;
+        if (DRIVERLESS.has(other.Driver) || DRIVERLESS.has(net.Driver)) throw invalid('Container cannot be connected to network endpoints');
+        eps.push(this.newEndpoint(other, c.Id, cfg));
+      }
+    }
+    if (dryRun) return;
+    await this.store.saveSandbox({ containerId: c.Id, name: c.Name.replace(/^\//, ''), hostname: c.Config.Hostname || c.Id.slice(0, 12), mode, endpoints: eps });
+  }
+
+  /** Before the runtime starts the container: returns the namespace it joins ('host' for the host's). */
+  async prepare(c: ContainerLike, dir: string): Promise<{ network?: string }> {
+    let sb = this.store.sandboxes.get(c.Id);
+    if (!sb) {
+      await this.created(c);
+      sb = this.store.sandboxes.get(c.Id)!;
+    }
+    sb.dir = dir;
+    sb.name = c.Name.replace(/^\//, '');
+    sb.hostname = c.Config.Hostname || c.Id.slice(0, 12);
+    const h = c.HostConfig as Record<string, string[] | undefined>;
+    const files = join(dir, 'hosts');
+    if (sb.mode === 'host') {
+      await copyFile('/etc/hosts', files).catch(() => {});
+      await copyFile('/etc/resolv.conf', join(dir, 'resolv.conf')).catch(() => {});
+      await this.store.saveSandbox(sb);
+      return { network: 'host' };
+    }
+    if (sb.mode.startsWith('container:')) {
+      const other = this.store.sandboxes.get(sb.mode.slice('container:'.length));
+      const otherId = sb.mode.slice('container:'.length);
+      if (!other) throw notFound(`No such container: ${otherId}`);
+      if (other.mode !== 'host' && !other.netns) throw conflict(`cannot join network of a non running container: ${otherId}`);
+      for (const f of ['hosts', 'resolv.conf']) if (other.dir) await copyFile(join(other.dir, f), join(dir, f)).catch(() => {});
+      await this.store.saveSandbox(sb);
+      return { network: other.mode === 'host' ? 'host' : other.netns };
+    }
+    // A namespace left from a run nobody released (a crash between exit and release) goes first.
+    if (sb.netns) await this.release(c.Id);
+    // Not saved yet: a crash before the end leaves a namespace file that the next start removes.
+    sb.netns = await this.netns.create(c.Id);
+    try {
+      let k = 0;
+      for (const ep of sb.endpoints) {
+        const net = this.store.networks.get(ep.networkId);
+        if (!net) throw notFound(`network ${ep === sb.endpoints[0] && !sb.mode.startsWith('container:') ? sb.mode : ep.networkId} not found`);
+        if (DRIVERLESS.has(net.Driver)) continue;
+        await this.join(sb, net, ep, k++ === 0);
+        this.networkEvent(net, 'connect', c.Id);
+      }
+      const primary = sb.endpoints[0];
+      const pnet = primary && this.store.networks.get(primary.networkId);
+      const ports = portBindingsOf(c);
+      if (ports.length && pnet && !DRIVERLESS.has(pnet.Driver) && !pnet.Internal) {
+        const driver = this.ctl.driverOf(pnet)!;
+        try {
+          sb.ports = await driver.publish(pnet, primary, ports);
+        } catch (err) {
+          throw systemError(`driver failed programming external connectivity on endpoint ${sb.name} (${primary.id}): ${(err as Error).message}`);
+        }
+      }
+      const extraHosts = (h.ExtraHosts ?? []).map((e) => e.replace(/:host-gateway$/, `:${primary?.gateway ?? '127.0.0.1'}`));
+      sb.files = { extraHosts, dns: h.Dns ?? [], search: h.DnsSearch ?? [], options: h.DnsOptions ?? [] };
+      const resolv = {
+        dns: h.Dns?.length ? h.Dns : this.daemonDns.dns, search: h.DnsSearch?.length ? h.DnsSearch : this.daemonDns.search,
+        options: h.DnsOptions?.length ? h.DnsOptions : this.daemonDns.options,
+      };
+      if (await this.openDns(sb)) {
+        const embedded = await embeddedResolvConf(resolv);
+        sb.files.upstream = embedded.upstream;
+        await writeInPlace(join(dir, 'resolv.conf'), embedded.content);
+      } else {
+        await writeInPlace(join(dir, 'resolv.conf'), await resolvConfContent(resolv));
+      }
+      await this.store.saveSandbox(sb);
+      await this.refreshHosts();
+    } catch (err) {
+      await this.release(c.Id).catch((e) => this.log.warn({ err: e, container: c.Id }, 'cannot release network after a failed start'));
+      throw err;
+    }
+    return { network: sb.netns };
+  }
+
+  daemonDns: { dns: string[]; search: string[]; options: string[] } = { dns: [], search: [], options: [] };
+
+  private async join(sb: SandboxRecord, net: NetworkRecord, ep: EndpointRecord, first: boolean): Promise<void> {
+    const driver = this.ctl.driverOf(net);
+    if (!driver) throw notFound(`network driver ${net.Driver} not found`);
+    if (!ep.ip && net.ipam) {
+      ep.ip = allocate(net.ipam, ep.id, ep.requestedIp);
+      ep.prefixLen = Number(net.ipam.subnet.split('/')[1]);
+      ep.gateway = net.ipam.gateway;
+      ep.mac = `02:42:${ep.ip.split('.').map((b) => Number(b).toString(16).padStart(2, '0')).join(':')}`;
+      await this.store.saveNetwork(net);
+    }
+    const ifName = `eth${sb.endpoints.filter((e) => e !== ep && e.joined).length}`;
+    await driver.join(net, ep, sb.netns!, { ifName, defaultRoute: first && !net.Internal });
+    ep.joined = true;
+  }
+
+  /** After the container stopped (or failed to start): its ports, interfaces and namespace go;
+   * its addresses stay reserved for its next start. */
+  async release(containerId: string): Promise<void> {
+    const sb = this.store.sandboxes.get(containerId);
+    if (!sb?.netns) return;
+    this.dns.close(containerId);
+    const primary = sb.endpoints[0];
+    const pnet = primary && this.store.networks.get(primary.networkId);
+    if (sb.ports?.length && pnet) await this.ctl.driverOf(pnet)?.unpublish(pnet, primary, sb.ports).catch((err) => this.log.warn({ err }, 'cannot unpublish ports'));
+    for (const ep of sb.endpoints) {
+      const net = this.store.networks.get(ep.networkId);
+      if (ep.joined && net) {
+        await this.ctl.driverOf(net)?.leave(net, ep).catch((err) => this.log.warn({ err }, 'cannot remove endpoint interface'));
+        this.networkEvent(net, 'disconnect', containerId);
+      }
+      delete ep.joined;
+    }
+    await this.netns.remove(sb.netns);
+    delete sb.netns;
+    delete sb.ports;
+    await this.store.saveSandbox(sb);
+    await this.refreshHosts();
+  }
+
+  /** The container is gone: its addresses go back to their pools. */
+  async removed(containerId: string): Promise<void> {
+    const sb = this.store.sandboxes.get(containerId);
+    if (!sb) return;
+    await this.release(containerId);
+    for (const ep of sb.endpoints) await this.releaseAddress(ep);
+    await this.store.removeSandbox(containerId);
+  }
+
+  private async releaseAddress(ep: EndpointRecord): Promise<void> {
+    const net = this.store.networks.get(ep.networkId);
+    if (!net?.ipam) return;
+    release(net.ipam, ep.id);
+    await this.store.saveNetwork(net);
+  }
+
+  async connect(containerRef: string, net: NetworkRecord, cfg: EndpointSettings): Promise<void> {
+    const sb = this.findSandbox(containerRef);
+    if (!sb) throw notFound(`No such container: ${containerRef}`);
+    if (DRIVERLESS.has(net.Driver) || sb.mode === 'host' || sb.mode === 'none' || sb.mode.startsWith('container:')) {
+      throw denied(`container cannot be disconnected from host network or connected to host network`);
+    }
+    if (sb.endpoints.some((e) => e.networkId === net.Id)) throw denied(`endpoint with name ${sb.name} already exists in network ${net.Name}`);
+    const ep = this.newEndpoint(net, sb.containerId, cfg);
+    sb.endpoints.push(ep);
+    try {
+      if (sb.netns) await this.join(sb, net, ep, sb.endpoints.length === 1);
+    } catch (err) {
+      sb.endpoints = sb.endpoints.filter((e) => e !== ep);
+      await this.releaseAddress(ep);
+      throw err;
+    }
+    await this.store.saveSandbox(sb);
+    await this.refreshHosts();
+  }
+
+  async disconnect(containerRef: string, net: NetworkRecord): Promise<void> {
+    const sb = this.findSandbox(containerRef);
+    if (!sb) throw notFound(`No such container: ${containerRef}`);
+    const ep = sb.endpoints.find((e) => e.networkId === net.Id);
+    if (!ep) throw denied(`container ${sb.containerId} is not connected to network ${net.Name}`);
+    if (ep.joined) await this.ctl.driverOf(net)?.leave(net, ep);
+    sb.endpoints = sb.endpoints.filter((e) => e !== ep);
+    await this.releaseAddress(ep);
+    await this.store.saveSandbox(sb);
+    await this.refreshHosts();
+  }
+
+  /** Rewrites /etc/hosts of every running container: its own name, then its peers. */
+  async refreshHosts(): Promise<void> {
+    for (const sb of [...this.store.sandboxes.values()].filter((s) => s.netns && s.dir)) {
+      const content = hostsContent({ hostname: sb.hostname, ip: sb.endpoints[0]?.ip, extraHosts: sb.files?.extraHosts ?? [], peers: this.peersOf(sb) });
+      await writeInPlace(join(sb.dir!, 'hosts'), content).catch((err) => this.log.warn({ err, container: sb.containerId }, 'cannot write hosts file'));
+    }
+  }
+
+  /** Daemon start: sandboxes whose namespace is gone are released; namespaces nobody holds are removed;
+   * ports of running containers are published again. */
+  async restore(): Promise<void> {
+    const keep = new Set<string>();
+    const live = await this.netns.namespacesInUse();
+    for (const sb of this.store.sandboxes.values()) {
+      if (!sb.netns) continue;
+      if (await this.netns.isMounted(sb.netns) && !(await this.netns.hasProcesses(sb.netns, live))) {
+        // Its container ended while the daemon was down and nobody released it: do it now.
+        await this.release(sb.containerId).catch((err) => this.log.warn({ err, container: sb.containerId }, 'cannot release network'));
+        continue;
+      }
+      if (!(await this.netns.isMounted(sb.netns))) {
+        for (const ep of sb.endpoints) delete ep.joined;
+        delete sb.netns;
+        delete sb.ports;
+        await this.store.saveSandbox(sb);
+        continue;
+      }
+      keep.add(sb.netns);
+      if (sb.files?.upstream) await this.openDns(sb);
+      const primary = sb.endpoints[0];
+      const pnet = primary && this.store.networks.get(primary.networkId);
+      if (sb.ports?.length && pnet) {
+        sb.ports = await this.ctl.driverOf(pnet)!.publish(pnet, primary, sb.ports).catch((err) => {
+          this.log.error({ err, container: sb.containerId }, 'cannot publish ports again');
+          return sb.ports;
+        });
+      }
+    }
+    for (const path of await this.netns.leaked(keep)) {
+      this.log.info({ netns: path }, 'removing a network namespace no container holds');
+      await this.netns.remove(path);
+    }
+    await this.refreshHosts();
+  }
+
+  view(containerId: string): unknown {
+    const sb = this.store.sandboxes.get(containerId);
+    return sb ? settingsView(sb, this.store.networks, containerId) : undefined;
+  }
+}

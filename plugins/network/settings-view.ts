@@ -1,0 +1,39 @@
+// A container's NetworkSettings as docker inspect shows them (ports, networks, the primary
+// endpoint's address in the top-level fields).
+import { createHash } from 'node:crypto';
+import type { NetworkRecord } from './driver.js';
+import type { SandboxRecord } from './network-store.js';
+
+const sandboxId = (id: string) => createHash('sha256').update(`sandbox:${id}`).digest('hex');
+
+/** NetworkSettings as docker inspect shows them. */
+export function settingsView(sb: SandboxRecord, networks: Map<string, NetworkRecord>, containerId: string) {
+  const running = Boolean(sb.netns) || sb.mode === 'host';
+  const nets: Record<string, unknown> = {};
+  for (const ep of sb.endpoints) {
+    const net = networks.get(ep.networkId);
+    if (!net) continue;
+    const on = running && Boolean(ep.ip);
+    nets[net.Name] = {
+      IPAMConfig: ep.requestedIp ? { IPv4Address: ep.requestedIp } : null, Links: null, Aliases: ep.aliases.length ? ep.aliases : null,
+      MacAddress: on ? ep.mac : '', DriverOpts: null, NetworkID: net.Id, EndpointID: running ? ep.id : '',
+      Gateway: on ? ep.gateway : '', IPAddress: on ? ep.ip : '', IPPrefixLen: on ? ep.prefixLen : 0,
+      IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, DNSNames: null,
+    };
+  }
+  const primary = sb.endpoints[0];
+  const p = primary && networks.get(primary.networkId) ? (nets[networks.get(primary.networkId)!.Name] as Record<string, unknown>) : undefined;
+  const ports: Record<string, { HostIp: string; HostPort: string }[] | null> = {};
+  for (const b of running ? sb.ports ?? [] : []) {
+    const key = `${b.containerPort}/${b.proto}`;
+    (ports[key] ??= []).push({ HostIp: b.hostIp, HostPort: String(b.hostPort) });
+  }
+  return {
+    Bridge: '', SandboxID: sb.netns ? sandboxId(containerId) : '', SandboxKey: sb.netns ?? '', HairpinMode: false,
+    LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0, Ports: ports, SecondaryIPAddresses: null, SecondaryIPv6Addresses: null,
+    EndpointID: (p?.EndpointID as string) ?? '', Gateway: (p?.Gateway as string) ?? '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0,
+    IPAddress: (p?.IPAddress as string) ?? '', IPPrefixLen: (p?.IPPrefixLen as number) ?? 0, IPv6Gateway: '', MacAddress: (p?.MacAddress as string) ?? '',
+    Networks: nets,
+  };
+}
+

@@ -1,0 +1,77 @@
+// For network tests: a bridge and subnet of the test's own (never docker0, never berth0), the
+// host's iptables state to compare before and after, and a scrub that removes whatever a failed
+// test left of its own daemon (rules by the daemon's tag, namespaces under its exec root, bridges).
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+
+const sh = (cmd: string, args: string[]) => execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+
+/** The host's rules without counters and comments of iptables-save itself. */
+export function iptablesState(): string {
+  return ['filter', 'nat'].map((t) => sh('iptables-save', ['-t', t]).split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.replace(/ \[\d+:\d+\]$/, '')).join('\n')).join('\n');
+}
+
+/** Fails the test early if a subnet it wants is routed on this host already. */
+export function assertSubnetsFree(prefixes: string[]): void {
+  const routes = sh('ip', ['-4', 'route', 'show', 'table', 'all']);
+  for (const p of prefixes) if (routes.includes(p)) throw new Error(`subnet ${p} is routed on this host already; pick another for the test`);
+}
+
+export function makeBridge(name: string, gatewayCidr: string): void {
+  if (existsSync(`/sys/class/net/${name}`)) sh('ip', ['link', 'del', name]);
+  sh('ip', ['link', 'add', name, 'type', 'bridge']);
+  sh('ip', ['addr', 'add', gatewayCidr, 'dev', name]);
+  sh('ip', ['link', 'set', name, 'up']);
+}
+
+export function deleteLink(name: string): void {
+  if (existsSync(`/sys/class/net/${name}`)) try { sh('ip', ['link', 'del', name]); } catch { /* gone meanwhile */ }
+}
+
+export const links = (): string[] => readdirSync('/sys/class/net');
+
+/** Removes what a daemon with this data root and exec root left: its tagged rules, namespaces. */
+export function scrubDaemon(dataRoot: string, execRoot: string, bridges: string[] = []): void {
+  const tag = createHash('sha256').update(dataRoot).digest('hex').slice(0, 12);
+  for (const t of ['filter', 'nat']) {
+    for (const l of sh('iptables-save', ['-t', t]).split('\n')) {
+      if (!l.startsWith('-A ') || !l.includes(`berth:${tag}`)) continue;
+      try { sh('iptables', ['-w', '-t', t, '-D', ...l.slice(3).replace(/"/g, '').split(' ')]); } catch { /* gone meanwhile */ }
+    }
+  }
+  // Berth's chains and jumps too, once no daemon has a rule left in them.
+  const saved = ['filter', 'nat'].map((t) => sh('iptables-save', ['-t', t])).join('\n');
+  if (!saved.split('\n').some((l) => l.startsWith('-A BERTH') && l.includes('berth:'))) {
+    const jumps: [string, string][] = [['filter', 'FORWARD -j BERTH-FORWARD'], ['nat', 'PREROUTING -m addrtype --dst-type LOCAL -j BERTH'],
+      ['nat', 'OUTPUT ! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -j BERTH'], ['nat', 'POSTROUTING -j BERTH-POSTROUTING']];
+    for (const [t, j] of jumps) try { sh('iptables', ['-w', '-t', t, '-D', ...j.split(' ')]); } catch { /* not there */ }
+    const chains: [string, string][] = [['filter', 'BERTH-FORWARD'], ['filter', 'BERTH'], ['filter', 'BERTH-ISOLATION-1'], ['filter', 'BERTH-ISOLATION-2'], ['nat', 'BERTH'], ['nat', 'BERTH-POSTROUTING']];
+    for (const op of ['-F', '-X']) for (const [t, c] of chains) try { sh('iptables', ['-w', '-t', t, op, c]); } catch { /* not there */ }
+  }
+  const netns = join(execRoot, 'netns');
+  if (existsSync(netns)) for (const f of readdirSync(netns)) try { sh('umount', [join(netns, f)]); } catch { /* not mounted */ }
+  for (const b of bridges) deleteLink(b);
+}
+
+/** A TCP port nobody listens on right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}

@@ -1,0 +1,92 @@
+// Debian's docker-compose (1.29, through docker-py) against Berth: a two-service project whose
+// client fetches from a busybox httpd by service name; `down` removes containers and network.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { docker, makeTempDir, startDaemon, type RunningDaemon } from './helpers/daemon.js';
+import { assertSubnetsFree, deleteLink, iptablesState, links, makeBridge, scrubDaemon } from './helpers/network.js';
+import { makeBusyboxRootfs } from './helpers/rootfs.js';
+
+const hasCompose = spawnSync('docker-compose', ['version'], { stdio: 'ignore' }).status === 0;
+const BRIDGE = 'bt-ncmp';
+let d: RunningDaemon;
+let work: string;
+let rulesBefore: string;
+let linksBefore: string[];
+
+const COMPOSE = `version: "2.4"
+services:
+  web:
+    image: busybox
+    command: busybox httpd -f -p 8080 -h /www
+  client:
+    image: busybox
+    command: sh -c 'i=0; while [ $$i -lt 100 ]; do busybox wget -qO- http://web:8080/ && break; i=$$((i+1)); sleep 0.1; done; sleep 600'
+    depends_on: [web]
+networks:
+  default:
+    ipam:
+      config:
+        - subnet: 10.123.92.0/24
+`;
+
+function compose(args: string[]): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve) => {
+    const p = spawn('docker-compose', ['-p', 'bcmp', ...args], {
+      cwd: work, env: { ...process.env, DOCKER_HOST: `unix://${d.socket}`, DOCKER_CONFIG: join(work, 'docker-config') }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    p.stdout.on('data', (c) => (out += c));
+    p.stderr.on('data', (c) => (out += c));
+    const timer = setTimeout(() => p.kill('SIGKILL'), 90_000);
+    p.on('close', (code) => { clearTimeout(timer); resolve({ code, out }); });
+  });
+}
+
+before(async () => {
+  if (!hasCompose) return;
+  assertSubnetsFree(['10.123.91.', '10.123.92.']);
+  rulesBefore = iptablesState();
+  linksBefore = links();
+  makeBridge(BRIDGE, '10.123.91.1/24');
+  work = makeTempDir('berth-netcmp-');
+  writeFileSync(join(work, 'docker-compose.yml'), COMPOSE);
+  d = await startDaemon({ args: ['--bridge', BRIDGE] });
+  const r = await docker(d.socket, ['import', '-c', 'CMD ["sh"]', makeBusyboxRootfs(join(work, 'img'), { 'www/index.html': 'served to compose\n' }).path, 'busybox:latest']);
+  assert.equal(r.code, 0, r.stderr);
+});
+
+after(async () => {
+  if (!hasCompose) return;
+  if (d) {
+    const ids = (await docker(d.socket, ['ps', '-aq'])).stdout.trim().split('\n').filter(Boolean);
+    if (ids.length) await docker(d.socket, ['rm', '-f', ...ids]);
+    const nets = (await docker(d.socket, ['network', 'ls', '-q', '--filter', 'type=custom'])).stdout.trim().split('\n').filter(Boolean);
+    for (const n of nets) await docker(d.socket, ['network', 'rm', n]);
+    await d.cleanup();
+    scrubDaemon(d.dataRoot, d.execRoot, nets.map((id) => `br-${id.slice(0, 12)}`));
+  }
+  deleteLink(BRIDGE);
+  rmSync(work, { recursive: true, force: true });
+});
+
+test('docker-compose up -d: the client fetches from the web service by name; down removes containers and network', { skip: !hasCompose && 'docker-compose is not installed' }, async () => {
+  const up = await compose(['up', '-d']);
+  assert.equal(up.code, 0, up.out);
+  let logs = '';
+  for (let i = 0; i < 50 && !logs.includes('served to compose'); i++) {
+    logs = (await compose(['logs', '--no-color', 'client'])).out;
+    if (!logs.includes('served to compose')) await new Promise((r) => setTimeout(r, 200));
+  }
+  assert.match(logs, /served to compose/);
+  assert.equal((await docker(d.socket, ['network', 'ls', '--format', '{{.Name}}', '--filter', 'name=bcmp_default'])).stdout.trim(), 'bcmp_default');
+  const down = await compose(['down']);
+  assert.equal(down.code, 0, down.out);
+  assert.equal((await docker(d.socket, ['ps', '-aq'])).stdout.trim(), '');
+  assert.equal((await docker(d.socket, ['network', 'ls', '-q', '--filter', 'type=custom'])).stdout.trim(), '');
+  assert.equal(await d.stop(), 0);
+  assert.equal(iptablesState(), rulesBefore);
+  assert.deepEqual(links().filter((l) => !linksBefore.includes(l)), [BRIDGE]);
+});

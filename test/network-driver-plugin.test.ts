@@ -1,0 +1,48 @@
+// A third-party network driver loaded with --plugin-dir: the networks service validates its
+// options with its schema, gives its endpoints IPAM addresses, and hands it the namespace to join.
+import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { docker, makeTempDir, REPO, startDaemon, type RunningDaemon } from './helpers/daemon.js';
+import { iptablesState, scrubDaemon } from './helpers/network.js';
+import { makeBusyboxRootfs } from './helpers/rootfs.js';
+
+const VETH = join(REPO, 'test/fixtures/plugins/net-veth');
+let d: RunningDaemon;
+let work: string;
+let rulesBefore: string;
+
+before(async () => {
+  rulesBefore = iptablesState();
+  work = makeTempDir('berth-netdrv-');
+  d = await startDaemon({ args: ['--plugin-dir', VETH] });
+  assert.equal((await docker(d.socket, ['import', '-c', 'CMD ["sh"]', makeBusyboxRootfs(work).path, 'busybox:latest'])).code, 0);
+});
+
+after(async () => {
+  if (d) {
+    const ids = (await docker(d.socket, ['ps', '-aq'])).stdout.trim().split('\n').filter(Boolean);
+    if (ids.length) await docker(d.socket, ['rm', '-f', ...ids]);
+    await d.cleanup();
+    scrubDaemon(d.dataRoot, d.execRoot);
+  }
+  rmSync(work, { recursive: true, force: true });
+});
+
+test('docker network create -d veth: options checked by the driver\'s schema, containers get its interface and an IPAM address', async () => {
+  const bad = await docker(d.socket, ['network', 'create', '-d', 'veth', '-o', 'veth.colour=red', 'dn']);
+  assert.notEqual(bad.code, 0);
+  assert.match(bad.stderr, /network driver veth: options\.veth\.colour: unknown key/);
+  const ok = await docker(d.socket, ['network', 'create', '-d', 'veth', '-o', 'veth.mtu=1400', '--subnet', '10.123.95.0/24', 'dn']);
+  assert.equal(ok.code, 0, ok.stderr);
+  const r = await docker(d.socket, ['run', '--rm', '--network', 'dn', 'busybox', 'busybox', 'ip', '-o', 'addr', 'show', 'eth0'], 60_000);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /inet 10\.123\.95\.2\/24/);
+  assert.match((await docker(d.socket, ['run', '--rm', '--network', 'dn', 'busybox', 'busybox', 'ip', 'link', 'show', 'eth0'], 60_000)).stdout, /mtu 1400/);
+  const unknown = await docker(d.socket, ['network', 'create', '-d', 'nosuch', 'x1']);
+  assert.match(unknown.stderr, /plugin "nosuch" not found/);
+  assert.equal((await docker(d.socket, ['network', 'rm', 'dn'])).code, 0);
+  // A daemon with --bridge none and only this driver touches no iptables rule.
+  assert.equal(iptablesState(), rulesBefore);
+});
