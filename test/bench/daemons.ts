@@ -38,7 +38,8 @@ export const berthd: DaemonSpec = {
   name: 'berth',
   label: 'Berth',
   available: () => true,
-  command: (dir) => ({ file: process.execPath, args: [BERTHD, ...commonPaths(dir), '-p', join(dir, 'daemon.pid')] }),
+  // No default bridge, as dockerd below: benchmarks that want one make their own (run-bridge).
+  command: (dir) => ({ file: process.execPath, args: [BERTHD, ...commonPaths(dir), '-p', join(dir, 'daemon.pid'), '--bridge=none'] }),
 };
 
 export const dockerd: DaemonSpec = {

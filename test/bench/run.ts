@@ -20,6 +20,7 @@ import { parallel } from './measure-parallel.js';
 import { phases } from './measure-phases.js';
 import { pull } from './measure-pull.js';
 import { run } from './measure-run.js';
+import { runBridge } from './measure-run-bridge.js';
 import { bareRunc, runc } from './measure-runc.js';
 import { sharedDisk } from './measure-shared-disk.js';
 import { throughput } from './measure-throughput.js';
@@ -28,7 +29,7 @@ import { formatReport, reportJson, type Results, type Side } from './report.js';
 
 const GROUPS: Record<string, Benchmark[]> = {
   daemon: [lifecycle, memory, throughput, load, sharedDisk, pull],
-  containers: [run, runc, parallel, phases, containerMemory, list, authz],
+  containers: [run, runc, parallel, phases, containerMemory, list, authz, runBridge],
 };
 const ALL = Object.values(GROUPS).flat();
 
