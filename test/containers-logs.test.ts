@@ -4,10 +4,9 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { docker, makeTempDir, onCleanup, startDaemon, type RunningDaemon } from './helpers/daemon.js';
+import { docker, makeTempDir, onCleanup, startDaemon, type RunningDaemon, DOCKER_CONFIG } from './helpers/daemon.js';
 import { importBusybox, removeAllContainers } from './helpers/busybox.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -44,7 +43,7 @@ const logs = (args: string[]) => docker(d.socket, ['logs', ...args]);
 /** `docker logs -f` in the background: its output so far, and its end (killed after 60 s). */
 function follow(name: string) {
   const p = spawn('docker', ['-H', `unix://${d.socket}`, 'logs', '-f', name], {
-    env: { ...process.env, DOCKER_CONFIG: join(tmpdir(), 'berth-test-docker-config') },
+    env: { ...process.env, DOCKER_CONFIG },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -5,9 +5,8 @@ import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { createConnection, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { tmpdir } from 'node:os';
 import { after, before, test } from 'node:test';
-import { apiRequest, docker, makeTempDir, startDaemon, type RunningDaemon } from './helpers/daemon.js';
+import { apiRequest, docker, makeTempDir, startDaemon, type RunningDaemon, DOCKER_CONFIG } from './helpers/daemon.js';
 import { importBusybox, removeAllContainers } from './helpers/busybox.js';
 
 let d: RunningDaemon;
@@ -23,8 +22,7 @@ function tmux(...args: string[]): string {
 
 /** A shell command line that runs the docker CLI on our daemon, then prints its exit code. */
 function dockerInPane(args: string): string {
-  const config = join(tmpdir(), 'berth-test-docker-config');
-  return `DOCKER_CONFIG=${config} docker -H unix://${d.socket} ${args}; echo "[exit $?]"; exec sleep 3600`;
+  return `DOCKER_CONFIG=${DOCKER_CONFIG} docker -H unix://${d.socket} ${args}; echo "[exit $?]"; exec sleep 3600`;
 }
 
 function pane(target: string): string {

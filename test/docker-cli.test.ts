@@ -4,8 +4,7 @@ import { spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { tmpdir } from 'node:os';
-import { apiRequest, docker, startDaemon, type RunningDaemon } from './helpers/daemon.js';
+import { apiRequest, docker, startDaemon, type RunningDaemon, DOCKER_CONFIG } from './helpers/daemon.js';
 
 let d: RunningDaemon;
 before(async () => { d = await startDaemon(); });
@@ -65,7 +64,7 @@ test('docker events --since 1 --until 0s ends by itself', async () => {
 test('docker events streams live events and replays them with --since/--until', async () => {
   const since = Math.floor(Date.now() / 1000) - 1;
   const cli = spawn('docker', ['-H', `unix://${d.socket}`, 'events', '--filter', 'type=daemon', '--format', '{{json .}}'], {
-    env: { ...process.env, DOCKER_CONFIG: join(tmpdir(), 'berth-test-docker-config') },
+    env: { ...process.env, DOCKER_CONFIG },
   });
   let out = '';
   cli.stdout.on('data', (c) => (out += c));

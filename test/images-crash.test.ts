@@ -5,8 +5,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { tmpdir } from 'node:os';
-import { apiRequest, docker, makeTempDir, startDaemon, type RunningDaemon } from './helpers/daemon.js';
+import { apiRequest, docker, makeTempDir, startDaemon, type RunningDaemon, DOCKER_CONFIG } from './helpers/daemon.js';
 import { makeDockerArchive, makeRandomLayer } from './helpers/docker-archive.js';
 
 const layerDirs = (dataRoot: string) =>
@@ -28,7 +27,7 @@ test('kill -9 during docker load leaves no partial image; the next load succeeds
     await d.cleanup();
   });
   const load = spawn('docker', ['-H', `unix://${d.socket}`, 'load', '-i', archive], {
-    env: { ...process.env, DOCKER_CONFIG: join(tmpdir(), 'berth-test-docker-config') },
+    env: { ...process.env, DOCKER_CONFIG },
     stdio: 'ignore',
   });
   // Wait until a layer is being applied (its driver folder exists), then kill the daemon.

@@ -9,6 +9,9 @@ import { fileURLToPath } from 'node:url';
 
 export const REPO = fileURLToPath(new URL('../../..', import.meta.url));
 export const BERTHD = join(REPO, 'bin/berthd');
+/** The docker CLI's config folder (never the user's ~/.docker): one per test process, removed at exit. */
+export const DOCKER_CONFIG = mkdtempSync(join(tmpdir(), 'berth-docker-config-'));
+process.on('exit', () => rmSync(DOCKER_CONFIG, { recursive: true, force: true }));
 
 export interface RunningDaemon {
   dir: string;
@@ -146,7 +149,7 @@ export function apiRequest(socket: string, method: string, path: string, body?: 
 export function docker(socket: string, args: string[], timeoutMs = 20_000, input?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const p = spawn('docker', ['-H', `unix://${socket}`, ...args], {
-      env: { ...process.env, DOCKER_CONFIG: join(tmpdir(), 'berth-test-docker-config') },
+      env: { ...process.env, DOCKER_CONFIG },
       stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
     if (input !== undefined) p.stdin!.end(input);
