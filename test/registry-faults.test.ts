@@ -222,6 +222,9 @@ test('kill -9 of the daemon mid-pull: no partial image; the next pull reuses the
   onCleanup(t, () => again.cleanup());
   assert.deepEqual(await images(again), [], 'no partial image is listed');
   assert.deepEqual(readdirSync(join(again.dataRoot, 'plugins/registry/tmp')), [], 'half-downloaded blobs are gone');
+  const driver = ((await apiRequest(again.socket, 'GET', '/info')).json() as { Driver: string }).Driver;
+  const driverRoot = driver === 'overlay' ? join(again.dataRoot, 'overlay') : join(again.dataRoot, 'vfs', 'dir');
+  assert.equal(readdirSync(driverRoot).filter((n) => n !== 'l').length, 1, 'only the complete layer is left in the driver');
   const res = await pull(again, `${proxy.host}/t/two`);
   assert.equal(streamError(res.body), undefined, res.body);
   assert.match(res.body, /"status":"Already exists"/);
