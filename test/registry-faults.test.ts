@@ -231,3 +231,15 @@ test('kill -9 of the daemon mid-pull: no partial image; the next pull reuses the
   assert.equal(res.body.match(/"status":"Pull complete"/g)?.length, 1);
   assert.deepEqual((await images(again)).map((i) => i.Id), [twoId]);
 });
+
+// Last: the blob it stalls stays held until the proxy stops (stalled() counts it).
+test('a corrupt bottom layer while the top one never arrives: the pull fails with the bottom one\'s error', async (t) => {
+  reset();
+  proxy.faults.corrupt = new Set([blobs.bottom]);
+  proxy.faults.stall = new Set([blobs.top]);
+  const d = await freshDaemon(t);
+  const res = await pull(d, `${proxy.host}/t/two`);
+  assert.equal(streamError(res.body), `filesystem layer verification failed for digest ${blobs.bottom}`, res.body);
+  assert.deepEqual(await images(d), []);
+  assert.deepEqual(committedLayers(d.dataRoot), []);
+});

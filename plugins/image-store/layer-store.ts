@@ -158,15 +158,17 @@ export class LayerStore {
     };
     const fill = async (i: number): Promise<Applied> => {
       if (failure) throw new ChainCancelled();
-      const tar = items[i].tar();
-      filling.add(tar);
+      let tar: Readable | undefined;
       try {
+        tar = items[i].tar();
+        filling.add(tar);
         return await this.apply(tar, slots[i].cacheId, i > 0 ? slots[i - 1].cacheId : parentLayer?.cacheId ?? null);
       } catch (err) {
-        if (!(err instanceof ChainCancelled)) cancel(await explain(items[i], err));
+        // A layer stopped because another failed has nothing to explain (and must not wait for its download).
+        if (!failure) cancel(await explain(items[i], err));
         throw err;
       } finally {
-        filling.delete(tar);
+        if (tar) filling.delete(tar);
       }
     };
     const fills: Promise<Applied>[] = [];
