@@ -175,7 +175,7 @@ export class LayerStore {
     try {
       // Children are created on parents still empty: the driver promises that is all they need.
       for (let i = 0; i < slots.length; i++) await this.driver.create(slots[i].cacheId, i > 0 ? slots[i - 1].cacheId : parentLayer?.cacheId ?? null);
-      const pool = new Pool(opts.concurrency ?? 3);
+      const pool = new Pool(Math.max(1, opts.concurrency ?? 3));
       for (let i = 0; i < items.length; i++) {
         const p = pool.run(() => fill(i));
         p.catch(() => {});
