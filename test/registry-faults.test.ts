@@ -1,8 +1,9 @@
 // A registry that misbehaves (the fault proxy in front of a real docker-registry with htpasswd
 // auth): a blob with the wrong digest, a connection dropped mid-blob, blobs redirected to another
-// host, a schema1 manifest, a bounded number of downloads, and kill -9 of the daemon mid-pull.
+// host, a schema1 manifest, a bounded number of downloads, and kill -9 of the daemon mid-pull;
+// a corrupt bottom layer under one unpacked concurrently.
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -76,6 +77,33 @@ test('a blob whose content does not match its digest fails the pull and stores n
   assert.equal(streamError(res.body), `filesystem layer verification failed for digest ${blobs.top}`, res.body);
   assert.deepEqual(await images(d), []);
   assert.deepEqual(committedLayers(d.dataRoot), [], 'the bottom layer registered for the failed pull went again');
+});
+
+test('a corrupt bottom layer fails the pull even when the layer above was unpacked meanwhile: no layer of it stays', async (t) => {
+  reset();
+  proxy.faults.corrupt = new Set([blobs.bottom]);
+  proxy.faults.hold = new Set([blobs.bottom]);
+  const d = await freshDaemon(t);
+  const driver = ((await apiRequest(d.socket, 'GET', '/info')).json() as { Driver: string }).Driver;
+  const pulling = pull(d, `${proxy.host}/t/two`);
+  pulling.catch(() => {});
+  // On overlay the top layer is unpacked while the bottom one has not even arrived.
+  const overlay = join(d.dataRoot, 'overlay');
+  const unpacked = () => existsSync(overlay) && readdirSync(overlay).some((l) => existsSync(join(overlay, l, 'diff/data/big-3.bin')) && statSync(join(overlay, l, 'diff/data/big-3.bin')).size === 1 << 20);
+  if (driver === 'overlay') {
+    for (let i = 0; i < 500 && !unpacked(); i++) await new Promise((res) => setTimeout(res, 20));
+    assert.ok(unpacked(), 'the top layer is unpacked before the bottom one arrives');
+  }
+  proxy.release();
+  const res = await pulling;
+  assert.equal(streamError(res.body), `filesystem layer verification failed for digest ${blobs.bottom}`, res.body);
+  assert.doesNotMatch(res.body, /Pull complete/);
+  assert.deepEqual(await images(d), []);
+  assert.deepEqual(committedLayers(d.dataRoot), []);
+  const driverRoot = driver === 'overlay' ? overlay : join(d.dataRoot, 'vfs', 'dir');
+  const left = existsSync(driverRoot) ? readdirSync(driverRoot).filter((n) => n !== 'l') : [];
+  assert.deepEqual(left, [], 'no driver layer of the failed pull is left');
+  if (driver === 'overlay') assert.deepEqual(readdirSync(join(overlay, 'l')), [], 'nor a short link');
 });
 
 test('a connection dropped mid-blob is resumed with a Range request and the pull succeeds', async (t) => {
@@ -194,9 +222,24 @@ test('kill -9 of the daemon mid-pull: no partial image; the next pull reuses the
   onCleanup(t, () => again.cleanup());
   assert.deepEqual(await images(again), [], 'no partial image is listed');
   assert.deepEqual(readdirSync(join(again.dataRoot, 'plugins/registry/tmp')), [], 'half-downloaded blobs are gone');
+  const driver = ((await apiRequest(again.socket, 'GET', '/info')).json() as { Driver: string }).Driver;
+  const driverRoot = driver === 'overlay' ? join(again.dataRoot, 'overlay') : join(again.dataRoot, 'vfs', 'dir');
+  assert.equal(readdirSync(driverRoot).filter((n) => n !== 'l').length, 1, 'only the complete layer is left in the driver');
   const res = await pull(again, `${proxy.host}/t/two`);
   assert.equal(streamError(res.body), undefined, res.body);
   assert.match(res.body, /"status":"Already exists"/);
   assert.equal(res.body.match(/"status":"Pull complete"/g)?.length, 1);
   assert.deepEqual((await images(again)).map((i) => i.Id), [twoId]);
+});
+
+// Last: the blob it stalls stays held until the proxy stops (stalled() counts it).
+test('a corrupt bottom layer while the top one never arrives: the pull fails with the bottom one\'s error', async (t) => {
+  reset();
+  proxy.faults.corrupt = new Set([blobs.bottom]);
+  proxy.faults.stall = new Set([blobs.top]);
+  const d = await freshDaemon(t);
+  const res = await pull(d, `${proxy.host}/t/two`);
+  assert.equal(streamError(res.body), `filesystem layer verification failed for digest ${blobs.bottom}`, res.body);
+  assert.deepEqual(await images(d), []);
+  assert.deepEqual(committedLayers(d.dataRoot), []);
 });

@@ -41,6 +41,8 @@ export async function openOverlay(opts: { root: string; log: Logger }): Promise<
 
 class OverlayDriver implements GraphDriver {
   readonly name = 'overlay';
+  /** create() reads only the parent's link and lower files, written by its own create; applyDiff fills diff/ alone. */
+  readonly independentLayers = true;
   private readonly refs = new Map<string, Reference>();
   private readonly locks = new Map<string, Promise<unknown>>();
 

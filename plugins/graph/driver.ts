@@ -4,7 +4,7 @@ import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { JsonSchema } from '../../core/schema.js';
 
-export const GRAPH_DRIVER_API = '1.0.0';
+export const GRAPH_DRIVER_API = '1.1.0';
 
 /** One path changed between a layer and its parent, as `docker diff` reports it. */
 export interface Change {
@@ -21,6 +21,12 @@ export interface CreateOptions {
 
 export interface GraphDriver {
   readonly name: string;
+  /**
+   * Since 1.1.0, optional. True when layers are independent: create(id, parent) needs only that
+   * `parent` was created (not filled), and applyDiff(id) never reads the parent's content, so the
+   * layers of a chain can be filled concurrently. Drivers that copy the parent at create leave it unset.
+   */
+  readonly independentLayers?: boolean;
   /** Key/value pairs shown under "Storage Driver" in docker info (DriverStatus). */
   status(): Promise<[string, string][]>;
   /** Creates layer `id` on `parent` (null for a base layer). Read-only unless opts.rw. */

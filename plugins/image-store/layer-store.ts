@@ -26,6 +26,54 @@ export interface Layer {
   tarSize: number;
 }
 
+/** One layer of a chain given to registerChain. */
+export interface ChainItem {
+  diffId: string;
+  /** Opens the layer tar (plain or gzip); opened again if the layer has to be applied again. */
+  tar: () => Readable;
+  /** Turns a failure of this layer into the error to report (e.g. its download's own verdict). */
+  explain?: (err: unknown) => unknown | Promise<unknown>;
+  /** The layer is in the store (called in chain order). */
+  onRegistered?: (layer: Layer) => void;
+}
+
+interface Slot {
+  cacheId: string;
+  committed: boolean;
+}
+
+interface Applied {
+  diffId: string;
+  size: number;
+  tarSize: number;
+  split: TarSplitRecord;
+}
+
+/** Stops the other layers of a chain when one failed. */
+class ChainCancelled extends Error {
+  constructor() { super('layer chain registration cancelled'); }
+}
+
+const explain = async (item: ChainItem, err: unknown) => (item.explain ? item.explain(err) : err);
+
+/** Runs at most `limit` tasks at once, in the order given. */
+class Pool {
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+  constructor(private readonly limit: number) {}
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else this.active++;
+    try {
+      return await fn();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.active--;
+    }
+  }
+}
+
 export class LayerStore {
   private readonly layers = new Map<string, Layer>();
   private readonly dir: string;
@@ -81,35 +129,138 @@ export class LayerStore {
    * already exists is not stored twice. `expectedDiffId`, when given, must match.
    */
   async register(tar: Readable, parent: string | null, expectedDiffId?: string): Promise<Layer> {
-    const parentLayer = parent ? this.layers.get(parent) : undefined;
-    if (parent && !parentLayer) throw new Error(`parent layer ${parent} does not exist`);
-    const cacheId = randomBytes(32).toString('hex');
-    const marker = join(this.tmp, `filling-${cacheId}`);
-    await writeFile(marker, '');
-    await fsyncDir(this.tmp);
-    let committed = false;
+    const parentLayer = this.parentOf(parent);
+    const [slot] = await this.reserve(1);
     try {
-      await this.driver.create(cacheId, parentLayer?.cacheId ?? null);
-      const { diffId, size, tarSize, split } = await this.apply(tar, cacheId, parentLayer?.cacheId ?? null);
-      if (expectedDiffId && expectedDiffId !== diffId) {
-        throw new Error(`layer content does not match its digest: expected ${expectedDiffId}, got ${diffId}`);
-      }
-      const chainId = parent ? sha256(`${parent} ${diffId}`) : diffId;
-      const existing = this.layers.get(chainId);
-      if (existing) return existing;
-      const layer: Layer = { chainId, diffId, parent, cacheId, size, tarSize };
-      await this.commit(layer, split);
-      committed = true;
-      this.layers.set(chainId, layer);
-      return layer;
+      await this.driver.create(slot.cacheId, parentLayer?.cacheId ?? null);
+      return await this.verifyAndCommit(slot, await this.apply(tar, slot.cacheId, parentLayer?.cacheId ?? null), parent, expectedDiffId);
     } finally {
-      if (!committed) await this.driver.remove(cacheId).catch(() => {});
-      await rm(marker, { force: true });
+      await this.release([slot]);
     }
   }
 
+  /**
+   * Registers a chain of layers on `parent`, bottom first, whose tars may arrive concurrently.
+   * With a driver of independent layers, the driver layers are created in order, the tars applied
+   * concurrently (at most `concurrency` at once) and each layer committed, in order, as soon as it
+   * and those below are in; otherwise the layers are registered one after another. Committed layers
+   * stay when a later one fails (as with register, the caller releases them); nothing uncommitted does.
+   */
+  async registerChain(parent: string | null, items: ChainItem[], opts: { concurrency?: number } = {}): Promise<Layer[]> {
+    const parentLayer = this.parentOf(parent);
+    if (!this.driver.independentLayers || items.length < 2) return this.registerInTurn(parent, items);
+    const slots = await this.reserve(items.length);
+    const filling = new Set<Readable>();
+    let failure: { err: unknown } | undefined;
+    const cancel = (err: unknown) => {
+      failure ??= { err };
+      for (const s of filling) s.destroy(new ChainCancelled());
+    };
+    const fill = async (i: number): Promise<Applied> => {
+      if (failure) throw new ChainCancelled();
+      let tar: Readable | undefined;
+      try {
+        tar = items[i].tar();
+        filling.add(tar);
+        return await this.apply(tar, slots[i].cacheId, i > 0 ? slots[i - 1].cacheId : parentLayer?.cacheId ?? null);
+      } catch (err) {
+        // A layer stopped because another failed has nothing to explain (and must not wait for its download).
+        if (!failure) cancel(await explain(items[i], err));
+        throw err;
+      } finally {
+        if (tar) filling.delete(tar);
+      }
+    };
+    const fills: Promise<Applied>[] = [];
+    try {
+      // Children are created on parents still empty: the driver promises that is all they need.
+      for (let i = 0; i < slots.length; i++) await this.driver.create(slots[i].cacheId, i > 0 ? slots[i - 1].cacheId : parentLayer?.cacheId ?? null);
+      const pool = new Pool(Math.max(1, opts.concurrency ?? 3));
+      for (let i = 0; i < items.length; i++) {
+        const p = pool.run(() => fill(i));
+        p.catch(() => {});
+        fills.push(p);
+      }
+      const out: Layer[] = [];
+      let below = parent;
+      for (let i = 0; i < items.length; i++) {
+        let layer: Layer;
+        try {
+          layer = await this.verifyAndCommit(slots[i], await fills[i], below, items[i].diffId);
+        } catch (err) {
+          if (!failure) cancel(await explain(items[i], err));
+          throw failure!.err;
+        }
+        if (layer.cacheId !== slots[i].cacheId) {
+          // Registered meanwhile by someone else: ours above it sit on our copy, so the rest is redone on theirs.
+          cancel(new ChainCancelled());
+          await Promise.allSettled(fills);
+          items[i].onRegistered?.(layer);
+          return [...out, layer, ...(await this.registerInTurn(layer.chainId, items.slice(i + 1)))];
+        }
+        items[i].onRegistered?.(layer);
+        out.push(layer);
+        below = layer.chainId;
+      }
+      return out;
+    } finally {
+      cancel(new ChainCancelled());
+      await Promise.allSettled(fills);
+      await this.release(slots);
+    }
+  }
+
+  /** The sequential path: each layer on the one below, reusing those that exist. */
+  private async registerInTurn(parent: string | null, items: ChainItem[]): Promise<Layer[]> {
+    const out: Layer[] = [];
+    for (const item of items) {
+      const chainId = parent ? sha256(`${parent} ${item.diffId}`) : item.diffId;
+      const layer = this.layers.get(chainId) ?? await this.register(item.tar(), parent, item.diffId).catch(async (err) => { throw await explain(item, err); });
+      item.onRegistered?.(layer);
+      out.push(layer);
+      parent = layer.chainId;
+    }
+    return out;
+  }
+
+  private parentOf(parent: string | null): Layer | undefined {
+    const layer = parent ? this.layers.get(parent) : undefined;
+    if (parent && !layer) throw new Error(`parent layer ${parent} does not exist`);
+    return layer;
+  }
+
+  /** New driver layer ids, each with a marker that makes the next start remove it unless committed. */
+  private async reserve(n: number): Promise<Slot[]> {
+    const slots = Array.from({ length: n }, () => ({ cacheId: randomBytes(32).toString('hex'), committed: false }));
+    for (const s of slots) await writeFile(join(this.tmp, `filling-${s.cacheId}`), '');
+    await fsyncDir(this.tmp);
+    return slots;
+  }
+
+  /** Removes the driver layers not committed (top first), then every marker. */
+  private async release(slots: Slot[]): Promise<void> {
+    for (const s of [...slots].reverse()) if (!s.committed) await this.driver.remove(s.cacheId).catch(() => {});
+    for (const s of slots) await rm(join(this.tmp, `filling-${s.cacheId}`), { force: true });
+  }
+
+  /** Checks the diffID and commits the layer; an existing layer with its chainID is returned instead. */
+  private async verifyAndCommit(slot: Slot, applied: Applied, parent: string | null, expectedDiffId?: string): Promise<Layer> {
+    const { diffId, size, tarSize, split } = applied;
+    if (expectedDiffId && expectedDiffId !== diffId) {
+      throw new Error(`layer content does not match its digest: expected ${expectedDiffId}, got ${diffId}`);
+    }
+    const chainId = parent ? sha256(`${parent} ${diffId}`) : diffId;
+    const existing = this.layers.get(chainId);
+    if (existing) return existing;
+    const layer: Layer = { chainId, diffId, parent, cacheId: slot.cacheId, size, tarSize };
+    await this.commit(layer, split);
+    slot.committed = true;
+    this.layers.set(chainId, layer);
+    return layer;
+  }
+
   /** Streams the tar once into the hash, the tar-split recorder and the driver. */
-  private async apply(tar: Readable, cacheId: string, parentCacheId: string | null) {
+  private async apply(tar: Readable, cacheId: string, parentCacheId: string | null): Promise<Applied> {
     const src = await decompressed(tar);
     const hash = createHash('sha256');
     let tarSize = 0;

@@ -1,6 +1,7 @@
 // docker load: docker-archive (manifest.json) and OCI image-layout archives. The archive is
 // spooled to a private folder first (its entries come in any order), with every name checked so
-// nothing lands outside it; then layers are applied bottom up and images stored.
+// nothing lands outside it; then each image's missing layers are registered as one chain (applied
+// concurrently where the graph driver allows) and images stored.
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, open, rm } from 'node:fs/promises';
 import { join, posix } from 'node:path';
@@ -9,8 +10,9 @@ import { pipeline } from 'node:stream/promises';
 import type { Logger } from 'pino';
 import { BerthError, invalid } from '../../core/errors.js';
 import { TarReader } from '../graph/archive/index.js';
-import { hexOf, sha256 } from './digest.js';
+import { chainIds, hexOf } from './digest.js';
 import type { Emit, Images } from './images.js';
+import type { ChainItem } from './layer-store.js';
 import { familiarString, normalize } from './reference.js';
 import { tee } from './tee.js';
 
@@ -153,18 +155,24 @@ export async function loadImages(images: Images, input: Readable, tmpRoot: strin
       if (diffIds.length !== t.layerPaths.length) {
         throw invalid(`invalid archive: ${t.configPath} lists ${diffIds.length} layers, the manifest ${t.layerPaths.length}`);
       }
-      let parent: string | null = null;
-      for (let i = 0; i < t.layerPaths.length; i++) {
-        const chainId: string = parent ? sha256(`${parent} ${diffIds[i]}`) : diffIds[i];
-        const short = hexOf(diffIds[i]).slice(0, 12);
-        if (!images.layers.get(chainId)) {
+      // The layers missing are the top of the chain (a layer exists only on its parents).
+      const chain = chainIds(diffIds);
+      const from = chain.findIndex((c) => !images.layers.get(c));
+      if (from >= 0) {
+        const applying = performance.now();
+        const items: ChainItem[] = diffIds.slice(from).map((diffId, k) => {
+          const short = hexOf(diffId).slice(0, 12);
           out({ status: 'Loading layer', progressDetail: {}, id: short });
-          const applying = performance.now();
-          const layer = await images.layers.register(openMember(spool, t.layerPaths[i]), parent, diffIds[i]);
-          log?.debug({ ms: Math.round(performance.now() - applying), bytes: layer.tarSize, layer: layer.chainId }, 'load: layer applied');
-          out({ status: 'Loading layer', progressDetail: { current: layer.tarSize, total: layer.tarSize }, id: short });
-        }
-        parent = chainId;
+          return {
+            diffId,
+            tar: () => openMember(spool, t.layerPaths[from + k]),
+            onRegistered: (layer) => {
+              log?.debug({ ms: Math.round(performance.now() - applying), bytes: layer.tarSize, layer: layer.chainId }, 'load: layer applied');
+              out({ status: 'Loading layer', progressDetail: { current: layer.tarSize, total: layer.tarSize }, id: short });
+            },
+          };
+        });
+        await images.layers.registerChain(from > 0 ? chain[from - 1] : null, items);
       }
       const image = await images.db.create(raw);
       emit({ Type: 'image', Action: 'load', Actor: { ID: image.id, Attributes: { name: image.id } } });

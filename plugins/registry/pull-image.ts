@@ -6,7 +6,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { invalid, notFound, systemError } from '../../core/errors.js';
 import type { Emit, Images } from '../image-store/images.js';
-import type { Layer } from '../image-store/layer-store.js';
+import type { ChainItem } from '../image-store/layer-store.js';
 import { chainIds, hexOf, sha256 } from '../image-store/digest.js';
 import { familiarName, familiarString, parseReference, type Reference } from '../image-store/reference.js';
 import type { AuthConfig } from './auth-config.js';
@@ -149,8 +149,9 @@ export class Puller {
   }
 
   /**
-   * Downloads run concurrently (bounded daemon-wide) into spools; layers are registered bottom up,
-   * each read from its spool while it downloads, and committed only once its blob is verified.
+   * Downloads run concurrently (bounded daemon-wide) into spools; layers are registered as one
+   * chain, each read from its spool while it downloads (concurrently where the graph driver allows),
+   * and committed bottom up, each only once its blob is verified.
    */
   private async fetchLayers(layers: Descriptor[], diffIds: string[], out: Out, signal?: AbortSignal): Promise<void> {
     const chain = chainIds(diffIds);
@@ -178,11 +179,29 @@ export class Puller {
       downloads.push(p);
     }
     try {
-      for (let i = 0; i < layers.length; i++) {
-        const spool = spools.get(i);
-        if (!spool) continue;
-        registered.push((await this.extract(spool, layers[i], i > 0 ? chain[i - 1] : null, diffIds[i], out, id(i))).chainId);
-        status(out, id(i), 'Pull complete');
+      // The missing layers are the top of the chain (a layer exists only on its parents).
+      const first = [...spools.keys()][0];
+      for (let attempt = 0; first !== undefined; attempt++) {
+        // A retry starts above what the first attempt committed.
+        const from = chain.findIndex((c, i) => i >= first && !this.images.layers.get(c));
+        if (from < 0) break;
+        const items: ChainItem[] = [];
+        for (let i = from; i < layers.length; i++) {
+          const spool = spools.get(i)!;
+          items.push({
+            diffId: diffIds[i],
+            tar: () => spool.reader(progressReporter(out, id(i), 'Extracting', layers[i].size)),
+            // The blob's own verdict comes first: a corrupt blob also breaks gunzip or the diffID.
+            explain: async (err) => (await spool.settled) ?? (/does not match its digest/.test((err as Error).message) ? verificationError(layers[i].digest) : err),
+            onRegistered: (layer) => { registered.push(layer.chainId); status(out, id(i), 'Pull complete'); },
+          });
+        }
+        try {
+          await this.images.layers.registerChain(from > 0 ? chain[from - 1] : null, items, { concurrency: this.reg.config['max-concurrent-downloads'] });
+          break;
+        } catch (err) {
+          if (!(err instanceof RewoundError) || attempt > 0) throw err;
+        }
       }
     } catch (err) {
       abort.abort(err);
@@ -192,21 +211,6 @@ export class Puller {
       throw err;
     } finally {
       for (const s of spools.values()) await rm(s.file, { force: true });
-    }
-  }
-
-  private async extract(spool: BlobSpool, d: Descriptor, parent: string | null, diffId: string, out: Out, id: string): Promise<Layer> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await this.images.layers.register(spool.reader(progressReporter(out, id, 'Extracting', d.size)), parent, diffId);
-      } catch (err) {
-        // The blob's own verdict comes first: a corrupt blob also breaks gunzip or the diffID.
-        const failed = await spool.settled;
-        if (failed) throw failed;
-        if (err instanceof RewoundError && attempt === 0) continue;
-        if (/does not match its digest/.test((err as Error).message)) throw verificationError(d.digest);
-        throw err;
-      }
     }
   }
 }

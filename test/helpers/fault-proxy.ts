@@ -1,7 +1,7 @@
 // A fault injector in front of a real registry, on 127.0.0.1: it forwards every request and,
 // when told to, corrupts a blob, drops the connection halfway through one, redirects blobs to
-// another host, holds a blob back forever, or serves a schema1 manifest for a tag.
-import { createServer, request, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
+// another host, holds a blob back forever or until released, or serves a schema1 manifest for a tag.
+import { createServer, request, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 
 export interface Faults {
@@ -13,6 +13,8 @@ export interface Faults {
   redirectTo?: string;
   /** Blob digests never answered (until the proxy stops). */
   stall?: Set<string>;
+  /** Blob digests answered only once release() is called (with the other faults then). */
+  hold?: Set<string>;
   /** Range headers are dropped: the registry answers every blob GET in full. */
   noRange?: boolean;
   /** The next N requests answer 503 Service Unavailable. */
@@ -30,6 +32,8 @@ export interface FaultProxy {
   /** Blob uploads (PATCH) in flight now, and the most seen at once. */
   uploads: { now: number; max: number };
   stalled: () => number;
+  /** Answers the blob requests held back by `hold`, and those to come. */
+  release: () => void;
   stop: () => Promise<void>;
 }
 
@@ -42,6 +46,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   const uploads = { now: 0, max: 0 };
   const sockets = new Set<Socket>();
   const held: ServerResponse[] = [];
+  let onHold: (() => void)[] = [];
   const [targetHost, targetPort] = target.split(':');
   const server: Server = createServer((req, res) => {
     requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers });
@@ -59,11 +64,15 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     }
     if (blob && req.method === 'GET') {
       if (faults.stall?.has(blob)) { held.push(res); return; }
+      if (faults.hold?.has(blob)) { onHold.push(() => forward(req, res, blob)); return; }
       if (faults.redirectTo) {
         res.writeHead(307, { Location: `${faults.redirectTo}/blobs/${blob}` }).end();
         return;
       }
     }
+    forward(req, res, blob);
+  });
+  const forward = (req: IncomingMessage, res: ServerResponse, blob: string | undefined) => {
     const counter = blob && req.method === 'GET' ? inFlight : req.method === 'PATCH' ? uploads : undefined;
     if (counter) { counter.now++; counter.max = Math.max(counter.max, counter.now); }
     let done = false;
@@ -102,13 +111,19 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     });
     up.on('error', () => res.destroy());
     req.pipe(up);
-  });
+  };
   server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as { port: number }).port;
   return {
     host: `127.0.0.1:${port}`, faults, requests, inFlight, uploads,
     stalled: () => held.length,
+    release: () => {
+      delete faults.hold;
+      const waiting = onHold;
+      onHold = [];
+      for (const go of waiting) go();
+    },
     stop: async () => {
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));

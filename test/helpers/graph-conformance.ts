@@ -439,6 +439,25 @@ export function graphDriverConformance(name: string, open: () => Promise<OpenedD
       }
     });
 
+    test('independentLayers, when claimed: children created on empty parents and filled top first show the whole chain', async (t) => {
+      const { driver } = await setup(t);
+      if (!driver.independentLayers) { t.skip('the driver does not claim independent layers'); return; }
+      await driver.create('base', null);
+      await driver.create('mid', 'base');
+      await driver.create('top', 'mid');
+      // The top is filled before its parents hold anything, then the two parents at once.
+      await driver.applyDiff('top', 'mid', tarStream([{ type: 'file', path: 'top-file', body: 'top\n' }, { type: 'file', path: '.wh.gone', body: '' }]));
+      await Promise.all([
+        driver.applyDiff('mid', 'base', tarStream([{ type: 'file', path: 'mid-file', body: 'mid\n' }])),
+        driver.applyDiff('base', null, tarStream([{ type: 'file', path: 'base-file', body: 'base\n' }, { type: 'file', path: 'gone', body: 'gone\n' }])),
+      ]);
+      assert.deepEqual(Object.keys(await withView(driver, 'top', snapshot)).sort(), ['base-file', 'mid-file', 'top-file']);
+      assert.deepEqual(Object.keys(await withView(driver, 'mid', snapshot)).sort(), ['base-file', 'gone', 'mid-file']);
+      assert.deepEqual(sortChanges(await driver.changes('top', 'mid')), ['add /top-file', 'delete /gone']);
+      await driver.create('container', 'top', { rw: true });
+      await withView(driver, 'container', async (root) => assert.equal(await readFile(join(root, 'mid-file'), 'utf8'), 'mid\n'));
+    });
+
     test('applyDiff writes nothing outside the layer, whatever the archive says', async (t) => {
       const { driver } = await setup(t);
       const canary = await mkdtemp(join(tmpdir(), 'berth-graph-canary-'));
