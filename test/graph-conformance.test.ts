@@ -19,8 +19,8 @@ const DIST = fileURLToPath(new URL('..', import.meta.url));
 const OVERLAY = join(DIST, 'plugins/graph-overlay');
 const VFS = join(DIST, 'plugins/graph-vfs');
 
-graphDriverConformance('overlay', openPluginDriver(OVERLAY), { sharesLayers: true });
-graphDriverConformance('vfs', openPluginDriver(VFS));
+graphDriverConformance('overlay', openPluginDriver(OVERLAY), { sharesLayers: true, independentLayers: true });
+graphDriverConformance('vfs', openPluginDriver(VFS), { independentLayers: false });
 
 // The built-ins above are loaded from their plugin folders exactly as a third party's would be;
 // BERTH_GRAPH_DRIVER_DIR adds a run on the author's own driver folder.

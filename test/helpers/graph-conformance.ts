@@ -30,6 +30,11 @@ export interface OpenedDriver {
 export interface ConformanceOptions {
   /** The driver stores a parent's files once however many children it has (overlay): checked on disk under root. */
   sharesLayers?: boolean;
+  /**
+   * Whether the driver claims independentLayers (overlay: true, vfs: false); the suite checks the
+   * claim and, for a driver that makes it, that it holds. Unset: neither is checked.
+   */
+  independentLayers?: boolean;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -439,9 +444,17 @@ export function graphDriverConformance(name: string, open: () => Promise<OpenedD
       }
     });
 
-    test('independentLayers, when claimed: children created on empty parents and filled top first show the whole chain', async (t) => {
+    if (options.independentLayers !== undefined) {
+      test(`independentLayers is ${options.independentLayers ? 'claimed' : 'not claimed'}, as expected of this driver`, async (t) => {
+        const { driver } = await setup(t);
+        assert.equal(Boolean(driver.independentLayers), options.independentLayers);
+      });
+    }
+
+    // Only for a driver expected to claim the capability (third parties: set the option).
+    if (options.independentLayers) test('independentLayers, when claimed: children created on empty parents and filled top first show the whole chain', async (t) => {
       const { driver } = await setup(t);
-      if (!driver.independentLayers) { t.skip('the driver does not claim independent layers'); return; }
+      assert.ok(driver.independentLayers, 'the driver claims independentLayers');
       await driver.create('base', null);
       await driver.create('mid', 'base');
       await driver.create('top', 'mid');
