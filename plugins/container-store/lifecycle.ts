@@ -91,8 +91,8 @@ export class ContainerRuntime {
       // Clients that attached before start see the output from the first byte.
       for (const client of this.pendingAttach.get(c.Id) ?? []) await this.connect(c, driver, client);
       this.pendingAttach.delete(c.Id);
-      await driver.start(c.Id);
-      const state = await driver.state(c.Id);
+      const started = await driver.start(c.Id);
+      const state = started ?? await driver.state(c.Id);
       c.State = { ...c.State, Status: 'running', Running: true, Paused: false, Restarting: false, Pid: state.pid, ExitCode: 0, Error: '', OOMKilled: false, StartedAt: new Date().toISOString() };
       c.LogPath = logPath;
       this.options.observer?.started(c);

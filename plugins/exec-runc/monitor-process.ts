@@ -21,7 +21,9 @@ export async function stopMonitor(pidFile: string, id: string): Promise<void> {
   if (!pid || !(await isOurConmon(pid, id))) return;
   // The container is gone (runtime delete --force ran first): conmon normally exits on its own.
   const deadline = Date.now() + STOP_WAIT_MS;
-  while (Date.now() < deadline && (await isOurConmon(pid, id))) await new Promise((r) => setTimeout(r, 50));
+  // It is usually gone within milliseconds of the exit file: look often at first (this wait is on
+  // the path of every `docker run --rm`), then every 50 ms.
+  for (let i = 0; Date.now() < deadline && (await isOurConmon(pid, id)); i++) await new Promise((r) => setTimeout(r, i < 40 ? 2 : 50));
   if (await isOurConmon(pid, id)) {
     try {
       process.kill(pid, 'SIGKILL');

@@ -1,7 +1,7 @@
 // The exec driver for runc (and crun, which has the same command line), with conmon as each
 // container's monitor: conmon holds the stdio, writes the log and the exit file, and outlives the
 // daemon, so a restarted daemon finds its containers through the runtime and the exit folder.
-import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { conflict, invalid, notFound, systemError } from '../../core/errors.js';
@@ -32,6 +32,7 @@ export interface RuncDriverOptions {
   createTimeoutMs?: number;
 }
 
+const exists = (p: string) => access(p).then(() => true, () => false);
 const VALID_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 // Files conmon makes in a bundle: removed with the container so nothing of it stays behind.
 const CONMON_BUNDLE_FILES = ['attach', 'ctl', 'winsz', 'oom'];
@@ -130,7 +131,7 @@ class RuncDriver implements ExecDriver {
       ?? (conmon.stderr() || 'conmon exited without reporting the container');
   }
 
-  async start(id: string): Promise<void> {
+  async start(id: string): Promise<{ pid: number } | void> {
     const meta = await this.meta(id);
     try {
       await this.cli.run(['start', id]);
@@ -139,6 +140,9 @@ class RuncDriver implements ExecDriver {
       await this.cleanup(id, meta.bundle, meta.cgroupsPath);
       throw systemError(`runtime ${this.name}: container ${id}: OCI runtime start failed: ${why}`, err);
     }
+    // conmon wrote the init's pid at create: no `runc state` process needed for it.
+    const pid = Number((await readFile(this.layout.containerPid(id), 'utf8').catch(() => '')).trim());
+    if (pid > 0) return { pid };
   }
 
   async state(id: string): Promise<RuntimeState> {
@@ -171,6 +175,9 @@ class RuncDriver implements ExecDriver {
 
   async delete(id: string): Promise<void> {
     const meta = await this.meta(id).catch(() => undefined);
+    // Nothing of it here and nothing in the runtime's root: no runtime process to spawn (every
+    // start deletes first, in case a crash left a record).
+    if (!meta && !(await exists(join(this.layout.runtimeRoot, id)))) return;
     await this.cleanup(id, meta?.bundle, meta?.cgroupsPath);
   }
 

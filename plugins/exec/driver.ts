@@ -3,7 +3,7 @@
 import type { Readable, Writable } from 'node:stream';
 import type { Logger } from 'pino';
 
-export const EXEC_DRIVER_API = '1.3.0';
+export const EXEC_DRIVER_API = '1.4.0';
 
 /** The parts of an OCI runtime spec (config.json) Berth fills; the driver writes the file. */
 export type OciSpec = Record<string, unknown> & { ociVersion: string; process: Record<string, unknown>; root: { path: string; readonly?: boolean } };
@@ -71,7 +71,11 @@ export interface ExecDriver {
   version(): Promise<{ version: string; commit: string }>;
   /** Starts the per-container monitor and creates (not starts) the container. */
   create(req: CreateRequest): Promise<void>;
-  start(id: string): Promise<void>;
+  /**
+   * Starts a created container. Since 1.4.0 it may resolve with the container's host pid, which
+   * saves the caller a state() round trip (a runtime process for runc).
+   */
+  start(id: string): Promise<{ pid: number } | void>;
   state(id: string): Promise<RuntimeState>;
   kill(id: string, signal: string): Promise<void>;
   /** Removes the runtime's record of a stopped container and its monitor's files. */
