@@ -6,11 +6,11 @@ import { spawn } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import {
   apiRequest, makeTempDir, onCleanup, runBerthd, startDaemon, type ApiResponse, type RunningDaemon, type StartOptions,
 } from './helpers/daemon.js';
+import { freePort } from './helpers/ports.js';
 import { makeTlsCerts } from './helpers/tls-certs.js';
 
 /** A daemon in a fresh temp dir, removed when the test ends. */
@@ -24,16 +24,6 @@ async function fresh(t: TestContext, opts: StartOptions = {}): Promise<RunningDa
 }
 
 /** A TCP port on 127.0.0.1 that nothing listens on right now. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (addr && typeof addr === 'object' ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 interface TcpOptions {
   method?: string;

@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { bodyOf, startFakeAuthzPlugin, type FakeAuthzPlugin } from './helpers/authz-plugin-server.js';
 import { apiRequest, docker, makeTempDir, startDaemon, type RunningDaemon } from './helpers/daemon.js';
+import { importBusybox, removeAllContainers } from './helpers/busybox.js';
 import { chunkedRequest, jsonRequest, rawRequest } from './helpers/raw-http.js';
-import { makeBusyboxRootfs } from './helpers/rootfs.js';
 
 const POLICY = {
   default: 'allow',
@@ -36,12 +36,10 @@ before(async () => {
       '--authz-plugin-dir', join(work, 'plugins'), '--authz-policy-file', join(work, 'policy.json'),
     ],
   });
-  const r = await docker(d.socket, ['import', '-c', 'CMD ["sh"]', makeBusyboxRootfs(work).path, 'busybox:latest']);
-  assert.equal(r.code, 0, r.stderr);
+  await importBusybox(d.socket, work);
 });
 after(async () => {
-  const ids = (await docker(d.socket, ['ps', '-aq'])).stdout.trim().split('\n').filter(Boolean);
-  if (ids.length) await docker(d.socket, ['rm', '-f', ...ids]);
+  await removeAllContainers(d.socket);
   await d?.cleanup();
   await recorder.stop();
   rmSync(work, { recursive: true, force: true });

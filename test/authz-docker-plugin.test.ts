@@ -4,13 +4,13 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { bodyOf, HANG, startFakeAuthzPlugin, type FakeAuthzPlugin } from './helpers/authz-plugin-server.js';
 import { apiRequest, docker, makeTempDir, startDaemon, type RunningDaemon } from './helpers/daemon.js';
+import { importBusybox, removeAllContainers } from './helpers/busybox.js';
+import { freePort } from './helpers/ports.js';
 import { chunkedRequest, rawRequest } from './helpers/raw-http.js';
-import { makeBusyboxRootfs } from './helpers/rootfs.js';
 import { makeTlsCerts, type TlsCerts } from './helpers/tls-certs.js';
 
 let d: RunningDaemon;
@@ -22,16 +22,6 @@ let port: number;
 
 const allowAll = () => ({ Allow: true });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (addr && typeof addr === 'object' ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 before(async () => {
   work = makeTempDir('berth-authz-docker-');
@@ -46,14 +36,12 @@ before(async () => {
       '-H', `tcp://127.0.0.1:${port}`, '--tlsverify', '--tlscacert', certs.ca, '--tlscert', certs.serverCert, '--tlskey', certs.serverKey,
     ],
   });
-  const r = await docker(d.socket, ['import', '-c', 'CMD ["sh"]', makeBusyboxRootfs(work).path, 'busybox:latest']);
-  assert.equal(r.code, 0, r.stderr);
+  await importBusybox(d.socket, work);
 });
 after(async () => {
   plugin.onRequest = allowAll;
   plugin.onResponse = allowAll;
-  const ids = (await docker(d.socket, ['ps', '-aq'])).stdout.trim().split('\n').filter(Boolean);
-  if (ids.length) await docker(d.socket, ['rm', '-f', ...ids]);
+  await removeAllContainers(d.socket);
   await d?.cleanup();
   await plugin.stop();
   rmSync(work, { recursive: true, force: true });

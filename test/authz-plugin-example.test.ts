@@ -5,7 +5,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { docker, makeTempDir, REPO, startDaemon, type RunningDaemon } from './helpers/daemon.js';
-import { makeBusyboxRootfs } from './helpers/rootfs.js';
+import { importBusybox, removeAllContainers } from './helpers/busybox.js';
 
 const FIXTURE = join(REPO, 'test/fixtures/plugins/authz-readonly');
 let d: RunningDaemon;
@@ -25,13 +25,11 @@ before(async () => {
   mkdirSync(join(work, 'daemon'));
   writeFileSync(join(work, 'daemon', 'daemon.json'), JSON.stringify({ 'authorization-plugins': ['authz-readonly'] }));
   d = await startDaemon({ dir: join(work, 'daemon'), args: ['--plugin-dir', FIXTURE] });
-  const r = await docker(d.socket, ['import', '-c', 'CMD ["sh"]', makeBusyboxRootfs(work).path, 'busybox:latest']);
-  assert.equal(r.code, 0, r.stderr);
+  await importBusybox(d.socket, work);
 });
 after(async () => {
   await reloadWith({ 'readonly-anonymous': false }).catch(() => undefined);
-  const ids = (await docker(d.socket, ['ps', '-aq'])).stdout.trim().split('\n').filter(Boolean);
-  if (ids.length) await docker(d.socket, ['rm', '-f', ...ids]);
+  await removeAllContainers(d.socket);
   await d?.cleanup();
   rmSync(work, { recursive: true, force: true });
 });

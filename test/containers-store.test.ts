@@ -12,7 +12,7 @@ let work: string;
 before(async () => {
   work = makeTempDir('berth-containers-');
   d = await startDaemon();
-  await importBusybox(d.socket, work, ['CMD ["sh"]', 'ENV A=1 B=2', 'LABEL from=image']);
+  await importBusybox(d.socket, work, { changes: ['CMD ["sh"]', 'ENV A=1 B=2', 'LABEL from=image'] });
 });
 after(async () => {
   await d?.cleanup();

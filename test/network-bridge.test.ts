@@ -9,8 +9,8 @@ import { get } from 'node:http';
 import { createServer } from 'node:net';
 import { after, before, test } from 'node:test';
 import { docker, makeTempDir, startDaemon, type RunningDaemon } from './helpers/daemon.js';
+import { importBusybox, removeAllContainers } from './helpers/busybox.js';
 import { assertSubnetsFree, deleteLink, freePort, iptablesState, links, makeBridge, portFree, scrubDaemon } from './helpers/network.js';
-import { makeBusyboxRootfs } from './helpers/rootfs.js';
 
 const BRIDGE = 'bt-nbr';
 let d: RunningDaemon;
@@ -25,8 +25,7 @@ before(async () => {
   makeBridge(BRIDGE, '10.123.71.1/24');
   work = makeTempDir('berth-netbr-');
   d = await startDaemon({ args: ['--bridge', BRIDGE] });
-  const r = await docker(d.socket, ['import', '-c', 'CMD ["sh"]', makeBusyboxRootfs(work, { 'www/index.html': 'hello from httpd\n' }).path, 'busybox:latest']);
-  assert.equal(r.code, 0, r.stderr);
+  await importBusybox(d.socket, work, { files: { 'www/index.html': 'hello from httpd\n' } });
 });
 
 after(async () => {
@@ -195,8 +194,7 @@ test('--icc=false: containers on the default bridge cannot talk to each other; -
 });
 
 test('every rule, interface and namespace the daemon made is gone after it stops', async () => {
-  const ids = (await docker(d.socket, ['ps', '-aq'])).stdout.trim().split('\n').filter(Boolean);
-  if (ids.length) await docker(d.socket, ['rm', '-f', ...ids]);
+  await removeAllContainers(d.socket);
   assert.equal(await d.stop(), 0);
   assert.equal(iptablesState(), rulesBefore);
   assert.deepEqual(links().filter((l) => !linksBefore.includes(l)), [BRIDGE]);

@@ -6,8 +6,8 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { docker, makeTempDir, startDaemon, type RunningDaemon } from './helpers/daemon.js';
+import { importBusybox, removeAllContainers } from './helpers/busybox.js';
 import { assertSubnetsFree, deleteLink, iptablesState, links, makeBridge, scrubDaemon } from './helpers/network.js';
-import { makeBusyboxRootfs } from './helpers/rootfs.js';
 
 const BRIDGE = 'bt-ncmp';
 let d: RunningDaemon;
@@ -54,14 +54,12 @@ before(async () => {
   work = makeTempDir('berth-netcmp-');
   writeFileSync(join(work, 'docker-compose.yml'), COMPOSE);
   d = await startDaemon({ args: ['--bridge', BRIDGE] });
-  const r = await docker(d.socket, ['import', '-c', 'CMD ["sh"]', makeBusyboxRootfs(join(work, 'img'), { 'www/index.html': 'served to compose\n' }).path, 'busybox:latest']);
-  assert.equal(r.code, 0, r.stderr);
+  await importBusybox(d.socket, join(work, 'img'), { files: { 'www/index.html': 'served to compose\n' } });
 });
 
 after(async () => {
   if (d) {
-    const ids = (await docker(d.socket, ['ps', '-aq'])).stdout.trim().split('\n').filter(Boolean);
-    if (ids.length) await docker(d.socket, ['rm', '-f', ...ids]);
+    await removeAllContainers(d.socket);
     const nets = (await docker(d.socket, ['network', 'ls', '-q', '--filter', 'type=custom'])).stdout.trim().split('\n').filter(Boolean);
     for (const n of nets) await docker(d.socket, ['network', 'rm', n]);
     await d.cleanup();

@@ -5,6 +5,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { docker, makeTempDir, REPO, startDaemon, type RunningDaemon } from './helpers/daemon.js';
+import { removeAllContainers } from './helpers/busybox.js';
 import { iptablesState, scrubDaemon } from './helpers/network.js';
 import { makeBusyboxRootfs } from './helpers/rootfs.js';
 
@@ -22,8 +23,7 @@ before(async () => {
 
 after(async () => {
   if (d) {
-    const ids = (await docker(d.socket, ['ps', '-aq'])).stdout.trim().split('\n').filter(Boolean);
-    if (ids.length) await docker(d.socket, ['rm', '-f', ...ids]);
+    await removeAllContainers(d.socket);
     await d.cleanup();
     scrubDaemon(d.dataRoot, d.execRoot);
   }

@@ -8,6 +8,7 @@ import { get } from 'node:http';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { docker, makeTempDir, startDaemon, type RunningDaemon } from './helpers/daemon.js';
+import { removeAllContainers } from './helpers/busybox.js';
 import { assertSubnetsFree, deleteLink, freePort, iptablesState, links, makeBridge, portFree, scrubDaemon } from './helpers/network.js';
 import { makeBusyboxRootfs } from './helpers/rootfs.js';
 
@@ -72,8 +73,7 @@ before(async () => {
 
 after(async () => {
   if (d) {
-    const ids = (await docker(d.socket, ['ps', '-aq'])).stdout.trim().split('\n').filter(Boolean);
-    if (ids.length) await docker(d.socket, ['rm', '-f', ...ids]);
+    await removeAllContainers(d.socket);
     await docker(d.socket, ['network', 'rm', 'rnet']);
     await d.cleanup();
     scrubDaemon(d.dataRoot, d.execRoot, [userBridge]);

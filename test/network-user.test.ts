@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { docker, makeTempDir, startDaemon, type RunningDaemon } from './helpers/daemon.js';
+import { importBusybox, removeAllContainers } from './helpers/busybox.js';
 import { assertSubnetsFree, deleteLink, iptablesState, links, makeBridge, scrubDaemon } from './helpers/network.js';
-import { makeBusyboxRootfs } from './helpers/rootfs.js';
 
 const BRIDGE = 'bt-nusr';
 let d: RunningDaemon;
@@ -22,14 +22,12 @@ before(async () => {
   makeBridge(BRIDGE, '10.123.81.1/24');
   work = makeTempDir('berth-netusr-');
   d = await startDaemon({ args: ['--bridge', BRIDGE] });
-  const r = await docker(d.socket, ['import', '-c', 'CMD ["sh"]', makeBusyboxRootfs(work, { 'www/index.html': 'hello from web\n' }).path, 'busybox:latest']);
-  assert.equal(r.code, 0, r.stderr);
+  await importBusybox(d.socket, work, { files: { 'www/index.html': 'hello from web\n' } });
 });
 
 after(async () => {
   if (d) {
-    const ids = (await docker(d.socket, ['ps', '-aq'])).stdout.trim().split('\n').filter(Boolean);
-    if (ids.length) await docker(d.socket, ['rm', '-f', ...ids]);
+    await removeAllContainers(d.socket);
     const nets = (await docker(d.socket, ['network', 'ls', '-q', '--filter', 'type=custom'])).stdout.trim().split('\n').filter(Boolean);
     userBridges = nets.map((id) => `br-${id.slice(0, 12)}`);
     await d.cleanup();

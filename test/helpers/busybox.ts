@@ -9,9 +9,10 @@ const made = new Map<string, string>();
  * Imports a busybox root file system as busybox:latest; returns the tar's path. The tar is made
  * in `work` once, so several daemons of one test file get the very same image.
  */
-export async function importBusybox(socket: string, work: string, changes: string[] = ['CMD ["sh"]']): Promise<string> {
+export async function importBusybox(socket: string, work: string, opts: { changes?: string[]; files?: Record<string, string> } = {}): Promise<string> {
+  const changes = opts.changes ?? ['CMD ["sh"]'];
   let tar = made.get(work);
-  if (!tar) made.set(work, (tar = makeBusyboxRootfs(work).path));
+  if (!tar) made.set(work, (tar = makeBusyboxRootfs(work, opts.files).path));
   const r = await docker(socket, ['import', ...changes.flatMap((c) => ['-c', c]), tar, 'busybox:latest']);
   assert.equal(r.code, 0, r.stderr);
   return tar;

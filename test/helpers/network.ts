@@ -56,18 +56,7 @@ export function scrubDaemon(dataRoot: string, execRoot: string, bridges: string[
   for (const b of bridges) deleteLink(b);
 }
 
-/** A TCP port nobody listens on right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
+/** Whether nothing listens on this port of 127.0.0.1 (after a container's removal). */
 export function portFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = createServer();
@@ -75,3 +64,5 @@ export function portFree(port: number): Promise<boolean> {
     s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
   });
 }
+
+export { freePort } from './ports.js';

@@ -3,9 +3,10 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from './ports.js';
 
 export interface RunningRegistry {
   port: number;
@@ -17,16 +18,6 @@ export interface RunningRegistry {
   stop: () => Promise<void>;
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** A bcrypt htpasswd line (the registry accepts only bcrypt): htpasswd -B when installed, else libcrypt through python3. */
 export function htpasswdLine(user: string, password: string): string {
@@ -108,3 +99,5 @@ ${opts.tls ? `  tls:\n    certificate: ${opts.tls.cert}\n    key: ${opts.tls.key
   await stop();
   throw new Error(`docker-registry did not start:\n${logs}`);
 }
+
+export { freePort };
