@@ -3,11 +3,13 @@
 // for as long as it works in it.
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type { Job } from '../../core/job.js';
 import type { PluginContext } from '../../core/plugins/context.js';
 import type { GraphService } from '../graph/index.js';
 import type { Images } from '../image-store/images.js';
 import { archivePath, exportRoot, extractToDir, statPath } from './archive-path.js';
 import { commitContainer, type CommitPayload } from './commit.js';
+import type { Container } from './container.js';
 import type { ContainerFs, ContainerFsHandle } from './container-fs.js';
 import { changesView, containerChanges } from './layer-changes.js';
 import type { ContainerRuntime } from './lifecycle.js';
@@ -31,10 +33,22 @@ export function registerFsJobs(ctx: PluginContext, deps: FsJobDeps): void {
   const e = ctx.engine;
   const { store, fs } = deps;
 
-  /** Streams a tar made from an open file system, then releases it (also when the client leaves). */
-  const streamTar = async (h: ContainerFsHandle, tar: Readable, out: NodeJS.WritableStream, signal: AbortSignal) => {
+  /**
+   * Opens a container's file system, packs a tar from it and streams it as the job's output; the
+   * file system is released when the stream ends or the client leaves, at once if packing fails.
+   */
+  const streamPacked = async (c: Container, job: Job<unknown, unknown>, pack: (h: ContainerFsHandle) => Promise<Readable>) => {
+    const h = await fs.open(c);
+    let tar: Readable;
     try {
-      await pipeline(tar, out, { end: false, signal });
+      tar = await pack(h);
+    } catch (err) {
+      await h.release();
+      throw err;
+    }
+    job.begin();
+    try {
+      await pipeline(tar, job.stdout, { end: false, signal: job.signal });
     } finally {
       tar.destroy();
       await h.release();
@@ -54,18 +68,11 @@ export function registerFsJobs(ctx: PluginContext, deps: FsJobDeps): void {
     description: 'a tar of a path in a container on stdout (docker cp out of a container)',
     run: async (job) => {
       const c = store().get(job.payload.name);
-      const h = await fs.open(c);
-      let tar: Readable;
-      try {
+      await streamPacked(c, job, async (h) => {
         const packed = await archivePath(h, job.payload.path, job.payload.name);
-        tar = packed.tar;
         job.payload.onStat?.(packed.stat);
-      } catch (err) {
-        await h.release();
-        throw err;
-      }
-      job.begin();
-      await streamTar(h, tar, job.stdout, job.signal);
+        return packed.tar;
+      });
       job.emit(deps.runtime().event(c, 'archive-path'));
     },
   });
@@ -101,16 +108,7 @@ export function registerFsJobs(ctx: PluginContext, deps: FsJobDeps): void {
     schema: named(),
     run: async (job) => {
       const c = store().get(job.payload.name);
-      const h = await fs.open(c);
-      let tar: Readable;
-      try {
-        tar = await exportRoot(h);
-      } catch (err) {
-        await h.release();
-        throw err;
-      }
-      job.begin();
-      await streamTar(h, tar, job.stdout, job.signal);
+      await streamPacked(c, job, exportRoot);
       job.emit(deps.runtime().event(c, 'export'));
     },
   });
