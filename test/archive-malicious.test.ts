@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { test, type TestContext } from 'node:test';
-import { extractLayer, recordTarSplit, type WhiteoutMode } from '../plugins/graph/archive/index.js';
+import { recordTarSplit, type WhiteoutMode } from '../plugins/graph/archive/index.js';
+import { EXTRACTORS, extractWith, type Extractor } from './helpers/extract-via.js';
 import { buildTar, type TarSpec } from './helpers/tar-build.js';
 
 interface Scene {
@@ -51,20 +52,20 @@ function passwdState(): string {
   return `${st.nlink}|${st.mode}|${st.mtimeMs}|${createHash('sha256').update(readFileSync('/etc/passwd')).digest('hex')}`;
 }
 
-async function extractIn(s: Scene, entries: TarSpec[], whiteouts: WhiteoutMode) {
-  return extractLayer(Readable.from([buildTar(entries)]), s.target, { whiteouts });
+async function extractIn(s: Scene, entries: TarSpec[], whiteouts: WhiteoutMode, via: Extractor) {
+  return extractWith(via, Readable.from([buildTar(entries)]), s.target, whiteouts);
 }
 
 /** Runs the archive, expects a refusal naming `entry`, and checks nothing outside the target moved. */
 async function assertRefused(
   t: TestContext, entries: (s: Scene) => TarSpec[], entryName: string | ((s: Scene) => string), reason: RegExp,
-  whiteouts: WhiteoutMode = 'overlay',
+  whiteouts: WhiteoutMode, via: Extractor,
 ) {
   const s = scene(t);
   const entry = typeof entryName === 'string' ? entryName : entryName(s);
   const before = snapshot(s.sentinel);
   const passwd = passwdState();
-  await assert.rejects(extractIn(s, entries(s), whiteouts), (err: Error & { code?: string }) => {
+  await assert.rejects(extractIn(s, entries(s), whiteouts, via), (err: Error & { code?: string }) => {
     assert.equal(err.code, 'E_INVALID', err.message);
     assert.ok(err.message.startsWith(`invalid layer archive: entry ${JSON.stringify(entry)}: `), err.message);
     assert.match(err.message, reason);
@@ -77,76 +78,76 @@ async function assertRefused(
 
 const pwned = { data: 'pwned\n', mode: 0o777 };
 
-for (const mode of ['overlay', 'delete'] as const) {
-  test(`[${mode}] ../ escapes are refused`, async (t) => {
-    await assertRefused(t, () => [{ name: '../sentinel/pwned', ...pwned }], '../sentinel/pwned', /path escapes the layer/, mode);
-    await assertRefused(t, () => [{ name: 'a/../../sentinel/secret', ...pwned }], 'a/../../sentinel/secret', /path escapes the layer/, mode);
-    await assertRefused(t, () => [{ name: '..', type: 'dir', mode: 0o777 }], '..', /path escapes the layer/, mode);
+for (const via of EXTRACTORS) for (const mode of ['overlay', 'delete'] as const) {
+  test(`[${via}/${mode}] ../ escapes are refused`, async (t) => {
+    await assertRefused(t, () => [{ name: '../sentinel/pwned', ...pwned }], '../sentinel/pwned', /path escapes the layer/, mode, via);
+    await assertRefused(t, () => [{ name: 'a/../../sentinel/secret', ...pwned }], 'a/../../sentinel/secret', /path escapes the layer/, mode, via);
+    await assertRefused(t, () => [{ name: '..', type: 'dir', mode: 0o777 }], '..', /path escapes the layer/, mode, via);
   });
 
-  test(`[${mode}] an absolute path is inside the layer, and a .. that climbs out of it is refused`, async (t) => {
-    await assertRefused(t, () => [{ name: '/../sentinel/secret', ...pwned }], '/../sentinel/secret', /path escapes the layer/, mode);
+  test(`[${via}/${mode}] an absolute path is inside the layer, and a .. that climbs out of it is refused`, async (t) => {
+    await assertRefused(t, () => [{ name: '/../sentinel/secret', ...pwned }], '/../sentinel/secret', /path escapes the layer/, mode, via);
     const climb = (s: Scene) => `/../../../../../../..${s.sentinel}/pwned`;
-    await assertRefused(t, (s) => [{ name: climb(s), ...pwned }], climb, /path escapes the layer/, mode);
+    await assertRefused(t, (s) => [{ name: climb(s), ...pwned }], climb, /path escapes the layer/, mode, via);
     const s = scene(t);
-    await extractIn(s, [{ name: '/etc/hostname', data: 'inside\n' }], mode);
+    await extractIn(s, [{ name: '/etc/hostname', data: 'inside\n' }], mode, via);
     assert.equal(readFileSync(join(s.target, 'etc/hostname'), 'utf8'), 'inside\n');
   });
 
-  test(`[${mode}] writing through a symlink is refused`, async (t) => {
+  test(`[${via}/${mode}] writing through a symlink is refused`, async (t) => {
     await assertRefused(t, (s) => [
       { name: 'evil', type: 'symlink', linkname: s.sentinel },
       { name: 'evil/pwned', ...pwned },
-    ], 'evil/pwned', /parent "evil" is a symlink/, mode);
+    ], 'evil/pwned', /parent "evil" is a symlink/, mode, via);
     await assertRefused(t, () => [
       { name: 'up', type: 'symlink', linkname: '..' },
       { name: 'up/sentinel/pwned', ...pwned },
-    ], 'up/sentinel/pwned', /parent "up" is a symlink/, mode);
+    ], 'up/sentinel/pwned', /parent "up" is a symlink/, mode, via);
     await assertRefused(t, (s) => [
       { name: 'd/', type: 'dir' },
       { name: 'd/rel', type: 'symlink', linkname: '../../sentinel' },
       { name: 'd/rel/sub/', type: 'dir', mode: 0o777 },
-    ], 'd/rel/sub/', /parent "d\/rel" is a symlink/, mode);
+    ], 'd/rel/sub/', /parent "d\/rel" is a symlink/, mode, via);
     await assertRefused(t, (s) => [
       { name: 'evil', type: 'symlink', linkname: s.sentinel },
       { name: 'evil/secret', type: 'symlink', linkname: '/etc/passwd' },
-    ], 'evil/secret', /is a symlink/, mode);
+    ], 'evil/secret', /is a symlink/, mode, via);
   });
 
-  test(`[${mode}] hard links to outside the layer are refused`, async (t) => {
-    await assertRefused(t, () => [{ name: 'hl', type: 'link', linkname: '/etc/passwd' }], 'hl', /hard link target "\/etc\/passwd" does not exist in the layer/, mode);
-    await assertRefused(t, () => [{ name: 'hl', type: 'link', linkname: '../sentinel/secret' }], 'hl', /hard link target "..\/sentinel\/secret" escapes the layer/, mode);
+  test(`[${via}/${mode}] hard links to outside the layer are refused`, async (t) => {
+    await assertRefused(t, () => [{ name: 'hl', type: 'link', linkname: '/etc/passwd' }], 'hl', /hard link target "\/etc\/passwd" does not exist in the layer/, mode, via);
+    await assertRefused(t, () => [{ name: 'hl', type: 'link', linkname: '../sentinel/secret' }], 'hl', /hard link target "..\/sentinel\/secret" escapes the layer/, mode, via);
     await assertRefused(t, (s) => [
       { name: 's', type: 'symlink', linkname: s.sentinel },
       { name: 'hl', type: 'link', linkname: 's/secret' },
-    ], 'hl', /hard link target parent "s" is a symlink/, mode);
-    await assertRefused(t, () => [{ name: 'd/', type: 'dir' }, { name: 'hl', type: 'link', linkname: 'd' }], 'hl', /hard link target "d" is a directory/, mode);
+    ], 'hl', /hard link target parent "s" is a symlink/, mode, via);
+    await assertRefused(t, () => [{ name: 'd/', type: 'dir' }, { name: 'hl', type: 'link', linkname: 'd' }], 'hl', /hard link target "d" is a directory/, mode, via);
   });
 
-  test(`[${mode}] whiteout names that would escape are refused`, async (t) => {
-    await assertRefused(t, () => [{ name: '.wh...' }], '.wh...', /invalid whiteout name/, mode);
-    await assertRefused(t, () => [{ name: '.wh.' }], '.wh.', /invalid whiteout name/, mode);
-    await assertRefused(t, () => [{ name: '.wh.../..' }], '.wh.../..', /whiteout name ".wh..." used as a directory/, mode);
-    await assertRefused(t, () => [{ name: 'dir/.wh.../x' }], 'dir/.wh.../x', /used as a directory/, mode);
+  test(`[${via}/${mode}] whiteout names that would escape are refused`, async (t) => {
+    await assertRefused(t, () => [{ name: '.wh...' }], '.wh...', /invalid whiteout name/, mode, via);
+    await assertRefused(t, () => [{ name: '.wh.' }], '.wh.', /invalid whiteout name/, mode, via);
+    await assertRefused(t, () => [{ name: '.wh.../..' }], '.wh.../..', /whiteout name ".wh..." used as a directory/, mode, via);
+    await assertRefused(t, () => [{ name: 'dir/.wh.../x' }], 'dir/.wh.../x', /used as a directory/, mode, via);
     await assertRefused(t, (s) => [
       { name: 'link', type: 'symlink', linkname: s.sentinel },
       { name: 'link/.wh.secret' },
-    ], 'link/.wh.secret', /"link" is a symlink/, mode);
+    ], 'link/.wh.secret', /"link" is a symlink/, mode, via);
     await assertRefused(t, (s) => [
       { name: 'link', type: 'symlink', linkname: s.sentinel },
       { name: 'link/.wh..wh..opq' },
-    ], 'link/.wh..wh..opq', /"link" is a symlink/, mode);
+    ], 'link/.wh..wh..opq', /"link" is a symlink/, mode, via);
   });
 
-  test(`[${mode}] PAX and GNU long names that escape are refused`, async (t) => {
-    await assertRefused(t, () => [{ name: 'innocent', ...pwned, pax: { path: '../sentinel/pwned' } }], '../sentinel/pwned', /path escapes the layer/, mode);
-    await assertRefused(t, () => [{ name: 'innocent', type: 'link', linkname: 'x', pax: { linkpath: '../../sentinel/secret' } }], 'innocent', /escapes the layer/, mode);
-    await assertRefused(t, () => [{ name: 'innocent', ...pwned, pax: { path: 'a\0/../../sentinel/pwned' } }], 'a\0/../../sentinel/pwned', /NUL byte/, mode);
+  test(`[${via}/${mode}] PAX and GNU long names that escape are refused`, async (t) => {
+    await assertRefused(t, () => [{ name: 'innocent', ...pwned, pax: { path: '../sentinel/pwned' } }], '../sentinel/pwned', /path escapes the layer/, mode, via);
+    await assertRefused(t, () => [{ name: 'innocent', type: 'link', linkname: 'x', pax: { linkpath: '../../sentinel/secret' } }], 'innocent', /escapes the layer/, mode, via);
+    await assertRefused(t, () => [{ name: 'innocent', ...pwned, pax: { path: 'a\0/../../sentinel/pwned' } }], 'a\0/../../sentinel/pwned', /NUL byte/, mode, via);
     const long = `${'../'.repeat(40)}sentinel/pwned`;
-    await assertRefused(t, () => [{ name: long, ...pwned }], long, /path escapes the layer/, mode);
+    await assertRefused(t, () => [{ name: long, ...pwned }], long, /path escapes the layer/, mode, via);
   });
 
-  test(`[${mode}] a symlink replaced by a directory or file, and later symlinks over deferred work, change nothing outside`, async (t) => {
+  test(`[${via}/${mode}] a symlink replaced by a directory or file, and later symlinks over deferred work, change nothing outside`, async (t) => {
     const s = scene(t);
     const before = snapshot(s.sentinel);
     await extractIn(s, [
@@ -167,7 +168,7 @@ for (const mode of ['overlay', 'delete'] as const) {
       { name: 'hl', type: 'link', linkname: 'sx', mode: 0o777 },
       { name: 'dev', type: 'symlink', linkname: join(s.sentinel, 'secret') },
       { name: 'dev', type: 'char', devmajor: 1, devminor: 3 },
-    ], mode);
+    ], mode, via);
     assert.equal(snapshot(s.sentinel), before);
     assert.deepEqual(readdirSync(s.dir).sort(), ['sentinel', 'target']);
     assert.ok(lstatSync(join(s.target, 'p')).isDirectory());
@@ -178,25 +179,27 @@ for (const mode of ['overlay', 'delete'] as const) {
   });
 }
 
-test('[delete] a whiteout of a symlink removes the symlink, never what it points at', async (t) => {
-  const s = scene(t);
-  const before = snapshot(s.sentinel);
-  symlinkSync(s.sentinel, join(s.target, 'lower-link'));
-  await extractIn(s, [{ name: '.wh.lower-link' }, { name: 'x', type: 'symlink', linkname: s.sentinel }, { name: '.wh.x' }], 'delete');
-  assert.equal(snapshot(s.sentinel), before);
-  assert.deepEqual(readdirSync(s.target), []);
-});
+for (const via of EXTRACTORS) {
+  test(`[${via}/delete] a whiteout of a symlink removes the symlink, never what it points at`, async (t) => {
+    const s = scene(t);
+    const before = snapshot(s.sentinel);
+    symlinkSync(s.sentinel, join(s.target, 'lower-link'));
+    await extractIn(s, [{ name: '.wh.lower-link' }, { name: 'x', type: 'symlink', linkname: s.sentinel }, { name: '.wh.x' }], 'delete', via);
+    assert.equal(snapshot(s.sentinel), before);
+    assert.deepEqual(readdirSync(s.target), []);
+  });
 
-test('[delete] a symlink from the parent layer is not written through either', async (t) => {
-  await assertRefused(t, (s) => {
-    symlinkSync(s.sentinel, join(s.target, 'lower-link'));
-    return [{ name: 'lower-link/pwned', ...pwned }];
-  }, 'lower-link/pwned', /parent "lower-link" is a symlink/, 'delete');
-  await assertRefused(t, (s) => {
-    symlinkSync(s.sentinel, join(s.target, 'lower-link'));
-    return [{ name: 'lower-link/.wh..wh..opq' }];
-  }, 'lower-link/.wh..wh..opq', /parent "lower-link" is a symlink/, 'delete');
-});
+  test(`[${via}/delete] a symlink from the parent layer is not written through either`, async (t) => {
+    await assertRefused(t, (s) => {
+      symlinkSync(s.sentinel, join(s.target, 'lower-link'));
+      return [{ name: 'lower-link/pwned', ...pwned }];
+    }, 'lower-link/pwned', /parent "lower-link" is a symlink/, 'delete', via);
+    await assertRefused(t, (s) => {
+      symlinkSync(s.sentinel, join(s.target, 'lower-link'));
+      return [{ name: 'lower-link/.wh..wh..opq' }];
+    }, 'lower-link/.wh..wh..opq', /parent "lower-link" is a symlink/, 'delete', via);
+  });
+}
 
 test('tar-split recording refuses the same escapes', async () => {
   await assert.rejects(recordTarSplit(Readable.from([buildTar([{ name: '../x', data: 'x' }])])), /entry "..\/x": path escapes the layer/);

@@ -6,7 +6,7 @@ import { decodeAuthHeader } from '../plugins/registry/auth-config.js';
 import { parseChallenges } from '../plugins/registry/challenge.js';
 import { endpointsFor, isInsecure } from '../plugins/registry/endpoints.js';
 import { parsePlatform, selectPlatform } from '../plugins/registry/manifest.js';
-import { humanSize, progressBar } from '../plugins/registry/progress.js';
+import { humanSize, progressBar, progressReporter } from '../plugins/registry/progress.js';
 import { pullReference } from '../plugins/registry/pull-image.js';
 import { splitTerm } from '../plugins/registry/search.js';
 
@@ -69,6 +69,27 @@ test('progress text as dockerd writes it', () => {
   assert.equal(progressBar(124, 124), `[${'='.repeat(50)}>]     124B/124B`);
   assert.equal(progressBar(19968, 1984172), `[>${' '.repeat(50)}]  19.97kB/1.984MB`);
   assert.equal(progressBar(2097152, 1984172), `[${'='.repeat(50)}>]  2.097MB`);
+});
+
+test('progress lines at most every 1% and every 100 ms, and always the last one', () => {
+  const lines: { progressDetail: { current: number } }[] = [];
+  let clock = 0;
+  const report = progressReporter((m) => lines.push(m as (typeof lines)[number]), 'abc', 'Downloading', 1000, () => clock);
+  for (let n = 1; n <= 1000; n++) {
+    clock += 1; // 1 ms per byte: 10 ms per percent
+    report(n);
+  }
+  const at = lines.map((l) => l.progressDetail.current);
+  assert.equal(at[0], 1);
+  assert.equal(at.at(-1), 1000, 'the end is always reported');
+  assert.ok(at.length >= 10 && at.length <= 12, `about one line per 100 ms: ${at.length}`);
+  clock += 1000;
+  report(1000);
+  assert.equal(lines.length, at.length + 1, 'the total again is reported again (a retried layer)');
+  lines.length = 0;
+  const fast = progressReporter((m) => lines.push(m as (typeof lines)[number]), 'abc', 'Extracting', 1000, () => (clock += 200));
+  for (let n = 1; n <= 1000; n++) fast(n);
+  assert.equal(lines.length, 101, 'no more than one line per percent (0 to 100) however slow the reads');
 });
 
 test('fromImage and tag combine as dockerd does; search terms name their registry', () => {

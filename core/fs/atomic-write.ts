@@ -29,6 +29,23 @@ export async function writeTemp(path: string, data: string | Uint8Array, mode = 
   return tmp;
 }
 
+/**
+ * Writes several new files into a folder nobody else sees yet (a staging folder renamed into place
+ * later): each is written and fsynced, all at once, then the folder itself is fsynced.
+ */
+export async function writeFilesDurably(dir: string, files: Record<string, string | Uint8Array>, mode = 0o600): Promise<void> {
+  await Promise.all(Object.entries(files).map(async ([name, data]) => {
+    const fd = await open(join(dir, name), 'wx', mode);
+    try {
+      await fd.writeFile(data);
+      await fd.sync();
+    } finally {
+      await fd.close();
+    }
+  }));
+  await fsyncDir(dir);
+}
+
 export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o600): Promise<void> {
   const tmp = await writeTemp(path, data, mode);
   try {

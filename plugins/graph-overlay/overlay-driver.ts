@@ -5,7 +5,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import { BerthError, conflict, invalid, messageOf, notFound, systemError } from '../../core/errors.js';
-import { extractLayer, packChanges } from '../graph/archive/index.js';
+import { applyDiffInto, packChanges, type WhiteoutMode } from '../graph/archive/index.js';
 import type { Change, CreateOptions, GraphDriver } from '../graph/driver.js';
 import { backingFs } from '../graph/host-tools.js';
 import { LINKS, Layout, MAX_DEPTH, newShortName } from './layout.js';
@@ -199,16 +199,14 @@ class OverlayDriver implements GraphDriver {
     return exists(this.layout.layer(id));
   }
 
-  async applyDiff(id: string, _parent: string | null, diff: Readable): Promise<number> {
+  /** A layer's diff/ is all applyDiff writes: the layer store may unpack into it in a worker. */
+  async unpackTarget(id: string): Promise<{ dir: string; whiteouts: WhiteoutMode }> {
     await this.existing(id);
-    try {
-      const { size } = await extractLayer(diff, this.layout.diff(id), { whiteouts: 'overlay' });
-      return size;
-    } catch (err) {
-      // An archive's own fault keeps its code (a refused entry is the client's 400, not our 500).
-      const code = err instanceof BerthError ? err.code : 'E_SYSTEM';
-      throw new BerthError(code, `graphdriver.overlay: applying diff to layer ${id}: ${messageOf(err)}`, { cause: err });
-    }
+    return { dir: this.layout.diff(id), whiteouts: 'overlay' };
+  }
+
+  async applyDiff(id: string, _parent: string | null, diff: Readable): Promise<number> {
+    return applyDiffInto(this.name, id, diff, await this.unpackTarget(id));
   }
 
   async changes(id: string, parent: string | null): Promise<Change[]> {

@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import { BerthError, conflict, invalid, messageOf, notFound, systemError } from '../../core/errors.js';
-import { extractLayer, packChanges } from '../graph/archive/index.js';
+import { applyDiffInto, packChanges, type WhiteoutMode } from '../graph/archive/index.js';
 import type { Change, CreateOptions, GraphDriver } from '../graph/driver.js';
 import { backingFs } from '../graph/host-tools.js';
 import { copyTree } from './copy-tree.js';
@@ -98,16 +98,13 @@ class VfsDriver implements GraphDriver {
     return exists(this.dir(id));
   }
 
+  /** The layer holds a copy of its parent: whiteouts delete from it. */
+  async unpackTarget(id: string): Promise<{ dir: string; whiteouts: WhiteoutMode }> {
+    return { dir: await this.existing(id), whiteouts: 'delete' };
+  }
+
   async applyDiff(id: string, _parent: string | null, diff: Readable): Promise<number> {
-    const dir = await this.existing(id);
-    try {
-      const { size } = await extractLayer(diff, dir, { whiteouts: 'delete' });
-      return size;
-    } catch (err) {
-      // An archive's own fault keeps its code (a refused entry is the client's 400, not our 500).
-      const code = err instanceof BerthError ? err.code : 'E_SYSTEM';
-      throw new BerthError(code, `graphdriver.vfs: applying diff to layer ${id}: ${messageOf(err)}`, { cause: err });
-    }
+    return applyDiffInto(this.name, id, diff, await this.unpackTarget(id));
   }
 
   async changes(id: string, parent: string | null): Promise<Change[]> {

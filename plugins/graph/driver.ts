@@ -3,8 +3,9 @@
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { JsonSchema } from '../../core/schema.js';
+import type { WhiteoutMode } from './archive/index.js';
 
-export const GRAPH_DRIVER_API = '1.1.0';
+export const GRAPH_DRIVER_API = '1.2.0';
 
 /** One path changed between a layer and its parent, as `docker diff` reports it. */
 export interface Change {
@@ -44,6 +45,12 @@ export interface GraphDriver {
    * Nothing may be written outside the layer; a refused archive leaves the layer empty of it.
    */
   applyDiff(id: string, parent: string | null, diff: Readable): Promise<number>;
+  /**
+   * Since 1.2.0, optional. Where applyDiff(id, parent, tar) unpacks, for a driver whose applyDiff is
+   * exactly `extractLayer(tar, dir, { whiteouts })` (plugins/graph/archive) into that folder. The
+   * layer store then unpacks there itself, in a worker thread, instead of calling applyDiff.
+   */
+  unpackTarget?(id: string, parent: string | null): Promise<{ dir: string; whiteouts: WhiteoutMode }>;
   /** The changes of `id` against `parent` as a tar stream with Docker whiteouts (.wh.NAME, .wh..wh..opq). */
   diff(id: string, parent: string | null): Promise<Readable>;
   changes(id: string, parent: string | null): Promise<Change[]>;

@@ -2,6 +2,7 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { definePlugin } from '../../core/plugins/context.js';
+import { closeUnpackWorkers } from '../graph/archive/index.js';
 import type { GraphService } from '../graph/index.js';
 import type { SystemService } from '../api-system/service.js';
 import { ImageDb } from './image-db.js';
@@ -48,6 +49,9 @@ export default definePlugin({
       images = new Images(layers, db, refs);
       ctx.log.info({ images: db.all().length, layers: layers.all().length }, 'image store restored');
     });
+
+    // Idle unpacking workers end with the daemon (a busy one ends with its layer).
+    ctx.hooks.shutdown.tapPromise('unpack-workers', () => closeUnpackWorkers());
 
     registerImageJobs(ctx, store, () => graph.driver().name, () => join(root, 'load-tmp'));
 

@@ -9,8 +9,8 @@ import type { Readable } from 'node:stream';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
-import { fsyncDir, writeFileAtomic } from '../../core/fs/atomic-write.js';
-import { assembleTarSplit, decompressed, recordTarSplit, type TarSplitRecord } from '../graph/archive/index.js';
+import { fsyncDir, writeFilesDurably } from '../../core/fs/atomic-write.js';
+import { applyDiffContext, assembleTarSplit, decompressed, recordTarSplit, unpackLayer, type TarSplitRecord } from '../graph/archive/index.js';
 import type { GraphDriver } from '../graph/driver.js';
 import { hexOf, sha256 } from './digest.js';
 import { tee } from './tee.js';
@@ -156,7 +156,21 @@ export class LayerStore {
       failure ??= { err };
       for (const s of filling) s.destroy(new ChainCancelled());
     };
+    // Children are created on parents still empty (the driver promises that is all they need),
+    // in order; a layer is filled as soon as its own creation is done.
+    const created: Promise<void>[] = [];
+    for (let i = 0; i < slots.length; i++) {
+      const below = i > 0 ? created[i - 1] : Promise.resolve();
+      created.push(below.then(() => this.driver.create(slots[i].cacheId, i > 0 ? slots[i - 1].cacheId : parentLayer?.cacheId ?? null)));
+      created[i].catch(() => {});
+    }
     const fill = async (i: number): Promise<Applied> => {
+      try {
+        await created[i];
+      } catch (err) {
+        cancel(err);
+        throw err;
+      }
       if (failure) throw new ChainCancelled();
       let tar: Readable | undefined;
       try {
@@ -173,8 +187,6 @@ export class LayerStore {
     };
     const fills: Promise<Applied>[] = [];
     try {
-      // Children are created on parents still empty: the driver promises that is all they need.
-      for (let i = 0; i < slots.length; i++) await this.driver.create(slots[i].cacheId, i > 0 ? slots[i - 1].cacheId : parentLayer?.cacheId ?? null);
       const pool = new Pool(Math.max(1, opts.concurrency ?? 3));
       for (let i = 0; i < items.length; i++) {
         const p = pool.run(() => fill(i));
@@ -205,7 +217,7 @@ export class LayerStore {
       return out;
     } finally {
       cancel(new ChainCancelled());
-      await Promise.allSettled(fills);
+      await Promise.allSettled([...created, ...fills]);
       await this.release(slots);
     }
   }
@@ -259,8 +271,19 @@ export class LayerStore {
     return layer;
   }
 
-  /** Streams the tar once into the hash, the tar-split recorder and the driver. */
+  /**
+   * Unpacks the tar into the driver layer, with its diffID, sizes and tar-split: in a worker thread
+   * when the driver says where it unpacks, else through its applyDiff.
+   */
   private async apply(tar: Readable, cacheId: string, parentCacheId: string | null): Promise<Applied> {
+    const target = await this.driver.unpackTarget?.(cacheId, parentCacheId);
+    if (!target) return this.applyThroughDriver(tar, cacheId, parentCacheId);
+    const r = await unpackLayer(tar, target.dir, target.whiteouts, applyDiffContext(this.driver.name, cacheId));
+    return { diffId: r.diffId, size: r.size, tarSize: r.tarSize, split: r.tarSplit };
+  }
+
+  /** Streams the tar once into the hash, the tar-split recorder and the driver's applyDiff. */
+  private async applyThroughDriver(tar: Readable, cacheId: string, parentCacheId: string | null): Promise<Applied> {
     const src = await decompressed(tar);
     const hash = createHash('sha256');
     let tarSize = 0;
@@ -283,13 +306,16 @@ export class LayerStore {
   private async commit(layer: Layer, split: TarSplitRecord): Promise<void> {
     const staging = join(this.tmp, `commit-${hexOf(layer.chainId)}-${randomBytes(4).toString('hex')}`);
     await mkdir(staging, { mode: 0o700 });
-    await writeFileAtomic(join(staging, 'diff'), layer.diffId);
-    await writeFileAtomic(join(staging, 'cache-id'), layer.cacheId);
-    await writeFileAtomic(join(staging, 'size'), String(layer.size));
-    await writeFileAtomic(join(staging, 'tar-size'), String(layer.tarSize));
-    if (layer.parent) await writeFileAtomic(join(staging, 'parent'), layer.parent);
-    await writeFileAtomic(join(staging, 'tar-split.json.gz'), gzipSync(JSON.stringify(split)));
     try {
+      // The staging folder appears whole or not at all: its files need no renames of their own.
+      await writeFilesDurably(staging, {
+        diff: layer.diffId,
+        'cache-id': layer.cacheId,
+        size: String(layer.size),
+        'tar-size': String(layer.tarSize),
+        ...(layer.parent ? { parent: layer.parent } : {}),
+        'tar-split.json.gz': gzipSync(JSON.stringify(split)),
+      });
       await rename(staging, join(this.dir, hexOf(layer.chainId)));
     } catch (err) {
       await rm(staging, { recursive: true, force: true });

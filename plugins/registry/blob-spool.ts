@@ -9,9 +9,14 @@ export class RewoundError extends Error {
   constructor() { super('the download started over'); }
 }
 
+const FLUSH_BYTES = 1 << 20;
+
 export class BlobSpool {
   private fh?: FileHandle;
   private written = 0;
+  /** Bytes received and not yet in the file. */
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
   /** Bumped when the download starts over (a server without range support): readers restart. */
   private generation = 0;
   private state: 'running' | 'done' | 'failed' = 'running';
@@ -25,14 +30,32 @@ export class BlobSpool {
     this.settled = new Promise((resolve) => (this.settle = resolve));
   }
 
+  /** Appends the next bytes of the blob (position: where they start, for a check). */
   async write(chunk: Buffer, position: number): Promise<void> {
+    if (position !== this.written + this.pendingBytes) throw new Error(`blob spool ${this.file}: write at ${position}, expected ${this.written + this.pendingBytes}`);
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.length;
+    if (this.pendingBytes >= FLUSH_BYTES) await this.flush();
+  }
+
+  /**
+   * Network reads are ~64 KiB: written one by one, they cost a thread-pool round trip each on the
+   * daemon's main thread (and as many reads for the extractor), so they go to the file in batches.
+   */
+  private async flush(): Promise<void> {
+    if (this.pendingBytes === 0) return;
+    const data = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending, this.pendingBytes);
+    this.pending = [];
+    this.pendingBytes = 0;
     this.fh ??= await open(this.file, 'w', 0o600);
-    await this.fh.write(chunk, 0, chunk.length, position);
-    this.written = position + chunk.length;
+    await this.fh.write(data, 0, data.length, this.written);
+    this.written += data.length;
     this.changes.emit('change');
   }
 
   async restart(): Promise<void> {
+    this.pending = [];
+    this.pendingBytes = 0;
     this.fh ??= await open(this.file, 'w', 0o600);
     await this.fh.truncate(0);
     this.written = 0;
@@ -41,6 +64,7 @@ export class BlobSpool {
   }
 
   async finish(err?: Error): Promise<void> {
+    if (!err) await this.flush().catch((e: Error) => (err = e));
     await this.fh?.close().catch(() => {});
     this.fh = undefined;
     this.state = err ? 'failed' : 'done';

@@ -21,13 +21,18 @@ export function progressBar(current: number, total: number): string {
 
 export const status = (out: Out, id: string, text: string) => out({ status: text, progressDetail: {}, id });
 
-/** Progress at most every 1% (and at the end), so a large layer does not flood the stream. */
-export function progressReporter(out: Out, id: string, text: string, total: number): (current: number) => void {
+/**
+ * Progress at most every 1% and every 100 ms (as dockerd's progress reader), and at the end, so a
+ * large layer does not flood the stream (nor the daemon's thread with writes).
+ */
+export function progressReporter(out: Out, id: string, text: string, total: number, now = () => performance.now()): (current: number) => void {
   let last = -1;
+  let lastAt = -Infinity;
   return (current) => {
     const step = total > 0 ? Math.floor((current / total) * 100) : Math.floor(current / (512 * 1024));
-    if (step === last && current !== total) return;
+    if (current !== total && (step === last || now() - lastAt < 100)) return;
     last = step;
+    lastAt = now();
     out({ status: text, progressDetail: { current, total }, progress: progressBar(current, total), id });
   };
 }

@@ -20,6 +20,10 @@ const PULL_IDLE_MS = 120_000;
 
 /** Pulls the image; resolves with the seconds the daemon took to answer POST /images/create in full. */
 async function pullImage(d: Daemon, img: BenchImage): Promise<number> {
+  // /_ping may answer before the daemon restored its state (Berth does): the pull is timed from
+  // when the image routes answer, so it does not include the daemon's start.
+  const ready = await apiCall(d.socket, 'GET', '/images/json');
+  if (ready.status !== 200) throw new Error(`GET /images/json before the pull: HTTP ${ready.status}: ${ready.body.slice(0, 300)}`);
   const path = `/images/create?fromImage=${encodeURIComponent(img.repository)}&tag=${img.tag}`;
   const t0 = performance.now();
   const r = await apiCall(d.socket, 'POST', path, undefined, PULL_IDLE_MS);

@@ -15,6 +15,7 @@ import { gzipSync } from 'node:zlib';
 import { pino } from 'pino';
 import * as errors from '../../core/errors.js';
 import type { PluginContext } from '../../core/plugins/context.js';
+import { unpackLayer } from '../../plugins/graph/archive/index.js';
 import type { Change, DriverRegistration, GraphDriver } from '../../plugins/graph/driver.js';
 
 const run = promisify(execFile);
@@ -469,6 +470,27 @@ export function graphDriverConformance(name: string, open: () => Promise<OpenedD
       assert.deepEqual(sortChanges(await driver.changes('top', 'mid')), ['add /top-file', 'delete /gone']);
       await driver.create('container', 'top', { rw: true });
       await withView(driver, 'container', async (root) => assert.equal(await readFile(join(root, 'mid-file'), 'utf8'), 'mid\n'));
+    });
+
+    test('unpackTarget, when offered: the layer store unpacking there (in a worker) builds the same layers as applyDiff', async (t) => {
+      const { driver } = await setup(t);
+      if (!driver.unpackTarget) {
+        // Without it the layer store calls applyDiff, which the other tests cover.
+        assert.equal(driver.unpackTarget, undefined);
+        return;
+      }
+      await driver.create('base', null);
+      await driver.applyDiff('base', null, Readable.from([gzipSync(buildTar(BASE))]));
+      await driver.create('by-apply', 'base');
+      await driver.applyDiff('by-apply', 'base', tarStream(CHILD));
+      await driver.create('by-target', 'base');
+      const target = await driver.unpackTarget('by-target', 'base');
+      assert.ok(target.whiteouts === 'overlay' || target.whiteouts === 'delete', `whiteouts: ${target.whiteouts}`);
+      const unpacked = await unpackLayer(tarStream(CHILD), target.dir, target.whiteouts, 'conformance');
+      assert.equal(unpacked.size, CHILD_SIZE);
+      assert.deepEqual(await withView(driver, 'by-target', snapshot), await withView(driver, 'by-apply', snapshot));
+      assert.deepEqual(sortChanges(await driver.changes('by-target', 'base')), sortChanges(await driver.changes('by-apply', 'base')));
+      await assert.rejects(driver.unpackTarget('no-such-layer', null), { code: 'E_NOT_FOUND' });
     });
 
     test('applyDiff writes nothing outside the layer, whatever the archive says', async (t) => {

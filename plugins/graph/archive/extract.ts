@@ -1,9 +1,9 @@
 // Extraction of a layer archive (gzip or plain tar, Docker/OCI whiteouts) into a layer folder.
 // Refuses, with the entry's name, anything that would write outside the folder.
 import type { Readable } from 'node:stream';
-import { lutimes } from 'node:fs/promises';
-import { BerthError, systemError } from '../../../core/errors.js';
+import { BerthError, messageOf, systemError } from '../../../core/errors.js';
 import { decompressed } from './compression.js';
+import type { FsOps } from './fs-ops.js';
 import { setXattrs, type XattrSetting } from './fs-tools.js';
 import { LayerRoot } from './layer-root.js';
 import { TarReader } from './tar-reader.js';
@@ -22,6 +22,8 @@ export interface ExtractOptions {
   owner?: { uid: number; gid: number };
   /** Refuse to replace a directory with a non-directory or the other way round (docker cp). */
   noOverwriteDirNonDir?: boolean;
+  /** The file-system calls to use (default: fs/promises; an unpacking worker uses the blocking ones). */
+  fs?: FsOps;
 }
 
 export interface ExtractResult {
@@ -33,7 +35,7 @@ export interface ExtractResult {
 }
 
 export async function extractLayer(tar: Readable, target: string, opts: ExtractOptions): Promise<ExtractResult> {
-  const root = new LayerRoot(target);
+  const root = new LayerRoot(target, opts.fs);
   const pending = new Pending(root, opts.whiteouts === 'delete');
   const recorder = opts.tarSplit ? new TarSplitRecorder() : null;
   let size = 0;
@@ -63,6 +65,21 @@ export async function extractLayer(tar: Readable, target: string, opts: ExtractO
   }
 }
 
+/** How a graph driver names a failure of applyDiff (the layer store's worker path says the same). */
+export const applyDiffContext = (driver: string, id: string) => `graphdriver.${driver}: applying diff to layer ${id}`;
+
+/**
+ * A driver's applyDiff when it unpacks into one folder (its unpackTarget): an archive's own fault
+ * keeps its code (a refused entry is the client's 400, not our 500), the message names the layer.
+ */
+export async function applyDiffInto(driver: string, id: string, diff: Readable, target: { dir: string; whiteouts: WhiteoutMode }): Promise<number> {
+  try {
+    return (await extractLayer(diff, target.dir, { whiteouts: target.whiteouts })).size;
+  } catch (err) {
+    throw new BerthError(err instanceof BerthError ? err.code : 'E_SYSTEM', `${applyDiffContext(driver, id)}: ${messageOf(err)}`, { cause: err });
+  }
+}
+
 /** xattrs last (chown clears security.capability), then directory times (children change them). */
 async function finish(root: LayerRoot, pending: Pending): Promise<void> {
   const settings: XattrSetting[] = [];
@@ -72,7 +89,7 @@ async function finish(root: LayerRoot, pending: Pending): Promise<void> {
   }
   await setXattrs(settings);
   for (const [rel, mtime] of pending.dirTimes) {
-    if (await root.stillInside(rel)) await lutimes(root.full(rel), mtime, mtime);
+    if (await root.stillInside(rel)) await root.fs.lutimes(root.full(rel), mtime, mtime);
   }
 }
 

@@ -3,17 +3,8 @@
 // This relies on nothing else changing the target while it is extracted (a private layer folder);
 // it is not a defence against a concurrent writer (that needs openat2 or a chroot).
 import type { Stats } from 'node:fs';
-import { lstat, mkdir, rm, unlink } from 'node:fs/promises';
 import { refuse } from './entry-path.js';
-
-export async function lstatOrNull(path: string): Promise<Stats | null> {
-  try {
-    return await lstat(path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw err;
-  }
-}
+import { asyncFs, type FsOps } from './fs-ops.js';
 
 export class LayerRoot {
   /** Relative paths known to be real directories (not symlinks) during this extraction. */
@@ -21,7 +12,16 @@ export class LayerRoot {
   private readonly removedListeners: ((rel: string, wasDir: boolean) => void)[] = [];
   private readonly createdListeners: ((rel: string) => void)[] = [];
 
-  constructor(readonly target: string) {}
+  constructor(readonly target: string, readonly fs: FsOps = asyncFs) {}
+
+  async lstatOrNull(path: string): Promise<Stats | null> {
+    try {
+      return await this.fs.lstat(path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw err;
+    }
+  }
 
   full(rel: string): string {
     return rel === '' ? this.target : `${this.target}/${rel}`;
@@ -41,9 +41,9 @@ export class LayerRoot {
     for (const part of parts) {
       rel = rel === '' ? part : `${rel}/${part}`;
       if (this.dirs.has(rel)) continue;
-      const st = await lstatOrNull(this.full(rel));
+      const st = await this.lstatOrNull(this.full(rel));
       if (!st) {
-        await mkdir(this.full(rel), 0o755);
+        await this.fs.mkdir(this.full(rel), 0o755);
         for (const listener of this.createdListeners) listener(rel);
       } else if (st.isSymbolicLink()) {
         throw refuse(entry, `parent ${JSON.stringify(rel)} is a symlink: writing through it could leave the layer`);
@@ -63,7 +63,7 @@ export class LayerRoot {
     for (const part of parts) {
       rel = rel === '' ? part : `${rel}/${part}`;
       if (this.dirs.has(rel)) continue;
-      const st = await lstatOrNull(this.full(rel));
+      const st = await this.lstatOrNull(this.full(rel));
       if (!st) return false;
       if (st.isSymbolicLink()) throw refuse(entry, `${what} ${JSON.stringify(rel)} is a symlink: following it could leave the layer`);
       if (!st.isDirectory()) return false;
@@ -78,7 +78,7 @@ export class LayerRoot {
     let path = this.target;
     for (const part of parts.slice(0, -1)) {
       path = `${path}/${part}`;
-      const st = await lstatOrNull(path);
+      const st = await this.lstatOrNull(path);
       if (!st || !st.isDirectory()) return false;
     }
     return true;
@@ -92,10 +92,10 @@ export class LayerRoot {
   async remove(rel: string, st: Stats): Promise<void> {
     const wasDir = st.isDirectory();
     if (wasDir) {
-      await rm(this.full(rel), { recursive: true, force: true });
+      await this.fs.rmTree(this.full(rel));
       for (const known of [...this.dirs]) if (known === rel || known.startsWith(`${rel}/`)) this.dirs.delete(known);
     } else {
-      await unlink(this.full(rel));
+      await this.fs.unlink(this.full(rel));
     }
     for (const listener of this.removedListeners) listener(rel, wasDir);
   }

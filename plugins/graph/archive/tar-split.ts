@@ -30,11 +30,15 @@ export function contentPath(header: TarHeader): string | null {
   return parts.join('/');
 }
 
+const BATCH = 256 << 10;
+
 export class TarSplitRecorder {
   private readonly deflate = createDeflateRaw();
   private readonly compressed: Buffer[] = [];
   private readonly items: TarSplitRecord['items'] = [];
   private open = 0; // bytes of the segment being added to
+  private batch = Buffer.allocUnsafe(BATCH);
+  private used = 0;
 
   constructor() {
     this.deflate.on('data', (chunk: Buffer) => this.compressed.push(chunk));
@@ -43,6 +47,24 @@ export class TarSplitRecorder {
   async segment(bytes: Buffer): Promise<void> {
     if (bytes.length === 0) return;
     this.open += bytes.length;
+    if (this.used + bytes.length > this.batch.length) await this.flush();
+    if (bytes.length > this.batch.length) await this.compress(Buffer.from(bytes));
+    else this.used += bytes.copy(this.batch, this.used);
+  }
+
+  /**
+   * Headers go to deflate in batches: one write per 512-byte header cost a thread-pool round trip
+   * each (a layer of 1600 files: ~200 ms of waiting).
+   */
+  private async flush(): Promise<void> {
+    if (this.used === 0) return;
+    const full = this.batch.subarray(0, this.used);
+    this.batch = Buffer.allocUnsafe(BATCH);
+    this.used = 0;
+    await this.compress(full);
+  }
+
+  private async compress(bytes: Buffer): Promise<void> {
     if (!this.deflate.write(bytes)) await once(this.deflate, 'drain');
   }
 
@@ -67,6 +89,7 @@ export class TarSplitRecorder {
 
   async finish(): Promise<TarSplitRecord> {
     this.closeSegment();
+    await this.flush();
     this.deflate.end();
     await finished(this.deflate);
     return { version: 1, segments: Buffer.concat(this.compressed).toString('base64'), items: this.items };

@@ -2,11 +2,11 @@
 // LayerRoot, files are opened O_NOFOLLOW|O_CREAT|O_EXCL after removing what was there, and
 // ownership and times use the l* calls. Directory times and xattrs are deferred (see Pending).
 import { constants, type Stats } from 'node:fs';
-import { chmod, lchown, link, lutimes, mkdir, open, readdir, symlink, lstat, type FileHandle } from 'node:fs/promises';
 import { BerthError } from '../../../core/errors.js';
 import { layerPathParts, refuse, whiteoutOf } from './entry-path.js';
 import { isPlainXattrName, makeDevice, makeFifo } from './fs-tools.js';
-import { LayerRoot, lstatOrNull } from './layer-root.js';
+import type { FsOps, OpenFile } from './fs-ops.js';
+import type { LayerRoot } from './layer-root.js';
 import type { TarEntry, TarHeader } from './tar-reader.js';
 
 export type WhiteoutMode = 'overlay' | 'delete';
@@ -84,6 +84,7 @@ export async function writeEntry(entry: TarEntry, ctx: EntryContext): Promise<nu
   const parent = parts.slice(0, -1);
   const rel = parts.join('/');
   const { root, pending } = ctx;
+  const { fs } = root;
 
   if (whiteout.kind === 'meta') return 0;
   if (whiteout.kind === 'opaque') {
@@ -96,7 +97,7 @@ export async function writeEntry(entry: TarEntry, ctx: EntryContext): Promise<nu
     const hidden = [...parent, whiteout.name].join('/');
     if (ctx.whiteouts === 'delete') {
       if (!(await root.dirExists(parent, name))) return 0;
-      const st = await lstatOrNull(root.full(hidden));
+      const st = await root.lstatOrNull(root.full(hidden));
       if (st) await root.remove(hidden, st);
       return 0;
     }
@@ -104,50 +105,50 @@ export async function writeEntry(entry: TarEntry, ctx: EntryContext): Promise<nu
     await replace(hidden, ctx);
     // overlayfs' whiteout: a 0/0 character device with the name it hides.
     await makeDevice(root.full(hidden), 'c', 0, 0);
-    await lchown(root.full(hidden), header.uid, header.gid);
+    await fs.lchown(root.full(hidden), header.uid, header.gid);
     return 0;
   }
 
   if (header.sparse) throw refuse(name, 'sparse files are not supported');
   if (parts.length === 0) {
     if (header.kind !== 'dir') throw refuse(name, 'only a directory may name the layer root');
-    await setOwnerAndMode(root.full(''), header, false);
+    await setOwnerAndMode(fs, root.full(''), header, false);
     pending.dirTimes.set('', header.mtime);
     return 0;
   }
   await root.ensureDir(parent, name);
   const path = root.full(rel);
-  if (ctx.noOverwriteDirNonDir) await checkDirNonDir(path, rel, header);
+  if (ctx.noOverwriteDirNonDir) await checkDirNonDir(root, path, rel, header);
   let written = 0;
   switch (header.kind) {
     case 'dir': {
-      const existing = await lstatOrNull(path);
+      const existing = await root.lstatOrNull(path);
       if (existing && !existing.isDirectory()) await root.remove(rel, existing);
-      if (!existing || !existing.isDirectory()) await mkdir(path, 0o700);
+      if (!existing || !existing.isDirectory()) await fs.mkdir(path, 0o700);
       root.markDir(rel);
-      await setOwnerAndMode(path, header, false);
+      await setOwnerAndMode(fs, path, header, false);
       pending.dirTimes.set(rel, header.mtime);
       break;
     }
     case 'file': {
-      written = await writeFile(path, entry, () => replace(rel, ctx), pending);
+      written = await writeFile(fs, path, entry, () => replace(rel, ctx), pending);
       break;
     }
     case 'symlink': {
       if (header.linkpath === '' || header.linkpath.includes('\0')) throw refuse(name, 'symlink with an empty target or a NUL byte');
       await replace(rel, ctx);
-      await symlink(header.linkpath, path);
-      await lchown(path, header.uid, header.gid);
-      await lutimes(path, header.mtime, header.mtime);
+      await fs.symlink(header.linkpath, path);
+      await fs.lchown(path, header.uid, header.gid);
+      await fs.lutimes(path, header.mtime, header.mtime);
       break;
     }
     case 'link': {
       const source = await hardLinkSource(header, rel, ctx);
       await replace(rel, ctx);
-      await link(root.full(source), path);
-      const st = await lstat(path);
-      await setOwnerAndMode(path, header, st.isSymbolicLink());
-      await lutimes(path, header.mtime, header.mtime);
+      await fs.link(root.full(source), path);
+      const st = await fs.lstat(path);
+      await setOwnerAndMode(fs, path, header, st.isSymbolicLink());
+      await fs.lutimes(path, header.mtime, header.mtime);
       break;
     }
     case 'char':
@@ -156,8 +157,8 @@ export async function writeEntry(entry: TarEntry, ctx: EntryContext): Promise<nu
       await replace(rel, ctx);
       if (header.kind === 'fifo') await makeFifo(path);
       else await makeDevice(path, header.kind === 'char' ? 'c' : 'b', header.devmajor, header.devminor);
-      await setOwnerAndMode(path, header, false);
-      await lutimes(path, header.mtime, header.mtime);
+      await setOwnerAndMode(fs, path, header, false);
+      await fs.lutimes(path, header.mtime, header.mtime);
       break;
     }
     default:
@@ -175,8 +176,8 @@ export async function writeEntry(entry: TarEntry, ctx: EntryContext): Promise<nu
 }
 
 /** dockerd's refusal when docker cp would turn a directory into a file or a file into a directory. */
-async function checkDirNonDir(path: string, rel: string, header: TarHeader): Promise<void> {
-  const existing = await lstatOrNull(path);
+async function checkDirNonDir(root: LayerRoot, path: string, rel: string, header: TarHeader): Promise<void> {
+  const existing = await root.lstatOrNull(path);
   if (!existing) return;
   if (existing.isDirectory() && header.kind !== 'dir') throw new BerthError('E_INVALID', `cannot overwrite directory ${JSON.stringify(`/${rel}`)} with non-directory ${JSON.stringify(header.path)}`);
   if (!existing.isDirectory() && header.kind === 'dir') throw new BerthError('E_INVALID', `cannot overwrite non-directory ${JSON.stringify(`/${rel}`)} with directory ${JSON.stringify(header.path)}`);
@@ -184,27 +185,27 @@ async function checkDirNonDir(path: string, rel: string, header: TarHeader): Pro
 
 /** A later entry replaces an earlier one of the same name (a directory with all it holds). */
 async function replace(rel: string, ctx: EntryContext): Promise<void> {
-  const st = await lstatOrNull(ctx.root.full(rel));
+  const st = await ctx.root.lstatOrNull(ctx.root.full(rel));
   if (st) await ctx.root.remove(rel, st);
 }
 
 /** chown first: it clears setuid/setgid, which chmod then sets. A symlink has no mode of its own. */
-async function setOwnerAndMode(path: string, header: TarHeader, isSymlink: boolean): Promise<void> {
-  await lchown(path, header.uid, header.gid);
-  if (!isSymlink) await chmod(path, header.mode & 0o7777);
+async function setOwnerAndMode(fs: FsOps, path: string, header: TarHeader, isSymlink: boolean): Promise<void> {
+  await fs.lchown(path, header.uid, header.gid);
+  if (!isSymlink) await fs.chmod(path, header.mode & 0o7777);
 }
 
-async function writeFile(path: string, entry: TarEntry, clear: () => Promise<void>, pending: Pending): Promise<number> {
+async function writeFile(fs: FsOps, path: string, entry: TarEntry, clear: () => Promise<void>, pending: Pending): Promise<number> {
   const { header } = entry;
   const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
-  let file: FileHandle;
+  let file: OpenFile;
   try {
-    file = await open(path, flags, 0o600);
+    file = await fs.open(path, flags, 0o600);
   } catch (err) {
     // Most paths are new: look at what is there only when the exclusive create says so.
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     await clear();
-    file = await open(path, flags, 0o600);
+    file = await fs.open(path, flags, 0o600);
   }
   let written = 0;
   try {
@@ -247,7 +248,7 @@ async function hardLinkSource(header: TarHeader, rel: string, ctx: EntryContext)
   if (parts.length === 0) throw refuse(name, 'hard link to the layer root');
   if (source === rel) throw refuse(name, 'hard link to itself');
   if (!(await ctx.root.dirExists(parts.slice(0, -1), name, 'hard link target parent'))) throw missing();
-  const st: Stats | null = await lstatOrNull(ctx.root.full(source));
+  const st: Stats | null = await ctx.root.lstatOrNull(ctx.root.full(source));
   if (!st) throw missing();
   if (st.isDirectory()) throw refuse(name, `hard link target ${JSON.stringify(header.linkpath)} is a directory`);
   return source;
@@ -256,9 +257,9 @@ async function hardLinkSource(header: TarHeader, rel: string, ctx: EntryContext)
 /** delete mode: an opaque directory loses everything the layers below put in it. */
 async function clearOpaque(dir: string, ctx: EntryContext): Promise<void> {
   const { root, pending } = ctx;
-  for (const child of await readdir(root.full(dir))) {
+  for (const child of await root.fs.readdir(root.full(dir))) {
     const rel = dir === '' ? child : `${dir}/${child}`;
-    const st = await lstat(root.full(rel));
+    const st = await root.fs.lstat(root.full(rel));
     if (!pending.unpacked.has(rel)) await root.remove(rel, st);
     else if (st.isDirectory()) await clearOpaque(rel, ctx);
   }
