@@ -15,5 +15,5 @@ export const COUNTS = {
   /** Rounds of the authz benchmark, each measuring its three daemons in turn. */
   authzRounds: quick ? 2 : 5,
   /** docker pull runs per daemon, each beside one run of the floor (curl + tar). */
-  pullRuns: quick ? 1 : 3,
+  pullRuns: quick ? 1 : 5,
 };
