@@ -3,6 +3,7 @@
 // layers run on other cores. Measured on a pull of five 20 MB layers, the main thread was the
 // bottleneck (~85% busy) when it did all of that itself. Workers are started on demand and end
 // after a while idle; an idle worker never keeps the daemon alive.
+import { availableParallelism } from 'node:os';
 import type { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import { BerthError, systemError, type ErrorCode } from '../../../core/errors.js';
@@ -15,7 +16,8 @@ export type { UnpackResult } from './unpack-protocol.js';
 const WINDOW = 8 << 20;
 /** How long an idle worker waits for the next layer (the variable is for tests). */
 const IDLE_MS = Number(process.env.BERTH_UNPACK_IDLE_MS) || 10_000;
-const MAX_WORKERS = 4;
+// More workers than cores only adds switching: the work is CPU (and kernel) bound.
+const MAX_WORKERS = Math.max(2, Math.min(4, availableParallelism()));
 const WORKER_URL = new URL('./unpack-worker.js', import.meta.url);
 
 interface Slot {
