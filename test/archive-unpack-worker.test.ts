@@ -92,6 +92,24 @@ test('a source destroyed by its owner (a cancelled pull) while the worker waits 
   await assert.rejects(unpacking, (err) => err === cancelled);
 });
 
+test('a source cancelled while all workers are busy: that error, and the busy layers still finish', async (t) => {
+  const dir = tempDir(t);
+  const tar = buildTar(manyFiles);
+  // More layers than workers (at most 4): the last waits for a worker when it is cancelled.
+  const sources = Array.from({ length: 5 }, () => new Readable({ read() {} }));
+  const targets = sources.map((_, i) => join(dir, `layer${i}`));
+  for (const d of targets) mkdirSync(d);
+  for (const s of sources) s.push(tar.subarray(0, 4096));
+  const unpacking = sources.map((s, i) => unpackLayer(s, targets[i], 'overlay', `layer ${i}`));
+  const cancelled = new Error('layer chain registration cancelled');
+  await sleep(100);
+  sources[4].destroy(cancelled);
+  await assert.rejects(unpacking[4], (err) => err === cancelled);
+  for (const s of sources.slice(0, 4)) { s.push(tar.subarray(4096)); s.push(null); }
+  const done = await Promise.all(unpacking.slice(0, 4));
+  assert.ok(done.every((r) => r.diffId === sha256(tar)));
+});
+
 test('an archive the extractor refuses: the coded error names the layer and the entry', async (t) => {
   const dir = tempDir(t);
   await assert.rejects(

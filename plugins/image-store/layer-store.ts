@@ -276,6 +276,8 @@ export class LayerStore {
    * when the driver says where it unpacks, else through its applyDiff.
    */
   private async apply(tar: Readable, cacheId: string, parentCacheId: string | null): Promise<Applied> {
+    // Its errors come back as this promise's; a chain may cancel it before anything reads it.
+    tar.on('error', () => {});
     const target = await this.driver.unpackTarget?.(cacheId, parentCacheId);
     if (!target) return this.applyThroughDriver(tar, cacheId, parentCacheId);
     const r = await unpackLayer(tar, target.dir, target.whiteouts, applyDiffContext(this.driver.name, cacheId));

@@ -38,7 +38,10 @@ class UnpackPool {
    * keep their code and start with `context`.
    */
   async unpack(tar: Readable, dir: string, whiteouts: WhiteoutMode, context: string): Promise<UnpackResult> {
-    const slot = await this.acquire();
+    // The source's errors are answered through the promise: none may become an unhandled 'error'
+    // event, whenever its owner destroys it (while it waits for a worker, or after the answer).
+    tar.on('error', () => {});
+    const slot = await this.acquireFor(tar);
     try {
       return await feed(slot, tar, dir, whiteouts, context);
     } finally {
@@ -52,15 +55,33 @@ class UnpackPool {
     await Promise.all(idle.map((s) => { clearTimeout(s.idleTimer); return s.worker.terminate(); }));
   }
 
-  private async acquire(): Promise<Slot> {
+  /**
+   * A worker for this source. While it waits for one, the source may fail or its owner cancel it:
+   * that is then the answer, and its place in the queue is given up.
+   */
+  private acquireFor(tar: Readable): Promise<Slot> {
     const slot = this.idle.pop();
     if (slot) {
       clearTimeout(slot.idleTimer);
       slot.worker.ref();
-      return slot;
+      return Promise.resolve(slot);
     }
-    if (this.count < MAX_WORKERS) return this.start();
-    return new Promise((resolve) => this.waiting.push(resolve));
+    if (this.count < MAX_WORKERS) return Promise.resolve(this.start());
+    if (tar.destroyed) return Promise.reject(tar.errored ?? new Error('the layer tar was closed before its end'));
+    return new Promise((resolve, reject) => {
+      const waiter = (s: Slot) => { tar.off('error', onError).off('close', onClose); resolve(s); };
+      const giveUp = (err: Error) => {
+        const i = this.waiting.indexOf(waiter);
+        if (i < 0) return;
+        this.waiting.splice(i, 1);
+        tar.off('error', onError).off('close', onClose);
+        reject(err);
+      };
+      const onError = (err: Error) => giveUp(err);
+      const onClose = () => giveUp(new Error('the layer tar was closed before its end'));
+      tar.on('error', onError).on('close', onClose);
+      this.waiting.push(waiter);
+    });
   }
 
   private start(): Slot {
@@ -138,6 +159,11 @@ function feed(slot: Slot, tar: Readable, dir: string, whiteouts: WhiteoutMode, c
       post({ type: 'abort', reason: err.message });
     };
     const onClose = () => { if (!ended) onSourceError(new Error('the layer tar was closed before its end')); };
+    // Destroyed between getting the worker and now: its events are gone, its error stays.
+    if (tar.destroyed) {
+      reject(tar.errored ?? new Error('the layer tar was closed before its end'));
+      return;
+    }
     worker.on('message', onMessage).on('error', onWorkerError).on('exit', onExit);
     post({ type: 'start', dir, whiteouts });
     tar.on('data', onData).on('end', onEnd).on('error', onSourceError).on('close', onClose);
