@@ -17,6 +17,7 @@ let work: string;
 let ref1: string;
 let two: string;
 let archive: string;
+let rootfsTar: string;
 
 before(async () => {
   work = makeTempDir('berth-registry-');
@@ -26,6 +27,7 @@ before(async () => {
   two = `${r.host}/t/two:1`;
   mkdirSync(join(work, 'a'));
   const rootfs = makeBusyboxRootfs(join(work, 'a'));
+  rootfsTar = rootfs.path;
   assert.equal((await docker(d.socket, ['import', '-c', 'CMD ["sh"]', rootfs.path, ref1])).code, 0);
   // A two-layer image whose bottom layer is the same tar as busybox:1's only layer.
   copyFileSync(rootfs.path, join(work, 'base.tar'));
@@ -165,6 +167,35 @@ test('docker pull -a fetches every tag of the repository', async () => {
   assert.match(pull.stdout, /2: Pulling from t\/busybox\n/);
   const rows = (await docker(d.socket, ['images', '--format', '{{.Repository}}:{{.Tag}}'])).stdout.trim().split('\n');
   assert.deepEqual(rows.filter((l) => l.startsWith(`${r.host}/t/busybox:`)).sort(), [`${r.host}/t/busybox:1`, `${r.host}/t/busybox:2`]);
+});
+
+test('docker rmi after push and pull: a repository\'s digest goes with its last tag; a pulled image is removed by ID', async () => {
+  // An image of its own, named in two repositories.
+  const ref = `${r.host}/t/rmi:1`;
+  const other = `${r.host}/t/rmi-other:1`;
+  assert.equal((await docker(d.socket, ['import', '-c', 'ENV WHO=rmi', rootfsTar, ref])).code, 0);
+  assert.equal((await docker(d.socket, ['tag', ref, other])).code, 0);
+  const push = await docker(d.socket, ['push', ref], 60_000);
+  assert.equal(push.code, 0, push.stderr);
+  const digest = /1: digest: (sha256:[a-f0-9]{64})/.exec(push.stdout)![1];
+  const id = (await inspect(d, ref)).Id;
+  // The other repository's tag stays: only this repository's names go, its digest included.
+  const untag = await docker(d.socket, ['rmi', ref]);
+  assert.equal(untag.code, 0, untag.stderr);
+  assert.deepEqual(untag.stdout.trim().split('\n'), [`Untagged: ${ref}`, `Untagged: ${r.host}/t/rmi@${digest}`]);
+  assert.deepEqual((await inspect(d, other)).RepoDigests, []);
+  const last = await docker(d.socket, ['rmi', other]);
+  assert.equal(last.code, 0, last.stderr);
+  assert.match(last.stdout, new RegExp(`Deleted: ${id}`));
+
+  // Pulled back, the image has a tag and a digest of one repository: its ID removes it, no -f.
+  const pull = await docker(d.socket, ['pull', ref], 60_000);
+  assert.equal(pull.code, 0, pull.stderr);
+  assert.equal((await inspect(d, ref)).Id, id);
+  const byId = await docker(d.socket, ['rmi', id.slice(7, 19)]);
+  assert.equal(byId.code, 0, byId.stderr);
+  assert.deepEqual(byId.stdout.trim().split('\n').filter((l) => l.startsWith('Untagged')).sort(), [`Untagged: ${ref}`, `Untagged: ${r.host}/t/rmi@${digest}`].sort());
+  assert.match(byId.stdout, new RegExp(`Deleted: ${id}`));
 });
 
 test('docker search against a registry without /v1/search fails as dockerd does', async () => {

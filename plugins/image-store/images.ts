@@ -87,21 +87,27 @@ export class Images {
     } catch { /* an ID */ }
     const user = this.usageChecks.map((c) => c(image.id)).find(Boolean);
     const refs = this.refs.refsOf(image.id);
-    if (byRef && (refs.length > 1 || force)) {
-      // Other names remain (or forced): removing this name is all that is asked.
-      if (user && !force && refs.length === 1) throw conflict(`conflict: unable to remove repository reference "${name}" (must force) - container ${short(user)} is using its referenced image ${short(image.id)}`);
+    if (byRef) {
+      // A name was given: it goes first; the image goes too only when no name is left. Its only
+      // name is not taken from an image a container uses (the image would be left unnamed).
+      if (user && !force && isSingleReference(refs)) throw conflict(`conflict: unable to remove repository reference "${name}" (must force) - container ${short(user)} is using its referenced image ${short(image.id)}`);
       await this.untag(image.id, byRef, out, emit);
-      // As dockerd: digest references of the same repository left alone go with its last tag.
+      // As dockerd: a repository's digest references go with its last tag, whatever other
+      // repositories still name the image.
       const left = this.refs.refsOf(image.id);
-      if (byRef.tag && left.length && left.every((r) => r.digest && r.name === byRef!.name)) for (const r of left) await this.untag(image.id, r, out, emit);
+      if (byRef.tag && !left.some((r) => r.tag && r.name === byRef!.name)) {
+        for (const r of left) if (r.digest && r.name === byRef.name) await this.untag(image.id, r, out, emit);
+      }
       if (this.refs.refsOf(image.id).length > 0) return out;
-    } else if (!byRef && refs.length > 1 && !force) {
+    } else if (!isSingleReference(refs) && refs.length > 0 && !force) {
       throw conflict(`conflict: unable to delete ${short(image.id)} (must be forced) - image is referenced in multiple repositories`);
     }
     if (user && !force) {
       throw conflict(`conflict: unable to delete ${short(image.id)} (must be forced) - image is being used by stopped container ${short(user)}`);
     }
     if (this.children(image.id).length) {
+      // Its last name removed, an image other images build on stays, quietly (as dockerd).
+      if (byRef) return out;
       throw conflict(`conflict: unable to delete ${short(image.id)} (cannot be forced) - image has dependent child images`);
     }
     for (const r of this.refs.refsOf(image.id)) await this.untag(image.id, r, out, emit);
@@ -165,4 +171,16 @@ export class Images {
     if (tag && (parsed.tag || parsed.digest)) throw invalid(`invalid reference format: tag given twice in "${repo}" and "${tag}"`);
     return tag ? `${repo}:${tag}` : repo;
   }
+}
+
+/**
+ * dockerd's test for deleting by ID without -f: every name is in one repository, with at most one
+ * tag (a pulled image's tag and its digest reference count as one).
+ */
+function isSingleReference(refs: Reference[]): boolean {
+  if (refs.length === 0) return false;
+  const tags = refs.filter((r) => !r.digest);
+  if (tags.length > 1) return false;
+  const name = (tags[0] ?? refs[0]).name;
+  return refs.every((r) => r.name === name);
 }
