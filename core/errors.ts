@@ -50,6 +50,9 @@ export const configError = (message: string) => new BerthError('E_CONFIG', messa
 export const pluginError = (plugin: string, message: string) => new BerthError('E_PLUGIN', `plugin ${plugin}: ${message}`);
 
 /** The HTTP status for any thrown value: coded errors map, anything else is a 500. */
+/** For codes that crossed a boundary as text (a worker thread's error). */
+export const isErrorCode = (code: unknown): code is ErrorCode => typeof code === 'string' && Object.hasOwn(STATUS, code);
+
 export function statusOf(err: unknown): number {
   return err instanceof BerthError ? err.statusCode : 500;
 }

@@ -81,7 +81,7 @@ test('a source that fails mid-layer: the promise gives the source\'s own error o
   assert.equal(countFiles(next), 210);
 });
 
-test('a source destroyed by its owner (a cancelled pull) while the worker waits for data: that error, promptly', async (t) => {
+test('a source destroyed by its owner (a cancelled pull) while the worker waits for data: the promise gives that error', async (t) => {
   const dir = tempDir(t);
   const tar = buildTar(manyFiles);
   const source = new Readable({ read() {} });

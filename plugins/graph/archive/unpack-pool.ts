@@ -6,7 +6,7 @@
 import { availableParallelism } from 'node:os';
 import type { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
-import { BerthError, systemError, type ErrorCode } from '../../../core/errors.js';
+import { BerthError, isErrorCode, systemError } from '../../../core/errors.js';
 import type { FromWorker, ToWorker, UnpackResult } from './unpack-protocol.js';
 import type { WhiteoutMode } from './write-entry.js';
 
@@ -170,12 +170,10 @@ function feed(slot: Slot, tar: Readable, dir: string, whiteouts: WhiteoutMode, c
   });
 }
 
-const CODES = new Set<ErrorCode>(['E_INVALID', 'E_DENIED', 'E_NOT_FOUND', 'E_CONFLICT', 'E_NOT_MODIFIED', 'E_NOT_IMPLEMENTED', 'E_UNAVAILABLE', 'E_SYSTEM', 'E_CONFIG', 'E_PLUGIN']);
-
 /** The worker's error as the extractor would have thrown it in this thread. */
 function rebuild(e: { message: string; code?: string; errno?: string }, context: string): Error {
   const message = `${context}: ${e.message}`;
-  if (e.code && CODES.has(e.code as ErrorCode)) return new BerthError(e.code as ErrorCode, message);
+  if (isErrorCode(e.code)) return new BerthError(e.code, message);
   return Object.assign(systemError(message), e.errno ? { errno: e.errno } : {});
 }
 
