@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { test, type TestContext } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { isGzip, decompressed, type WhiteoutMode } from '../plugins/graph/archive/index.js';
+import { isGzip, decompressed, type WhiteoutMode } from '../lib/archive/index.js';
 import { EXTRACTORS, extractWith, type Extractor } from './helpers/extract-via.js';
 import { buildTar, type TarSpec } from './helpers/tar-build.js';
 

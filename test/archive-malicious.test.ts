@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { test, type TestContext } from 'node:test';
-import { recordTarSplit, type WhiteoutMode } from '../plugins/graph/archive/index.js';
+import { recordTarSplit, type WhiteoutMode } from '../lib/archive/index.js';
 import { EXTRACTORS, extractWith, type Extractor } from './helpers/extract-via.js';
 import { buildTar, type TarSpec } from './helpers/tar-build.js';
 

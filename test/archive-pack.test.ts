@@ -6,8 +6,8 @@ import { linkSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { packChanges, type PackEntry } from '../plugins/graph/archive/pack.js';
-import { extractLayer } from '../plugins/graph/archive/index.js';
+import { packChanges, type PackEntry } from '../lib/archive/pack.js';
+import { extractLayer } from '../lib/archive/index.js';
 import { Readable } from 'node:stream';
 
 function tempDir(t: TestContext): string {

@@ -10,7 +10,7 @@ import { Readable } from 'node:stream';
 import { test, type TestContext } from 'node:test';
 import {
   assembleTarSplit, extractLayer, packChanges, recordTarSplit, type TarSplitRecord,
-} from '../plugins/graph/archive/index.js';
+} from '../lib/archive/index.js';
 import { buildTar } from './helpers/tar-build.js';
 
 function tempDir(t: TestContext): string {

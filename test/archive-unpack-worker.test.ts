@@ -12,7 +12,7 @@ import { test, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { assembleTarSplit, unpackLayer } from '../plugins/graph/archive/index.js';
+import { assembleTarSplit, unpackLayer } from '../lib/archive/index.js';
 import { buildTar, type TarSpec } from './helpers/tar-build.js';
 
 function tempDir(t: TestContext): string {
@@ -121,7 +121,7 @@ test('an archive the extractor refuses: the coded error names the layer and the 
 
 test('idle unpacking workers do not keep the process alive (the daemon exits when its work is done)', async (t) => {
   const dir = tempDir(t);
-  const pool = fileURLToPath(new URL('../plugins/graph/archive/index.js', import.meta.url));
+  const pool = fileURLToPath(new URL('../lib/archive/index.js', import.meta.url));
   // The process unpacks one layer and has nothing else to do: it must end, although its worker
   // would idle for ten minutes (BERTH_UNPACK_IDLE_MS) before ending by itself.
   const script = `

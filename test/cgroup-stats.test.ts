@@ -6,9 +6,9 @@ import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { cgroupPids, readCgroupStats } from '../plugins/exec-runc/cgroup-stats.js';
-import type { Container } from '../plugins/container-store/container.js';
-import { parsePsOutput } from '../plugins/container-store/process-table.js';
-import { parseNetDev, parseProcStat, statsJSON } from '../plugins/container-store/stats-view.js';
+import type { Container } from '../plugins/container-store/records/container.js';
+import { parsePsOutput } from '../plugins/container-store/resources/process-table.js';
+import { parseNetDev, parseProcStat, statsJSON } from '../plugins/container-store/resources/stats-view.js';
 import { makeTempDir } from './helpers/daemon.js';
 
 const dir = makeTempDir('berth-cgstats-');

@@ -1,7 +1,7 @@
 // Docker's reference normalisation, as the CLI and dockerd apply it.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { canonicalString, familiarString, normalize } from '../plugins/image-store/reference.js';
+import { canonicalString, familiarString, normalize } from '../lib/image-reference.js';
 
 test('names are normalised as dockerd does', () => {
   const cases: [string, string, string][] = [

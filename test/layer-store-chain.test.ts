@@ -10,7 +10,7 @@ import { PassThrough, Readable } from 'node:stream';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
-import { chainIds } from '../plugins/image-store/digest.js';
+import { chainIds } from '../lib/digest.js';
 import { LayerStore, type ChainItem } from '../plugins/image-store/layer-store.js';
 import { buildTar, openPluginDriver, type OpenedDriver } from './helpers/graph-conformance.js';
 

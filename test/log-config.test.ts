@@ -3,8 +3,8 @@
 // docker logs -t prints.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { daemonLogConfig, parseSize, resolveLogConfig, rotationOf, validateLogConfig } from '../plugins/container-store/log-config.js';
-import { utcTimestamp } from '../plugins/container-store/logs-job.js';
+import { daemonLogConfig, parseSize, resolveLogConfig, rotationOf, validateLogConfig } from '../plugins/container-store/logs/log-config.js';
+import { utcTimestamp } from '../plugins/container-store/logs/logs-job.js';
 
 test('max-size takes go-units sizes: decimal units, optional b or ib, a space, fractions', () => {
   const cases: [string, number][] = [['512', 512], ['10k', 10_000], ['10kb', 10_000], ['1.5M', 1_500_000], ['2 GB', 2e9], ['1KiB', 1000], ['7b', 7]];

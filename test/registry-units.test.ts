@@ -2,7 +2,7 @@
 // are insecure, platform selection in a list, the progress bar text, and search terms.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decodeAuthHeader } from '../plugins/registry/auth-config.js';
+import { decodeAuthHeader } from '../lib/registry-auth.js';
 import { parseChallenges } from '../plugins/registry/challenge.js';
 import { endpointsFor, isInsecure } from '../plugins/registry/endpoints.js';
 import { parsePlatform, selectPlatform } from '../plugins/registry/manifest.js';

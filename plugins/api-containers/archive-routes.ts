@@ -1,9 +1,9 @@
 // Routes on a container's files: docker cp (HEAD/GET/PUT archive), docker diff, docker export,
 // docker commit. Each turns the request into a container-store job.
 import type { PluginContext } from '../../core/plugins/context.js';
-import type { ApiRequest, ApiService } from '../api-server/service.js';
-import type { CommitPayload } from '../container-store/commit.js';
-import { encodePathStat, PATH_STAT_HEADER, type PathStat } from '../container-store/path-stat.js';
+import type { ApiRequest, ApiService } from '../api-server/index.js';
+import type { CommitPayload } from '../container-store/index.js';
+import { encodePathStat, PATH_STAT_HEADER, type PathStat } from '../container-store/index.js';
 
 const truthy = (v: unknown) => v === '1' || v === 'true' || v === 'True';
 const text = (v: unknown) => (typeof v === 'string' ? v : '');

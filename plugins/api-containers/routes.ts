@@ -1,10 +1,10 @@
 // The container route table: each route turns the request into a container job.
 import type { PluginContext } from '../../core/plugins/context.js';
-import type { ApiRequest, ApiService } from '../api-server/service.js';
-import type { CreatePayload } from '../container-store/jobs.js';
-import { frame, SYSERR } from '../api-server/stdcopy.js';
+import type { ApiRequest, ApiService } from '../api-server/index.js';
+import type { CreatePayload } from '../container-store/index.js';
+import { frame, SYSERR } from '../../lib/stdcopy.js';
 import type { ContainersService } from '../container-store/index.js';
-import { CONTAINER_LIST_FILTERS } from '../container-store/views.js';
+import { CONTAINER_LIST_FILTERS } from '../container-store/index.js';
 import { detachKeysParam } from './tty-routes.js';
 
 const truthy = (v: unknown) => v === '1' || v === 'true' || v === 'True';

@@ -1,8 +1,8 @@
 // Terminal routes: resizing a container's or an exec's terminal, and the detach keys of attach
 // and exec start.
 import type { PluginContext } from '../../core/plugins/context.js';
-import type { ApiRequest, ApiService } from '../api-server/service.js';
-import { parseDetachKeys } from '../container-store/detach-keys.js';
+import type { ApiRequest, ApiService } from '../api-server/index.js';
+import { parseDetachKeys } from '../container-store/index.js';
 
 /** strconv.Atoi as dockerd parses h and w, with its error text. */
 function atoi(ctx: PluginContext, v: unknown): number {

@@ -1,8 +1,8 @@
 // The image route table: each route turns the request into an image job.
 import type { PluginContext } from '../../core/plugins/context.js';
-import type { ApiRequest, ApiService } from '../api-server/service.js';
-import { IMAGE_LIST_FILTERS } from '../image-store/views.js';
-import { decodeAuthHeader } from '../registry/auth-config.js';
+import type { ApiRequest, ApiService } from '../api-server/index.js';
+import { IMAGE_LIST_FILTERS } from '../image-store/index.js';
+import { decodeAuthHeader } from '../../lib/registry-auth.js';
 
 const truthy = (v: unknown) => v === '1' || v === 'true' || v === 'True';
 const list = (v: unknown): string[] => (v === undefined ? [] : Array.isArray(v) ? v.map(String) : [String(v)]);

@@ -1,6 +1,6 @@
 // Network routes, mounted on the API server; the work is done by the network plugin's jobs.
 import { definePlugin } from '../../core/plugins/context.js';
-import type { ApiService } from '../api-server/service.js';
+import type { ApiService } from '../api-server/index.js';
 import { mountNetworkRoutes } from './routes.js';
 
 export default definePlugin({

@@ -1,7 +1,7 @@
 // The /networks routes of the Engine API.
 import type { PluginContext } from '../../core/plugins/context.js';
-import type { ApiService } from '../api-server/service.js';
-import { NETWORK_LIST_FILTERS } from '../network/jobs.js';
+import type { ApiService } from '../api-server/index.js';
+import { NETWORK_LIST_FILTERS } from '../network/index.js';
 
 export function mountNetworkRoutes(ctx: PluginContext, api: ApiService): void {
   const run = (req: Parameters<ApiService['origin']>[0], name: string, payload: unknown) => ctx.engine.run(name, payload, { origin: api.origin(req) });

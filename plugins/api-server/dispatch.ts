@@ -3,7 +3,7 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { DaemonInfo } from '../../core/plugins/context.js';
-import type { AuthzService } from '../authz/service.js';
+import type { AuthzService } from '../authz/index.js';
 import { MAX_API_VERSION, acceptVersion } from './api-version.js';
 import { authzRequest, hasBody, holdResponse, readBody, refusePrototypeKeys, replayBody, type Identity } from './authz-stage.js';
 import { queryObject } from './express-app.js';

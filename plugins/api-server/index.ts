@@ -12,13 +12,14 @@ import { HijackRoutes } from './hijack.js';
 import { readJson } from './read-json.js';
 import { closeListeners, openListeners } from './listeners.js';
 import { sendJSON } from './respond.js';
-import type { AuthzService } from '../authz/service.js';
+import type { AuthzService } from '../authz/index.js';
 import { identify } from './authz-stage.js';
 import { parseHost } from './listeners.js';
 import { API_SERVICE_VERSION, type ApiService, type Method, type RouteHandler, type RouteOptions } from './service.js';
 
 export type { ApiRequest, ApiService, RouteHandler } from './service.js';
 export type { Hijacked, HijackHandler } from './hijack.js';
+export { MAX_API_VERSION, MIN_API_VERSION } from './api-version.js';
 
 function origin(req: IncomingMessage): JobOrigin {
   const peer = (req.socket as TLSSocket).getPeerCertificate?.();

@@ -1,6 +1,6 @@
 // System routes and jobs; publishes the `system` service whose hooks other plugins tap.
 import { definePlugin } from '../../core/plugins/context.js';
-import type { ApiService } from '../api-server/service.js';
+import type { ApiService } from '../api-server/index.js';
 import { mountSystemRoutes } from './routes.js';
 import { createSystemHooks, SYSTEM_SERVICE_VERSION, type SystemService } from './service.js';
 import { registerSystemJobs } from './system-jobs.js';

@@ -1,6 +1,6 @@
 // The system route table: each route runs its job and writes the answer as dockerd does.
 import type { PluginContext } from '../../core/plugins/context.js';
-import type { ApiService, RouteHandler } from '../api-server/service.js';
+import type { ApiService, RouteHandler } from '../api-server/index.js';
 import { EVENT_FILTER_KEYS, type EventsPayload } from '../events/index.js';
 
 const PING_HEADERS = {

@@ -3,7 +3,7 @@ import { arch, availableParallelism, hostname, release, totalmem } from 'node:os
 import type { PluginContext } from '../../core/plugins/context.js';
 import { BUILD_TIME } from '../../core/version.js';
 import type { EventsService } from '../events/index.js';
-import { MAX_API_VERSION, MIN_API_VERSION } from '../api-server/api-version.js';
+import { MAX_API_VERSION, MIN_API_VERSION } from '../api-server/index.js';
 import { hostFacts, openFileCount } from './host-facts.js';
 import type { DiskUsage, Info, SystemService, VersionInfo } from './service.js';
 

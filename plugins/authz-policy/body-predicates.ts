@@ -4,7 +4,7 @@
 import { realpath } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import type { AuthzRequest } from '../authz/service.js';
+import type { AuthzRequest } from '../authz/index.js';
 
 export interface BodyPredicates {
   /** HostConfig.Privileged (create) or Privileged (exec create) set. */

@@ -2,7 +2,7 @@
 // A rule matches when every condition it states holds (user, method, path, body predicates).
 import { readFile } from 'node:fs/promises';
 import { compileSchema, describeError } from '../../core/schema.js';
-import type { AuthzDecision, AuthzRequest } from '../authz/service.js';
+import type { AuthzDecision, AuthzRequest } from '../authz/index.js';
 import { bodyMatches, type BodyPredicates } from './body-predicates.js';
 import { policySchema } from './policy-schema.js';
 

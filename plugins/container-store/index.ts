@@ -2,26 +2,31 @@
 import { join } from 'node:path';
 import type { JobEvent } from '../../core/job.js';
 import { definePlugin } from '../../core/plugins/context.js';
-import type { SystemService } from '../api-system/service.js';
+import type { SystemService } from '../api-system/index.js';
 import type { GraphService } from '../graph/index.js';
 import type { ImagesService } from '../image-store/index.js';
 import type { RuntimesService } from '../exec/index.js';
 import type { NetworksService } from '../network/index.js';
-import { ContainerFs } from './container-fs.js';
-import { Execs, registerExecJobs } from './exec.js';
-import { registerFsJobs } from './fs-jobs.js';
-import { HealthMonitor } from './health-monitor.js';
-import { registerContainerJobs } from './jobs.js';
-import { ContainerRuntime } from './lifecycle.js';
-import { daemonLogConfig, validateLogConfig } from './log-config.js';
-import { LogRotator } from './log-rotation.js';
-import { registerLogsJob } from './logs-job.js';
-import { restoreContainers } from './restore.js';
-import { registerResourceJobs } from './resource-jobs.js';
-import { registerRunJobs } from './run-jobs.js';
-import { stopContainersOnShutdown } from './shutdown.js';
-import { ContainerStore } from './store.js';
-import { registerTtyJobs } from './tty-jobs.js';
+import { ContainerFs } from './fs/index.js';
+import { Execs, registerExecJobs } from './exec/index.js';
+import { registerFsJobs } from './fs/index.js';
+import { HealthMonitor } from './health/index.js';
+import { registerContainerJobs } from './records/index.js';
+import { ContainerRuntime } from './lifecycle/index.js';
+import { daemonLogConfig, validateLogConfig } from './logs/index.js';
+import { LogRotator } from './logs/index.js';
+import { registerLogsJob } from './logs/index.js';
+import { restoreContainers } from './lifecycle/index.js';
+import { registerResourceJobs } from './resources/index.js';
+import { registerRunJobs } from './lifecycle/index.js';
+import { stopContainersOnShutdown } from './lifecycle/index.js';
+import { ContainerStore } from './records/index.js';
+import { registerTtyJobs } from './lifecycle/index.js';
+export { parseDetachKeys } from './lifecycle/detach-keys.js';
+export { type CreatePayload } from './records/jobs.js';
+export { CONTAINER_LIST_FILTERS } from './records/views.js';
+export { type CommitPayload } from './fs/commit.js';
+export { PATH_STAT_HEADER, type PathStat, encodePathStat } from './fs/path-stat.js';
 
 /** The `containers` service (interface version 1.0.0). */
 export interface ContainersService {

@@ -5,7 +5,7 @@
 import { closeSync, constants, openSync } from 'node:fs';
 import { PassThrough, Writable } from 'node:stream';
 import { SeqpacketSocket } from 'node-unix-socket';
-import type { StdioHandle } from '../exec/driver.js';
+import type { StdioHandle } from '../exec/index.js';
 import { writeTerminalSize } from './terminal-size.js';
 
 const STREAM_BY_BYTE: Record<number, 'stdout' | 'stderr'> = { 2: 'stdout', 3: 'stderr' };

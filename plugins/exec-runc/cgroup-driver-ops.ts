@@ -3,7 +3,7 @@
 import { access, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { conflict } from '../../core/errors.js';
-import type { ContainerStats, LinuxResources } from '../exec/driver.js';
+import type { ContainerStats, LinuxResources } from '../exec/index.js';
 import { cgroupLayout, type CgroupLayout } from './cgroup-paths.js';
 import { cgroupPids, procsDir, readCgroupStats } from './cgroup-stats.js';
 import type { RuntimeCli } from './runtime-cli.js';

@@ -3,7 +3,7 @@
 // few small reads cost far less than a process per sample, and the files are what runc reads too.
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { BlkioEntry, ContainerStats } from '../exec/driver.js';
+import type { BlkioEntry, ContainerStats } from '../exec/index.js';
 import type { CgroupLayout } from './cgroup-paths.js';
 
 // USER_HZ: cpuacct.stat counts in ticks of 1/100 s on every Linux architecture Docker runs on.

@@ -4,7 +4,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isMissing } from '../graph/host-tools.js';
+import { isMissing } from '../../lib/host-cmd.js';
 
 export interface ExitRecord { exitCode: number; finishedAt: string }
 

@@ -5,7 +5,7 @@ import { registerRuntimes } from './register.js';
 
 export { createRuncDriver, type RuncDriverOptions } from './runc-driver.js';
 export { buildOciSpec, type SpecInput } from './oci-spec.js';
-export { resolveUser } from './resolve-user.js';
+export { resolveUser } from '../../lib/resolve-user.js';
 export { listHostDevices } from './host-devices.js';
 export { hostBoundingCapabilities, hostNofileLimit } from './host-limits.js';
 export { readLogs } from './log-reader.js';

@@ -5,7 +5,7 @@
 import { constants } from 'node:fs';
 import { open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isMissing } from '../graph/host-tools.js';
+import { isMissing } from '../../lib/host-cmd.js';
 
 /** Far above any max-file in use: the scan for rotated files stops at the first gap anyway. */
 const MAX_ROTATED = 10_000;

@@ -4,7 +4,7 @@
 // as dockerd does), then since/until, and follow across rotations and restarts of the container.
 import { watch } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import type { LogEntry, LogReadOptions } from '../exec/driver.js';
+import type { LogEntry, LogReadOptions } from '../exec/index.js';
 import { openLogFiles, openNextLogFile, type OpenLogFile } from './log-files.js';
 import { tailStart, type LogPosition } from './log-tail.js';
 

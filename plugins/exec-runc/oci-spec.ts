@@ -2,7 +2,7 @@
 // capability set, seccomp profile, masked and read-only /proc and /sys paths, device
 // whitelist, default mounts and rlimits. A pure function: host facts come in as input.
 import { release } from 'node:os';
-import type { OciSpec } from '../exec/driver.js';
+import type { OciSpec } from '../exec/index.js';
 import { invalid } from '../../core/errors.js';
 import { tweakCapabilities } from './capabilities.js';
 import { DEFAULT_SECCOMP_PROFILE, goArch, parseSeccompProfile, toOciSeccomp } from './seccomp-profile.js';

@@ -5,8 +5,8 @@ import { access, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promise
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { conflict, invalid, notFound, systemError } from '../../core/errors.js';
-import type { CreateRequest, ExecDriver, ExecRequest, ExitInfo, LinuxResources, LogReadOptions, RuntimeState, RuntimeStatus } from '../exec/driver.js';
-import { isMissing, runCommand } from '../graph/host-tools.js';
+import type { CreateRequest, ExecDriver, ExecRequest, ExitInfo, LinuxResources, LogReadOptions, RuntimeState, RuntimeStatus } from '../exec/index.js';
+import { isMissing, runCommand } from '../../lib/host-cmd.js';
 import { connectAttach } from './attach-socket.js';
 import { removeCgroup } from './cgroup-paths.js';
 import { containerPids, containerStats, updateResources } from './cgroup-driver-ops.js';

@@ -1,7 +1,7 @@
 // The OCI runtime's command line (runc and crun share it), always on the driver's own --root so
 // Berth's containers never mix with another engine's.
 import { readFile } from 'node:fs/promises';
-import { runCommand } from '../graph/host-tools.js';
+import { runCommand } from '../../lib/host-cmd.js';
 
 export class RuntimeCli {
   constructor(readonly path: string, readonly root: string) {}

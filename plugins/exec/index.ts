@@ -5,6 +5,7 @@ import type { ExecDriver, RuntimeRegistration } from './driver.js';
 
 export type { ExecDriver, RuntimeRegistration } from './driver.js';
 export { EXEC_DRIVER_API } from './driver.js';
+export { type BlkioEntry, type ContainerStats, type CreateRequest, type ExecRequest, type ExitInfo, type LinuxResources, type LogEntry, type LogReadOptions, type OciSpec, type RuntimeState, type RuntimeStatus, type StdioHandle } from './driver.js';
 
 /** The `runtimes` service (interface version 1.0.0). */
 export interface RuntimesService {

@@ -2,7 +2,7 @@
 // directory (so lowerdir can name the short l/<name> links), and unmounting.
 import { access, readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
-import { runCommand } from '../graph/host-tools.js';
+import { runCommand } from '../../lib/host-cmd.js';
 
 // The kernel takes mount options as one page; the smallest page size Linux runs with is 4 KiB.
 const MOUNT_DATA_MAX = 4095;

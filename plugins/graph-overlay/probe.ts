@@ -3,9 +3,9 @@
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { messageOf } from '../../core/errors.js';
-import { backingFs } from '../graph/host-tools.js';
+import { backingFs } from '../../lib/host-cmd.js';
 import { mountOverlay, unmount } from './mounts.js';
-import { runCommand } from '../graph/host-tools.js';
+import { runCommand } from '../../lib/host-cmd.js';
 
 /** Scratch folders start with a dot, which no layer id can: open() removes any a crash left. */
 export const PROBE_PREFIX = '.probe-';

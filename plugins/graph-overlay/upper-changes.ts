@@ -4,9 +4,9 @@
 import type { BigIntStats } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { PackEntry } from '../graph/archive/index.js';
-import type { Change } from '../graph/driver.js';
-import { namesIn, statOrNull } from '../graph/host-tools.js';
+import type { PackEntry } from '../../lib/archive/index.js';
+import type { Change } from '../graph/index.js';
+import { namesIn, statOrNull } from '../../lib/host-cmd.js';
 import { opaqueDirs } from './opaque-dirs.js';
 
 const childPath = (rel: string, name: string) => (rel === '/' ? `/${name}` : `${rel}/${name}`);

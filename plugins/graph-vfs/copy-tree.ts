@@ -2,7 +2,7 @@
 // ownership, modes, nanosecond mtimes, symlinks, hard links within the tree, devices, fifos,
 // sockets and xattrs; --reflink=auto shares blocks on file systems that can (btrfs, xfs),
 // and falls back to a plain copy elsewhere.
-import { runCommand } from '../graph/host-tools.js';
+import { runCommand } from '../../lib/host-cmd.js';
 
 /** Copies folder `from` to `to`, which must not exist yet (cp then gives it from's own attributes). */
 export async function copyTree(from: string, to: string): Promise<void> {

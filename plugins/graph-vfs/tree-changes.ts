@@ -5,8 +5,8 @@
 import type { BigIntStats } from 'node:fs';
 import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Change } from '../graph/driver.js';
-import { namesIn, statOrNull } from '../graph/host-tools.js';
+import type { Change } from '../graph/index.js';
+import { namesIn, statOrNull } from '../../lib/host-cmd.js';
 import { treeXattrs } from './xattrs.js';
 
 

@@ -3,7 +3,7 @@
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { JsonSchema } from '../../core/schema.js';
-import type { WhiteoutMode } from './archive/index.js';
+import type { WhiteoutMode } from '../../lib/archive/index.js';
 
 export const GRAPH_DRIVER_API = '1.2.0';
 

@@ -5,6 +5,7 @@ import { selectDriver } from './select-driver.js';
 
 export type { Change, DriverRegistration, GraphDriver } from './driver.js';
 export { GRAPH_DRIVER_API } from './driver.js';
+export { type CreateOptions } from './driver.js';
 
 export interface GraphService {
   registerDriver(reg: DriverRegistration): void;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { invalid } from '../../core/errors.js';
 import { writeFileAtomic } from '../../core/fs/atomic-write.js';
-import { chainIds, hexOf, sha256 } from './digest.js';
+import { chainIds, hexOf, sha256 } from '../../lib/digest.js';
 import type { ImageConfig } from './image-config.js';
 import type { LayerStore } from './layer-store.js';
 

@@ -1,10 +1,10 @@
 // The image store's operations: resolve names, tag, delete, prune, and the views the API returns.
 import { conflict, invalid, notFound } from '../../core/errors.js';
 import type { JobEvent } from '../../core/job.js';
-import { hexOf, isDigest } from './digest.js';
+import { hexOf, isDigest } from '../../lib/digest.js';
 import type { Image, ImageDb } from './image-db.js';
 import type { LayerStore } from './layer-store.js';
-import { familiarString, normalize, parseReference, type Reference } from './reference.js';
+import { familiarString, normalize, parseReference, type Reference } from '../../lib/image-reference.js';
 import type { ReferenceStore } from './reference-store.js';
 
 export type Emit = (e: JobEvent) => void;

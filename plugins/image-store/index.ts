@@ -2,9 +2,9 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { definePlugin } from '../../core/plugins/context.js';
-import { closeUnpackWorkers } from '../graph/archive/index.js';
+import { closeUnpackWorkers } from '../../lib/archive/index.js';
 import type { GraphService } from '../graph/index.js';
-import type { SystemService } from '../api-system/service.js';
+import type { SystemService } from '../api-system/index.js';
 import { ImageDb } from './image-db.js';
 import { Images } from './images.js';
 import { registerImageJobs } from './jobs.js';
@@ -12,8 +12,12 @@ import { LayerStore } from './layer-store.js';
 import { ReferenceStore } from './reference-store.js';
 import { imageSummary } from './views.js';
 
-export type { Images } from './images.js';
 export type { Image } from './image-db.js';
+export { Images, type Emit } from './images.js';
+export { type ContainerConfig, type HealthConfig, applyChanges, goArch } from './image-config.js';
+export { type ChainItem } from './layer-store.js';
+export { IMAGE_LIST_FILTERS } from './views.js';
+export { commitImage } from './commit-image.js';
 
 /** The `images` service (interface version 1.0.0). */
 export interface ImagesService {

@@ -10,10 +10,11 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { fsyncDir, writeFilesDurably } from '../../core/fs/atomic-write.js';
-import { applyDiffContext, assembleTarSplit, decompressed, recordTarSplit, unpackLayer, type TarSplitRecord } from '../graph/archive/index.js';
-import type { GraphDriver } from '../graph/driver.js';
-import { hexOf, sha256 } from './digest.js';
+import { applyDiffContext, assembleTarSplit, decompressed, recordTarSplit, unpackLayer, type TarSplitRecord } from '../../lib/archive/index.js';
+import type { GraphDriver } from '../graph/index.js';
+import { hexOf, sha256 } from '../../lib/digest.js';
 import { tee } from './tee.js';
+import { Semaphore } from '../../lib/semaphore.js';
 
 export interface Layer {
   chainId: string;
@@ -55,24 +56,6 @@ class ChainCancelled extends Error {
 }
 
 const explain = async (item: ChainItem, err: unknown) => (item.explain ? item.explain(err) : err);
-
-/** Runs at most `limit` tasks at once, in the order given. */
-class Pool {
-  private active = 0;
-  private readonly waiting: (() => void)[] = [];
-  constructor(private readonly limit: number) {}
-  async run<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    else this.active++;
-    try {
-      return await fn();
-    } finally {
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.active--;
-    }
-  }
-}
 
 export class LayerStore {
   private readonly layers = new Map<string, Layer>();
@@ -187,7 +170,7 @@ export class LayerStore {
     };
     const fills: Promise<Applied>[] = [];
     try {
-      const pool = new Pool(Math.max(1, opts.concurrency ?? 3));
+      const pool = new Semaphore(Math.max(1, opts.concurrency ?? 3));
       for (let i = 0; i < items.length; i++) {
         const p = pool.run(() => fill(i));
         p.catch(() => {});

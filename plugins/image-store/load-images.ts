@@ -9,11 +9,11 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Logger } from 'pino';
 import { BerthError, invalid } from '../../core/errors.js';
-import { TarReader } from '../graph/archive/index.js';
-import { chainIds, hexOf } from './digest.js';
+import { TarReader } from '../../lib/archive/index.js';
+import { chainIds, hexOf } from '../../lib/digest.js';
 import type { Emit, Images } from './images.js';
 import type { ChainItem } from './layer-store.js';
-import { familiarString, normalize } from './reference.js';
+import { familiarString, normalize } from '../../lib/image-reference.js';
 import { tee } from './tee.js';
 
 interface Spool {

@@ -1,7 +1,7 @@
 // name:tag and name@digest → image ID, persisted atomically in repositories.json.
 import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from '../../core/fs/atomic-write.js';
-import { canonicalString, parseReference, type Reference } from './reference.js';
+import { canonicalString, parseReference, type Reference } from '../../lib/image-reference.js';
 
 export class ReferenceStore {
   /** canonical reference string → image ID */

@@ -1,11 +1,11 @@
 // docker save: a docker-archive tar (manifest.json, repositories, config and one folder per layer)
 // that `docker load` on dockerd and on Berth accepts. Layer tars are reproduced byte for byte.
 import type { Readable } from 'node:stream';
-import { hexOf, sha256 } from './digest.js';
+import { hexOf, sha256 } from '../../lib/digest.js';
 import type { Image } from './image-db.js';
 import type { Images } from './images.js';
-import { familiarName, familiarString, normalize } from './reference.js';
-import { writeTar, type TarItem } from './tar-writer.js';
+import { familiarName, familiarString, normalize } from '../../lib/image-reference.js';
+import { writeTar, type TarItem } from '../../lib/archive/index.js';
 
 interface SaveItem {
   image: Image;

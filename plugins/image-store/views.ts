@@ -2,7 +2,7 @@
 import { invalid } from '../../core/errors.js';
 import type { Image } from './image-db.js';
 import type { Images } from './images.js';
-import { familiarString } from './reference.js';
+import { familiarString } from '../../lib/image-reference.js';
 
 const seconds = (iso: string | undefined) => (iso ? Math.floor(Date.parse(iso) / 1000) || 0 : 0);
 

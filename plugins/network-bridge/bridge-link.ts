@@ -1,8 +1,8 @@
 // The host side of a bridge network: the Linux bridge, its address, and an endpoint's veth pair
 // (made from inside the container's namespace, its peer sent out to the daemon's).
 import { existsSync, readdirSync } from 'node:fs';
-import type { EndpointRecord } from '../network/driver.js';
-import { ipBatch, run } from '../network/host-cmd.js';
+import type { EndpointRecord } from '../network/index.js';
+import { ipBatch, run } from '../../lib/host-cmd.js';
 
 export const bridgeExists = (name: string) => existsSync(`/sys/class/net/${name}`);
 

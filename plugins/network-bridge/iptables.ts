@@ -3,7 +3,7 @@
 // (berth:<tag>, the tag from its data root), so a daemon removes exactly its own rules — after a
 // crash too — and two daemons can share the chains. Changes go through iptables-restore
 // --noflush, one atomic batch per change.
-import { run } from '../network/host-cmd.js';
+import { run } from '../../lib/host-cmd.js';
 
 export type Table = 'filter' | 'nat';
 export interface Rule { table: Table; chain: string; spec: string }

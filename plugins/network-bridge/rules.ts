@@ -1,6 +1,6 @@
 // The iptables rules of a bridge network and of a published port, as dockerd lays them out,
 // in Berth's chains. Pure: the same input gives the same rules, so they can be removed later.
-import type { PortBinding } from '../network/driver.js';
+import type { PortBinding } from '../network/index.js';
 import type { Rule } from './iptables.js';
 
 export interface NetworkRuleInput { bridge: string; subnet: string; icc: boolean; masq: boolean; internal: boolean }

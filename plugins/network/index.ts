@@ -13,6 +13,10 @@ import { Sandboxes, type ContainerLike } from './sandboxes.js';
 
 export { NETWORK_DRIVER_API } from './driver.js';
 export type { NetworkDriver, NetworkRecord, EndpointRecord, PortBinding, DefaultNetworkRequest } from './driver.js';
+export { type JoinOptions } from './driver.js';
+export { cidrString, contains, intToIp, isIp, parseCidr } from './cidr.js';
+export { freePool } from './pools.js';
+export { NETWORK_LIST_FILTERS } from './jobs.js';
 
 /** What the container runtime calls around a container's run (container-store's lifecycle). */
 export interface ContainerNetworking {

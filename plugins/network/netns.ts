@@ -4,8 +4,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, open, readlink, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { namesIn } from '../graph/host-tools.js';
-import { run } from './host-cmd.js';
+import { namesIn, run } from '../../lib/host-cmd.js';
 
 export class NetnsFiles {
   constructor(readonly dir: string) {}

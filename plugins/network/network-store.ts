@@ -4,7 +4,7 @@ import { mkdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { notFound } from '../../core/errors.js';
 import { writeFileAtomic } from '../../core/fs/atomic-write.js';
-import { namesIn } from '../graph/host-tools.js';
+import { namesIn } from '../../lib/host-cmd.js';
 import type { EndpointRecord, NetworkRecord, PortBinding } from './driver.js';
 
 export interface SandboxRecord {

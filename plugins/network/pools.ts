@@ -2,7 +2,7 @@
 // 172.31.0.0/16, then 192.168.0.0/20 blocks; never one that overlaps a host route or a network.
 import { cidrString, overlaps, parseCidr, type Cidr } from './cidr.js';
 import { invalid } from '../../core/errors.js';
-import { run } from './host-cmd.js';
+import { run } from '../../lib/host-cmd.js';
 
 export function* candidatePools(): Generator<string> {
   for (let b = 17; b <= 31; b++) yield `172.${b}.0.0/16`;

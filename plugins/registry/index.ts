@@ -2,8 +2,8 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { definePlugin } from '../../core/plugins/context.js';
-import type { ApiService } from '../api-server/service.js';
-import type { SystemService } from '../api-system/service.js';
+import type { ApiService } from '../api-server/index.js';
+import type { SystemService } from '../api-system/index.js';
 import type { ImagesService } from '../image-store/index.js';
 import { registerRegistryJobs } from './jobs.js';
 import { LayerDigests } from './layer-digests.js';

@@ -1,8 +1,8 @@
 // The registry jobs: image.pull, image.push, registry.login, registry.search.
 import type { PluginContext } from '../../core/plugins/context.js';
-import type { Images } from '../image-store/images.js';
-import { parseReference } from '../image-store/reference.js';
-import type { AuthConfig } from './auth-config.js';
+import type { Images } from '../image-store/index.js';
+import { parseReference } from '../../lib/image-reference.js';
+import type { AuthConfig } from '../../lib/registry-auth.js';
 import { login } from './login.js';
 import { Puller, pullReference, type PullPayload } from './pull-image.js';
 import { Pusher, pushTargets, type PushPayload } from './push-image.js';

@@ -2,8 +2,8 @@
 // indexes), platform selection in lists, and fetching one by tag or digest with its digest checked.
 import { arch } from 'node:os';
 import { invalid, notFound, systemError } from '../../core/errors.js';
-import { sha256 } from '../image-store/digest.js';
-import { goArch } from '../image-store/image-config.js';
+import { sha256 } from '../../lib/digest.js';
+import { goArch } from '../image-store/index.js';
 import { readBody } from './http-request.js';
 import type { RegistryClient } from './registry-client.js';
 import { responseError } from './registry-errors.js';

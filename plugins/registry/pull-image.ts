@@ -5,11 +5,11 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { invalid, notFound, systemError } from '../../core/errors.js';
-import type { Emit, Images } from '../image-store/images.js';
-import type { ChainItem } from '../image-store/layer-store.js';
-import { chainIds, hexOf, sha256 } from '../image-store/digest.js';
-import { familiarName, familiarString, parseReference, type Reference } from '../image-store/reference.js';
-import type { AuthConfig } from './auth-config.js';
+import type { Emit, Images } from '../image-store/index.js';
+import type { ChainItem } from '../image-store/index.js';
+import { chainIds, hexOf, sha256 } from '../../lib/digest.js';
+import { familiarName, familiarString, parseReference, type Reference } from '../../lib/image-reference.js';
+import type { AuthConfig } from '../../lib/registry-auth.js';
 import { downloadBlob, verificationError } from './blob-download.js';
 import { BlobSpool, RewoundError } from './blob-spool.js';
 import { readBody } from './http-request.js';

@@ -1,11 +1,11 @@
 // The daemon-wide registry state: configuration, bearer token cache, transfer limits, and
 // clients for a registry host's endpoints.
 import type { Logger } from 'pino';
-import type { AuthConfig } from './auth-config.js';
+import type { AuthConfig } from '../../lib/registry-auth.js';
 import { endpointsFor, type Endpoint } from './endpoints.js';
 import { LayerDigests } from './layer-digests.js';
 import { RegistryClient } from './registry-client.js';
-import { Semaphore } from './semaphore.js';
+import { Semaphore } from '../../lib/semaphore.js';
 import { TokenCache } from './token-cache.js';
 
 export interface RegistryConfig {

@@ -5,7 +5,7 @@
 import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
-import type { AuthConfig } from './auth-config.js';
+import type { AuthConfig } from '../../lib/registry-auth.js';
 import { parseChallenges, type Challenge } from './challenge.js';
 import type { Endpoint } from './endpoints.js';
 import { readBody, send } from './http-request.js';

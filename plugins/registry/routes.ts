@@ -1,8 +1,8 @@
 // The registry routes. POST /images/create?fromImage=… is mounted by api-images, which hands
 // pulls to the image.pull job registered here.
 import type { PluginContext } from '../../core/plugins/context.js';
-import type { ApiRequest, ApiService } from '../api-server/service.js';
-import { authFromBody, decodeAuthHeader } from './auth-config.js';
+import type { ApiRequest, ApiService } from '../api-server/index.js';
+import { authFromBody, decodeAuthHeader } from '../../lib/registry-auth.js';
 
 const nameParam = (req: ApiRequest) => {
   const n = req.params.name as unknown;

@@ -1,6 +1,6 @@
 // Bearer tokens from a registry's token service, cached per (realm, service, scope, user) until
 // they expire, so a pull asks for its token once rather than once per blob.
-import type { AuthConfig } from './auth-config.js';
+import type { AuthConfig } from '../../lib/registry-auth.js';
 import { readBody, send, type TlsFiles } from './http-request.js';
 import { describeErrors } from './registry-errors.js';
 

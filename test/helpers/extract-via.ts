@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import type { Readable } from 'node:stream';
 import { BerthError } from '../../core/errors.js';
-import { extractLayer, unpackLayer, type WhiteoutMode } from '../../plugins/graph/archive/index.js';
+import { extractLayer, unpackLayer, type WhiteoutMode } from '../../lib/archive/index.js';
 
 export const EXTRACTORS = ['in-thread', 'worker'] as const;
 export type Extractor = (typeof EXTRACTORS)[number];

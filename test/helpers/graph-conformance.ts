@@ -15,7 +15,7 @@ import { gzipSync } from 'node:zlib';
 import { pino } from 'pino';
 import * as errors from '../../core/errors.js';
 import type { PluginContext } from '../../core/plugins/context.js';
-import { unpackLayer } from '../../plugins/graph/archive/index.js';
+import { unpackLayer } from '../../lib/archive/index.js';
 import type { Change, DriverRegistration, GraphDriver } from '../../plugins/graph/driver.js';
 
 const run = promisify(execFile);

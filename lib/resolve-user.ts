@@ -1,0 +1,56 @@
+// The uid, gid and supplementary groups of Config.User, looked up in the image's own
+// /etc/passwd and /etc/group (never the host's), as dockerd does.
+import { invalid } from '../core/errors.js';
+import { readFileInRoot } from './scoped-path.js';
+
+export interface ProcessUser { uid: number; gid: number; additionalGids: number[] }
+
+interface PasswdEntry { name: string; uid: number; gid: number }
+interface GroupEntry { name: string; gid: number; members: string[] }
+
+const isNumeric = (s: string) => /^[0-9]+$/.test(s);
+
+function parsePasswd(text: string | null): PasswdEntry[] {
+  return (text ?? '').split('\n').flatMap((line) => {
+    const f = line.split(':');
+    if (line.startsWith('#') || f.length < 4 || !isNumeric(f[2]) || !isNumeric(f[3])) return [];
+    return [{ name: f[0], uid: Number(f[2]), gid: Number(f[3]) }];
+  });
+}
+
+function parseGroup(text: string | null): GroupEntry[] {
+  return (text ?? '').split('\n').flatMap((line) => {
+    const f = line.split(':');
+    if (line.startsWith('#') || f.length < 3 || !isNumeric(f[2])) return [];
+    return [{ name: f[0], gid: Number(f[2]), members: (f[3] ?? '').split(',').map((m) => m.trim()).filter(Boolean) }];
+  });
+}
+
+/** "name", "uid", "name:group", "uid:gid" (and mixes); empty means root. */
+export async function resolveUser(rootfs: string, user: string | undefined): Promise<ProcessUser> {
+  const [userPart = '', groupPart] = (user ?? '').split(':', 2);
+  const passwd = parsePasswd(await readFileInRoot(rootfs, '/etc/passwd'));
+  const groups = parseGroup(await readFileInRoot(rootfs, '/etc/group'));
+  let uid = 0;
+  let gid = 0;
+  let name: string | undefined;
+  if (userPart === '' || isNumeric(userPart)) {
+    uid = userPart === '' ? 0 : Number(userPart);
+    const entry = passwd.find((p) => p.uid === uid);
+    if (entry) ({ gid, name } = entry);
+  } else {
+    const entry = passwd.find((p) => p.name === userPart);
+    if (!entry) throw invalid(`unable to find user ${userPart}: no matching entries in passwd file`);
+    ({ uid, gid, name } = entry);
+  }
+  if (groupPart !== undefined && groupPart !== '') {
+    if (isNumeric(groupPart)) gid = Number(groupPart);
+    else {
+      const g = groups.find((e) => e.name === groupPart);
+      if (!g) throw invalid(`unable to find group ${groupPart}: no matching entries in group file`);
+      gid = g.gid;
+    }
+  }
+  const additionalGids = name === undefined ? [] : [...new Set(groups.filter((g) => g.members.includes(name!)).map((g) => g.gid))];
+  return { uid, gid, additionalGids };
+}

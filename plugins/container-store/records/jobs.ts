@@ -1,0 +1,183 @@
+// The container jobs of this stage: create, inspect, list, rename, remove, prune.
+import { randomBytes } from 'node:crypto';
+import type { PluginContext } from '../../../core/plugins/context.js';
+import type { Images } from '../../image-store/index.js';
+import type { ContainerConfig } from '../../image-store/index.js';
+import { familiarString, normalize } from '../../../lib/image-reference.js';
+import { command, createdState, mergeConfig, type Container, type HostConfig } from './container.js';
+import { validateHealthcheck } from '../health/index.js';
+import { daemonLogConfig, resolveLogConfig, type LogConfig } from '../logs/index.js';
+import { checkName, generateName } from './names.js';
+import { validateRestartPolicy } from '../lifecycle/index.js';
+import type { RuntimesService } from '../../exec/index.js';
+import { adaptCreateResources } from '../resources/index.js';
+import type { ContainerRuntime } from '../lifecycle/index.js';
+import type { ContainerStore } from './store.js';
+import { containerSummary, filterContainers, inspectContainer } from './views.js';
+
+export interface CreatePayload {
+  name?: string;
+  config: ContainerConfig & { Image?: string; HostConfig?: HostConfig; NetworkingConfig?: unknown };
+}
+
+
+export function registerContainerJobs(ctx: PluginContext, store: () => ContainerStore, images: () => Images, driverName: () => string, runtime: () => ContainerRuntime): void {
+  const e = ctx.engine;
+  const event = (c: Container, action: string, extra: Record<string, string> = {}) => ({
+    Type: 'container', Action: action,
+    Actor: { ID: c.Id, Attributes: { image: c.Config.Image, name: c.Name.slice(1), ...(c.Config.Labels ?? {}), ...extra } },
+  });
+
+  e.register<CreatePayload, { Id: string; Warnings: string[] }>('container.create', {
+    description: 'creates a container from an image (docker create)',
+    run: async (job) => {
+      const { config: body } = job.payload;
+      if (!body || typeof body !== 'object' || Object.keys(body).length === 0) {
+        throw ctx.errors.invalid('Config cannot be empty in order to create a container');
+      }
+      if (!body.Image) throw ctx.errors.invalid('Config cannot be empty in order to create a container');
+      validateHealthcheck(body.Healthcheck);
+      validateRestartPolicy(body.HostConfig);
+      // As dockerd: the runtime is checked and recorded at create, the default one by its name.
+      const runtimes = ctx.services.get<RuntimesService>('runtimes');
+      const runtime = (body.HostConfig?.Runtime as string | undefined) || runtimes.defaultName();
+      if (!runtimes.names().includes(runtime)) throw ctx.errors.invalid(`unknown or invalid runtime name: ${runtime}`);
+      const hostConfig = adaptCreateResources(body.HostConfig ?? {});
+      const logConfig = resolveLogConfig(body.HostConfig?.LogConfig as Partial<LogConfig> | undefined, daemonLogConfig(ctx.config));
+      const s = store();
+      const id = randomBytes(32).toString('hex');
+      const name = job.payload.name ? checkName(job.payload.name) : generateName((n) => s.nameTaken(n));
+      const image = images().find(body.Image);
+      if (!image) throw ctx.errors.notFound(`No such image: ${familiarString(normalize(body.Image))}`);
+      s.reserveName(name, id);
+      try {
+        const { HostConfig: _host, NetworkingConfig: _net, ...requested } = body;
+        const config = { ...mergeConfig(requested, image.config.config), Image: body.Image };
+        const top = image.chain.length ? image.chain[image.chain.length - 1] : null;
+        await images().layers.createRwLayer(id, top);
+        const c: Container = {
+          Id: id,
+          Name: name,
+          Created: new Date().toISOString(),
+          ...command(config),
+          Config: config,
+          HostConfig: { NetworkMode: 'default', ...hostConfig, LogConfig: logConfig, Runtime: runtime },
+          Image: image.id,
+          ImageTopLayer: top,
+          State: createdState(),
+          RestartCount: 0,
+          Driver: driverName(),
+          Platform: 'linux',
+          MountLabel: '', ProcessLabel: '', AppArmorProfile: '',
+          ResolvConfPath: '', HostnamePath: '', HostsPath: '', LogPath: '',
+        };
+        try {
+          await s.save(c);
+        } catch (err) {
+          await images().layers.removeRwLayer(id).catch(() => {});
+          throw err;
+        }
+        job.emit(event(c, 'create'));
+        return { Id: id, Warnings: [] };
+      } catch (err) {
+        s.releaseName(name, id);
+        throw err;
+      }
+    },
+  });
+
+  // SizeRw: what the read-write layer holds; SizeRootFs: that plus the image (ps -s, inspect -s).
+  const sizes = async (c: Container) => {
+    const rw = await images().layers.rwLayerSize(c.Id, c.ImageTopLayer).catch(() => 0);
+    const image = images().find(c.Image);
+    return { SizeRw: rw, SizeRootFs: rw + (image ? images().size(image) : 0) };
+  };
+
+  e.register<{ name: string; size?: boolean }, unknown>('container.inspect', {
+    description: 'a container in detail (docker inspect, -s for sizes)',
+    schema: { type: 'object', required: ['name'], properties: { name: { type: 'string', minLength: 1 }, size: { type: 'boolean' } } },
+    run: async (job) => {
+      const c = store().get(job.payload.name);
+      return { ...inspectContainer(c), ...(job.payload.size ? await sizes(c) : {}) };
+    },
+  });
+
+  e.register<{ all?: boolean; limit?: number; size?: boolean; filters?: Record<string, string[]> }, unknown[]>('container.list', {
+    description: 'lists containers (docker ps, -s for sizes)',
+    run: async (job) => {
+      const p = job.payload ?? {};
+      const s = store();
+      const imageMatches = (c: Container, ref: string) => {
+        const img = images().find(ref);
+        return img ? img.id === c.Image : c.Config.Image === ref;
+      };
+      let list = filterContainers(s.all(), p.filters ?? {}, { all: Boolean(p.all), imageMatches, find: (r) => s.find(r) });
+      if (p.limit && p.limit > 0) list = list.slice(0, p.limit);
+      if (!p.size) return list.map((c) => containerSummary(c, c.Config.Image));
+      return Promise.all(list.map(async (c) => ({ ...containerSummary(c, c.Config.Image), ...(await sizes(c)) })));
+    },
+  });
+
+  e.register<{ name: string; newName: string }, void>('container.rename', {
+    description: 'renames a container (docker rename)',
+    schema: { type: 'object', required: ['name', 'newName'], properties: { name: { type: 'string', minLength: 1 }, newName: { type: 'string' } } },
+    run: async (job) => {
+      const s = store();
+      const c = s.get(job.payload.name);
+      if (!job.payload.newName) throw ctx.errors.invalid('Neither old nor new names may be empty');
+      const next = checkName(job.payload.newName);
+      const old = c.Name;
+      if (next === old) throw ctx.errors.invalid(`Renaming a container with the same name as its current name`);
+      s.reserveName(next, c.Id);
+      try {
+        await s.save({ ...c, Name: next });
+      } catch (err) {
+        s.releaseName(next, c.Id);
+        throw err;
+      }
+      s.releaseName(old, c.Id);
+      job.emit(event({ ...c, Name: next }, 'rename', { oldName: old }));
+    },
+  });
+
+  const removeContainer = async (c: Container, emit: (ev: ReturnType<typeof event>) => void) => {
+    await images().layers.removeRwLayer(c.Id);
+    await store().remove(c);
+    emit(event(c, 'destroy'));
+  };
+
+  e.register<{ name: string; force?: boolean; volumes?: boolean }, void>('container.delete', {
+    description: 'removes a container (docker rm)',
+    schema: { type: 'object', required: ['name'], properties: { name: { type: 'string', minLength: 1 }, force: { type: 'boolean' }, volumes: { type: 'boolean' } } },
+    run: async (job) => {
+      const c = store().get(job.payload.name);
+      if (c.State.Running || c.State.Paused) {
+        if (!job.payload.force) {
+          throw ctx.errors.conflict(`You cannot remove a ${c.State.Restarting ? 'restarting' : 'running'} container ${c.Id}. Stop the container before attempting removal or force remove`);
+        }
+        const stopped = runtime().wait(c, 'not-running', job.signal);
+        await runtime().kill(c, 'SIGKILL', (ev) => job.emit(ev));
+        await stopped;
+      }
+      await removeContainer(store().get(c.Id), (ev) => job.emit(ev));
+      runtime().notify(c.Id, c.State.ExitCode, ['removed']);
+    },
+  });
+
+  e.register<{ filters?: Record<string, string[]> }, { ContainersDeleted: string[] | null; SpaceReclaimed: number }>('container.prune', {
+    description: 'removes stopped containers (docker container prune)',
+    run: async (job) => {
+      const labels = job.payload?.filters?.label ?? [];
+      const deleted: string[] = [];
+      for (const c of store().all()) {
+        if (c.State.Running || c.State.Paused) continue;
+        const l = c.Config.Labels ?? {};
+        if (!labels.every((x) => (x.includes('=') ? l[x.split('=')[0]] === x.slice(x.indexOf('=') + 1) : x in l))) continue;
+        await removeContainer(c, (ev) => job.emit(ev));
+        deleted.push(c.Id);
+      }
+      if (deleted.length) job.emit({ Type: 'container', Action: 'prune', Actor: { ID: '', Attributes: { reclaimed: '0' } } });
+      return { ContainersDeleted: deleted.length ? deleted : null, SpaceReclaimed: 0 };
+    },
+  });
+}
