@@ -14,7 +14,7 @@ export default definePlugin({
 
     authz.register('authz-policy', {
       authorizeRequest: (req) => (policy
-        ? policy.evaluate(req, authz.apiSockets)
+        ? policy.evaluate(req, authz.apiSockets())
         : { allow: false, msg: 'no policy file is configured (authz-policy-file)' }),
     });
 
