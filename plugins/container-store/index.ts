@@ -70,7 +70,7 @@ export default definePlugin({
     ctx.services.provide<ContainersService>('containers', { serviceVersion: '1.0.0', store, runtime: () => lifecycle });
 
     ctx.hooks.ready.tapPromise('restore-containers', async () => {
-      containers = new ContainerStore(join(ctx.daemon.dataRoot, 'containers'), ctx.log);
+      containers = new ContainerStore(join(ctx.daemon.dataRoot, 'containers'), ctx.log, ctx.fs);
       await containers.load();
       const s = containers;
       // An image a container was made from cannot be deleted without force.

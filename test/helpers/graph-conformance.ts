@@ -197,6 +197,12 @@ export async function loadDriverPlugin(dir: string): Promise<DriverRegistration>
         return { registerDriver: (r: DriverRegistration) => registrations.push(r), driver: () => { throw new Error('no driver selected'); } };
       },
     },
+    drivers: {
+      register(kind: string, r: DriverRegistration) {
+        assert.equal(kind, 'graph', `${dir}: a graph driver plugin registers kind "graph", not "${kind}"`);
+        registrations.push(r);
+      },
+    },
   } as unknown as PluginContext;
   await init(ctx);
   assert.equal(registrations.length, 1, `${dir}: init must register exactly one graph driver`);
