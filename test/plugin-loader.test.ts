@@ -137,3 +137,33 @@ test('a plugin installed as an npm package is loaded by name, the same way as a 
   const info = (await apiRequest(d.socket, 'GET', '/info')).json();
   assert.ok(info.Plugins.Loaded.some((p: { Name: string }) => p.Name === 'hello'));
 });
+
+test('a plugin requiring a service version its provider does not have stops the daemon before its code loads', async () => {
+  const dir = makeTempDir();
+  const marker = join(dir, 'loaded');
+  try {
+    await refuses(['--plugin-dir', join(FIXTURES, 'needs-images-2')],
+      [/plugin images-next: requires: service "images" "\^2", but plugin image-store provides images 1\.0\.0$/m], { BERTH_TEST_MARKER: marker });
+    assert.equal(existsSync(marker), false, 'the plugin code must not run when a required version is missing');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a graph driver written for another major of the graph driver API is refused at start, naming it', async () => {
+  await refuses(['--plugin-dir', join(FIXTURES, 'graph-driver-v2')],
+    [/plugin graph-future: graph driver "future" is written for graph driver API 2\.0\.0, but this daemon's graph driver API is 1\.2\.0 \(needs 1\.x\)/]);
+});
+
+test('a driver kind a third-party plugin declares: a driver for an older minor loads, one for a newer minor is refused', async (t) => {
+  await refuses(['--plugin-dir', join(FIXTURES, 'driver-kind'), '--plugin-dir', join(FIXTURES, 'driver-kind-too-new')],
+    [/plugin greeter-shiny: greeter driver "shiny" is written for greeter driver API 1\.4\.0, but this daemon's greeter driver API is 1\.3\.0 \(needs 1\.3 or older\)/]);
+  const d = await startDaemon({ args: ['--plugin-dir', join(FIXTURES, 'driver-kind')] });
+  t.after(() => d.cleanup());
+  const { apiRequest } = await import('./helpers/daemon.js');
+  assert.deepEqual((await apiRequest(d.socket, 'GET', '/greeters')).json(), {
+    greetings: [{ name: 'plain', api: '1.1.0', says: 'hello' }],
+    told: ['plain from greeter-plain'],
+    hello: 'hello',
+  });
+});
