@@ -28,7 +28,7 @@ async function refuses(args: string[], expected: RegExp[], env: NodeJS.ProcessEn
 }
 
 test('a plugin whose coreApi range the core does not satisfy stops the daemon', async () => {
-  await refuses(['--plugin-dir', join(FIXTURES, 'bad-api-range')], [/plugin future-plugin/, /coreApi/, /"\^2\.0\.0"/, /provides 1\.0\.0/]);
+  await refuses(['--plugin-dir', join(FIXTURES, 'bad-api-range')], [/plugin future-plugin/, /coreApi/, /"\^2\.0\.0"/, /provides 1\.1\.0/]);
 });
 
 test('a plugin config that violates its schema stops the daemon before the plugin code loads', async () => {

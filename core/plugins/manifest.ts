@@ -6,7 +6,7 @@ import { validate, type JsonSchema } from '../schema.js';
 import type { FlagType } from '../config/flags.js';
 
 /** The version of the plugin API this core offers; manifests name a semver range of it. */
-export const CORE_API_VERSION = '1.0.0';
+export const CORE_API_VERSION = '1.1.0'; // 1.1.0: ctx.drivers, ctx.fs, ctx.schema, ctx.semver; versioned requires/provides
 
 export const PLUGIN_KINDS = [
   'api', 'builtin', 'graphdriver', 'networkdriver', 'execdriver', 'registry', 'authz', 'volume', 'log',
