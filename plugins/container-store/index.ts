@@ -85,7 +85,7 @@ export default definePlugin({
     ctx.services.provide<ContainersService>('containers', { serviceVersion: '1.1.0', store, runtime: () => lifecycle, hooks });
 
     ctx.hooks.ready.tapPromise('restore-containers', async () => {
-      containers = new ContainerStore(join(ctx.daemon.dataRoot, 'containers'), ctx.log);
+      containers = new ContainerStore(join(ctx.daemon.dataRoot, 'containers'), ctx.log, ctx.fs);
       await containers.load();
       const s = containers;
       await restoreContainers({ store: s, runtime: lifecycle, runtimes, graph, log: ctx.log, liveRestore, publish });

@@ -47,11 +47,11 @@ export default definePlugin({
     ctx.hooks.ready.tapPromise('restore-images', async () => {
       const driver = graph.driver();
       root = join(ctx.daemon.dataRoot, 'image', driver.name);
-      const layers = new LayerStore(driver, join(root, 'layerdb'), ctx.log);
+      const layers = new LayerStore(driver, join(root, 'layerdb'), ctx.log, ctx.fs);
       await layers.load();
-      const db = new ImageDb(join(root, 'imagedb'), layers, ctx.log);
+      const db = new ImageDb(join(root, 'imagedb'), layers, ctx.log, ctx.fs);
       await db.load();
-      const refs = new ReferenceStore(join(root, 'repositories.json'));
+      const refs = new ReferenceStore(join(root, 'repositories.json'), ctx.fs);
       await refs.load();
       // Archives spooled by a load that a crash interrupted.
       await rm(join(root, 'load-tmp'), { recursive: true, force: true });
