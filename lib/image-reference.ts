@@ -1,6 +1,6 @@
 // Docker image references: parsing, normalisation (busybox → docker.io/library/busybox:latest)
 // and the familiar form the CLI shows (busybox:latest).
-import { invalid } from '../core/errors.js';
+import { invalid } from '../core/plugin-api.js';
 
 export interface Reference {
   /** Fully qualified repository: docker.io/library/busybox. */

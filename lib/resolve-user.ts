@@ -1,6 +1,6 @@
 // The uid, gid and supplementary groups of Config.User, looked up in the image's own
 // /etc/passwd and /etc/group (never the host's), as dockerd does.
-import { invalid } from '../core/errors.js';
+import { invalid } from '../core/plugin-api.js';
 import { readFileInRoot } from './scoped-path.js';
 
 export interface ProcessUser { uid: number; gid: number; additionalGids: number[] }

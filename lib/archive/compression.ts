@@ -2,7 +2,7 @@
 // binary, see security notes on CVE-2014-9357), gzip only, as dockerd accepts for layers.
 import { Readable, pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { BerthError } from '../../core/errors.js';
+import { BerthError } from '../../core/plugin-api.js';
 
 const GZIP = Buffer.from([0x1f, 0x8b, 0x08]);
 const ZSTD = Buffer.from([0x28, 0xb5, 0x2f, 0xfd]);

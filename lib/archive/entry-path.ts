@@ -1,5 +1,5 @@
 // Entry names as paths inside the layer: cleaned lexically, never resolved on the host.
-import { BerthError } from '../../core/errors.js';
+import { BerthError } from '../../core/plugin-api.js';
 
 /** The one refusal message for a bad archive entry, naming the entry as the archive does. */
 export function refuse(entry: string, reason: string): BerthError {

@@ -1,7 +1,7 @@
 // Extraction of a layer archive (gzip or plain tar, Docker/OCI whiteouts) into a layer folder.
 // Refuses, with the entry's name, anything that would write outside the folder.
 import type { Readable } from 'node:stream';
-import { BerthError, messageOf, systemError } from '../../core/errors.js';
+import { BerthError, messageOf, systemError } from '../../core/plugin-api.js';
 import { decompressed } from './compression.js';
 import type { FsOps } from './fs-ops.js';
 import { setXattrs, type XattrSetting } from './fs-tools.js';

@@ -3,7 +3,7 @@
 // absolute host path (never through a layer's PATH), and never follow a symlink (-h, mknod(2)).
 import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
-import { systemError } from '../../core/errors.js';
+import { systemError } from '../../core/plugin-api.js';
 
 const TOOL_DIRS = ['/usr/bin', '/bin', '/usr/sbin', '/sbin'];
 const PACKAGE: Record<string, string> = { mknod: 'coreutils', mkfifo: 'coreutils', setfattr: 'attr', getfattr: 'attr' };

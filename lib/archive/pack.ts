@@ -4,7 +4,7 @@
 import { constants, type BigIntStats } from 'node:fs';
 import { lstat, open, readlink } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import { systemError } from '../../core/errors.js';
+import { systemError } from '../../core/plugin-api.js';
 import { layerPathParts, OPAQUE, WHITEOUT_PREFIX } from './entry-path.js';
 import { getXattrs } from './fs-tools.js';
 import { END_OF_ARCHIVE, encodeHeader, paddingFor, type HeaderFields } from './tar-writer.js';

@@ -1,6 +1,6 @@
 // Parsing of one 512-byte tar header block (v7, ustar, star, GNU) and of PAX records.
 // Field layout and number rules follow POSIX.1-2001 and Go's archive/tar (which dockerd uses).
-import { BerthError } from '../../core/errors.js';
+import { BerthError } from '../../core/plugin-api.js';
 
 export const BLOCK = 512;
 

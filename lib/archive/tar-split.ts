@@ -9,7 +9,7 @@ import { once } from 'node:events';
 import { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { createDeflateRaw, createInflateRaw } from 'node:zlib';
-import { BerthError, systemError } from '../../core/errors.js';
+import { BerthError, systemError } from '../../core/plugin-api.js';
 import { ByteSource } from './byte-source.js';
 import { layerPathParts, whiteoutOf } from './entry-path.js';
 import { TarReader, type TarEntry, type TarHeader } from './tar-reader.js';

@@ -6,7 +6,7 @@
 import { availableParallelism } from 'node:os';
 import type { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
-import { BerthError, isErrorCode, systemError } from '../../core/errors.js';
+import { BerthError, isErrorCode, systemError } from '../../core/plugin-api.js';
 import type { FromWorker, ToWorker, UnpackResult } from './unpack-protocol.js';
 import type { WhiteoutMode } from './write-entry.js';
 

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { Readable, Transform } from 'node:stream';
 import { parentPort } from 'node:worker_threads';
-import { BerthError } from '../../core/errors.js';
+import { BerthError } from '../../core/plugin-api.js';
 import { decompressed } from './compression.js';
 import { extractLayer } from './extract.js';
 import { syncFs } from './fs-ops.js';

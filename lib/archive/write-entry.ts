@@ -2,7 +2,7 @@
 // LayerRoot, files are opened O_NOFOLLOW|O_CREAT|O_EXCL after removing what was there, and
 // ownership and times use the l* calls. Directory times and xattrs are deferred (see Pending).
 import { constants, type Stats } from 'node:fs';
-import { BerthError } from '../../core/errors.js';
+import { BerthError } from '../../core/plugin-api.js';
 import { layerPathParts, refuse, whiteoutOf } from './entry-path.js';
 import { isPlainXattrName, makeDevice, makeFifo } from './fs-tools.js';
 import type { FsOps, OpenFile } from './fs-ops.js';

@@ -1,6 +1,6 @@
 // Routes on a container's files: docker cp (HEAD/GET/PUT archive), docker diff, docker export,
 // docker commit. Each turns the request into a container-store job.
-import type { PluginContext } from '../../core/plugins/context.js';
+import type { PluginContext } from '../../core/plugin-api.js';
 import type { ApiRequest, ApiService } from '../api-server/index.js';
 import type { CommitPayload } from '../container-store/index.js';
 import { encodePathStat, PATH_STAT_HEADER, type PathStat } from '../container-store/index.js';

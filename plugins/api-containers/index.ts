@@ -1,5 +1,5 @@
 // Container routes, mounted on the API server; the work is done by the container store's jobs.
-import { definePlugin } from '../../core/plugins/context.js';
+import { definePlugin } from '../../core/plugin-api.js';
 import type { ApiService } from '../api-server/index.js';
 import { mountArchiveRoutes } from './archive-routes.js';
 import { mountContainerRoutes } from './routes.js';

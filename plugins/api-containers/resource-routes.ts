@@ -1,5 +1,5 @@
 // Routes for a container's resources: top, stats (streamed), update.
-import type { PluginContext } from '../../core/plugins/context.js';
+import type { PluginContext } from '../../core/plugin-api.js';
 import type { ApiService } from '../api-server/index.js';
 
 /** dockerd's BoolValueOrDefault: absent or empty is the default; "0", "no", "false", "none" are false. */

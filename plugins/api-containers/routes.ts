@@ -1,5 +1,5 @@
 // The container route table: each route turns the request into a container job.
-import type { PluginContext } from '../../core/plugins/context.js';
+import type { PluginContext } from '../../core/plugin-api.js';
 import type { ApiRequest, ApiService } from '../api-server/index.js';
 import type { CreatePayload } from '../container-store/index.js';
 import { frame, SYSERR } from '../../lib/stdcopy.js';

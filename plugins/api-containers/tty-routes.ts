@@ -1,6 +1,6 @@
 // Terminal routes: resizing a container's or an exec's terminal, and the detach keys of attach
 // and exec start.
-import type { PluginContext } from '../../core/plugins/context.js';
+import type { PluginContext } from '../../core/plugin-api.js';
 import type { ApiRequest, ApiService } from '../api-server/index.js';
 import { parseDetachKeys } from '../container-store/index.js';
 

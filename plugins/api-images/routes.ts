@@ -1,5 +1,5 @@
 // The image route table: each route turns the request into an image job.
-import type { PluginContext } from '../../core/plugins/context.js';
+import type { PluginContext } from '../../core/plugin-api.js';
 import type { ApiRequest, ApiService } from '../api-server/index.js';
 import { IMAGE_LIST_FILTERS } from '../image-store/index.js';
 import { decodeAuthHeader } from '../../lib/registry-auth.js';

@@ -1,5 +1,5 @@
 // Network routes, mounted on the API server; the work is done by the network plugin's jobs.
-import { definePlugin } from '../../core/plugins/context.js';
+import { definePlugin } from '../../core/plugin-api.js';
 import type { ApiService } from '../api-server/index.js';
 import { mountNetworkRoutes } from './routes.js';
 

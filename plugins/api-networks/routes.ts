@@ -1,5 +1,5 @@
 // The /networks routes of the Engine API.
-import type { PluginContext } from '../../core/plugins/context.js';
+import type { PluginContext } from '../../core/plugin-api.js';
 import type { ApiService } from '../api-server/index.js';
 import { NETWORK_LIST_FILTERS } from '../network/index.js';
 

@@ -4,7 +4,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
-import { BerthError } from '../../core/errors.js';
+import { BerthError } from '../../core/plugin-api.js';
 import type { AuthzRequest, AuthzService } from '../authz/index.js';
 import { queryObject } from './express-app.js';
 import type { RequestTarget } from './request-target.js';

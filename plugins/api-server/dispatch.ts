@@ -2,7 +2,7 @@
 // gate, then the exact-path table (served at once) or the express app (loaded on first need).
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import type { DaemonInfo } from '../../core/plugins/context.js';
+import type { DaemonInfo } from '../../core/plugin-api.js';
 import type { AuthzService } from '../authz/index.js';
 import { MAX_API_VERSION, acceptVersion } from './api-version.js';
 import { authzRequest, hasBody, holdResponse, readBody, refusePrototypeKeys, replayBody, type Identity } from './authz-stage.js';

@@ -1,5 +1,5 @@
 // The `filters` query parameter: JSON of {"key": {"value": true}} (or the older {"key": ["value"]}).
-import { invalid } from '../../core/errors.js';
+import { invalid } from '../../core/plugin-api.js';
 
 export type FilterArgs = Record<string, string[]>;
 

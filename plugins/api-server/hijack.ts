@@ -4,8 +4,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import { invalid, messageOf, statusOf } from '../../core/errors.js';
-import type { DaemonInfo } from '../../core/plugins/context.js';
+import { type DaemonInfo, invalid, messageOf, statusOf } from '../../core/plugin-api.js';
 import type { AuthzService } from '../authz/index.js';
 import { MAX_API_VERSION, versionProblem } from './api-version.js';
 import { authzRequest, AUTHZ_BODY_LIMIT, refusePrototypeKeys, type Identity } from './authz-stage.js';

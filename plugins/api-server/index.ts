@@ -2,8 +2,7 @@
 // route table that route-group plugins fill through the `api` service.
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import type { JobOrigin } from '../../core/job.js';
-import { definePlugin } from '../../core/plugins/context.js';
+import { definePlugin, type JobOrigin } from '../../core/plugin-api.js';
 import { MAX_API_VERSION, MIN_API_VERSION } from './api-version.js';
 import { createDispatcher } from './dispatch.js';
 import { buildExpressApp, type RouteSpec } from './express-app.js';

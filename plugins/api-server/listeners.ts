@@ -9,7 +9,7 @@ import { isIP } from 'node:net';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
-import { configError } from '../../core/errors.js';
+import { configError } from '../../core/plugin-api.js';
 
 export interface ListenerConfig {
   hosts: string[];

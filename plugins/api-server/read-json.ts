@@ -1,6 +1,6 @@
 // JSON request bodies as dockerd reads them: Content-Type checked, size bounded, errors as 400.
 import type { IncomingMessage } from 'node:http';
-import { BerthError, invalid } from '../../core/errors.js';
+import { BerthError, invalid } from '../../core/plugin-api.js';
 
 const LIMIT = 4 << 20;
 

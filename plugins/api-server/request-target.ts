@@ -1,7 +1,7 @@
 // The request target, normalized once. Authorization sees exactly the path the router then
 // dispatches; forms two parsers could read differently (encoded slashes, dot segments, double
 // slashes, double encoding, odd version prefixes) are refused instead of guessed at.
-import { invalid } from '../../core/errors.js';
+import { invalid } from '../../core/plugin-api.js';
 
 export interface RequestTarget {
   /** Percent-decoded once, without the /vX.Y prefix or a trailing slash: what the router matches. */

@@ -2,7 +2,7 @@
 // Node-level API only: the same code serves the fast routes and the express ones.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { BerthError, messageOf, statusOf } from '../../core/errors.js';
+import { BerthError, messageOf, statusOf } from '../../core/plugin-api.js';
 
 export function sendJSON(res: ServerResponse, status: number, body: unknown): void {
   const text = `${JSON.stringify(body)}\n`;

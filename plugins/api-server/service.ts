@@ -1,6 +1,6 @@
 // The `api` service (interface version 1.0.0): what route-group plugins mount their routes through.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Job, JobOrigin } from '../../core/job.js';
+import type { Job, JobOrigin } from '../../core/plugin-api.js';
 import type { FilterArgs } from './filters.js';
 import type { HijackHandler } from './hijack.js';
 

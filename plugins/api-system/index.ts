@@ -1,5 +1,5 @@
 // System routes and jobs; publishes the `system` service whose hooks other plugins tap.
-import { definePlugin } from '../../core/plugins/context.js';
+import { definePlugin } from '../../core/plugin-api.js';
 import type { ApiService } from '../api-server/index.js';
 import { mountSystemRoutes } from './routes.js';
 import { createSystemHooks, SYSTEM_SERVICE_VERSION, type SystemService } from './service.js';

@@ -1,5 +1,5 @@
 // The system route table: each route runs its job and writes the answer as dockerd does.
-import type { PluginContext } from '../../core/plugins/context.js';
+import type { PluginContext } from '../../core/plugin-api.js';
 import type { ApiService, RouteHandler } from '../api-server/index.js';
 import { EVENT_FILTER_KEYS, type EventsPayload } from '../events/index.js';
 

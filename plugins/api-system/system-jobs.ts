@@ -1,7 +1,6 @@
 // The jobs behind the system routes: version, info and disk usage, each open to contributions.
 import { arch, availableParallelism, hostname, release, totalmem } from 'node:os';
-import type { PluginContext } from '../../core/plugins/context.js';
-import { BUILD_TIME } from '../../core/version.js';
+import { BUILD_TIME, type PluginContext } from '../../core/plugin-api.js';
 import type { EventsService } from '../events/index.js';
 import { MAX_API_VERSION, MIN_API_VERSION } from '../api-server/index.js';
 import { hostFacts, openFileCount } from './host-facts.js';

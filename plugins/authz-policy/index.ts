@@ -1,6 +1,6 @@
 // The built-in policy plugin: an in-process authorizer named "authz-policy" judging requests by
 // the rules of a JSON file. SIGHUP re-reads the file; an invalid new file keeps the old policy.
-import { definePlugin } from '../../core/plugins/context.js';
+import { definePlugin } from '../../core/plugin-api.js';
 import type { AuthzService } from '../authz/index.js';
 import { loadPolicy, type Policy } from './policy.js';
 

@@ -1,7 +1,7 @@
 // The authorization chain: plugins in the configured order, the first deny wins, and a plugin
 // that throws, times out or answers garbage denies (fail closed) with a message naming it.
 import type { Logger } from 'pino';
-import { denied, messageOf } from '../../core/errors.js';
+import { denied, messageOf } from '../../core/plugin-api.js';
 import type { AuthzDecision, AuthzRequest, AuthzResponse, Authorizer } from './service.js';
 
 export interface ChainOptions {

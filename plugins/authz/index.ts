@@ -1,6 +1,6 @@
 // The authz plugin: keeps the configured chain (reloaded on SIGHUP), the in-process authorizers
 // that authz plugins register, and a Docker-protocol bridge for every other name.
-import { definePlugin } from '../../core/plugins/context.js';
+import { definePlugin } from '../../core/plugin-api.js';
 import { AuthzChain } from './chain.js';
 import { DockerAuthzPlugin } from './docker-protocol/authz-bridge.js';
 import { discoverPlugin } from './docker-protocol/discover.js';

@@ -1,7 +1,6 @@
 // The container store plugin: container records on disk, their read-write layers, the jobs.
 import { join } from 'node:path';
-import type { JobEvent } from '../../core/job.js';
-import { definePlugin } from '../../core/plugins/context.js';
+import { definePlugin, type JobEvent } from '../../core/plugin-api.js';
 import type { SystemService } from '../api-system/index.js';
 import type { GraphService } from '../graph/index.js';
 import type { ImagesService } from '../image-store/index.js';

@@ -1,5 +1,5 @@
 // Docker events: a bounded in-memory history (dockerd keeps the last 256) and live subscribers.
-import type { JobEvent } from '../../core/job.js';
+import type { JobEvent } from '../../core/plugin-api.js';
 
 export interface DockerEvent {
   status?: string;

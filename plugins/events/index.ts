@@ -1,7 +1,5 @@
 // The events plugin: successful jobs' state changes become Docker events; the `events` job streams them.
-import { invalid } from '../../core/errors.js';
-import type { Job } from '../../core/job.js';
-import { definePlugin } from '../../core/plugins/context.js';
+import { definePlugin, invalid, type Job } from '../../core/plugin-api.js';
 import { EventBus, type DockerEvent } from './event-bus.js';
 import { matchesFilters, type Filters } from './event-filter.js';
 import { parseTimestamp } from './timestamps.js';

@@ -1,5 +1,5 @@
 // since/until as the CLI sends them: Unix seconds, optionally with a fraction ("1795321025.5").
-import { invalid } from '../../core/errors.js';
+import { invalid } from '../../core/plugin-api.js';
 
 /** Parses a Docker timestamp into nanoseconds since the epoch. */
 export function parseTimestamp(value: string, name: string): number {

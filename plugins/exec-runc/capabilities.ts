@@ -1,5 +1,5 @@
 // Capability sets as dockerd computes them: the default set, "ALL", and --cap-add/--cap-drop.
-import { invalid } from '../../core/errors.js';
+import { invalid } from '../../core/plugin-api.js';
 
 /** dockerd's default set (moby oci/caps/defaults.go). Inheritable stays empty (CVE-2022-24769). */
 export const DEFAULT_CAPABILITIES = [

@@ -2,7 +2,7 @@
 // and pids read from the container's cgroup files.
 import { access, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { conflict } from '../../core/errors.js';
+import { conflict } from '../../core/plugin-api.js';
 import type { ContainerStats, LinuxResources } from '../exec/index.js';
 import { cgroupLayout, type CgroupLayout } from './cgroup-paths.js';
 import { cgroupPids, procsDir, readCgroupStats } from './cgroup-stats.js';

@@ -1,6 +1,6 @@
 // The exec-runc plugin: OCI runtime driver for runc and crun with conmon as the monitor. The
 // `runtimes` service that registers drivers is wired by the daemon; until then init only loads.
-import { definePlugin } from '../../core/plugins/context.js';
+import { definePlugin } from '../../core/plugin-api.js';
 import { registerRuntimes } from './register.js';
 
 export { createRuncDriver, type RuncDriverOptions } from './runc-driver.js';

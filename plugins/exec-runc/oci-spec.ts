@@ -3,7 +3,7 @@
 // whitelist, default mounts and rlimits. A pure function: host facts come in as input.
 import { release } from 'node:os';
 import type { OciSpec } from '../exec/index.js';
-import { invalid } from '../../core/errors.js';
+import { invalid } from '../../core/plugin-api.js';
 import { tweakCapabilities } from './capabilities.js';
 import { DEFAULT_SECCOMP_PROFILE, goArch, parseSeccompProfile, toOciSeccomp } from './seccomp-profile.js';
 

@@ -1,6 +1,6 @@
 // Registers runc (and every runtime configured in daemon.json's "runtimes", which share runc's
 // command line, such as crun) as exec drivers.
-import type { PluginContext } from '../../core/plugins/context.js';
+import type { PluginContext } from '../../core/plugin-api.js';
 import type { RuntimeRegistration, RuntimesService } from '../exec/index.js';
 import { createRuncDriver } from './runc-driver.js';
 

@@ -4,7 +4,7 @@
 import { access, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { conflict, invalid, notFound, systemError } from '../../core/errors.js';
+import { conflict, invalid, notFound, systemError } from '../../core/plugin-api.js';
 import type { CreateRequest, ExecDriver, ExecRequest, ExitInfo, LinuxResources, LogReadOptions, RuntimeState, RuntimeStatus } from '../exec/index.js';
 import { isMissing, runCommand } from '../../lib/host-cmd.js';
 import { connectAttach } from './attach-socket.js';

@@ -1,7 +1,7 @@
 // Turns a profile in Docker's seccomp format (archMap, includes/excludes by caps, arch and
 // kernel) into the OCI linux.seccomp object for one host and one capability set, as moby's
 // profiles/seccomp package does when it sets up a container.
-import { invalid } from '../../core/errors.js';
+import { invalid } from '../../core/plugin-api.js';
 import defaultProfile from './seccomp-default.json' with { type: 'json' };
 
 interface DockerFilter { caps?: string[] | null; arches?: string[] | null; minKernel?: string }

@@ -1,6 +1,6 @@
 // The exec plugin: exec drivers register runtimes here; each is opened on first use.
 import { join } from 'node:path';
-import { definePlugin } from '../../core/plugins/context.js';
+import { definePlugin } from '../../core/plugin-api.js';
 import { EXEC_DRIVER_API, type ExecDriver, type RuntimeRegistration } from './driver.js';
 
 export type { ExecDriver, RuntimeRegistration } from './driver.js';

@@ -1,6 +1,6 @@
 // The overlay graph-driver plugin: registers the overlayfs driver with the graph service as the
 // preferred one, where a probe mount shows that overlay works under the data root.
-import { definePlugin } from '../../core/plugins/context.js';
+import { definePlugin } from '../../core/plugin-api.js';
 import type { DriverRegistration } from '../graph/index.js';
 import { openOverlay } from './overlay-driver.js';
 import { probeOverlay } from './probe.js';

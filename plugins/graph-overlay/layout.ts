@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { invalid } from '../../core/errors.js';
+import { invalid } from '../../core/plugin-api.js';
 
 /** dockerd's limit on the parents of one layer. */
 export const MAX_DEPTH = 128;

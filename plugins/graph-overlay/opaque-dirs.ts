@@ -1,6 +1,6 @@
 // Which folders of a diff dir are opaque (trusted.overlay.opaque=y: they hide their parents'
 // content), read for the whole tree with one getfattr run (Debian's `attr` package).
-import { systemError } from '../../core/errors.js';
+import { systemError } from '../../core/plugin-api.js';
 import { runCommand } from '../../lib/host-cmd.js';
 
 const OPAQUE_XATTR = 'trusted.overlay.opaque';

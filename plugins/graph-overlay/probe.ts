@@ -2,7 +2,7 @@
 // scratch folder under the root tells: the kernel, the backing file system and our privileges.
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { messageOf } from '../../core/errors.js';
+import { messageOf } from '../../core/plugin-api.js';
 import { backingFs } from '../../lib/host-cmd.js';
 import { mountOverlay, unmount } from './mounts.js';
 import { runCommand } from '../../lib/host-cmd.js';

@@ -1,6 +1,6 @@
 // The vfs graph-driver plugin: registers the plain-copy driver with the graph service as the
 // fallback (highest priority number), since it works on any file system.
-import { definePlugin } from '../../core/plugins/context.js';
+import { definePlugin } from '../../core/plugin-api.js';
 import type { DriverRegistration } from '../graph/index.js';
 import { openVfs } from './vfs-driver.js';
 

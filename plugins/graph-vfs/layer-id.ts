@@ -1,5 +1,5 @@
 // Layer ids become folder names: refuse anything that could reach outside the driver's root.
-import { invalid } from '../../core/errors.js';
+import { invalid } from '../../core/plugin-api.js';
 
 const LAYER_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 

@@ -1,5 +1,5 @@
 // The xattrs of a whole tree in one getfattr run (Debian's `attr` package: Node has no xattr API).
-import { systemError } from '../../core/errors.js';
+import { systemError } from '../../core/plugin-api.js';
 import { runCommand } from '../../lib/host-cmd.js';
 
 // getfattr escapes bytes outside printable ASCII (and the backslash) as \ooo.

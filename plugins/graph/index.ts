@@ -1,5 +1,5 @@
 // The graph plugin: graph drivers register with it; at start it selects one and opens it.
-import { definePlugin } from '../../core/plugins/context.js';
+import { definePlugin } from '../../core/plugin-api.js';
 import { GRAPH_DRIVER_API, type DriverRegistration, type GraphDriver } from './driver.js';
 import { selectDriver } from './select-driver.js';
 

@@ -1,8 +1,7 @@
 // Chooses the graph driver: the operator's choice, else the preferred one whose probe works here.
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { configError } from '../../core/errors.js';
-import type { PluginSchema } from '../../core/plugin-api.js';
+import { configError, type PluginSchema } from '../../core/plugin-api.js';
 import type { DriverRegistration, GraphDriver } from './driver.js';
 
 function parseOptions(opts: string[]): Record<string, string> {

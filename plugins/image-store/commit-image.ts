@@ -1,7 +1,7 @@
 // docker commit, the image side: the container's changes become a layer on its image's layers,
 // and a child image configuration records them, as dockerd's NewChildImage does.
 import type { Readable } from 'node:stream';
-import { notFound } from '../../core/errors.js';
+import { notFound } from '../../core/plugin-api.js';
 import type { ContainerConfig, HistoryEntry, ImageConfig } from './image-config.js';
 import type { Emit, Images } from './images.js';
 

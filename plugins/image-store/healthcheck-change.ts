@@ -1,6 +1,6 @@
 // The HEALTHCHECK instruction of `docker import -c` / commit changes, parsed as the Dockerfile
 // builder parses it: flags with Go durations, then NONE or CMD (exec or shell form).
-import { invalid } from '../../core/errors.js';
+import { invalid } from '../../core/plugin-api.js';
 import type { HealthConfig } from './image-config.js';
 
 const UNITS: Record<string, number> = { ns: 1, us: 1e3, 'µs': 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };

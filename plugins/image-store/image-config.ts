@@ -1,5 +1,5 @@
 // The image configuration (the JSON whose sha256 is the image ID), and building one for import.
-import { invalid } from '../../core/errors.js';
+import { invalid } from '../../core/plugin-api.js';
 import { parseHealthcheck } from './healthcheck-change.js';
 
 export interface ContainerConfig {

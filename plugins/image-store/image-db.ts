@@ -2,8 +2,7 @@
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { invalid } from '../../core/errors.js';
-import type { PluginFs } from '../../core/plugin-api.js';
+import { invalid, type PluginFs } from '../../core/plugin-api.js';
 import { chainIds, hexOf, sha256 } from '../../lib/digest.js';
 import type { ImageConfig } from './image-config.js';
 import type { LayerStore } from './layer-store.js';

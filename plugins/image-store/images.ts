@@ -1,6 +1,5 @@
 // The image store's operations: resolve names, tag, delete, prune, and the views the API returns.
-import { conflict, invalid, notFound } from '../../core/errors.js';
-import type { JobEvent } from '../../core/job.js';
+import { conflict, invalid, type JobEvent, notFound } from '../../core/plugin-api.js';
 import { hexOf, isDigest } from '../../lib/digest.js';
 import type { Image, ImageDb } from './image-db.js';
 import type { LayerStore } from './layer-store.js';

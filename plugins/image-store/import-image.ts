@@ -1,7 +1,7 @@
 // docker import: one layer from a root file system tar, and a config built from --change lines.
 import { arch } from 'node:os';
 import { Readable } from 'node:stream';
-import { invalid } from '../../core/errors.js';
+import { invalid } from '../../core/plugin-api.js';
 import { Images, type Emit } from './images.js';
 import { applyChanges, emptyContainerConfig, goArch, type ImageConfig } from './image-config.js';
 

@@ -1,7 +1,7 @@
 // The image store plugin: layers and images on the selected graph driver, and the image jobs.
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { definePlugin } from '../../core/plugins/context.js';
+import { definePlugin } from '../../core/plugin-api.js';
 import { closeUnpackWorkers } from '../../lib/archive/index.js';
 import type { GraphService } from '../graph/index.js';
 import type { SystemService } from '../api-system/index.js';

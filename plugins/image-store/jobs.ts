@@ -1,7 +1,7 @@
 // The image jobs: every image operation the API (or another plugin) asks for runs as one of these.
 import { mkdir } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
-import type { PluginContext } from '../../core/plugins/context.js';
+import type { PluginContext } from '../../core/plugin-api.js';
 import { Images } from './images.js';
 import { importImage, type ImportPayload } from './import-image.js';
 import { loadImages } from './load-images.js';

@@ -8,7 +8,7 @@ import { join, posix } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Logger } from 'pino';
-import { BerthError, invalid } from '../../core/errors.js';
+import { BerthError, invalid } from '../../core/plugin-api.js';
 import { TarReader } from '../../lib/archive/index.js';
 import { chainIds, hexOf } from '../../lib/digest.js';
 import type { Emit, Images } from './images.js';

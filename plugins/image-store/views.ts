@@ -1,5 +1,5 @@
 // What the API returns for images: summaries (GET /images/json), inspect, history.
-import { invalid } from '../../core/errors.js';
+import { invalid } from '../../core/plugin-api.js';
 import type { Image } from './image-db.js';
 import type { Images } from './images.js';
 import { familiarString } from '../../lib/image-reference.js';

@@ -1,6 +1,6 @@
 // The metrics plugin: counts every job through the jobRun hook and serves Prometheus text.
 import { createServer } from 'node:http';
-import { definePlugin } from '../../core/plugins/context.js';
+import { definePlugin } from '../../core/plugin-api.js';
 import { JobMetrics } from './job-metrics.js';
 
 function processMetrics(version: string, commit: string): string {

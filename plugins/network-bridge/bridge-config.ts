@@ -1,6 +1,6 @@
 // The bridge driver's daemon options (dockerd's names), checked at start with dockerd's reasons,
 // and the options `docker network create -o` may set.
-import { configError } from '../../core/errors.js';
+import { configError } from '../../core/plugin-api.js';
 import { isIp, parseCidr } from '../network/index.js';
 
 export const DEFAULT_BRIDGE = 'berth0';

@@ -3,8 +3,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { configError } from '../../core/errors.js';
-import type { PluginFs } from '../../core/plugin-api.js';
+import { configError, type PluginFs } from '../../core/plugin-api.js';
 import { cidrString, contains, intToIp, parseCidr } from '../network/index.js';
 import { NETWORK_DRIVER_API, type DefaultNetworkRequest, type EndpointRecord, type JoinOptions, type NetworkDriver, type NetworkRecord, type PortBinding } from '../network/index.js';
 import { freePool } from '../network/index.js';

@@ -1,7 +1,7 @@
 // The bridge driver plugin: reads dockerd's bridge options (refusing contradictions at start)
 // and registers the driver of kind "network".
 import { createHash } from 'node:crypto';
-import { definePlugin } from '../../core/plugins/context.js';
+import { definePlugin } from '../../core/plugin-api.js';
 import type { NetworkDriverRegistration } from '../network/index.js';
 import { readConfig } from './bridge-config.js';
 import { BridgeDriver } from './bridge-driver.js';

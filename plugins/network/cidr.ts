@@ -1,5 +1,5 @@
 // IPv4 arithmetic for IPAM and pool selection: addresses as unsigned 32-bit numbers.
-import { invalid } from '../../core/errors.js';
+import { invalid } from '../../core/plugin-api.js';
 
 export interface Cidr {
   /** The network address. */

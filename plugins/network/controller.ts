@@ -2,8 +2,7 @@
 // remove, and the daemon start (reconcile what a crash left, restore networks) and stop.
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import { conflict, denied, invalid, notFound } from '../../core/errors.js';
-import type { PluginSchema } from '../../core/plugin-api.js';
+import { conflict, denied, invalid, notFound, type PluginSchema } from '../../core/plugin-api.js';
 import { cidrString, contains, intToIp, ipToInt, overlaps, parseCidr } from './cidr.js';
 import type { IpamConfig, NetworkDriver, NetworkDriverRegistration, NetworkRecord } from './driver.js';
 import type { NetworkStore } from './network-store.js';

@@ -1,7 +1,7 @@
 // The network plugin: the `networks` service (driver registry, controller), the network jobs, and
 // its part in containers' lives through the containers service's hooks.
 import { join } from 'node:path';
-import { definePlugin } from '../../core/plugins/context.js';
+import { definePlugin } from '../../core/plugin-api.js';
 import type { EventsService } from '../events/index.js';
 import { NetworkController } from './controller.js';
 import { NETWORK_DRIVER_API, type NetworkDriver, type NetworkDriverRegistration } from './driver.js';

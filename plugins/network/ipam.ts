@@ -1,6 +1,6 @@
 // The default IPAM: one IPv4 pool per network, allocations recorded in the network's record
 // (persisted with it) so an address is never handed out twice and survives a daemon restart.
-import { conflict, invalid } from '../../core/errors.js';
+import { conflict, invalid } from '../../core/plugin-api.js';
 import { contains, intToIp, ipToInt, parseCidr, size } from './cidr.js';
 
 export interface IpamState {

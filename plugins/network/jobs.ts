@@ -1,5 +1,5 @@
 // The network jobs (docker network create/ls/inspect/rm/prune/connect/disconnect).
-import type { PluginContext } from '../../core/plugins/context.js';
+import type { PluginContext } from '../../core/plugin-api.js';
 import type { CreateRequest, NetworkController } from './controller.js';
 import type { NetworkRecord } from './driver.js';
 import type { EndpointSettings, Sandboxes } from './sandboxes.js';

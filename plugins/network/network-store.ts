@@ -2,8 +2,7 @@
 // atomically; saves of one file are queued so an older snapshot never lands after a newer one.
 import { mkdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { notFound } from '../../core/errors.js';
-import type { PluginFs } from '../../core/plugin-api.js';
+import { notFound, type PluginFs } from '../../core/plugin-api.js';
 import { namesIn } from '../../lib/host-cmd.js';
 import type { EndpointRecord, NetworkRecord, PortBinding } from './driver.js';
 

@@ -1,7 +1,7 @@
 // Address pools for networks without a given subnet, picked as dockerd does: 172.17.0.0/16 to
 // 172.31.0.0/16, then 192.168.0.0/20 blocks; never one that overlaps a host route or a network.
 import { cidrString, overlaps, parseCidr, type Cidr } from './cidr.js';
-import { invalid } from '../../core/errors.js';
+import { invalid } from '../../core/plugin-api.js';
 import { run } from '../../lib/host-cmd.js';
 
 export function* candidatePools(): Generator<string> {

@@ -1,6 +1,6 @@
 // A container's published ports from its HostConfig: -p [ip:][host:]container[/proto] arrives
 // as PortBindings; -P publishes every exposed port without a binding on a random host port.
-import { invalid } from '../../core/errors.js';
+import { invalid } from '../../core/plugin-api.js';
 import type { PortBinding } from './driver.js';
 
 interface ContainerPorts {

@@ -2,7 +2,7 @@
 // the manifest's descriptor or the file is refused. A connection dropped mid-blob is resumed
 // with a Range request where the registry (or its storage) supports it, else started over.
 import { createHash } from 'node:crypto';
-import { systemError } from '../../core/errors.js';
+import { systemError } from '../../core/plugin-api.js';
 import type { BlobSpool } from './blob-spool.js';
 import type { Descriptor } from './manifest.js';
 import type { RegistryClient } from './registry-client.js';

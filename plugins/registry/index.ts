@@ -1,7 +1,7 @@
 // The registry plugin: pull, push, login and search against OCI distribution registries.
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { definePlugin } from '../../core/plugins/context.js';
+import { definePlugin } from '../../core/plugin-api.js';
 import type { ApiService } from '../api-server/index.js';
 import type { SystemService } from '../api-system/index.js';
 import type { ImagesService } from '../image-store/index.js';

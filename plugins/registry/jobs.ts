@@ -1,5 +1,5 @@
 // The registry jobs: image.pull, image.push, registry.login, registry.search.
-import type { PluginContext } from '../../core/plugins/context.js';
+import type { PluginContext } from '../../core/plugin-api.js';
 import type { Images } from '../image-store/index.js';
 import { parseReference } from '../../lib/image-reference.js';
 import type { AuthConfig } from '../../lib/registry-auth.js';

@@ -1,6 +1,6 @@
 // docker login (POST /auth): checks the credentials against the registry itself, as dockerd's
 // loginV2 does: GET /v2/ with them (a bearer registry first hands out a token for no scope).
-import { systemError } from '../../core/errors.js';
+import { systemError } from '../../core/plugin-api.js';
 import { parseReference } from '../../lib/image-reference.js';
 import type { AuthConfig } from '../../lib/registry-auth.js';
 import { DOCKER_HUB } from './endpoints.js';

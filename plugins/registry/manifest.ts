@@ -1,7 +1,7 @@
 // Manifests: the media types Berth reads (Docker schema2, OCI image, manifest lists and OCI
 // indexes), platform selection in lists, and fetching one by tag or digest with its digest checked.
 import { arch } from 'node:os';
-import { invalid, notFound, systemError } from '../../core/errors.js';
+import { invalid, notFound, systemError } from '../../core/plugin-api.js';
 import { sha256 } from '../../lib/digest.js';
 import { goArch } from '../image-store/index.js';
 import { readBody } from './http-request.js';

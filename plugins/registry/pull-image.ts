@@ -4,7 +4,7 @@
 // references are recorded only once everything is in. A failure releases what it registered.
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { invalid, notFound, systemError } from '../../core/errors.js';
+import { invalid, notFound, systemError } from '../../core/plugin-api.js';
 import type { Emit, Images } from '../image-store/index.js';
 import type { ChainItem } from '../image-store/index.js';
 import { chainIds, hexOf, sha256 } from '../../lib/digest.js';

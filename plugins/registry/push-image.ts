@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { Transform } from 'node:stream';
 import { createGzip } from 'node:zlib';
-import { notFound, systemError } from '../../core/errors.js';
+import { notFound, systemError } from '../../core/plugin-api.js';
 import { hexOf, sha256 } from '../../lib/digest.js';
 import type { Image } from '../image-store/index.js';
 import type { Emit, Images } from '../image-store/index.js';

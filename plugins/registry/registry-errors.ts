@@ -1,7 +1,7 @@
 // Registry error bodies ({"errors":[{"code","message"}]}) in the words dockerd prints them, and
 // the Go url.Error form (Get "url": cause) that dockerd's transport errors take.
 import type { IncomingMessage } from 'node:http';
-import { BerthError, notFound, systemError } from '../../core/errors.js';
+import { BerthError, notFound, systemError } from '../../core/plugin-api.js';
 import { goMethod, readBody } from './http-request.js';
 
 export interface RegistryErrorBody {

@@ -1,6 +1,6 @@
 // The registry routes. POST /images/create?fromImage=… is mounted by api-images, which hands
 // pulls to the image.pull job registered here.
-import type { PluginContext } from '../../core/plugins/context.js';
+import type { PluginContext } from '../../core/plugin-api.js';
 import type { ApiRequest, ApiService } from '../api-server/index.js';
 import { authFromBody, decodeAuthHeader } from '../../lib/registry-auth.js';
 

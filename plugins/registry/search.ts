@@ -1,6 +1,6 @@
 // docker search: the v1 search endpoint of the registry named in the term (Docker Hub's index
 // otherwise). Registries without it (the CNCF distribution registry) get dockerd's error.
-import { systemError } from '../../core/errors.js';
+import { systemError } from '../../core/plugin-api.js';
 import type { AuthConfig } from '../../lib/registry-auth.js';
 import { DOCKER_HUB, DOCKER_HUB_INDEX } from './endpoints.js';
 import { readBody } from './http-request.js';

@@ -1,9 +1,7 @@
 // docker exec: processes run inside a running container, kept in memory as dockerd keeps them.
 import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
-import { conflict, invalid, notFound, systemError } from '../../../core/errors.js';
-import type { JobEvent } from '../../../core/job.js';
-import type { PluginContext } from '../../../core/plugins/context.js';
+import { conflict, invalid, type JobEvent, notFound, type PluginContext, systemError } from '../../../core/plugin-api.js';
 import type { RuntimesService } from '../../exec/index.js';
 import { resolveUser } from '../../../lib/resolve-user.js';
 import type { GraphService } from '../../graph/index.js';

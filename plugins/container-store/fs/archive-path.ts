@@ -5,7 +5,7 @@
 import { lstat, readdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { invalid, notFound } from '../../../core/errors.js';
+import { invalid, notFound } from '../../../core/plugin-api.js';
 import { resolveUser } from '../../../lib/resolve-user.js';
 import { extractLayer, packChanges, type PackEntry } from '../../../lib/archive/index.js';
 import { isMissing } from '../../../lib/host-cmd.js';

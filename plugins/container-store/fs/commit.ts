@@ -1,8 +1,7 @@
 // docker commit, the container side: the new image's config (the request's or the container's,
 // with Dockerfile-style changes, completed from the container's as dockerd merges them), and the
 // container's own changes packed while it is paused.
-import type { JobEvent } from '../../../core/job.js';
-import { conflict } from '../../../core/errors.js';
+import { conflict, type JobEvent } from '../../../core/plugin-api.js';
 import { changeEntries, containerChanges } from './layer-changes.js';
 import { packChanges } from '../../../lib/archive/index.js';
 import type { GraphDriver } from '../../graph/index.js';

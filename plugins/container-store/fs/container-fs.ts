@@ -5,7 +5,7 @@
 // feet could otherwise send it outside the container.
 import { posix } from 'node:path';
 import type { Logger } from 'pino';
-import { systemError } from '../../../core/errors.js';
+import { systemError } from '../../../core/plugin-api.js';
 import type { RuntimesService } from '../../exec/index.js';
 import type { GraphService } from '../../graph/index.js';
 import type { Container } from '../records/index.js';

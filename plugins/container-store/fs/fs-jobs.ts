@@ -3,8 +3,7 @@
 // for as long as it works in it.
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { Job } from '../../../core/job.js';
-import type { PluginContext } from '../../../core/plugins/context.js';
+import type { Job, PluginContext } from '../../../core/plugin-api.js';
 import type { GraphService } from '../../graph/index.js';
 import type { Images } from '../../image-store/index.js';
 import { archivePath, exportRoot, extractToDir, statPath } from './archive-path.js';

@@ -1,6 +1,6 @@
 // A container's healthcheck settings as dockerd reads them: the defaults, the create-time checks,
 // the probe's command line, and durations printed as Go prints them ("1s", "1m30s").
-import { invalid } from '../../../core/errors.js';
+import { invalid } from '../../../core/plugin-api.js';
 import type { HealthConfig } from '../../image-store/index.js';
 
 const SECOND = 1e9;

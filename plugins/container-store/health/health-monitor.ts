@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import type { JobEvent } from '../../../core/job.js';
+import type { JobEvent } from '../../../core/plugin-api.js';
 import type { ExitInfo } from '../../exec/index.js';
 import type { RuntimesService } from '../../exec/index.js';
 import { resolveUser } from '../../../lib/resolve-user.js';

@@ -3,7 +3,7 @@
 import { constants } from 'node:fs';
 import { access, realpath } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
-import { systemError } from '../../../core/errors.js';
+import { systemError } from '../../../core/plugin-api.js';
 
 const INIT_NAME = 'docker-init';
 // dockerd's libexec folders, searched before $PATH.

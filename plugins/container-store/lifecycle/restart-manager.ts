@@ -1,7 +1,7 @@
 // Restart policies as dockerd applies them (moby's restartmanager): whether an exit restarts the
 // container, the back-off before it does (100 ms, doubling, reset after 10 s of running, capped at
 // one minute), and the cancellation a user's stop or kill brings.
-import { invalid } from '../../../core/errors.js';
+import { invalid } from '../../../core/plugin-api.js';
 import type { Container, ContainerState, HostConfig } from '../records/index.js';
 
 const DEFAULT_DELAY_MS = 100;

@@ -3,8 +3,7 @@
 // was down are recorded with their real code and time; a container whose monitor is gone without
 // an exit record is never reported running.
 import type { Logger } from 'pino';
-import { BerthError } from '../../../core/errors.js';
-import type { JobEvent } from '../../../core/job.js';
+import { BerthError, type JobEvent } from '../../../core/plugin-api.js';
 import type { RuntimeState } from '../../exec/index.js';
 import type { RuntimesService } from '../../exec/index.js';
 import type { GraphService } from '../../graph/index.js';

@@ -1,6 +1,6 @@
 // The jobs that run containers: start, stop, kill, restart, wait, attach (logs: logs-job.ts).
 import type { Duplex } from 'node:stream';
-import type { PluginContext } from '../../../core/plugins/context.js';
+import type { PluginContext } from '../../../core/plugin-api.js';
 import type { RuntimesService } from '../../exec/index.js';
 import type { ContainerRuntime } from './lifecycle.js';
 import type { ContainerStore } from '../records/index.js';

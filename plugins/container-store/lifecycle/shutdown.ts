@@ -2,7 +2,7 @@
 // parallel — its stop signal, SIGKILL after its StopTimeout — and its exit recorded, all within the
 // daemon's shutdown deadline. With live-restore containers keep running under their monitors.
 import type { Logger } from 'pino';
-import type { ShutdownContext } from '../../../core/hooks.js';
+import type { ShutdownContext } from '../../../core/plugin-api.js';
 import type { ContainerRuntime } from './lifecycle.js';
 import type { ContainerStore } from '../records/index.js';
 

@@ -1,7 +1,6 @@
 // Terminal jobs: the size of a container's or an exec's terminal (docker run -it, exec -it,
 // attach send it at start and on every SIGWINCH).
-import { conflict, systemError } from '../../../core/errors.js';
-import type { PluginContext } from '../../../core/plugins/context.js';
+import { conflict, type PluginContext, systemError } from '../../../core/plugin-api.js';
 import type { RuntimesService } from '../../exec/index.js';
 import type { Execs } from '../exec/index.js';
 import type { ContainerRuntime } from './lifecycle.js';

@@ -2,7 +2,7 @@
 // create (mergeAndVerifyLogConfig), then checked with dockerd's messages (400). Berth keeps every
 // readable log the same way (conmon's CRI text file, see exec-runc); `json-file` and `local`
 // differ in their options and defaults, `none` keeps no log.
-import { invalid } from '../../../core/errors.js';
+import { invalid } from '../../../core/plugin-api.js';
 import type { HostConfig } from '../records/index.js';
 
 export interface LogConfig { Type: string; Config: Record<string, string> }

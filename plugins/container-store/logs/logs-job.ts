@@ -1,6 +1,6 @@
 // The container.logs job (docker logs): the runtime's reader, framed for the client (raw for a
 // TTY), timestamps as dockerd prints them, and a follow that lasts across restarts.
-import type { PluginContext } from '../../../core/plugins/context.js';
+import type { PluginContext } from '../../../core/plugin-api.js';
 import type { RuntimesService } from '../../exec/index.js';
 import { frame, STDERR, STDOUT } from '../../../lib/stdcopy.js';
 import type { ContainerRuntime } from '../lifecycle/index.js';

@@ -1,7 +1,6 @@
 // The container jobs of this stage: create, inspect, list, rename, remove, prune.
 import { randomBytes } from 'node:crypto';
-import type { JobEvent } from '../../../core/job.js';
-import type { PluginContext } from '../../../core/plugins/context.js';
+import type { JobEvent, PluginContext } from '../../../core/plugin-api.js';
 import type { Images } from '../../image-store/index.js';
 import type { ContainerConfig } from '../../image-store/index.js';
 import { familiarString, normalize } from '../../../lib/image-reference.js';

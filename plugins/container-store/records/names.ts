@@ -1,6 +1,6 @@
 // Container names: dockerd's pattern and messages, and generated names for unnamed containers.
 import { randomInt } from 'node:crypto';
-import { invalid } from '../../../core/errors.js';
+import { invalid } from '../../../core/plugin-api.js';
 
 const VALID = /^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
 

@@ -3,8 +3,7 @@
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import type { PluginFs } from '../../../core/plugin-api.js';
-import { conflict, notFound } from '../../../core/errors.js';
+import { conflict, notFound, type PluginFs } from '../../../core/plugin-api.js';
 import type { Container } from './container.js';
 
 export class ContainerStore {

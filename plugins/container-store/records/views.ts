@@ -1,5 +1,5 @@
 // What the API returns for containers: inspect, and the summaries of GET /containers/json.
-import { invalid } from '../../../core/errors.js';
+import { invalid } from '../../../core/plugin-api.js';
 import type { Container } from './container.js';
 
 export const CONTAINER_LIST_FILTERS = [

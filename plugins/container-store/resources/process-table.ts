@@ -1,7 +1,7 @@
 // docker top as dockerd does it: the host's own ps (never a binary of the container's image),
 // its rows kept when their PID is one of the container's cgroup.
 import { execFile } from 'node:child_process';
-import { invalid, systemError } from '../../../core/errors.js';
+import { invalid, systemError } from '../../../core/plugin-api.js';
 
 export interface ProcessTable { Titles: string[]; Processes: string[][] }
 

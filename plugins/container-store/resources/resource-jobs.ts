@@ -1,7 +1,6 @@
 // The jobs that look at and change a container's resources: top, stats, update.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { conflict, systemError } from '../../../core/errors.js';
-import type { PluginContext } from '../../../core/plugins/context.js';
+import { conflict, type PluginContext, systemError } from '../../../core/plugin-api.js';
 import type { RuntimesService } from '../../exec/index.js';
 import type { Container } from '../records/index.js';
 import type { ContainerRuntime } from '../lifecycle/index.js';

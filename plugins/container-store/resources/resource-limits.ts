@@ -2,7 +2,7 @@
 // defaults them at create (adaptContainerSettings), merges a docker update into them
 // (Container.UpdateContainer) and turns them into the runtime's live update.
 import { cpus } from 'node:os';
-import { BerthError, conflict, invalid } from '../../../core/errors.js';
+import { BerthError, conflict, invalid } from '../../../core/plugin-api.js';
 import type { LinuxResources } from '../../exec/index.js';
 import type { HostConfig } from '../records/index.js';
 
