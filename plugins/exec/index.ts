@@ -1,11 +1,12 @@
 // The exec plugin: exec drivers register runtimes here; each is opened on first use.
 import { join } from 'node:path';
 import { definePlugin } from '../../core/plugins/context.js';
-import type { ExecDriver, RuntimeRegistration } from './driver.js';
+import { semver } from '../../core/semver.js';
+import { EXEC_DRIVER_API, type ExecDriver, type RuntimeRegistration } from './driver.js';
 
 export type { ExecDriver, RuntimeRegistration } from './driver.js';
 export { EXEC_DRIVER_API } from './driver.js';
-export { type BlkioEntry, type ContainerStats, type CreateRequest, type ExecRequest, type ExitInfo, type LinuxResources, type LogEntry, type LogReadOptions, type OciSpec, type RuntimeState, type RuntimeStatus, type StdioHandle } from './driver.js';
+export { type BlkioEntry, type ContainerResources, type ContainerSpec, type ContainerStats, type CreateRequest, type ExecRequest, type ExitInfo, type LinuxResources, type LogEntry, type LogReadOptions, type MountSpec, type ProcessSpec, type ProcessUser, type RuntimeState, type RuntimeStatus, type StdioHandle } from './driver.js';
 
 /** The `runtimes` service (interface version 1.0.0). */
 export interface RuntimesService {
@@ -27,6 +28,11 @@ export default definePlugin({
     const defaultName = ctx.config['default-runtime'] as string;
     ctx.services.provide<RuntimesService>('runtimes', {
       register(reg) {
+        // A driver written for another major misreads the CreateRequest (1.x expected an OCI spec).
+        const major = semver.coerce(EXEC_DRIVER_API)!.major;
+        if (!semver.valid(reg.apiVersion) || semver.coerce(reg.apiVersion)!.major !== major || semver.lt(EXEC_DRIVER_API, reg.apiVersion)) {
+          throw ctx.errors.pluginError(ctx.name, `runtime ${reg.name}: exec driver API ${String(reg.apiVersion)} is not compatible with ${EXEC_DRIVER_API}`);
+        }
         if (regs.has(reg.name)) throw ctx.errors.conflict(`runtime ${reg.name} is already registered`);
         regs.set(reg.name, reg);
       },
