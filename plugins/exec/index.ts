@@ -28,10 +28,11 @@ export default definePlugin({
     const defaultName = ctx.config['default-runtime'] as string;
     ctx.services.provide<RuntimesService>('runtimes', {
       register(reg) {
-        // A driver written for another major misreads the CreateRequest (1.x expected an OCI spec).
+        // A driver written for another major misreads the CreateRequest (1.x expected an OCI spec);
+        // the loader names the registering plugin (its init failed).
         const major = semver.coerce(EXEC_DRIVER_API)!.major;
         if (!semver.valid(reg.apiVersion) || semver.coerce(reg.apiVersion)!.major !== major || semver.lt(EXEC_DRIVER_API, reg.apiVersion)) {
-          throw ctx.errors.pluginError(ctx.name, `runtime ${reg.name}: exec driver API ${String(reg.apiVersion)} is not compatible with ${EXEC_DRIVER_API}`);
+          throw ctx.errors.invalid(`runtime ${reg.name}: exec driver API ${String(reg.apiVersion)} is not compatible with ${EXEC_DRIVER_API}`);
         }
         if (regs.has(reg.name)) throw ctx.errors.conflict(`runtime ${reg.name} is already registered`);
         regs.set(reg.name, reg);
