@@ -1,7 +1,7 @@
 // The exec-driver interface: the contract an OCI runtime driver implements (runc, crun, or a
 // third party's). Interface version EXEC_DRIVER_API (semver): additions bump the minor, changes
-// the major. A driver states the version it was written for in its registration (apiVersion);
-// the `runtimes` service refuses another major. Guide: plugins/exec/README.md.
+// the major. A driver states the version it was written for in its registration (api); the
+// core's driver registry refuses another major or a newer minor. Guide: plugins/exec/README.md.
 //
 // 2.0.0 (breaking): CreateRequest carries a runtime-neutral ContainerSpec instead of an OCI
 // config.json. Each driver builds its own artefacts from it (runc's config.json, a VM's
@@ -296,11 +296,11 @@ export interface LogReadOptions {
   signal?: AbortSignal;
 }
 
-/** What an exec-driver plugin registers with the `runtimes` service. */
+/** What an exec-driver plugin registers: ctx.drivers.register('exec', registration). */
 export interface RuntimeRegistration {
   name: string;
-  /** The EXEC_DRIVER_API version this driver was written for (since 2.0.0): another major is refused. */
-  apiVersion: string;
+  /** The EXEC_DRIVER_API version the driver was written for: same major, no newer minor. */
+  api: string;
   /** The runtime's binary, shown in /info (Runtimes). */
   path?: string;
   /** Opens the driver on its state folder, <exec-root>/runtimes/<name>. */

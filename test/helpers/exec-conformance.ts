@@ -23,14 +23,15 @@ export interface OpenedExecDriver {
 }
 
 /**
- * Imports an exec-driver plugin folder and runs its init with a stand-in context whose `runtimes`
- * service captures the registrations (no runtime configured in daemon.json); returns the one named
+ * Imports an exec-driver plugin folder and runs its init with a stand-in context whose
+ * ctx.drivers (and older `runtimes.register`) captures the registrations (no runtime configured in daemon.json); returns the one named
  * `name`, or the only one.
  */
 export async function loadExecPlugin(dir: string, name?: string): Promise<RuntimeRegistration> {
-  const manifest = JSON.parse(await readFile(join(dir, 'plugin.json'), 'utf8')) as { name: string; kind: string; main?: string; requires?: string[] };
+  const manifest = JSON.parse(await readFile(join(dir, 'plugin.json'), 'utf8')) as { name: string; kind: string; main?: string; requires?: string[] | Record<string, string> };
   assert.equal(manifest.kind, 'execdriver', `${dir}/plugin.json: kind must be "execdriver"`);
-  assert.ok(manifest.requires?.includes('runtimes'), `${dir}/plugin.json: requires must list "runtimes"`);
+  const requires = Array.isArray(manifest.requires) ? manifest.requires : Object.keys(manifest.requires ?? {});
+  assert.ok(requires.includes('runtimes'), `${dir}/plugin.json: requires must list "runtimes"`);
   const mod = (await import(pathToFileURL(join(dir, manifest.main ?? 'index.js')).href)) as {
     init?: (ctx: PluginContext) => unknown;
     default?: { init: (ctx: PluginContext) => unknown };
@@ -54,14 +55,20 @@ export async function loadExecPlugin(dir: string, name?: string): Promise<Runtim
         return { register: (r: RuntimeRegistration) => registrations.push(r), configured: () => ({}), names: () => [], describe: () => ({}), defaultName: () => 'runc' };
       },
     },
+    drivers: {
+      register(kind: string, r: RuntimeRegistration) {
+        assert.equal(kind, 'exec', `${dir}: an exec driver plugin registers kind "exec", not "${kind}"`);
+        registrations.push(r);
+      },
+    },
   } as unknown as PluginContext;
   await init(ctx);
   const reg = name ? registrations.find((r) => r.name === name) : registrations[0];
   assert.ok(reg, `${dir}: init registered no runtime${name ? ` named ${name}` : ''} (registered: ${registrations.map((r) => r.name).join(', ') || 'none'})`);
   assert.ok(!name ? registrations.length === 1 : true, `${dir}: init registered ${registrations.length} runtimes; name the one to test`);
   const major = semver.coerce(EXEC_DRIVER_API)!.major;
-  assert.ok(semver.valid(reg.apiVersion) && semver.coerce(reg.apiVersion)!.major === major && !semver.lt(EXEC_DRIVER_API, reg.apiVersion),
-    `runtime ${reg.name}: apiVersion ${reg.apiVersion} is not compatible with EXEC_DRIVER_API ${EXEC_DRIVER_API}`);
+  assert.ok(semver.valid(reg.api) && semver.coerce(reg.api)!.major === major && !semver.lt(EXEC_DRIVER_API, reg.api),
+    `runtime ${reg.name}: api ${reg.api} is not compatible with EXEC_DRIVER_API ${EXEC_DRIVER_API}`);
   return reg;
 }
 
