@@ -1,6 +1,6 @@
 // docker run and the running life cycle with the real CLI, runc and conmon.
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import { readlinkSync, rmSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { apiRequest, docker, makeTempDir, startDaemon, type RunningDaemon } from './helpers/daemon.js';
 import { importBusybox, removeAllContainers } from './helpers/busybox.js';
@@ -92,6 +92,21 @@ test('secure defaults: a default container cannot mount, a privileged one can', 
   assert.match(denied.stderr, /permission denied|Operation not permitted/i);
   const allowed = await run(['run', '--rm', '--privileged', 'busybox', 'busybox', 'mount', '-t', 'tmpfs', 'none', '/tmp']);
   assert.equal(allowed.code, 0, allowed.stderr);
+});
+
+test('--pid host and --ipc host share the host\'s namespaces; --ulimit sets the process\'s limits', async () => {
+  const ns = async (kind: string, flags: string[]) => {
+    const r = await run(['run', '--rm', ...flags, 'busybox', 'busybox', 'readlink', `/proc/self/ns/${kind}`]);
+    assert.equal(r.code, 0, r.stderr);
+    return r.stdout.trim();
+  };
+  for (const kind of ['pid', 'ipc']) {
+    const host = readlinkSync(`/proc/self/ns/${kind}`);
+    assert.equal(await ns(kind, [`--${kind}`, 'host']), host, `--${kind} host`);
+    assert.notEqual(await ns(kind, []), host, `a private ${kind} namespace by default`);
+  }
+  const limits = await run(['run', '--rm', '--ulimit', 'nofile=1024:2048', 'busybox', 'sh', '-c', 'ulimit -Sn; ulimit -Hn']);
+  assert.equal(limits.stdout, '1024\n2048\n', limits.stderr);
 });
 
 test('container events: create, attach, start, die, destroy', async () => {

@@ -79,6 +79,21 @@ test('--runtime crun runs the container, or fails with crun\'s own message and a
   assert.equal(ok.stdout, 'runc still\n', ok.stderr);
 });
 
+test('docker run --rm --runtime crun busybox echo hi: "hi", or crun\'s own words; no container left either way', async () => {
+  const r = await docker(d.socket, ['run', '--rm', '--runtime', 'crun', 'busybox', 'echo', 'hi'], 60_000);
+  if (r.code === 0) {
+    assert.equal(r.stdout, 'hi\n');
+  } else {
+    assert.equal(r.code, 125, r.stderr);
+    // crun's reason follows the driver's prefix (Debian's crun 1.8 on a hybrid cgroup layout).
+    assert.match(r.stderr, /runtime crun: container [0-9a-f]{64}: OCI runtime create failed: \S/);
+  }
+  // --rm removed it either way: docker ps -a agrees with the runtime's and the host's state.
+  assert.equal((await docker(d.socket, ['ps', '-aq'])).stdout, '');
+  assert.deepEqual(runtimeRecords('crun'), []);
+  assert.deepEqual(mountsUnder(d.dataRoot), []);
+});
+
 test('default-runtime selects crun for every container', async () => {
   const dir2 = makeTempDir('berth-runtimes2-');
   writeFileSync(join(dir2, 'daemon.json'), JSON.stringify({ 'default-runtime': 'crun', runtimes: { crun: { path: CRUN } } }));

@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
-import type { ExecDriver, LogEntry, StdioHandle } from '../plugins/exec/driver.js';
-import { buildOciSpec, createRuncDriver, hostBoundingCapabilities, hostNofileLimit, listHostDevices, type SpecInput } from '../plugins/exec-runc/index.js';
+import type { ContainerSpec, ExecDriver, LogEntry, StdioHandle } from '../plugins/exec/driver.js';
+import { createRuncDriver } from '../plugins/exec-runc/index.js';
 import { makeBusyboxRootfs } from './helpers/rootfs.js';
 
 const RUNC = '/usr/sbin/runc';
@@ -22,8 +22,6 @@ let driver: ExecDriver;
 const drivers: ExecDriver[] = [];
 const created: string[] = [];
 let seq = 0;
-let maxNofile: number;
-let hostCaps: string[];
 
 function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout;
@@ -31,22 +29,21 @@ function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
     .finally(() => clearTimeout(timer));
 }
 
-type Overrides = Partial<Omit<SpecInput, 'process'>> & { tty?: boolean };
+type Overrides = Partial<Omit<ContainerSpec, 'process'>> & { tty?: boolean };
 
 async function createContainer(args: string[], o: Overrides & { openStdin?: boolean; stdinOnce?: boolean; on?: ExecDriver } = {}) {
   const id = `berth-test-${process.pid}-${++seq}`;
   const bundle = join(dir, 'bundles', id);
   mkdirSync(bundle, { recursive: true });
   const { tty = false, openStdin = false, stdinOnce, on = driver, ...rest } = o;
-  const spec = buildOciSpec({
-    id, rootfs, cgroupsPath: `${cgroupParent}/${id}`,
+  const container: ContainerSpec = {
+    id, hostname: 'test', root: { path: rootfs, readonly: false }, mounts: [], cgroupsPath: `${cgroupParent}/${id}`,
     process: { args, env: ['PATH=/bin'], cwd: '/', user: { uid: 0, gid: 0 }, tty },
     ...rest,
-    host: { maxNofile, capabilities: hostCaps, ...rest.host },
-  });
+  };
   created.push(id);
   const logPath = join(bundle, 'container.log');
-  await on.create({ id, bundle, spec, openStdin, stdinOnce, tty, logPath });
+  await on.create({ id, bundle, container, openStdin, stdinOnce, tty, logPath });
   return { id, logPath, bundle };
 }
 
@@ -78,8 +75,6 @@ before(async () => {
   for (const a of EXTRA_APPLETS) symlinkSync('busybox', join(rootfs, 'bin', a));
   mkdirSync(join(rootfs, 'mnt'));
   stateDir = join(dir, 'state');
-  maxNofile = await hostNofileLimit();
-  hostCaps = await hostBoundingCapabilities();
   driver = await createRuncDriver({ runtimePath: RUNC, name: 'runc', stateDir, log: quiet });
   drivers.push(driver);
 });
@@ -220,7 +215,7 @@ describe('exec-runc driver', () => {
     const plain = await createContainer(['mount', '-t', 'tmpfs', 'none', '/mnt']);
     await driver.start(plain.id);
     assert.notEqual((await within(driver.waitExit(plain.id), 10000, 'waitExit')).exitCode, 0);
-    const priv = await createContainer(['mount', '-t', 'tmpfs', 'none', '/mnt'], { privileged: true, host: { devices: await listHostDevices() } });
+    const priv = await createContainer(['mount', '-t', 'tmpfs', 'none', '/mnt'], { privileged: true });
     await driver.start(priv.id);
     assert.equal((await within(driver.waitExit(priv.id), 10000, 'waitExit')).exitCode, 0);
   });
@@ -263,9 +258,12 @@ describe('exec-runc driver', () => {
     const bundle = join(dir, 'bundles', id);
     mkdirSync(bundle, { recursive: true });
     created.push(id);
-    const spec = buildOciSpec({ id, rootfs, cgroupsPath: `${cgroupParent}/${id}`, process: { args: ['/nonexistent'], env: [], cwd: '/', user: { uid: 0, gid: 0 }, tty: false }, host: { maxNofile } });
+    const container: ContainerSpec = {
+      id, hostname: 'bad', root: { path: rootfs, readonly: false }, mounts: [], cgroupsPath: `${cgroupParent}/${id}`,
+      process: { args: ['/nonexistent'], env: [], cwd: '/', user: { uid: 0, gid: 0 }, tty: false },
+    };
     await assert.rejects(
-      driver.create({ id, bundle, spec, openStdin: false, tty: false, logPath: join(bundle, 'log') }),
+      driver.create({ id, bundle, container, openStdin: false, tty: false, logPath: join(bundle, 'log') }),
       (err: Error) => /OCI runtime create failed/.test(err.message) && /nonexistent/.test(err.message) && err.message.includes(id),
     );
     assert.ok(!(await driver.list()).includes(id));

@@ -4,19 +4,22 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { buildOciSpec, resolveUser, type SpecInput } from '../plugins/exec-runc/index.js';
+import type { ContainerSpec } from '../plugins/exec/index.js';
+import { buildOciSpec, resolveUser, type HostFacts } from '../plugins/exec-runc/index.js';
 import { DEFAULT_CAPABILITIES } from '../plugins/exec-runc/capabilities.js';
 import { MASKED_PATHS, READONLY_PATHS } from '../plugins/exec-runc/oci-spec.js';
 
-const base: SpecInput = {
+const base: ContainerSpec = {
   id: 'c0ffee0123456789',
-  rootfs: '/var/lib/berth/rootfs',
+  hostname: 'web',
+  root: { path: '/var/lib/berth/rootfs', readonly: false },
+  mounts: [],
+  cgroupsPath: '/berth/c0ffee0123456789',
   process: { args: ['sh'], env: ['PATH=/bin'], cwd: '/', user: { uid: 0, gid: 0 }, tty: false },
-  host: { arch: 'amd64', kernel: '6.1.0' },
 };
 
 type Spec = {
-  process: { capabilities: Record<string, string[]>; rlimits: { type: string; soft: number }[]; noNewPrivileges?: boolean; user: unknown };
+  process: { capabilities: Record<string, string[]>; rlimits: { type: string; soft: number }[]; noNewPrivileges?: boolean; user: unknown; args: string[] };
   root: { readonly: boolean };
   hostname: string;
   mounts: { destination: string; type: string; source: string; options: string[] }[];
@@ -30,7 +33,9 @@ type Spec = {
     cgroupsPath: string;
   };
 };
-const spec = (over: Partial<SpecInput> = {}) => buildOciSpec({ ...base, ...over }) as unknown as Spec;
+/** The spec for base with `over`, on an amd64 6.1 host unless `host` says otherwise. */
+const spec = ({ host, ...over }: Partial<ContainerSpec> & { host?: HostFacts } = {}) =>
+  buildOciSpec({ ...base, ...over }, { arch: 'amd64', kernel: '6.1.0', ...host }) as unknown as Spec;
 const allowed = (s: Spec, name: string) => s.linux.seccomp!.syscalls.some((r) => r.action === 'SCMP_ACT_ALLOW' && r.names.includes(name) && !('args' in r));
 
 describe('buildOciSpec', () => {
@@ -140,10 +145,16 @@ describe('buildOciSpec', () => {
 
   it('places binds, tmpfs and the container files, parents first, and honours read-only root', () => {
     const s = spec({
-      readOnlyRootfs: true,
-      containerFiles: { hostname: '/c/hostname', hosts: '/c/hosts', resolvConf: '/c/resolv.conf' },
-      binds: [{ source: '/srv/a/b', destination: '/data/sub', readonly: false }, { source: '/srv/a', destination: '/data', readonly: true }],
-      tmpfs: [{ destination: '/run', options: ['size=65536k'] }, { destination: '/dev/shm' }],
+      root: { path: base.root.path, readonly: true },
+      mounts: [
+        { destination: '/etc/resolv.conf', type: 'bind', source: '/c/resolv.conf', readonly: true },
+        { destination: '/etc/hosts', type: 'bind', source: '/c/hosts', readonly: true },
+        { source: '/srv/a/b', destination: '/data/sub', type: 'bind', readonly: false },
+        { source: '/srv/a', destination: '/data', type: 'bind', readonly: true },
+        { destination: '/run', type: 'tmpfs', source: 'tmpfs', options: ['size=65536k'] },
+        { destination: '/dev/shm', type: 'tmpfs', source: 'tmpfs' },
+        { destination: '/mnt/shared', type: 'bind', source: '/srv/s', propagation: 'rshared' },
+      ],
     });
     assert.equal(s.root.readonly, true);
     const dests = s.mounts.map((m) => m.destination);
@@ -154,6 +165,18 @@ describe('buildOciSpec', () => {
     assert.equal(s.mounts.filter((m) => m.destination === '/dev/shm').length, 1, 'a user mount replaces the default');
     assert.equal(s.mounts.find((m) => m.destination === '/etc/hosts')!.source, '/c/hosts');
     assert.ok(s.mounts.find((m) => m.destination === '/etc/resolv.conf')!.options.includes('ro'));
+    assert.deepEqual(s.mounts.find((m) => m.destination === '/mnt/shared')!.options, ['rbind', 'rshared']);
+  });
+
+  it('mounts the init binary and runs the command under it', () => {
+    const s = spec({ init: '/usr/bin/tini' });
+    assert.deepEqual(s.mounts.find((m) => m.destination === '/sbin/docker-init'), { destination: '/sbin/docker-init', type: 'bind', source: '/usr/bin/tini', options: ['bind', 'ro'] });
+    assert.deepEqual(s.process.args, ['/sbin/docker-init', '--', 'sh']);
+  });
+
+  it('sets --ulimit values over the NOFILE default', () => {
+    const rl = spec({ process: { ...base.process, ulimits: [{ name: 'nofile', soft: 1024, hard: 2048 }, { name: 'nproc', soft: 50, hard: 60 }] } }).process.rlimits;
+    assert.deepEqual(rl, [{ type: 'RLIMIT_NOFILE', soft: 1024, hard: 2048 }, { type: 'RLIMIT_NPROC', soft: 50, hard: 60 }]);
   });
 
   it('joins a network namespace, the host\'s, or a fresh one', () => {
@@ -163,7 +186,17 @@ describe('buildOciSpec', () => {
     assert.ok(!types(spec({ network: 'host' })).includes('network'));
     assert.equal(spec({ network: '/run/netns/x' }).linux.namespaces.find((n) => n.type === 'network')!.path, '/run/netns/x');
     assert.equal(spec({ cgroupsPath: '/berth/abc' }).linux.cgroupsPath, '/berth/abc');
-    assert.equal(spec().hostname, 'c0ffee012345');
+    assert.equal(spec().hostname, 'web');
+    assert.equal(spec({ hostname: '' }).hostname, 'c0ffee012345');
+  });
+
+  it('shares the host\'s pid or ipc namespace when asked (--pid host, --ipc host)', () => {
+    const types = (s: Spec) => s.linux.namespaces.map((n) => n.type);
+    assert.deepEqual(types(spec({ pidMode: 'host' })), ['ipc', 'uts', 'mount', 'network']);
+    const ipc = spec({ ipcMode: 'host' });
+    assert.deepEqual(types(ipc), ['pid', 'uts', 'mount', 'network']);
+    const shm = ipc.mounts.filter((m) => m.destination === '/dev/shm');
+    assert.deepEqual(shm, [{ destination: '/dev/shm', type: 'bind', source: '/dev/shm', options: ['rbind', 'rprivate'] }], 'the host\'s /dev/shm');
   });
 });
 

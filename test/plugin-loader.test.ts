@@ -66,6 +66,10 @@ test('a plugin whose init throws stops the daemon and leaves nothing behind', as
   await refuses(['--plugin-dir', join(FIXTURES, 'init-throws')], [/plugin grumpy/, /init failed/, /\/dev\/grumpy/]);
 });
 
+test('an exec driver written for another exec-driver API major is refused at registration, naming it', async () => {
+  await refuses(['--plugin-dir', join(FIXTURES, 'exec-old-api')], [/plugin exec-old-api/, /exec driver "old" is written for exec driver API 1\.4\.0, but this daemon's exec driver API is 2\.0\.0/]);
+});
+
 test('a plugin folder with no plugin.json, and an npm package not installed, are refused by name', async () => {
   const empty = makeTempDir();
   try {

@@ -1,62 +1,26 @@
 // Builds a container's OCI runtime spec (config.json) with dockerd's secure defaults: its
 // capability set, seccomp profile, masked and read-only /proc and /sys paths, device
-// whitelist, default mounts and rlimits. A pure function: host facts come in as input.
+// whitelist, default mounts and rlimits, from the runtime-neutral ContainerSpec the container
+// store hands the driver. A pure function: host facts come in as input.
 import { release } from 'node:os';
-import type { OciSpec } from '../exec/index.js';
+import type { ContainerResources, ContainerSpec, MountSpec } from '../exec/index.js';
 import { invalid } from '../../core/plugin-api.js';
 import { tweakCapabilities } from './capabilities.js';
 import { DEFAULT_SECCOMP_PROFILE, goArch, parseSeccompProfile, toOciSeccomp } from './seccomp-profile.js';
 
-export interface BindMount { source: string; destination: string; readonly: boolean; propagation?: string }
-export interface TmpfsMount { destination: string; /** Mount data as `--tmpfs /run:size=64m,mode=1777` gives it. */ options?: string[] }
 export interface HostDevice { path: string; type: 'c' | 'b'; major: number; minor: number; fileMode: number; uid: number; gid: number }
 
-export interface SpecResources {
-  memory?: number;
-  /** Memory plus swap; -1 unlimited; unset/0 with memory set means twice the memory (dockerd). */
-  memorySwap?: number;
-  nanoCpus?: number;
-  cpuShares?: number;
-  cpuQuota?: number;
-  cpuPeriod?: number;
-  cpusetCpus?: string;
-  cpusetMems?: string;
-  pidsLimit?: number;
-  blkioWeight?: number;
-}
-
-export interface SpecInput {
-  id: string;
-  rootfs: string;
-  process: { args: string[]; env: string[]; cwd: string; user: { uid: number; gid: number; additionalGids?: number[] }; tty: boolean };
-  hostname?: string;
-  /** The container's own files, bind-mounted over the image's. */
-  containerFiles?: { hostname?: string; hosts?: string; resolvConf?: string };
-  binds?: BindMount[];
-  tmpfs?: TmpfsMount[];
-  readOnlyRootfs?: boolean;
-  privileged?: boolean;
-  capAdd?: string[];
-  capDrop?: string[];
-  /** no-new-privileges[=true|false], seccomp=unconfined, seccomp=<profile JSON>. */
-  securityOpt?: string[];
-  shmSize?: number;
-  resources?: SpecResources;
-  /** A netns path to join, 'host', or undefined for a fresh empty one. */
-  network?: string;
-  /** docker run --init: the host path of an init binary, bind-mounted read-only at /sbin/docker-init,
-   * which runs process.args as its child (dockerd's layout). */
-  init?: string;
-  cgroupsPath?: string;
-  /** Host facts; defaults are this host's. */
-  /** docker --ulimit; RLIMIT_NOFILE defaults to DEFAULT_NOFILE. */
-  ulimits?: { name: string; soft: number; hard: number }[];
-  /** Host facts; defaults are this host's. maxNofile caps RLIMIT_NOFILE (see hostNofileLimit). */
-  host?: {
-    arch?: string; kernel?: string; swapLimit?: boolean; devices?: HostDevice[]; maxNofile?: number;
-    /** The daemon's bounding set (hostBoundingCapabilities): what "all capabilities" means here. */
-    capabilities?: string[];
-  };
+/** What this host allows, as create() reads it (host-limits.ts); defaults are this host's. */
+export interface HostFacts {
+  arch?: string;
+  kernel?: string;
+  swapLimit?: boolean;
+  /** Device nodes a privileged container gets. */
+  devices?: HostDevice[];
+  /** Caps RLIMIT_NOFILE (see hostNofileLimit). */
+  maxNofile?: number;
+  /** The daemon's bounding set (hostBoundingCapabilities): what "all capabilities" means here. */
+  capabilities?: string[];
 }
 
 export const INIT_DESTINATION = '/sbin/docker-init';
@@ -73,6 +37,12 @@ export const MASKED_PATHS = [
 export const READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
 
 type Mount = { destination: string; type: string; source: string; options: string[] };
+
+/** The config.json runc and crun read (the parts this driver fills). */
+export type OciSpec = Record<string, unknown> & {
+  ociVersion: string; process: Record<string, unknown>; root: { path: string; readonly: boolean };
+  linux: Record<string, unknown> & { cgroupsPath: string };
+};
 
 function defaultMounts(shmSize: number, privileged: boolean): Mount[] {
   const ro = privileged ? [] : ['ro'];
@@ -115,24 +85,20 @@ function parseSecurityOpts(opts: string[]): { noNewPrivileges: boolean; seccomp:
   return { noNewPrivileges, seccomp };
 }
 
-function userMounts(input: SpecInput): Mount[] {
-  const files = input.containerFiles ?? {};
-  const fileMounts: Mount[] = (
-    [['/etc/resolv.conf', files.resolvConf], ['/etc/hostname', files.hostname], ['/etc/hosts', files.hosts]] as const
-  ).flatMap(([destination, source]) =>
-    source ? [{ destination, type: 'bind', source, options: ['rbind', 'rprivate', ...(input.readOnlyRootfs ? ['ro'] : [])] }] : []);
-  const binds: Mount[] = (input.binds ?? []).map((b) => ({
-    destination: b.destination, type: 'bind', source: b.source,
-    options: ['rbind', b.propagation ?? 'rprivate', ...(b.readonly ? ['ro'] : [])],
-  }));
-  const tmpfs: Mount[] = (input.tmpfs ?? []).map((t) => ({
-    destination: t.destination, type: 'tmpfs', source: 'tmpfs', options: ['noexec', 'nosuid', 'nodev', ...(t.options ?? [])],
-  }));
-  // Parents before children (moby sortMounts); a user mount at a default's place replaces it.
-  return [...fileMounts, ...binds, ...tmpfs].sort((a, b) => a.destination.split('/').length - b.destination.split('/').length);
+function ociMount(m: MountSpec): Mount {
+  if (m.type === 'tmpfs') return { destination: m.destination, type: 'tmpfs', source: 'tmpfs', options: ['noexec', 'nosuid', 'nodev', ...(m.options ?? [])] };
+  return { destination: m.destination, type: 'bind', source: m.source, options: ['rbind', m.propagation ?? 'rprivate', ...(m.readonly ? ['ro'] : [])] };
 }
 
-function resources(r: SpecResources, swapLimit: boolean, privileged: boolean) {
+function userMounts(c: ContainerSpec): Mount[] {
+  const mounts = c.mounts.map(ociMount);
+  // --ipc host: the host's /dev/shm, as dockerd binds it.
+  if (c.ipcMode === 'host') mounts.push({ destination: '/dev/shm', type: 'bind', source: '/dev/shm', options: ['rbind', 'rprivate'] });
+  // Parents before children (moby sortMounts); a user mount at a default's place replaces it.
+  return mounts.sort((a, b) => a.destination.split('/').length - b.destination.split('/').length);
+}
+
+function resources(r: ContainerResources, swapLimit: boolean, privileged: boolean) {
   const out: Record<string, unknown> = { devices: privileged ? [{ allow: true, access: 'rwm' }] : DEFAULT_DEVICE_RULES };
   if (r.memory) {
     const memory: Record<string, number> = { limit: r.memory };
@@ -156,54 +122,58 @@ function resources(r: SpecResources, swapLimit: boolean, privileged: boolean) {
   return out;
 }
 
-function rlimits(input: SpecInput) {
-  const nofile = Math.min(DEFAULT_NOFILE, input.host?.maxNofile ?? DEFAULT_NOFILE);
+function rlimits(c: ContainerSpec, host: HostFacts) {
+  const nofile = Math.min(DEFAULT_NOFILE, host.maxNofile ?? DEFAULT_NOFILE);
   const out = new Map<string, { type: string; soft: number; hard: number }>([['RLIMIT_NOFILE', { type: 'RLIMIT_NOFILE', soft: nofile, hard: nofile }]]);
-  for (const u of input.ulimits ?? []) {
+  for (const u of c.process.ulimits ?? []) {
     const type = `RLIMIT_${u.name.toUpperCase()}`;
     out.set(type, { type, soft: u.soft, hard: u.hard });
   }
   return [...out.values()];
 }
 
-export function buildOciSpec(input: SpecInput): OciSpec {
-  const privileged = input.privileged ?? false;
-  const security = parseSecurityOpts(input.securityOpt ?? []);
-  const caps = tweakCapabilities({ privileged, capAdd: input.capAdd, capDrop: input.capDrop, hostCapabilities: input.host?.capabilities });
-  const user = input.process.user;
-  const custom = userMounts(input);
-  if (input.init) custom.push({ destination: INIT_DESTINATION, type: 'bind', source: input.init, options: ['bind', 'ro'] });
+/** The config.json for a container: the description as runc reads it, with this driver's defaults. */
+export function buildOciSpec(c: ContainerSpec, host: HostFacts = {}): OciSpec {
+  const privileged = c.privileged ?? false;
+  const security = parseSecurityOpts(c.securityOpt ?? []);
+  const caps = tweakCapabilities({ privileged, capAdd: c.capAdd, capDrop: c.capDrop, hostCapabilities: host.capabilities });
+  const user = c.process.user;
+  const custom = userMounts(c);
+  if (c.init) custom.push({ destination: INIT_DESTINATION, type: 'bind', source: c.init, options: ['bind', 'ro'] });
   const taken = new Set(custom.map((m) => m.destination));
-  const mounts = [...defaultMounts(input.shmSize || DEFAULT_SHM_SIZE, privileged).filter((m) => !taken.has(m.destination)), ...custom];
+  const mounts = [...defaultMounts(c.shmSize || DEFAULT_SHM_SIZE, privileged).filter((m) => !taken.has(m.destination)), ...custom];
 
-  const namespaces: { type: string; path?: string }[] = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }];
-  if (input.network !== 'host') namespaces.push(input.network ? { type: 'network', path: input.network } : { type: 'network' });
+  const namespaces: { type: string; path?: string }[] = [];
+  if (c.pidMode !== 'host') namespaces.push({ type: 'pid' });
+  if (c.ipcMode !== 'host') namespaces.push({ type: 'ipc' });
+  namespaces.push({ type: 'uts' }, { type: 'mount' });
+  if (c.network !== 'host') namespaces.push(c.network ? { type: 'network', path: c.network } : { type: 'network' });
 
-  const linux: Record<string, unknown> = {
+  const linux: OciSpec['linux'] = {
     namespaces,
-    resources: resources(input.resources ?? {}, input.host?.swapLimit ?? true, privileged),
-    cgroupsPath: input.cgroupsPath ?? `/berth/${input.id}`,
+    resources: resources(c.resources ?? {}, host.swapLimit ?? true, privileged),
+    cgroupsPath: c.cgroupsPath,
   };
   if (privileged) {
-    linux.devices = (input.host?.devices ?? []).map((d) => ({ ...d }));
+    linux.devices = (host.devices ?? []).map((d) => ({ ...d }));
   } else {
     linux.maskedPaths = MASKED_PATHS;
     linux.readonlyPaths = READONLY_PATHS;
     if (security.seccomp !== 'unconfined') {
       const profile = security.seccomp === 'default' ? DEFAULT_SECCOMP_PROFILE : parseSeccompProfile(security.seccomp);
-      linux.seccomp = toOciSeccomp(profile, { capabilities: caps, arch: input.host?.arch ?? goArch(), kernel: input.host?.kernel ?? release() });
+      linux.seccomp = toOciSeccomp(profile, { capabilities: caps, arch: host.arch ?? goArch(), kernel: host.kernel ?? release() });
     }
   }
 
   const proc: Record<string, unknown> = {
-    terminal: input.process.tty,
+    terminal: c.process.tty,
     user: { uid: user.uid, gid: user.gid, ...(user.additionalGids?.length ? { additionalGids: user.additionalGids } : {}) },
-    args: input.init ? [INIT_DESTINATION, '--', ...input.process.args] : input.process.args,
-    env: input.process.env,
-    cwd: input.process.cwd || '/',
+    args: c.init ? [INIT_DESTINATION, '--', ...c.process.args] : c.process.args,
+    env: c.process.env,
+    cwd: c.process.cwd || '/',
     capabilities: { bounding: caps, effective: caps, permitted: caps },
     // Node raises its own NOFILE at start-up: set it explicitly rather than let runc inherit ours.
-    rlimits: rlimits(input),
+    rlimits: rlimits(c, host),
     oomScoreAdj: 0,
   };
   if (security.noNewPrivileges) proc.noNewPrivileges = true;
@@ -211,8 +181,8 @@ export function buildOciSpec(input: SpecInput): OciSpec {
   return {
     ociVersion: '1.0.2-dev',
     process: proc,
-    root: { path: input.rootfs, readonly: input.readOnlyRootfs ?? false },
-    hostname: input.hostname ?? input.id.slice(0, 12),
+    root: { path: c.root.path, readonly: c.root.readonly },
+    hostname: c.hostname || c.id.slice(0, 12),
     mounts,
     linux,
   };

@@ -15,10 +15,12 @@ import { containerArgs, execArgs } from './conmon-args.js';
 import { startConmon, type ConmonHandle, type SyncMessage } from './conmon-process.js';
 import { writeTerminalSize } from './terminal-size.js';
 import { ExitWatcher, readExitFile, rfc3339Nano } from './exit-files.js';
+import { hostBoundingCapabilities, hostNofileLimit } from './host-limits.js';
 import { reopenConmonLog, rotateLogFiles } from './log-files.js';
 import { readLogs } from './log-reader.js';
 import { wasOomKilled } from './oom-status.js';
 import { monitorRunning, stopMonitor } from './monitor-process.js';
+import { buildOciSpec, type HostFacts } from './oci-spec.js';
 import { RuntimeCli, parseVersion } from './runtime-cli.js';
 import { StateLayout, type ContainerMeta } from './state-layout.js';
 
@@ -56,6 +58,7 @@ class RuncDriver implements ExecDriver {
   private readonly conmonPath: string;
   private readonly exits: ExitWatcher;
   private readonly log: Logger;
+  private host: Promise<HostFacts> | undefined;
 
   constructor(private readonly opts: RuncDriverOptions) {
     this.name = opts.name;
@@ -88,6 +91,13 @@ class RuncDriver implements ExecDriver {
     }
   }
 
+  /** runc cannot grant more than the daemon holds: its NOFILE ceiling and bounding set, read once. */
+  private hostFacts(): Promise<HostFacts> {
+    this.host ??= Promise.all([hostNofileLimit(), hostBoundingCapabilities()]).then(([maxNofile, capabilities]) => ({ maxNofile, capabilities }));
+    this.host.catch(() => (this.host = undefined));
+    return this.host;
+  }
+
   async version() {
     return parseVersion(await runCommand(this.opts.runtimePath, ['--version']));
   }
@@ -95,7 +105,9 @@ class RuncDriver implements ExecDriver {
   async create(req: CreateRequest): Promise<void> {
     const { id } = req;
     if (!VALID_ID.test(id)) throw invalid(`runtime ${this.name}: invalid container id ${JSON.stringify(id)}`);
-    const cgroupsPath = (req.spec.linux as { cgroupsPath?: string } | undefined)?.cgroupsPath;
+    // This driver's config.json: the description with dockerd's defaults, within what this host allows.
+    const spec = buildOciSpec(req.container, await this.hostFacts());
+    const cgroupsPath = spec.linux.cgroupsPath;
     const meta: ContainerMeta = { bundle: req.bundle, logPath: req.logPath, tty: req.tty, openStdin: req.openStdin, cgroupsPath };
     try {
       await mkdir(this.layout.container(id), { mode: 0o700 });
@@ -107,7 +119,7 @@ class RuncDriver implements ExecDriver {
     try {
       await mkdir(this.layout.persistDir(id), { mode: 0o700 });
       await rm(join(this.layout.exitDir, id), { force: true });
-      await writeFile(join(req.bundle, 'config.json'), JSON.stringify(req.spec), { mode: 0o600 });
+      await writeFile(join(req.bundle, 'config.json'), JSON.stringify(spec), { mode: 0o600 });
       await writeFile(this.layout.meta(id), JSON.stringify(meta));
       const args = containerArgs({
         layout: this.layout, runtimePath: this.opts.runtimePath, id, bundle: req.bundle, logPath: req.logPath,

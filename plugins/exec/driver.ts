@@ -1,18 +1,125 @@
 // The exec-driver interface: the contract an OCI runtime driver implements (runc, crun, or a
-// third party's). Interface version EXEC_DRIVER_API (semver): additions bump the minor.
+// third party's). Interface version EXEC_DRIVER_API (semver): additions bump the minor, changes
+// the major. A driver states the version it was written for in its registration (api); the
+// core's driver registry refuses another major or a newer minor. Guide: plugins/exec/README.md.
+//
+// 2.0.0 (breaking): CreateRequest carries a runtime-neutral ContainerSpec instead of an OCI
+// config.json. Each driver builds its own artefacts from it (runc's config.json, a VM's
+// configuration …) with its own secure defaults and host facts; Berth writes no runtime file.
 import type { Readable, Writable } from 'node:stream';
 import type { Logger } from 'pino';
 
-export const EXEC_DRIVER_API = '1.4.0';
+export const EXEC_DRIVER_API = '2.0.0';
 
-/** The parts of an OCI runtime spec (config.json) Berth fills; the driver writes the file. */
-export type OciSpec = Record<string, unknown> & { ociVersion: string; process: Record<string, unknown>; root: { path: string; readonly?: boolean } };
+/** The user a process runs as, numeric (the container store resolves names in the image). */
+export interface ProcessUser { uid: number; gid: number; additionalGids?: number[] }
+
+/** A container's (init) process. */
+export interface ProcessSpec {
+  /** argv; args[0] is looked up in the container's PATH (env) by the driver's runtime. */
+  args: string[];
+  /** KEY=value, PATH and HOSTNAME included (and TERM with a terminal). */
+  env: string[];
+  /** Absolute, inside the container. */
+  cwd: string;
+  user: ProcessUser;
+  /** A terminal (docker run -t): the output is the terminal's raw bytes, all on 'stdout'. */
+  tty: boolean;
+  /** docker run --ulimit: RLIMIT_<NAME upper-cased> for each; a driver sets a NOFILE default of its own. */
+  ulimits?: { name: string; soft: number; hard: number }[];
+}
+
+/**
+ * A file system mounted into the container. Mounts come in the order Berth wants them; a driver
+ * sorts parents before children and lets a mount replace its own default at the same place.
+ */
+export interface MountSpec {
+  /** Absolute path inside the container. */
+  destination: string;
+  /** bind: a host path (file or folder) mounted recursively. tmpfs: a fresh tmpfs (docker run --tmpfs). */
+  type: 'bind' | 'tmpfs';
+  /** bind: the host path; tmpfs: unused ('tmpfs'). */
+  source: string;
+  readonly?: boolean;
+  /** bind: rprivate (the default), rshared, rslave, private, shared, slave. */
+  propagation?: string;
+  /** tmpfs: mount data as docker run --tmpfs /run:size=64m,mode=1777 gives it (["size=64m", "mode=1777"]). */
+  options?: string[];
+}
+
+/** Limits at create time (docker run --memory, --cpus …): unset or 0 is no limit. */
+export interface ContainerResources {
+  /** Bytes. */
+  memory?: number;
+  /** Memory plus swap in bytes; -1 unlimited; unset or 0 with memory set means twice the memory (dockerd). */
+  memorySwap?: number;
+  /** CPUs × 1e9 (--cpus 1.5 is 1.5e9); wins over cpuQuota/cpuPeriod. */
+  nanoCpus?: number;
+  cpuShares?: number;
+  /** Microseconds per cpuPeriod. */
+  cpuQuota?: number;
+  cpuPeriod?: number;
+  /** "0-2,4". */
+  cpusetCpus?: string;
+  cpusetMems?: string;
+  /** 0 or -1: unlimited. */
+  pidsLimit?: number;
+  blkioWeight?: number;
+}
+
+/**
+ * A container in runtime-neutral terms (since 2.0.0): what to run and with what, as docker run
+ * asked for it. The driver turns it into its runtime's own configuration and owns every default
+ * the description leaves open: capability set, seccomp profile, masked and read-only /proc and
+ * /sys paths, device rules, /proc /dev /sys mounts, rlimits, what "privileged" grants on its host.
+ * Hooks (OCI prestart …) are not part of it: Berth's own hooks run in the daemon.
+ */
+export interface ContainerSpec {
+  id: string;
+  process: ProcessSpec;
+  hostname: string;
+  /** The container's root file system, already mounted (the graph driver's view); readonly: --read-only. */
+  root: { path: string; readonly: boolean };
+  /**
+   * Bind mounts (-v), the container's own /etc/hostname, /etc/hosts and /etc/resolv.conf (bound
+   * over the image's; read-only with --read-only), tmpfs mounts (--tmpfs).
+   */
+  mounts: MountSpec[];
+  /**
+   * The network namespace: a path to an existing one to join (the network plugin made it and
+   * wired its interfaces), 'host' to stay in the daemon's, unset for a fresh empty one.
+   */
+  network?: string;
+  /** --pid host: no pid namespace of its own; unset: a private one. */
+  pidMode?: 'host';
+  /** --ipc host: the host's IPC namespace and /dev/shm; unset: private ones. */
+  ipcMode?: 'host';
+  resources?: ContainerResources;
+  /** --privileged: every capability, device and path the driver can give on this host. */
+  privileged?: boolean;
+  /** --cap-add / --cap-drop as the user typed them: with or without CAP_, any case, or ALL. */
+  capAdd?: string[];
+  capDrop?: string[];
+  /**
+   * --security-opt values: no-new-privileges[=true|false], seccomp=unconfined, seccomp=<profile
+   * JSON>, apparmor=…, label=…. A driver refuses what it cannot apply with a 400 (E_INVALID).
+   */
+  securityOpt?: string[];
+  /** Bytes of the container's /dev/shm; unset: the driver's default (dockerd's 64 MiB). */
+  shmSize?: number;
+  /** docker run --init: the host path of an init binary, to run as pid 1 with process.args as its
+   * child (dockerd mounts it at /sbin/docker-init). */
+  init?: string;
+  /** The container's cgroup, relative to the cgroup root (/berth/<id>). */
+  cgroupsPath: string;
+}
 
 export interface CreateRequest {
   id: string;
-  /** The bundle folder: the driver writes config.json here; rootfs is spec.root.path. */
+  /** A folder of the container's, the driver's to use (runc: config.json and the monitor's files). */
   bundle: string;
-  spec: OciSpec;
+  /** What to run (since 2.0.0; 1.x drivers got an OCI spec here, as `spec`). */
+  container: ContainerSpec;
   /** Keep the container's stdin open for attach (docker run -i). */
   openStdin: boolean;
   tty: boolean;
@@ -65,11 +172,22 @@ export interface ExecRequest {
   privileged?: boolean;
 }
 
+/**
+ * Errors are Berth's coded errors (ctx.errors): an id the driver has no container for is
+ * E_NOT_FOUND ("No such container: ID"), a container that is not running where it must be is
+ * E_CONFLICT, a description the driver cannot apply is E_INVALID, and the runtime's own failure is
+ * a system error that quotes the runtime's words. A method a driver cannot support throws a
+ * system error that says so.
+ */
 export interface ExecDriver {
   readonly name: string;
   /** Version and commit of the runtime binary, for /version and /info. */
   version(): Promise<{ version: string; commit: string }>;
-  /** Starts the per-container monitor and creates (not starts) the container. */
+  /**
+   * Creates (not starts) the container described by req.container, with the driver's own runtime
+   * configuration (since 2.0.0). A client may attach between create and start: it must see the
+   * output from the first byte. A failure leaves nothing behind.
+   */
   create(req: CreateRequest): Promise<void>;
   /**
    * Starts a created container. Since 1.4.0 it may resolve with the container's host pid, which
@@ -78,7 +196,8 @@ export interface ExecDriver {
   start(id: string): Promise<{ pid: number } | void>;
   state(id: string): Promise<RuntimeState>;
   kill(id: string, signal: string): Promise<void>;
-  /** Removes the runtime's record of a stopped container and its monitor's files. */
+  /** Removes the runtime's record of a stopped container and its monitor's files (killing what
+   * still runs). An id the driver does not know is not an error: Berth deletes before each start. */
   delete(id: string): Promise<void>;
   pause(id: string): Promise<void>;
   resume(id: string): Promise<void>;

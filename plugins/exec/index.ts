@@ -5,7 +5,7 @@ import { EXEC_DRIVER_API, type ExecDriver, type RuntimeRegistration } from './dr
 
 export type { ExecDriver, RuntimeRegistration } from './driver.js';
 export { EXEC_DRIVER_API } from './driver.js';
-export { type BlkioEntry, type ContainerStats, type CreateRequest, type ExecRequest, type ExitInfo, type LinuxResources, type LogEntry, type LogReadOptions, type OciSpec, type RuntimeState, type RuntimeStatus, type StdioHandle } from './driver.js';
+export { type BlkioEntry, type ContainerResources, type ContainerSpec, type ContainerStats, type CreateRequest, type ExecRequest, type ExitInfo, type LinuxResources, type LogEntry, type LogReadOptions, type MountSpec, type ProcessSpec, type ProcessUser, type RuntimeState, type RuntimeStatus, type StdioHandle } from './driver.js';
 
 /** The `runtimes` service (interface version 1.0.0). */
 export interface RuntimesService {

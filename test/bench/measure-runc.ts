@@ -45,7 +45,7 @@ function defaultSpecBundle(dir: string): string {
   return dir;
 }
 
-/** The spec as Berth's runc driver writes it, host facts included (lifecycle.ts). */
+/** The spec as Berth's runc driver writes it, host facts included (its create(), runc-driver.ts). */
 async function fullSpecBundle(dir: string, cgroupsPath: string): Promise<string> {
   bundle(dir);
   const files = { hostname: join(dir, 'hostname'), hosts: join(dir, 'hosts'), resolvConf: join(dir, 'resolv.conf') };
@@ -53,10 +53,11 @@ async function fullSpecBundle(dir: string, cgroupsPath: string): Promise<string>
   writeFileSync(files.hosts, '127.0.0.1\tlocalhost\n');
   writeFileSync(files.resolvConf, '');
   const spec = buildOciSpec({
-    id: 'bench', rootfs: join(dir, 'rootfs'), hostname: 'bench', containerFiles: files, cgroupsPath,
-    host: { maxNofile: await hostNofileLimit(), capabilities: await hostBoundingCapabilities() },
+    id: 'bench', root: { path: join(dir, 'rootfs'), readonly: false }, hostname: 'bench', cgroupsPath,
+    mounts: ([['/etc/resolv.conf', files.resolvConf], ['/etc/hostname', files.hostname], ['/etc/hosts', files.hosts]] as const)
+      .map(([destination, source]) => ({ destination, type: 'bind' as const, source })),
     process: { args: ['true'], env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'HOSTNAME=bench'], cwd: '/', user: { uid: 0, gid: 0 }, tty: false },
-  });
+  }, { maxNofile: await hostNofileLimit(), capabilities: await hostBoundingCapabilities() });
   writeFileSync(join(dir, 'config.json'), JSON.stringify(spec));
   return dir;
 }

@@ -7,8 +7,6 @@ import type { Logger } from 'pino';
 import { BerthError, conflict, type JobEvent, notModified, systemError } from '../../../core/plugin-api.js';
 import type { ExecDriver, ExitInfo, StdioHandle } from '../../exec/index.js';
 import type { RuntimesService } from '../../exec/index.js';
-import { hostBoundingCapabilities, hostNofileLimit } from '../../exec-runc/host-limits.js';
-import { buildOciSpec } from '../../exec-runc/oci-spec.js';
 import type { GraphService } from '../../graph/index.js';
 import { frame, STDERR, STDOUT } from '../../../lib/stdcopy.js';
 import { containerEvent, type Container } from '../records/index.js';
@@ -16,7 +14,7 @@ import type { RuntimeOptions } from './runtime-options.js';
 import { RestartManager, restartingState, stoppedState } from './restart-manager.js';
 import { DEFAULT_DETACH_KEYS, forwardWithDetach } from './detach-keys.js';
 import { logConfigOf } from '../logs/index.js';
-import { specInputFor } from './runtime-spec.js';
+import { containerSpecFor } from './runtime-spec.js';
 import type { ContainerStore } from '../records/index.js';
 
 export interface AttachClient {
@@ -74,18 +72,15 @@ export class ContainerRuntime {
       driver = await this.driver(c);
       const rootfs = await this.graph.driver().get(c.Id);
       mounted = true;
-      const input = await specInputFor(c, rootfs, dir, this.options);
+      const input = await containerSpecFor(c, rootfs, dir, this.options);
       // Other plugins add their part: the network plugin its namespace and files, volumes their mounts.
       await this.options.hooks?.starting.promise({ container: c, dir, spec: input });
-      // What this host allows: runc cannot grant more than the daemon holds.
-      input.host = { ...input.host, maxNofile: await hostNofileLimit(), capabilities: await hostBoundingCapabilities() };
-      const spec = buildOciSpec(input);
       await driver.delete(c.Id).catch(() => {});
       const logPath = logConfigOf(c.HostConfig).Type === 'none' ? '' : join(dir, 'container.log');
       const bundle = join(dir, 'bundle');
       await mkdir(bundle, { recursive: true, mode: 0o700 });
       await driver.create({
-        id: c.Id, bundle, spec, logPath,
+        id: c.Id, bundle, container: input, logPath,
         openStdin: Boolean(c.Config.OpenStdin), stdinOnce: Boolean(c.Config.StdinOnce), tty: Boolean(c.Config.Tty),
       });
       // Clients that attached before start see the output from the first byte.

@@ -1,8 +1,9 @@
 // From a container's record to what the runtime needs: its files (hostname, hosts, resolv.conf)
-// and the OCI spec input, dockerd's defaults included.
+// and its runtime-neutral description (the exec contract's ContainerSpec); the exec driver turns
+// that into its runtime's own configuration and defaults.
 import { copyFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { SpecInput, BindMount } from '../../exec-runc/oci-spec.js';
+import type { ContainerSpec, MountSpec } from '../../exec/index.js';
 import { resolveUser } from '../../../lib/resolve-user.js';
 import type { Container } from '../records/index.js';
 import { lookupInitBinary } from './init-binary.js';
@@ -10,15 +11,23 @@ import type { RuntimeOptions } from './runtime-options.js';
 
 export const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
+export interface BindMount extends MountSpec { type: 'bind'; readonly: boolean }
+
 export function parseBind(spec: string): BindMount {
   const [source, destination, mode = ''] = spec.split(':');
   if (!source || !destination || !source.startsWith('/') || !destination.startsWith('/')) {
     throw new Error(`invalid volume specification: '${spec}'`);
   }
-  return { source, destination, readonly: mode.split(',').includes('ro') };
+  return { type: 'bind', source, destination, readonly: mode.split(',').includes('ro') };
 }
 
-export async function specInputFor(c: Container, rootfs: string, dir: string, opts: RuntimeOptions = {}): Promise<SpecInput> {
+/** The container's own files, bound over the image's (read-only with --read-only, as dockerd). */
+function containerFileMounts(files: { hostname: string; hosts: string; resolvConf: string }, readonly: boolean): MountSpec[] {
+  return ([['/etc/resolv.conf', files.resolvConf], ['/etc/hostname', files.hostname], ['/etc/hosts', files.hosts]] as const)
+    .map(([destination, source]) => ({ destination, type: 'bind', source, readonly }));
+}
+
+export async function containerSpecFor(c: Container, rootfs: string, dir: string, opts: RuntimeOptions = {}): Promise<ContainerSpec> {
   const hostname = c.Config.Hostname || c.Id.slice(0, 12);
   const files = { hostname: join(dir, 'hostname'), hosts: join(dir, 'hosts'), resolvConf: join(dir, 'resolv.conf') };
   await writeFile(files.hostname, `${hostname}\n`);
@@ -31,20 +40,22 @@ export async function specInputFor(c: Container, rootfs: string, dir: string, op
   const h = c.HostConfig as Record<string, any>;
   // HostConfig.Init (true/false) wins over the daemon's default; an init needs its own pid namespace.
   const withInit = (typeof h.Init === 'boolean' ? h.Init : Boolean(opts.init?.enabled)) && h.PidMode !== 'host';
+  const ulimits = ((h.Ulimits ?? []) as { Name: string; Soft: number; Hard: number }[]).map((u) => ({ name: u.Name, soft: u.Soft, hard: u.Hard }));
   return {
     id: c.Id,
-    rootfs,
     process: {
       args: [c.Path, ...c.Args],
       env,
       cwd: c.Config.WorkingDir || '/',
       user: await resolveUser(rootfs, c.Config.User || undefined),
       tty: Boolean(c.Config.Tty),
+      ...(ulimits.length ? { ulimits } : {}),
     },
     hostname,
-    containerFiles: files,
-    binds: (h.Binds ?? []).map(parseBind),
-    readOnlyRootfs: Boolean(h.ReadonlyRootfs),
+    root: { path: rootfs, readonly: Boolean(h.ReadonlyRootfs) },
+    mounts: [...containerFileMounts(files, Boolean(h.ReadonlyRootfs)), ...(h.Binds ?? []).map(parseBind)],
+    ...(h.PidMode === 'host' ? { pidMode: 'host' as const } : {}),
+    ...(h.IpcMode === 'host' ? { ipcMode: 'host' as const } : {}),
     privileged: Boolean(h.Privileged),
     capAdd: h.CapAdd ?? [],
     capDrop: h.CapDrop ?? [],

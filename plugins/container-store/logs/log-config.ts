@@ -1,7 +1,7 @@
 // HostConfig.LogConfig as dockerd takes it: the daemon's default driver and options merged in at
 // create (mergeAndVerifyLogConfig), then checked with dockerd's messages (400). Berth keeps every
-// readable log the same way (conmon's CRI text file, see exec-runc); `json-file` and `local`
-// differ in their options and defaults, `none` keeps no log.
+// readable log the same way (in the exec driver's own format: conmon's CRI text file with runc);
+// `json-file` and `local` differ in their options and defaults, `none` keeps no log.
 import { invalid } from '../../../core/plugin-api.js';
 import type { HostConfig } from '../records/index.js';
 
