@@ -2,6 +2,7 @@
 // compiler's hooks). Other plugins tap them through the service (`containers.hooks`); only the
 // container store calls them. The network plugin follows containers here, and volumes will too.
 import { AsyncParallelHook, AsyncSeriesHook, SyncBailHook, SyncHook, SyncWaterfallHook } from 'tapable';
+import type { ContainerSpec } from '../exec/index.js';
 import type { Container } from './records/index.js';
 
 /** A create request as the API received it (the record keeps no NetworkingConfig). */
@@ -16,7 +17,7 @@ export interface StartingContext {
   /** The container's own folder: a plugin may keep files for this run here (hosts, resolv.conf). */
   dir: string;
   /** The runtime-neutral description being built: taps add namespaces, mounts and files to it. */
-  spec: { network?: string };
+  spec: ContainerSpec;
 }
 
 export function createContainerHooks() {

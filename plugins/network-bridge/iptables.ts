@@ -118,7 +118,8 @@ export class Iptables {
     await this.removeOwnRules();
     const saved = new Map<Table, string>();
     for (const table of ['filter', 'nat'] as Table[]) saved.set(table, await run('iptables-save', ['-t', table]).catch(() => ''));
-    const inUse = [...saved.values()].some((s) => s.split('\n').some((l) => l.startsWith('-A BERTH') && l.includes('--comment berth:')));
+    // iptables-save prints the comment quoted (--comment "berth:…"): another daemon's rules keep the chains.
+    const inUse = [...saved.values()].some((s) => s.split('\n').some((l) => l.startsWith('-A BERTH') && /--comment "?berth:/.test(l)));
     if (inUse) return;
     for (const j of JUMPS) {
       for (let i = 0; i < 8 && await run('iptables', ['-w', '-t', j.table, '-D', j.chain, ...j.spec.split(' ')]).then(() => true, () => false); i++) { /* every copy */ }
@@ -134,8 +135,8 @@ export class Iptables {
   }
 }
 
-/** iptables-save quotes comments with spaces; ours have none, so words split on spaces. */
+/** iptables-save quotes comments; ours have no spaces, so words split on spaces and lose their quotes. */
 function splitSaved(line: string): string[] {
-  return line.split(' ').filter(Boolean);
+  return line.split(' ').filter(Boolean).map((w) => w.replace(/^"(.*)"$/, '$1'));
 }
 

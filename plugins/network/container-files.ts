@@ -1,6 +1,7 @@
 // A container's /etc/hosts and /etc/resolv.conf, written as dockerd writes them. Files are
 // rewritten in place (never renamed over): they are bind-mounted into the running container.
 import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 
 const HOSTS_HEAD = [
   '127.0.0.1\tlocalhost',
@@ -70,4 +71,17 @@ export async function embeddedResolvConf(r: ResolvInput, hostFile = '/etc/resolv
   const options = ['ndots:0', ...(r.options.length ? r.options : field('options').flatMap((s) => s.split(/\s+/))).filter((o) => !o.startsWith('ndots:'))];
   const out = [...(search.length && !(search.length === 1 && search[0] === '.') ? [`search ${search.join(' ')}`] : []), 'nameserver 127.0.0.11', `options ${options.join(' ')}`];
   return { content: `${out.join('\n')}\n`, upstream };
+}
+
+/** The container's hosts and resolv.conf in its folder, made if the network mode wrote none (a
+ * host file that could not be copied): the runtime binds both. */
+export async function ensureContainerFiles(dir: string, hostname: string): Promise<{ hosts: string; resolvConf: string }> {
+  const files = { hosts: join(dir, 'hosts'), resolvConf: join(dir, 'resolv.conf') };
+  await writeFile(files.hosts, hostsContent({ hostname, extraHosts: [], peers: [] }), { flag: 'wx' }).catch(ignoreExisting);
+  await writeFile(files.resolvConf, '', { flag: 'wx' }).catch(ignoreExisting);
+  return files;
+}
+
+function ignoreExisting(err: NodeJS.ErrnoException): void {
+  if (err.code !== 'EEXIST') throw err;
 }

@@ -3,6 +3,7 @@
 // show its NetworkSettings and ports. The container store knows nothing of networks.
 import type { ContainerHooks, CreateRequest } from '../container-store/index.js';
 import type { NetworkStore } from './network-store.js';
+import { ensureContainerFiles } from './container-files.js';
 import { portBindingsOf } from './ports.js';
 import type { ContainerLike, EndpointSettings, Sandboxes } from './sandboxes.js';
 
@@ -17,8 +18,16 @@ export function tapContainerHooks(hooks: ContainerHooks, store: NetworkStore, sa
     await sandboxes.created(probe(body), endpointsOf(body), true);
   });
   hooks.created.tapPromise('networks', (c, body) => sandboxes.created(c, endpointsOf(body)));
+  // The namespace to join, and the container's /etc/resolv.conf and /etc/hosts (kept by this
+  // plugin in the container's folder, rewritten live as peers come and go).
   hooks.starting.tapPromise('networks', async ({ container, dir, spec }) => {
     Object.assign(spec, await sandboxes.prepare(container, dir));
+    const files = await ensureContainerFiles(dir, spec.hostname);
+    const readonly = Boolean(container.HostConfig.ReadonlyRootfs);
+    spec.mounts.unshift(
+      { destination: '/etc/resolv.conf', type: 'bind', source: files.resolvConf, readonly },
+      { destination: '/etc/hosts', type: 'bind', source: files.hosts, readonly },
+    );
   });
   hooks.stopped.tapPromise('networks', (c) => sandboxes.release(c.Id));
   // The addresses are released before rm answers: a `network rm` right after (docker-compose

@@ -1,7 +1,8 @@
-// From a container's record to what the runtime needs: its files (hostname, hosts, resolv.conf)
-// and its runtime-neutral description (the exec contract's ContainerSpec); the exec driver turns
-// that into its runtime's own configuration and defaults.
-import { copyFile, writeFile } from 'node:fs/promises';
+// From a container's record to what the runtime needs: its /etc/hostname and its runtime-neutral
+// description (the exec contract's ContainerSpec); the exec driver turns that into its runtime's
+// own configuration and defaults. Other plugins add theirs through the starting hook (the network
+// plugin /etc/hosts and /etc/resolv.conf and the namespace to join).
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ContainerSpec, MountSpec } from '../../exec/index.js';
 import { resolveUser } from '../../../lib/resolve-user.js';
@@ -21,18 +22,11 @@ export function parseBind(spec: string): BindMount {
   return { type: 'bind', source, destination, readonly: mode.split(',').includes('ro') };
 }
 
-/** The container's own files, bound over the image's (read-only with --read-only, as dockerd). */
-function containerFileMounts(files: { hostname: string; hosts: string; resolvConf: string }, readonly: boolean): MountSpec[] {
-  return ([['/etc/resolv.conf', files.resolvConf], ['/etc/hostname', files.hostname], ['/etc/hosts', files.hosts]] as const)
-    .map(([destination, source]) => ({ destination, type: 'bind', source, readonly }));
-}
 
 export async function containerSpecFor(c: Container, rootfs: string, dir: string, opts: RuntimeOptions = {}): Promise<ContainerSpec> {
   const hostname = c.Config.Hostname || c.Id.slice(0, 12);
-  const files = { hostname: join(dir, 'hostname'), hosts: join(dir, 'hosts'), resolvConf: join(dir, 'resolv.conf') };
-  await writeFile(files.hostname, `${hostname}\n`);
-  await writeFile(files.hosts, `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.0.1\t${hostname}\n`);
-  await copyFile('/etc/resolv.conf', files.resolvConf).catch(() => writeFile(files.resolvConf, ''));
+  const hostnameFile = join(dir, 'hostname');
+  await writeFile(hostnameFile, `${hostname}\n`);
   const env = [...(c.Config.Env ?? [])];
   if (!env.some((e) => e.startsWith('PATH='))) env.unshift(DEFAULT_PATH);
   env.push(`HOSTNAME=${hostname}`);
@@ -53,7 +47,8 @@ export async function containerSpecFor(c: Container, rootfs: string, dir: string
     },
     hostname,
     root: { path: rootfs, readonly: Boolean(h.ReadonlyRootfs) },
-    mounts: [...containerFileMounts(files, Boolean(h.ReadonlyRootfs)), ...(h.Binds ?? []).map(parseBind)],
+    // The container's own file, bound over the image's (read-only with --read-only, as dockerd).
+    mounts: [{ destination: '/etc/hostname', type: 'bind', source: hostnameFile, readonly: Boolean(h.ReadonlyRootfs) }, ...(h.Binds ?? []).map(parseBind)],
     ...(h.PidMode === 'host' ? { pidMode: 'host' as const } : {}),
     ...(h.IpcMode === 'host' ? { ipcMode: 'host' as const } : {}),
     privileged: Boolean(h.Privileged),
