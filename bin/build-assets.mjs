@@ -1,8 +1,10 @@
 // Build step after tsc: copy each plugin's manifest (plugin.json) next to its compiled entry,
-// precompile the schemas known now (manifest, core and built-in config), and record the commit.
+// convert the Engine API spec into the container.create payload schema, precompile the schemas
+// known now (manifest, core and built-in config, container.create), and record the commit.
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 
 const root = new URL('..', import.meta.url).pathname;
 const dist = join(root, 'dist');
@@ -10,8 +12,14 @@ const { manifestSchema } = await import(join(dist, 'core/plugins/manifest.js'));
 const { coreSchema } = await import(join(dist, 'core/config/core-options.js'));
 const { sectionSchema } = await import(join(dist, 'core/config/daemon-config.js'));
 const { precompileSchemas } = await import(join(dist, 'core/schema-precompile.js'));
+const engineApi = await import(join(dist, 'lib/engine-api/container-create.js'));
 
-const schemas = [manifestSchema, sectionSchema(coreSchema)];
+// The spec is the only copy of ContainerConfig/HostConfig/NetworkingConfig: the schema is generated.
+const spec = parseYaml(readFileSync(join(root, 'lib/engine-api', engineApi.ENGINE_API_SPEC), 'utf8'));
+writeFileSync(join(dist, 'lib/engine-api', engineApi.CONTAINER_CREATE_SCHEMA_FILE), JSON.stringify(engineApi.containerCreateSchemaFromSpec(spec)) + '\n');
+const { createPayloadSchema } = await import(join(dist, 'plugins/container-store/records/create-schema.js'));
+
+const schemas = [manifestSchema, sectionSchema(coreSchema), createPayloadSchema()];
 for (const name of readdirSync(join(root, 'plugins'))) {
   const manifest = join(root, 'plugins', name, 'plugin.json');
   if (!existsSync(manifest)) continue;

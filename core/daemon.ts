@@ -5,7 +5,7 @@ import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { LoadedConfig } from './config/load-config.js';
 import { reloadConfiguration } from './config/load-config.js';
-import { Engine } from './engine.js';
+import { Engine, NO_PAYLOAD } from './engine.js';
 import { createCoreHooks, isolateTaps } from './hooks.js';
 import { createLogger } from './log.js';
 import { loadDaemonId } from './lifecycle/daemon-id.js';
@@ -67,6 +67,7 @@ export class Daemon {
       this.id = await loadDaemonId(c.dataRoot);
       this.engine.register('daemon.reload', {
         description: 'reloads the reloadable part of daemon.json',
+        schema: NO_PAYLOAD,
         run: (job) => this.reload(job),
       });
       // Trap signals before any plugin starts: /_ping answers as soon as the API listens, and a

@@ -10,7 +10,12 @@ export interface CommandInfo {
   name: string;
   plugin: string;
   description: string;
+  /** Whether the handler declares the JSON Schema of its payload. */
+  schema: boolean;
 }
+
+/** The schema of a job that takes no payload (an absent payload is checked as {}). */
+export const NO_PAYLOAD = { type: 'object', additionalProperties: false };
 
 export class Engine {
   private readonly handlers = new Map<string, HandlerEntry>();
@@ -27,6 +32,7 @@ export class Engine {
     };
     this.register('commands', {
       description: 'lists the registered job handlers',
+      schema: NO_PAYLOAD,
       run: (): CommandInfo[] => this.list(),
     });
   }
@@ -63,7 +69,7 @@ export class Engine {
 
   list(): CommandInfo[] {
     return [...this.handlers.values()]
-      .map((h) => ({ name: h.name, plugin: h.plugin, description: h.spec.description ?? '' }))
+      .map((h) => ({ name: h.name, plugin: h.plugin, description: h.spec.description ?? '', schema: Boolean(h.spec.schema) }))
       .sort((a, b) => a.name.localeCompare(b.name));
   }
 
@@ -86,7 +92,8 @@ export class Engine {
       await this.hooks.jobRun.before.promise(job);
       const entry = this.handlers.get(job.name) ?? this.catchAll;
       if (entry.spec.schema) {
-        const problems = validate(entry.spec.schema, job.payload, job.name);
+        // A job run without a payload is checked as an empty one: required fields are named.
+        const problems = validate(entry.spec.schema, job.payload ?? {}, job.name);
         if (problems.length) throw invalid(`invalid payload for job ${job.name}: ${problems.join('; ')}`);
       }
       job.result = await entry.spec.run(job);

@@ -43,11 +43,12 @@ test('the built-in commands job lists registered handlers with their plugin', as
   const { engine } = makeEngine();
   engine.register('zeta', { description: 'last', run: () => 1 }, 'p1');
   engine.register('alpha', { description: 'first', run: () => 1 }, 'p2');
-  const list = await engine.run<{ name: string; plugin: string; description: string }[]>('commands');
+  const list = await engine.run<{ name: string; plugin: string; description: string; schema: boolean }[]>('commands');
   const names = list.map((c) => c.name);
   assert.deepEqual(names, [...names].sort());
   assert.ok(names.includes('commands'));
-  assert.deepEqual(list.find((c) => c.name === 'alpha'), { name: 'alpha', plugin: 'p2', description: 'first' });
+  assert.deepEqual(list.find((c) => c.name === 'alpha'), { name: 'alpha', plugin: 'p2', description: 'first', schema: false });
+  assert.equal(list.find((c) => c.name === 'commands')?.schema, true);
 });
 
 test('a payload that violates the handler schema is refused before the handler runs', async () => {

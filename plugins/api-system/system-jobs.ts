@@ -6,16 +6,20 @@ import { MAX_API_VERSION, MIN_API_VERSION } from '../api-server/index.js';
 import { hostFacts, openFileCount } from './host-facts.js';
 import type { DiskUsage, Info, SystemService, VersionInfo } from './service.js';
 
+/** These jobs take no payload (the engine checks an absent one as {}). */
+const noPayload = { type: 'object', additionalProperties: false };
+
 const goArch = (a: string) => ({ x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', s390x: 's390x', ppc64: 'ppc64le' })[a] ?? a;
 const unameMachine = (a: string) => ({ x64: 'x86_64', arm64: 'aarch64', ia32: 'i686' })[a] ?? a;
 
 export function registerSystemJobs(ctx: PluginContext, system: SystemService): void {
   const events = ctx.services.get<EventsService>('events');
 
-  ctx.engine.register('ping', { description: 'answers /_ping', run: () => 'OK' });
+  ctx.engine.register('ping', { description: 'answers /_ping', schema: noPayload, run: () => 'OK' });
 
   ctx.engine.register<void, VersionInfo>('version', {
     description: 'the daemon version (GET /version)',
+    schema: noPayload,
     run: () => {
       const details = {
         ApiVersion: MAX_API_VERSION,
@@ -46,6 +50,7 @@ export function registerSystemJobs(ctx: PluginContext, system: SystemService): v
 
   ctx.engine.register<void, Info>('info', {
     description: 'system-wide information (GET /info)',
+    schema: noPayload,
     run: () => {
       const facts = hostFacts();
       const cg = facts.cgroups;
@@ -132,6 +137,7 @@ export function registerSystemJobs(ctx: PluginContext, system: SystemService): v
 
   ctx.engine.register<void, DiskUsage>('system.df', {
     description: 'disk usage of images, containers, volumes (GET /system/df)',
+    schema: noPayload,
     run: () => system.hooks.df.promise({ LayersSize: 0, Images: [], Containers: [], Volumes: [], BuildCache: [] }),
   });
 }

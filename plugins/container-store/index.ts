@@ -55,6 +55,16 @@ export default definePlugin({
     };
     ctx.engine.register<JobEvent, void>('container.event', {
       description: 'publishes a container state change that happened outside a job (an exit)',
+      schema: {
+        type: 'object', required: ['Type', 'Action', 'Actor'],
+        properties: {
+          Type: { type: 'string', minLength: 1 }, Action: { type: 'string', minLength: 1 }, scope: { enum: ['local', 'swarm'] },
+          Actor: {
+            type: 'object', required: ['ID', 'Attributes'],
+            properties: { ID: { type: 'string' }, Attributes: { type: 'object', additionalProperties: { type: 'string' } } },
+          },
+        },
+      },
       run: (job) => job.emit(job.payload),
     });
     const health: HealthMonitor = new HealthMonitor({ store, runtimes, graph, log: ctx.log, publish, event: (c, action, extra): JobEvent => lifecycle.event(c, action, extra) });

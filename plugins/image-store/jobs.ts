@@ -9,6 +9,8 @@ import { planSave, saveImages } from './save-images.js';
 import { imageHistory, inspectImage, listImages } from './views.js';
 
 const nameSchema = { type: 'object', required: ['name'], properties: { name: { type: 'string', minLength: 1 } } };
+/** Filters as the API server parses them: each key a list of values. */
+const filtersSchema = { type: 'object', additionalProperties: { type: 'array', items: { type: 'string' } } };
 
 export function registerImageJobs(ctx: PluginContext, store: () => Images, driverName: () => string, loadTmp: () => string): void {
   const e = ctx.engine;
@@ -53,6 +55,7 @@ export function registerImageJobs(ctx: PluginContext, store: () => Images, drive
   });
   e.register<{ all?: boolean; filters?: Record<string, string[]> }, unknown[]>('image.list', {
     description: 'lists images (docker images)',
+    schema: { type: 'object', properties: { all: { type: 'boolean' }, filters: filtersSchema } },
     run: (job) => listImages(store(), Boolean(job.payload?.all), job.payload?.filters ?? {}),
   });
   e.register<{ name: string }, unknown>('image.inspect', {
@@ -81,6 +84,7 @@ export function registerImageJobs(ctx: PluginContext, store: () => Images, drive
   });
   e.register<{ filters?: Record<string, string[]> }, unknown>('image.prune', {
     description: 'removes unused images (docker image prune)',
+    schema: { type: 'object', properties: { filters: filtersSchema } },
     run: (job) => {
       const f = job.payload?.filters ?? {};
       const danglingOnly = !(f.dangling ?? []).some((v) => v === 'false' || v === '0');

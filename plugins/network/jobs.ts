@@ -3,10 +3,13 @@ import type { PluginContext } from '../../core/plugin-api.js';
 import type { CreateRequest, NetworkController } from './controller.js';
 import type { NetworkRecord } from './driver.js';
 import type { EndpointSettings, Sandboxes } from './sandboxes.js';
+import { createSchema } from './create-schema.js';
 
 export const NETWORK_LIST_FILTERS = ['dangling', 'driver', 'id', 'label', 'name', 'scope', 'type'] as const;
 
 const nameSchema = { type: 'object', required: ['name'], properties: { name: { type: 'string', minLength: 1 } } };
+/** Filters as the API server parses them: each key a list of values. */
+const filtersSchema = { type: 'object', additionalProperties: { type: 'array', items: { type: 'string' } } };
 
 function labelsMatch(labels: Record<string, string>, wanted: string[]): boolean {
   return wanted.every((x) => (x.includes('=') ? labels[x.slice(0, x.indexOf('='))] === x.slice(x.indexOf('=') + 1) : x in labels));
@@ -32,6 +35,7 @@ export function registerNetworkJobs(ctx: PluginContext, ctl: NetworkController, 
 
   e.register<{ filters?: Record<string, string[]> }, unknown[]>('network.list', {
     description: 'lists networks (docker network ls)',
+    schema: { type: 'object', properties: { filters: filtersSchema } },
     run: (job) => {
       const f = job.payload?.filters ?? {};
       const list = [...store.networks.values()].filter((n) =>
@@ -53,6 +57,7 @@ export function registerNetworkJobs(ctx: PluginContext, ctl: NetworkController, 
 
   e.register<{ config: CreateRequest }, { Id: string; Warning: string }>('network.create', {
     description: 'creates a network (docker network create)',
+    schema: createSchema,
     run: async (job) => {
       const net = await ctl.create(job.payload.config ?? ({} as CreateRequest));
       job.emit(event(net, 'create'));
@@ -72,6 +77,7 @@ export function registerNetworkJobs(ctx: PluginContext, ctl: NetworkController, 
 
   e.register<{ filters?: Record<string, string[]> }, { NetworksDeleted: string[] | null }>('network.prune', {
     description: 'removes networks no container uses (docker network prune)',
+    schema: { type: 'object', properties: { filters: filtersSchema } },
     run: async (job) => {
       const deleted: string[] = [];
       for (const n of [...store.networks.values()]) {

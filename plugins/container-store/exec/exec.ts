@@ -141,17 +141,34 @@ export class Execs {
 /** The id the runtime knows an exec by: short, so conmon's socket paths fit. */
 const driverExecId = (id: string) => id.slice(0, 32);
 
+// The body of POST /containers/{id}/exec as dockerd decodes it: null leaves a field unset, unknown keys are ignored.
+const str = { type: ['string', 'null'] };
+const bool = { type: ['boolean', 'null'] };
+const strList = { type: ['array', 'null'], items: { type: 'string' } };
+const execConfigSchema = {
+  type: 'object',
+  properties: {
+    AttachStdin: bool, AttachStdout: bool, AttachStderr: bool, Tty: bool, Privileged: bool,
+    Cmd: strList, Env: strList, WorkingDir: str, User: str, DetachKeys: str,
+  },
+};
+const idSchema = { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1 } } };
+
 export function registerExecJobs(ctx: PluginContext, execs: Execs): void {
   ctx.engine.register<{ name: string; config: ExecConfig }, { Id: string }>('exec.create', {
     description: 'prepares a process to run in a container (docker exec)',
+    schema: { type: 'object', required: ['name', 'config'], properties: { name: { type: 'string', minLength: 1 }, config: execConfigSchema } },
     run: (job) => ({ Id: execs.create(job.payload.name, job.payload.config ?? {}, (ev) => job.emit(ev)) }),
   });
   ctx.engine.register<{ id: string; socket: Duplex; detachKeys?: Buffer }, void>('exec.start', {
     description: 'runs a prepared exec, its stdio on a hijacked connection',
+    // socket is the hijacked connection (a Duplex), detachKeys a Buffer: objects, as far as JSON Schema sees.
+    schema: { type: 'object', required: ['id', 'socket'], properties: { ...idSchema.properties, socket: { type: 'object' }, detachKeys: { type: 'object' } } },
     run: (job) => execs.start(job.payload.id, job.payload.socket, (ev) => job.emit(ev), job.payload.detachKeys),
   });
   ctx.engine.register<{ id: string }, unknown>('exec.inspect', {
     description: 'an exec in detail, with its exit code once it ended',
+    schema: idSchema,
     run: (job) => execs.inspect(job.payload.id),
   });
 }

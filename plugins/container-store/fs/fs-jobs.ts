@@ -65,6 +65,8 @@ export function registerFsJobs(ctx: PluginContext, deps: FsJobDeps): void {
 
   e.register<{ name: string; path: string; onStat?: (stat: PathStat) => void }, void>('container.archive', {
     description: 'a tar of a path in a container on stdout (docker cp out of a container)',
+    // onStat is a function (the route sets the stat header before the tar): JSON Schema cannot type it.
+    schema: named({ path: { type: 'string' }, onStat: {} }),
     run: async (job) => {
       const c = store().get(job.payload.name);
       await streamPacked(c, job, async (h) => {

@@ -60,6 +60,14 @@ export function registerRunJobs(ctx: PluginContext, store: () => ContainerStore,
   });
   e.register<{ name: string; stdin: boolean; stdout: boolean; stderr: boolean; socket: Duplex; detachKeys?: Buffer }, void>('container.attach', {
     description: 'connects a hijacked client connection to a container\'s stdio (docker attach)',
+    // socket is the hijacked connection (a Duplex), detachKeys a Buffer: objects, as far as JSON Schema sees.
+    schema: {
+      type: 'object', required: ['name', 'stdin', 'stdout', 'stderr', 'socket'],
+      properties: {
+        ...nameProp, stdin: { type: 'boolean' }, stdout: { type: 'boolean' }, stderr: { type: 'boolean' },
+        socket: { type: 'object' }, detachKeys: { type: 'object' },
+      },
+    },
     run: (job) => {
       const { name, socket, ...streams } = job.payload;
       return runtime().attach(store().get(name), { socket, ...streams }, (ev) => job.emit(ev));

@@ -44,6 +44,15 @@ export async function stoppedForGood(id: string, store: () => ContainerStore, ru
 export function registerLogsJob(ctx: PluginContext, store: () => ContainerStore, runtime: () => ContainerRuntime, runtimes: RuntimesService): void {
   ctx.engine.register<LogsPayload, void>('container.logs', {
     description: 'the output of a container (docker logs): framed, or raw for a TTY',
+    schema: {
+      type: 'object', required: ['name'],
+      properties: {
+        name: { type: 'string', minLength: 1 },
+        stdout: { type: 'boolean' }, stderr: { type: 'boolean' }, follow: { type: 'boolean' }, timestamps: { type: 'boolean' },
+        // Seconds since the epoch, fractions allowed (docker logs --since 1700000000.5); tail: a line count.
+        since: { type: 'number' }, until: { type: 'number' }, tail: { type: 'number' },
+      },
+    },
     run: async (job) => {
       const p = job.payload;
       const c = store().get(p.name);

@@ -15,12 +15,15 @@ import type { ContainerRuntime } from '../lifecycle/index.js';
 import type { ContainerStore } from './store.js';
 import { containerSummary, filterContainers, inspectContainer } from './views.js';
 import type { ContainerHooks, CreateRequest } from '../hooks.js';
+import { createPayloadSchema, normalizeStrSlices } from './create-schema.js';
 
 export interface CreatePayload {
   name?: string;
   config: ContainerConfig & { Image?: string; HostConfig?: HostConfig; NetworkingConfig?: unknown };
 }
 
+/** Filters as the API server parses them: each key a list of values. */
+const filtersSchema = { type: 'object', additionalProperties: { type: 'array', items: { type: 'string' } } };
 
 export interface ContainerJobDeps {
   store: () => ContainerStore;
@@ -44,11 +47,12 @@ export function registerContainerJobs(ctx: PluginContext, deps: ContainerJobDeps
 
   e.register<CreatePayload, { Id: string; Warnings: string[] }>('container.create', {
     description: 'creates a container from an image (docker create)',
+    schema: createPayloadSchema(),
     run: async (job) => {
-      const { config: body } = job.payload;
-      if (!body || typeof body !== 'object' || Object.keys(body).length === 0) {
+      if (!job.payload.config || Object.keys(job.payload.config).length === 0) {
         throw ctx.errors.invalid('Config cannot be empty in order to create a container');
       }
+      const body = normalizeStrSlices(job.payload.config);
       if (!body.Image) throw ctx.errors.invalid('Config cannot be empty in order to create a container');
       validateHealthcheck(body.Healthcheck);
       validateRestartPolicy(body.HostConfig);
@@ -129,6 +133,10 @@ export function registerContainerJobs(ctx: PluginContext, deps: ContainerJobDeps
 
   e.register<{ all?: boolean; limit?: number; size?: boolean; filters?: Record<string, string[]> }, unknown[]>('container.list', {
     description: 'lists containers (docker ps, -s for sizes)',
+    schema: {
+      type: 'object',
+      properties: { all: { type: 'boolean' }, limit: { type: 'integer' }, size: { type: 'boolean' }, filters: filtersSchema },
+    },
     run: async (job) => {
       const p = job.payload ?? {};
       const s = store();
@@ -191,6 +199,7 @@ export function registerContainerJobs(ctx: PluginContext, deps: ContainerJobDeps
 
   e.register<{ filters?: Record<string, string[]> }, { ContainersDeleted: string[] | null; SpaceReclaimed: number }>('container.prune', {
     description: 'removes stopped containers (docker container prune)',
+    schema: { type: 'object', properties: { filters: filtersSchema } },
     run: async (job) => {
       const labels = job.payload?.filters?.label ?? [];
       const deleted: string[] = [];
