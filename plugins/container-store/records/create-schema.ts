@@ -1,7 +1,7 @@
 // The container.create payload: the name from the query and the body of POST /containers/create,
 // whose schema the build takes from the Engine API spec (lib/engine-api).
 import { containerCreateSchema } from '../../../lib/engine-api/container-create.js';
-import type { JsonSchema } from '../../../core/schema.js';
+import type { JsonSchema } from '../../../core/plugin-api.js';
 
 /** Built once, so the engine validates with one compiled function (precompiled by the build). */
 let payload: JsonSchema | undefined;
