@@ -5,7 +5,7 @@
 // own driver plugin with BERTH_NETWORK_DRIVER_DIR (see plugins/network/README.md).
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,7 +23,7 @@ import { allocate } from '../../plugins/network/ipam.js';
 import { NetnsFiles } from '../../plugins/network/netns.js';
 import { NetworkStore } from '../../plugins/network/network-store.js';
 import {
-  defaultRoutes, echo, echoServer, hostState, HostWatch, nsInterface, nsLinks, parseRule, pings, sh,
+  defaultRoutes, echo, echoServer, hostState, HostWatch, namespaceHolders, nsInterface, nsLinks, parseRule, pings, sh,
 } from './network-host.js';
 
 export interface NetworkConformanceOptions {
@@ -159,7 +159,9 @@ class Lab {
   private readonly joined = new Map<EndpointRecord, NetworkRecord>();
   private readonly published: { net: NetworkRecord; ep: EndpointRecord; ports: PortBinding[] }[] = [];
   private readonly namespaces = new Set<string>();
-  private readonly stops: (() => void)[] = [];
+  /** The inode of every namespace the test made: none may outlive it. */
+  private readonly nsInodes: bigint[] = [];
+  private readonly stops: (() => Promise<void>)[] = [];
   private netns!: NetnsFiles;
   private tmp = '';
   private count = 0;
@@ -231,6 +233,7 @@ class Lab {
   async namespace(): Promise<string> {
     const path = await this.netns.create(markedId());
     this.namespaces.add(path);
+    this.nsInodes.push((await stat(path, { bigint: true })).ino);
     return path;
   }
 
@@ -268,8 +271,12 @@ class Lab {
     this.stops.push((await echoServer(ns, CONTAINER_PORT)).stop);
   }
 
-  /** Nothing the driver made for this test is left on the host. */
+  /** Nothing the driver made for this test is left on the host, and the test's namespaces, once
+   * their files are removed (as the service does after leave), are destroyed: nothing holds them. */
   async assertClean(t: TestContext, when: string): Promise<void> {
+    for (const stop of this.stops.splice(0)) await stop();
+    for (const ns of [...this.namespaces]) await this.removeNamespace(ns);
+    assert.deepEqual(await namespaceHolders(this.nsInodes), [], `namespaces still held ${when}`);
     const left = await this.watch.leftovers();
     if (left.unmarkedLinks.length) t.diagnostic(`links made during driver calls, still there, not recognisably the suite's (a parallel test's?): ${left.unmarkedLinks.join(', ')}`);
     assert.deepEqual(left.links, [], `links left ${when}`);
@@ -278,7 +285,7 @@ class Lab {
 
   private async cleanup(): Promise<void> {
     const quietly = (p: Promise<unknown> | undefined) => Promise.resolve(p).catch(() => undefined);
-    for (const stop of this.stops) stop();
+    for (const stop of this.stops) await quietly(stop());
     for (const p of this.published) await quietly(this.driver.unpublish(p.net, p.ep, p.ports));
     for (const [ep, net] of this.joined) await quietly(this.driver.leave(net, ep));
     for (const ns of this.namespaces) await quietly(this.netns.remove(ns));

@@ -2,6 +2,7 @@
 // around every driver call so that what a driver made can be told from what parallel tests make;
 // and what it sees inside a namespace file (an interface, its routes, a ping).
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { readdir, readFile, readlink } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { promisify } from 'node:util';
 
@@ -152,6 +153,23 @@ export async function defaultRoutes(ns: string): Promise<string[]> {
   return (await inNs(ns, ['ip', '-4', 'route', 'show', 'default'])).split('\n').filter(Boolean).map((l) => l.trim());
 }
 
+/** What still holds the network namespaces with these inodes: a process inside, or a mount of
+ * it (a driver's helper left running, a bind mount of its own); empty when they are destroyed. */
+export async function namespaceHolders(inodes: bigint[]): Promise<string[]> {
+  const ids = new Set(inodes.map((i) => `net:[${i}]`));
+  const out: string[] = [];
+  for (const pid of await readdir('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    const ns = await readlink(`/proc/${pid}/ns/net`).catch(() => '');
+    if (ids.has(ns)) out.push(`process ${pid} (${(await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).replace(/\0/g, ' ').trim()}) is inside ${ns}`);
+  }
+  for (const l of (await readFile('/proc/self/mountinfo', 'utf8')).split('\n')) {
+    const f = l.split(' ');
+    if (ids.has(f[3])) out.push(`${f[3]} is mounted on ${f[4]}`);
+  }
+  return out;
+}
+
 /** One bounded echo request from inside the namespace (busybox ping: no iputils here), up to
  * three tries so a port still settling on a bridge does not fail the check. */
 export async function pings(ns: string, ip: string): Promise<boolean> {
@@ -162,10 +180,15 @@ export async function pings(ns: string, ip: string): Promise<boolean> {
 }
 
 /** A TCP echo server inside the namespace (node run there by nsenter): stop() kills it by its pid. */
-export async function echoServer(ns: string, port: number): Promise<{ stop: () => void }> {
+export async function echoServer(ns: string, port: number): Promise<{ stop: () => Promise<void> }> {
   const script = `require('net').createServer((s) => s.pipe(s)).listen(${port}, '0.0.0.0', () => console.log('ready'))`;
   const child: ChildProcess = spawn('nsenter', [`--net=${ns}`, process.execPath, '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const stop = () => { if (child.exitCode === null && child.pid) process.kill(child.pid, 'SIGKILL'); };
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // Resolves once it is gone, so that its namespace is no longer held.
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null && child.pid) process.kill(child.pid, 'SIGKILL');
+    await exited;
+  };
   try {
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('echo server in the namespace did not start')), 10_000);
@@ -173,7 +196,7 @@ export async function echoServer(ns: string, port: number): Promise<{ stop: () =
       child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`echo server exited (${code})`)); });
     });
   } catch (err) {
-    stop();
+    await stop();
     throw err;
   }
   return { stop };
