@@ -9,8 +9,9 @@ import { networkDriverConformance, openNetworkDriverPlugin, type NetworkConforma
 const DIST = fileURLToPath(new URL('..', import.meta.url));
 const REPO = join(DIST, '..');
 
-// Bridges of the suite's own (bnc0, bnc1 …), never berth0 or docker0.
-networkDriverConformance('bridge', openNetworkDriverPlugin(join(DIST, 'plugins/network-bridge')), {
+// Bridges of the suite's own (bnc0, bnc1 …), never berth0 or docker0. ip-forward off: the suite
+// changes no host-wide sysctl (traffic stays on one bridge and the host's own routes).
+networkDriverConformance('bridge', openNetworkDriverPlugin(join(DIST, 'plugins/network-bridge'), { 'ip-forward': false }), {
   publishesPorts: true,
   connectivity: true,
   mtuOption: 'com.docker.network.driver.mtu',
