@@ -12,7 +12,7 @@ const builtinDir = fileURLToPath(new URL('../plugins', import.meta.url));
 const installDir = fileURLToPath(new URL('../..', import.meta.url));
 
 function pluginTable(config: LoadedConfig): string {
-  const rows = config.plugins.map((p) => [p.manifest.name, p.manifest.version, p.manifest.kind, p.manifest.provides.join(',') || '-', p.source]);
+  const rows = config.plugins.map((p) => [p.manifest.name, p.manifest.version, p.manifest.kind, Object.keys(p.manifest.provides).join(',') || '-', p.source]);
   const head = ['NAME', 'VERSION', 'KIND', 'PROVIDES', 'SOURCE'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   return [head, ...rows].map((r) => r.map((c, i) => c.padEnd(widths[i])).join('   ').trimEnd()).join('\n') + '\n';

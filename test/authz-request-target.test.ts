@@ -2,6 +2,7 @@
 // normalized, or refused when two readers could disagree. And the policy's matching rules.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { pluginSchema } from '../core/plugins/tools.js';
 import { parseTarget } from '../plugins/api-server/request-target.js';
 import { compilePolicy, pathPattern } from '../plugins/authz-policy/policy.js';
 import { normalizeImage } from '../plugins/authz-policy/body-predicates.js';
@@ -89,7 +90,7 @@ test('rules: users, HEAD under GET, first match wins, body predicates as handler
       { name: 'caps', action: 'deny', body: { capAdd: ['sys_admin'] } },
       { name: 'creates', action: 'allow', paths: ['/containers/create'] },
     ],
-  }, 'test.json');
+  }, 'test.json', pluginSchema);
   const decide = (r: Over) => policy.evaluate(request(r), []);
   assert.deepEqual(await decide({ user: 'alice', body: { HostConfig: { PidMode: 'host' } } }), { allow: true });
   assert.deepEqual(await decide({ method: 'HEAD', path: '/_ping' }), { allow: true });
@@ -100,11 +101,11 @@ test('rules: users, HEAD under GET, first match wins, body predicates as handler
 });
 
 test('an invalid policy is refused with errors naming the rules', () => {
-  assert.throws(() => compilePolicy({ default: 'allow', rules: [{ name: 'a', action: 'deny', paths: ['containers'] }, { name: 'a', action: 'deny' }] }, 'p.json'),
+  assert.throws(() => compilePolicy({ default: 'allow', rules: [{ name: 'a', action: 'deny', paths: ['containers'] }, { name: 'a', action: 'deny' }] }, 'p.json', pluginSchema),
     /invalid policy p\.json: rule "a" \(rules\[0\]\): paths\.0: must match pattern/);
-  assert.throws(() => compilePolicy({ default: 'allow', rules: [{ name: 'a', action: 'deny' }, { name: 'a', action: 'allow' }] }, 'p.json'),
+  assert.throws(() => compilePolicy({ default: 'allow', rules: [{ name: 'a', action: 'deny' }, { name: 'a', action: 'allow' }] }, 'p.json', pluginSchema),
     /rule "a" \(rules\[1\]\): name: used twice/);
-  assert.throws(() => compilePolicy({ rules: [] }, 'p.json'), /default: is required/);
-  assert.throws(() => compilePolicy({ default: 'allow', rules: [{ name: 'x', action: 'deny', body: { privilegd: true } }] }, 'p.json'),
+  assert.throws(() => compilePolicy({ rules: [] }, 'p.json', pluginSchema), /default: is required/);
+  assert.throws(() => compilePolicy({ default: 'allow', rules: [{ name: 'x', action: 'deny', body: { privilegd: true } }] }, 'p.json', pluginSchema),
     /rule "x" \(rules\[0\]\): body\.privilegd: unknown key/);
 });

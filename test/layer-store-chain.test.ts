@@ -10,6 +10,7 @@ import { PassThrough, Readable } from 'node:stream';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
+import { pluginFs } from '../core/plugins/tools.js';
 import { chainIds } from '../lib/digest.js';
 import { LayerStore, type ChainItem } from '../plugins/image-store/layer-store.js';
 import { buildTar, openPluginDriver, type OpenedDriver } from './helpers/graph-conformance.js';
@@ -35,7 +36,7 @@ for (const name of ['overlay', 'vfs']) {
       t.after(opened.cleanup);
       const meta = await mkdtemp(join(tmpdir(), 'berth-layerdb-'));
       t.after(() => rm(meta, { recursive: true, force: true }));
-      const store = new LayerStore(opened.driver, meta, quiet);
+      const store = new LayerStore(opened.driver, meta, quiet, pluginFs);
       await store.load();
       const driverLayers = async () => (await readdir(name === 'vfs' ? join(opened.root!, 'dir') : opened.root!)).filter((n) => n !== 'l').sort();
       return { store, driver: opened.driver, driverLayers, meta };

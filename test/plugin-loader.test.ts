@@ -1,6 +1,6 @@
 // The plugin loader's refusals: each stops the daemon with one error naming plugin, field and expectation.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { makeTempDir, REPO, runBerthd, startDaemon } from './helpers/daemon.js';
@@ -28,7 +28,7 @@ async function refuses(args: string[], expected: RegExp[], env: NodeJS.ProcessEn
 }
 
 test('a plugin whose coreApi range the core does not satisfy stops the daemon', async () => {
-  await refuses(['--plugin-dir', join(FIXTURES, 'bad-api-range')], [/plugin future-plugin/, /coreApi/, /"\^2\.0\.0"/, /provides 1\.0\.0/]);
+  await refuses(['--plugin-dir', join(FIXTURES, 'bad-api-range')], [/plugin future-plugin/, /coreApi/, /"\^2\.0\.0"/, /provides 1\.1\.0/]);
 });
 
 test('a plugin config that violates its schema stops the daemon before the plugin code loads', async () => {
@@ -136,4 +136,36 @@ test('a plugin installed as an npm package is loaded by name, the same way as a 
   assert.deepEqual((await apiRequest(d.socket, 'GET', '/hello/npm')).json(), { greeting: 'hello, npm' });
   const info = (await apiRequest(d.socket, 'GET', '/info')).json();
   assert.ok(info.Plugins.Loaded.some((p: { Name: string }) => p.Name === 'hello'));
+});
+
+test('a plugin requiring a service version its provider does not have stops the daemon before its code loads', async () => {
+  const dir = makeTempDir();
+  const marker = join(dir, 'loaded');
+  const provided: string = JSON.parse(readFileSync(join(REPO, 'plugins/image-store/plugin.json'), 'utf8')).provides.images;
+  assert.match(provided, /^1\./);
+  try {
+    await refuses(['--plugin-dir', join(FIXTURES, 'needs-images-2')],
+      [new RegExp(`plugin images-next: requires: service "images" "\\^2", but plugin image-store provides images ${provided.replaceAll('.', '\\.')}$`, 'm')], { BERTH_TEST_MARKER: marker });
+    assert.equal(existsSync(marker), false, 'the plugin code must not run when a required version is missing');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a graph driver written for another major of the graph driver API is refused at start, naming it', async () => {
+  await refuses(['--plugin-dir', join(FIXTURES, 'graph-driver-v2')],
+    [/plugin graph-future: graph driver "future" is written for graph driver API 2\.0\.0, but this daemon's graph driver API is 1\.2\.0 \(needs 1\.x\)/]);
+});
+
+test('a driver kind a third-party plugin declares: a driver for an older minor loads, one for a newer minor is refused', async (t) => {
+  await refuses(['--plugin-dir', join(FIXTURES, 'driver-kind'), '--plugin-dir', join(FIXTURES, 'driver-kind-too-new')],
+    [/plugin greeter-shiny: greeter driver "shiny" is written for greeter driver API 1\.4\.0, but this daemon's greeter driver API is 1\.3\.0 \(needs 1\.3 or older\)/]);
+  const d = await startDaemon({ args: ['--plugin-dir', join(FIXTURES, 'driver-kind')] });
+  t.after(() => d.cleanup());
+  const { apiRequest } = await import('./helpers/daemon.js');
+  assert.deepEqual((await apiRequest(d.socket, 'GET', '/greeters')).json(), {
+    greetings: [{ name: 'plain', api: '1.1.0', says: 'hello' }],
+    told: ['plain from greeter-plain'],
+    hello: 'hello',
+  });
 });

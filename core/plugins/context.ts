@@ -8,6 +8,8 @@ import type { HookFacades } from '../hooks.js';
 import type { Job, JobOptions } from '../job.js';
 import type { PluginManifest } from './manifest.js';
 import type { PluginSource } from './discover.js';
+import type { DriversFacade } from './drivers.js';
+import type { PluginFs, PluginSchema, PluginSemver } from './tools.js';
 
 export interface PluginStatus {
   name: string;
@@ -64,8 +66,16 @@ export interface PluginContext {
     /** A service named in the manifest's requires (or provided by this plugin). */
     get<T>(name: string): T;
   };
+  /** Driver kinds: an owner declares a kind with its interface version; drivers register by kind. */
+  drivers: DriversFacade;
   /** Coded errors that the API maps to dockerd's status codes. */
   errors: typeof errors;
+  /** Atomic, durable file writes for state. */
+  fs: PluginFs;
+  /** The daemon's JSON Schema validator. */
+  schema: PluginSchema;
+  /** semver functions (satisfies, valid, validRange, coerce, lt). */
+  semver: PluginSemver;
 }
 
 export interface PluginModule {
@@ -85,13 +95,18 @@ export class ServiceRegistry {
     const who = manifest.name;
     return {
       provide: <T>(name: string, impl: T) => {
-        if (!manifest.provides.includes(name)) {
+        if (!Object.hasOwn(manifest.provides, name)) {
           throw errors.pluginError(who, `provides: service "${name}" is not declared in the manifest`);
+        }
+        // The manifest's version is what the loader checked requirers against: the code must agree.
+        const own = (impl as { serviceVersion?: unknown } | null)?.serviceVersion;
+        if (typeof own === 'string' && own !== manifest.provides[name]) {
+          throw errors.pluginError(who, `provides: service "${name}" is version ${own} in the code but ${manifest.provides[name]} in the manifest`);
         }
         this.services.set(name, impl);
       },
       get: <T>(name: string): T => {
-        if (!manifest.requires.includes(name) && !manifest.provides.includes(name)) {
+        if (!Object.hasOwn(manifest.requires, name) && !Object.hasOwn(manifest.provides, name)) {
           throw errors.pluginError(who, `requires: service "${name}" is used but not declared in the manifest`);
         }
         if (!this.services.has(name)) throw errors.pluginError(who, `service "${name}" is not available (its provider was skipped or has not published it)`);

@@ -11,6 +11,8 @@ import * as errors from '../errors.js';
 import { hookFacades, type CoreHooks } from '../hooks.js';
 import type { PluginCandidate } from './discover.js';
 import { engineFacade, ServiceRegistry, type DaemonInfo, type PluginModule, type PluginStatus } from './context.js';
+import { DriverRegistry } from './drivers.js';
+import { pluginFs, pluginSchema, pluginSemver } from './tools.js';
 
 const INIT_TIMEOUT_MS = 10_000;
 
@@ -42,15 +44,16 @@ export async function initPlugins(opts: {
   statuses: PluginStatus[];
 }): Promise<void> {
   const services = new ServiceRegistry();
+  const drivers = new DriverRegistry();
   const skipped = new Set<string>();
   for (const c of opts.ordered) {
     const m = c.manifest;
     const status: PluginStatus = {
-      name: m.name, version: m.version, kind: m.kind, provides: m.provides, requires: m.requires,
+      name: m.name, version: m.version, kind: m.kind, provides: Object.keys(m.provides), requires: Object.keys(m.requires),
       source: c.source, dir: c.dir, status: 'ok', initMs: 0,
     };
     const log = opts.log.child({ plugin: m.name });
-    const missing = m.requires.find((svc) => skipped.has(svc));
+    const missing = Object.keys(m.requires).find((svc) => skipped.has(svc));
     if (missing) {
       status.status = 'skipped';
       status.reason = `requires ${missing}, which was skipped`;
@@ -64,6 +67,7 @@ export async function initPlugins(opts: {
         if (typeof init !== 'function') throw new Error(`entry ${m.main} exports no init function`);
         const stateDir = join(opts.daemon.dataRoot, 'plugins', m.name);
         await mkdir(stateDir, { recursive: true, mode: 0o700 });
+        drivers.initialising = m.name;
         await withTimeout(Promise.resolve(init({
           name: m.name,
           manifest: m,
@@ -74,7 +78,11 @@ export async function initPlugins(opts: {
           hooks: hookFacades(opts.hooks, m.name),
           stateDir,
           services: services.facade(m),
+          drivers: drivers.facade(m.name),
           errors,
+          fs: pluginFs,
+          schema: pluginSchema,
+          semver: pluginSemver,
         })), INIT_TIMEOUT_MS, 'init');
       } catch (err) {
         if (!(err instanceof errors.SkipPluginError)) {
@@ -84,11 +92,14 @@ export async function initPlugins(opts: {
         }
         status.status = 'skipped';
         status.reason = err.message;
+        drivers.forget(m.name);
+      } finally {
+        drivers.initialising = undefined;
       }
       status.initMs = Math.round((performance.now() - started) * 10) / 10;
     }
     if (status.status === 'skipped') {
-      for (const svc of [m.name, ...m.provides]) skipped.add(svc);
+      for (const svc of [m.name, ...Object.keys(m.provides)]) skipped.add(svc);
       log.info({ reason: status.reason }, 'plugin skipped');
     } else {
       log.debug({ ms: status.initMs }, 'plugin ready');

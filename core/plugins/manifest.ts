@@ -6,7 +6,7 @@ import { validate, type JsonSchema } from '../schema.js';
 import type { FlagType } from '../config/flags.js';
 
 /** The version of the plugin API this core offers; manifests name a semver range of it. */
-export const CORE_API_VERSION = '1.0.0';
+export const CORE_API_VERSION = '1.1.0'; // 1.1.0: ctx.drivers, ctx.fs, ctx.schema, ctx.semver; versioned requires/provides
 
 export const PLUGIN_KINDS = [
   'api', 'builtin', 'graphdriver', 'networkdriver', 'execdriver', 'registry', 'authz', 'volume', 'log',
@@ -29,8 +29,10 @@ export interface PluginManifest {
   /** semver range of CORE_API_VERSION the plugin was written for. */
   coreApi: string;
   main: string;
-  provides: string[];
-  requires: string[];
+  /** Services published, each with its version. Normalised: the array form gives each the plugin's version. */
+  provides: Record<string, string>;
+  /** Services used, each with a semver range of its version. Normalised: the array form means any version ("*"). */
+  requires: Record<string, string>;
   /** JSON Schema of the daemon.json keys this plugin owns. */
   config: JsonSchema;
   flags: ManifestFlag[];
@@ -38,6 +40,14 @@ export interface PluginManifest {
   /** Oldest Linux kernel the plugin works on, e.g. "4.0". */
   kernel?: string;
 }
+
+const SERVICES = {
+  type: ['object', 'array'],
+  items: { type: 'string', minLength: 1 },
+  uniqueItems: true,
+  propertyNames: { minLength: 1 },
+  additionalProperties: { type: 'string' },
+};
 
 export const manifestSchema: JsonSchema = {
   type: 'object',
@@ -50,8 +60,9 @@ export const manifestSchema: JsonSchema = {
     description: { type: 'string' },
     coreApi: { type: 'string' },
     main: { type: 'string', default: 'index.js' },
-    provides: { type: 'array', items: { type: 'string', minLength: 1 }, uniqueItems: true, default: [] },
-    requires: { type: 'array', items: { type: 'string', minLength: 1 }, uniqueItems: true, default: [] },
+    // {"images": "1.0.0"} / {"images": "^1"}; the array form of the first manifests is still read.
+    provides: { ...SERVICES, default: {} },
+    requires: { ...SERVICES, default: {} },
     config: {
       type: 'object',
       default: { type: 'object', properties: {} },
@@ -88,6 +99,14 @@ export function checkManifest(data: unknown, where: string): PluginManifest {
   if (!semver.valid(m.version)) {
     throw pluginError(m.name, `manifest ${where}: version: must be a semver version, got "${m.version}"`);
   }
+  m.provides = serviceTable(m.provides, m.version);
+  m.requires = serviceTable(m.requires, '*');
+  for (const [svc, v] of Object.entries(m.provides)) {
+    if (!semver.valid(v)) throw pluginError(m.name, `manifest ${where}: provides.${svc}: must be a semver version, got "${v}"`);
+  }
+  for (const [svc, r] of Object.entries(m.requires)) {
+    if (!semver.validRange(r)) throw pluginError(m.name, `manifest ${where}: requires.${svc}: must be a semver range, got "${r}"`);
+  }
   if (!semver.validRange(m.coreApi)) {
     throw pluginError(m.name, `manifest ${where}: coreApi: must be a semver range, got "${m.coreApi}"`);
   }
@@ -102,6 +121,16 @@ export function checkManifest(data: unknown, where: string): PluginManifest {
     if (!keys.includes(r)) throw pluginError(m.name, `manifest ${where}: reloadable: "${r}" is not a property of config`);
   }
   return m;
+}
+
+/** The object form of provides/requires; an array gives every service the same version (or range). */
+function serviceTable(declared: Record<string, string> | string[], each: string): Record<string, string> {
+  return Array.isArray(declared) ? Object.fromEntries(declared.map((svc) => [svc, each])) : declared;
+}
+
+/** The version at which a plugin provides a service; its own name is a service at the plugin's version. */
+export function providedVersion(m: PluginManifest, service: string): string {
+  return Object.hasOwn(m.provides, service) ? m.provides[service] : m.version;
 }
 
 /** The flag type that fits a config property's schema. */

@@ -1,12 +1,15 @@
-// Initialisation order by requires/provides (Kahn's algorithm, stable by discovery order).
+// Initialisation order by requires/provides (Kahn's algorithm, stable by discovery order), and
+// each required version range checked against the version its provider declares.
 import { pluginError } from '../errors.js';
+import { semver } from '../semver.js';
 import type { PluginCandidate } from './discover.js';
+import { providedVersion } from './manifest.js';
 
 /** Maps every service (and every plugin name) to the one plugin that provides it. */
 export function providerTable(plugins: PluginCandidate[]): Map<string, PluginCandidate> {
   const providers = new Map<string, PluginCandidate>();
   for (const p of plugins) {
-    for (const svc of new Set([p.manifest.name, ...p.manifest.provides])) {
+    for (const svc of new Set([p.manifest.name, ...Object.keys(p.manifest.provides)])) {
       const other = providers.get(svc);
       if (other) {
         throw pluginError(p.manifest.name, `provides: "${svc}" is already provided by plugin ${other.manifest.name}`);
@@ -21,9 +24,13 @@ export function orderPlugins(plugins: PluginCandidate[]): PluginCandidate[] {
   const providers = providerTable(plugins);
   const deps = new Map<PluginCandidate, PluginCandidate[]>();
   for (const p of plugins) {
-    deps.set(p, p.manifest.requires.map((svc) => {
+    deps.set(p, Object.entries(p.manifest.requires).map(([svc, range]) => {
       const provider = providers.get(svc);
       if (!provider) throw pluginError(p.manifest.name, `requires: "${svc}" is provided by no loaded plugin`);
+      const version = providedVersion(provider.manifest, svc);
+      if (!semver.satisfies(version, range)) {
+        throw pluginError(p.manifest.name, `requires: service "${svc}" "${range}", but plugin ${provider.manifest.name} provides ${svc} ${version}`);
+      }
       return provider;
     }));
   }

@@ -130,10 +130,8 @@ export default definePlugin({
     const authz = ctx.services.get<AuthzService>('authz');
     const tlsverify = Boolean(cfg.tlsverify);
     const who = (req: IncomingMessage) => identify(req, tlsverify);
-    for (const h of cfg.hosts as string[]) {
-      const parsed = parseHost(h);
-      if (parsed.proto === 'unix') authz.apiSockets.push(parsed.path);
-    }
+    const unixSockets = (cfg.hosts as string[]).map(parseHost).flatMap((h) => (h.proto === 'unix' ? [h.path] : []));
+    authz.hooks.apiSockets.tap('api-server', (paths) => [...paths, ...unixSockets]);
     const hijacks = new HijackRoutes();
     ctx.services.provide<ApiService>('api', {
       hijack: (method, path, handler) => hijacks.add(method, path, handler),

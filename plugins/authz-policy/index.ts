@@ -9,12 +9,12 @@ export default definePlugin({
     const authz = ctx.services.get<AuthzService>('authz');
     let file = ctx.config['authz-policy-file'] as string | undefined;
     // A bad policy at start stops the daemon with the error naming the rule.
-    let policy: Policy | undefined = file ? await loadPolicy(file) : undefined;
+    let policy: Policy | undefined = file ? await loadPolicy(file, ctx.schema) : undefined;
     if (policy) ctx.log.info({ file, rules: policy.ruleCount }, 'authorization policy loaded');
 
     authz.register('authz-policy', {
       authorizeRequest: (req) => (policy
-        ? policy.evaluate(req, authz.apiSockets)
+        ? policy.evaluate(req, authz.apiSockets())
         : { allow: false, msg: 'no policy file is configured (authz-policy-file)' }),
     });
 
@@ -25,7 +25,7 @@ export default definePlugin({
         return;
       }
       try {
-        policy = await loadPolicy(file);
+        policy = await loadPolicy(file, ctx.schema);
         ctx.log.info({ file, rules: policy.ruleCount }, 'authorization policy reloaded');
       } catch (err) {
         ctx.log.error({ file, err: (err as Error).message }, 'authorization policy not reloaded; the previous policy stays in force');

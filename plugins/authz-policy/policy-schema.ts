@@ -1,6 +1,6 @@
 // The policy file's JSON Schema. JSON only: a YAML parser would be a new dependency for a file
 // operators write once; JSON is what daemon.json already is.
-import type { JsonSchema } from '../../core/schema.js';
+import type { JsonSchema } from '../../core/plugin-api.js';
 
 const strings = { type: 'array', items: { type: 'string' }, minItems: 1 };
 

@@ -1,7 +1,7 @@
 // A policy: rules tried in order, the first that matches decides, else the default action.
 // A rule matches when every condition it states holds (user, method, path, body predicates).
 import { readFile } from 'node:fs/promises';
-import { compileSchema, describeError } from '../../core/schema.js';
+import type { PluginSchema } from '../../core/plugin-api.js';
 import type { AuthzDecision, AuthzRequest } from '../authz/index.js';
 import { bodyMatches, type BodyPredicates } from './body-predicates.js';
 import { policySchema } from './policy-schema.js';
@@ -37,8 +37,8 @@ export function pathPattern(glob: string): RegExp {
 }
 
 /** Validates a parsed policy document; errors name the rule ("rule no-privileged (rules[0]): ..."). */
-export function checkPolicy(doc: unknown, file: string): CompiledRule[] {
-  const validateFn = compileSchema(policySchema);
+export function checkPolicy(doc: unknown, file: string, schema: PluginSchema): CompiledRule[] {
+  const validateFn = schema.compile(policySchema);
   if (!validateFn(doc)) {
     const rules = (doc as { rules?: unknown })?.rules;
     const problems = (validateFn.errors ?? []).map((e) => {
@@ -47,9 +47,9 @@ export function checkPolicy(doc: unknown, file: string): CompiledRule[] {
         const i = Number(m[1]);
         const name = (rules[i] as { name?: unknown } | undefined)?.name;
         const which = `rule ${typeof name === 'string' ? JSON.stringify(name) : '(unnamed)'} (rules[${i}])`;
-        return `${which}: ${describeError({ ...e, instancePath: m[2] ?? '' })}`;
+        return `${which}: ${schema.describeError({ ...e, instancePath: m[2] ?? '' })}`;
       }
-      return describeError(e);
+      return schema.describeError(e);
     });
     throw new Error(`invalid policy ${file}: ${[...new Set(problems)].join('; ')}`);
   }
@@ -73,8 +73,8 @@ function headMatches(rule: CompiledRule, req: AuthzRequest): boolean {
 const decision = (rule: Rule): AuthzDecision =>
   rule.action === 'allow' ? { allow: true } : { allow: false, msg: `${rule.message ?? 'denied'} (rule ${rule.name})` };
 
-export function compilePolicy(doc: unknown, file: string): Policy {
-  const rules = checkPolicy(doc, file);
+export function compilePolicy(doc: unknown, file: string, schema: PluginSchema): Policy {
+  const rules = checkPolicy(doc, file, schema);
   const d = doc as { default: 'allow' | 'deny'; defaultMessage?: string };
   const fallback: AuthzDecision = d.default === 'allow' ? { allow: true } : { allow: false, msg: d.defaultMessage ?? 'denied by the default action of the policy' };
   return {
@@ -100,12 +100,12 @@ export function compilePolicy(doc: unknown, file: string): Policy {
   };
 }
 
-export async function loadPolicy(file: string): Promise<Policy> {
+export async function loadPolicy(file: string, schema: PluginSchema): Promise<Policy> {
   let doc: unknown;
   try {
     doc = JSON.parse(await readFile(file, 'utf8'));
   } catch (err) {
     throw new Error(`invalid policy ${file}: ${(err as Error).message}`);
   }
-  return compilePolicy(doc, file);
+  return compilePolicy(doc, file, schema);
 }

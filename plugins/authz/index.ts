@@ -4,9 +4,9 @@ import { definePlugin } from '../../core/plugins/context.js';
 import { AuthzChain } from './chain.js';
 import { DockerAuthzPlugin } from './docker-protocol/authz-bridge.js';
 import { discoverPlugin } from './docker-protocol/discover.js';
-import { AUTHZ_SERVICE_VERSION, type AuthzService, type Authorizer } from './service.js';
+import { AUTHZ_SERVICE_VERSION, createAuthzHooks, type AuthzService, type Authorizer } from './service.js';
 
-export type { AuthzDecision, AuthzRequest, AuthzResponse, AuthzService, Authorizer } from './service.js';
+export type { AuthzDecision, AuthzHooks, AuthzRequest, AuthzResponse, AuthzService, Authorizer } from './service.js';
 
 export default definePlugin({
   init(ctx) {
@@ -38,6 +38,7 @@ export default definePlugin({
     });
     chain.setNames(cfg['authorization-plugins']);
 
+    const hooks = createAuthzHooks();
     const service: AuthzService = {
       serviceVersion: AUTHZ_SERVICE_VERSION,
       register(name, authorizer) {
@@ -49,7 +50,8 @@ export default definePlugin({
       wantsResponse: () => chain.wantsResponse(),
       authorizeRequest: (req) => chain.authorizeRequest(req),
       authorizeResponse: (req, res) => chain.authorizeResponse(req, res),
-      apiSockets: [],
+      apiSockets: () => hooks.apiSockets.call([]),
+      hooks,
     };
     ctx.services.provide('authz', service);
 

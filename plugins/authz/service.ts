@@ -1,7 +1,8 @@
 // The `authz` service (interface version 1.0.0): what authz plugins register with, and what the
 // API server asks before a request reaches its handler and before a response leaves.
+import { SyncWaterfallHook } from 'tapable';
 
-export const AUTHZ_SERVICE_VERSION = '1.0.0';
+export const AUTHZ_SERVICE_VERSION = '2.0.0';
 
 /** Everything a decision may need about one API request. Read-only for plugins. */
 export interface AuthzRequest {
@@ -67,6 +68,16 @@ export interface AuthzService {
   authorizeRequest(req: AuthzRequest): Promise<void>;
   /** Runs the response stage; throws dockerd's 403 on the first deny (or failure). */
   authorizeResponse(req: AuthzRequest, res: AuthzResponse): Promise<void>;
-  /** The API's unix socket paths (the API server sets them): policies protect binds of them. */
-  apiSockets: string[];
+  /** The API's unix socket paths, as the apiSockets hook's taps give them: policies protect binds of them. */
+  apiSockets(): string[];
+  /** Tap these; never call them. apiSockets: add the unix sockets you serve the API on (the API server). */
+  hooks: AuthzHooks;
 }
+
+export function createAuthzHooks() {
+  return Object.freeze({
+    apiSockets: new SyncWaterfallHook<[string[]]>(['paths']),
+  });
+}
+
+export type AuthzHooks = ReturnType<typeof createAuthzHooks>;

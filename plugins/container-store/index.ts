@@ -6,12 +6,12 @@ import type { SystemService } from '../api-system/index.js';
 import type { GraphService } from '../graph/index.js';
 import type { ImagesService } from '../image-store/index.js';
 import type { RuntimesService } from '../exec/index.js';
-import type { NetworksService } from '../network/index.js';
 import { ContainerFs } from './fs/index.js';
 import { Execs, registerExecJobs } from './exec/index.js';
 import { registerFsJobs } from './fs/index.js';
 import { HealthMonitor } from './health/index.js';
-import { registerContainerJobs } from './records/index.js';
+import { containerEvent, registerContainerJobs, type Container } from './records/index.js';
+import { createContainerHooks, type ContainerHooks } from './hooks.js';
 import { ContainerRuntime } from './lifecycle/index.js';
 import { daemonLogConfig, validateLogConfig } from './logs/index.js';
 import { LogRotator } from './logs/index.js';
@@ -27,12 +27,16 @@ export { type CreatePayload } from './records/jobs.js';
 export { CONTAINER_LIST_FILTERS } from './records/views.js';
 export { type CommitPayload } from './fs/commit.js';
 export { PATH_STAT_HEADER, type PathStat, encodePathStat } from './fs/path-stat.js';
+export type { ContainerHooks, CreateRequest, StartingContext } from './hooks.js';
+export type { Container } from './records/index.js';
 
-/** The `containers` service (interface version 1.0.0). */
+/** The `containers` service (interface version 1.1.0: hooks since 1.1). */
 export interface ContainersService {
   serviceVersion: string;
   store(): ContainerStore;
   runtime(): ContainerRuntime;
+  /** Tap these to follow containers (created, starting, stopped, removed …); never call them. */
+  hooks: ContainerHooks;
 }
 
 export default definePlugin({
@@ -56,11 +60,17 @@ export default definePlugin({
     });
     const health: HealthMonitor = new HealthMonitor({ store, runtimes, graph, log: ctx.log, publish, event: (c, action, extra): JobEvent => lifecycle.event(c, action, extra) });
     const init = { enabled: Boolean(ctx.config.init), path: (ctx.config['init-path'] as string | undefined) || undefined };
-    const lifecycle: ContainerRuntime = new ContainerRuntime(store, runtimes, graph, ctx.log, publish, async (c) => {
-      await images.store().layers.removeRwLayer(c.Id).catch(() => {});
+    const hooks = createContainerHooks();
+    // One way out for every removal (docker rm, prune, --rm): layer, record, then the removed hook.
+    const remove = async (c: Container, emit: (ev: JobEvent) => void, lenient = false) => {
+      await images.store().layers.removeRwLayer(c.Id).catch((err) => { if (!lenient) throw err; });
       await store().remove(c);
-      publish(lifecycle.event(c, 'destroy'));
-    }, { init, observer: health, networking: ctx.services.get<NetworksService>('networks').containers() });
+      await hooks.removed.promise(c);
+      emit(containerEvent(c, 'destroy'));
+    };
+    // An image a container was made from cannot be deleted without force.
+    images.hooks.inUse.tap('containers', (imageId) => containers?.all().find((c) => c.Image === imageId)?.Id);
+    const lifecycle: ContainerRuntime = new ContainerRuntime(store, runtimes, graph, ctx.log, publish, (c) => remove(c, publish, true), { init, observer: health, hooks });
     ctx.hooks.shutdown.tap('health-monitor', () => health.closeAll());
     // As dockerd: a bad daemon-wide log-driver or log-opts stops the daemon at start.
     try {
@@ -72,14 +82,12 @@ export default definePlugin({
     ctx.hooks.shutdown.tapPromise('log-rotation', () => rotator.close());
     // --live-restore: containers keep running across the daemon's stops and crashes.
     let liveRestore = Boolean(ctx.config['live-restore']);
-    ctx.services.provide<ContainersService>('containers', { serviceVersion: '1.0.0', store, runtime: () => lifecycle });
+    ctx.services.provide<ContainersService>('containers', { serviceVersion: '1.1.0', store, runtime: () => lifecycle, hooks });
 
     ctx.hooks.ready.tapPromise('restore-containers', async () => {
-      containers = new ContainerStore(join(ctx.daemon.dataRoot, 'containers'), ctx.log);
+      containers = new ContainerStore(join(ctx.daemon.dataRoot, 'containers'), ctx.log, ctx.fs);
       await containers.load();
       const s = containers;
-      // An image a container was made from cannot be deleted without force.
-      images.store().usageChecks.push((imageId) => s.all().find((c) => c.Image === imageId)?.Id);
       await restoreContainers({ store: s, runtime: lifecycle, runtimes, graph, log: ctx.log, liveRestore, publish });
       // Health monitors resume on containers adopted with their monitor (live restore).
       for (const c of s.all()) if (c.State.Running) health.resumed(c);
@@ -87,13 +95,13 @@ export default definePlugin({
     });
     ctx.hooks.shutdown.tapPromise('stop-containers', async (context) => {
       if (containers) await stopContainersOnShutdown({ store: containers, runtime: lifecycle, log: ctx.log, liveRestore, context });
-      await ctx.services.get<NetworksService>('networks').containers().shutdown(liveRestore);
+      await hooks.shutdown.promise({ liveRestore });
     });
     ctx.hooks.reload.tapPromise('live-restore', async ({ changed }) => {
       if ('live-restore' in changed) liveRestore = Boolean(changed['live-restore']);
     });
 
-    registerContainerJobs(ctx, store, () => images.store(), () => graph.driver().name, () => lifecycle);
+    registerContainerJobs(ctx, { store, images: () => images.store(), driverName: () => graph.driver().name, runtime: () => lifecycle, hooks, remove });
     registerRunJobs(ctx, store, () => lifecycle, runtimes);
     registerLogsJob(ctx, store, () => lifecycle, runtimes);
     registerResourceJobs(ctx, store, () => lifecycle, runtimes);

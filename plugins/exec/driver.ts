@@ -177,9 +177,11 @@ export interface LogReadOptions {
   signal?: AbortSignal;
 }
 
-/** What an exec-driver plugin registers with the `runtimes` service. */
+/** What an exec-driver plugin registers: ctx.drivers.register('exec', registration). */
 export interface RuntimeRegistration {
   name: string;
+  /** The EXEC_DRIVER_API version the driver was written for: same major, no newer minor. */
+  api: string;
   /** The runtime's binary, shown in /info (Runtimes). */
   path?: string;
   /** Opens the driver on its state folder, <exec-root>/runtimes/<name>. */

@@ -1,7 +1,7 @@
 // The exec plugin: exec drivers register runtimes here; each is opened on first use.
 import { join } from 'node:path';
 import { definePlugin } from '../../core/plugins/context.js';
-import type { ExecDriver, RuntimeRegistration } from './driver.js';
+import { EXEC_DRIVER_API, type ExecDriver, type RuntimeRegistration } from './driver.js';
 
 export type { ExecDriver, RuntimeRegistration } from './driver.js';
 export { EXEC_DRIVER_API } from './driver.js';
@@ -9,7 +9,9 @@ export { type BlkioEntry, type ContainerStats, type CreateRequest, type ExecRequ
 
 /** The `runtimes` service (interface version 1.0.0). */
 export interface RuntimesService {
-  register(reg: RuntimeRegistration): void;
+  /** Kept for drivers written before ctx.drivers: the same as ctx.drivers.register('exec', reg),
+   * with api 1.0.0 when the registration names none. */
+  register(reg: Omit<RuntimeRegistration, 'api'> & { api?: string }): void;
   /** Runtimes configured in daemon.json ("runtimes": {"name": {"path": ...}}), for drivers to register. */
   configured(): Record<string, { path: string; runtimeArgs?: string[] }>;
   names(): string[];
@@ -22,22 +24,20 @@ export interface RuntimesService {
 
 export default definePlugin({
   init(ctx) {
-    const regs = new Map<string, RuntimeRegistration>();
+    ctx.drivers.declareKind('exec', { version: EXEC_DRIVER_API });
+    const regs = () => ctx.drivers.list<RuntimeRegistration>('exec');
     const opened = new Map<string, Promise<ExecDriver>>();
     const defaultName = ctx.config['default-runtime'] as string;
     ctx.services.provide<RuntimesService>('runtimes', {
-      register(reg) {
-        if (regs.has(reg.name)) throw ctx.errors.conflict(`runtime ${reg.name} is already registered`);
-        regs.set(reg.name, reg);
-      },
+      register: (reg) => ctx.drivers.register<RuntimeRegistration>('exec', { ...reg, api: reg.api ?? '1.0.0' }),
       configured: () => ctx.config.runtimes as Record<string, { path: string; runtimeArgs?: string[] }>,
-      names: () => [...regs.keys()].sort(),
-      describe: () => Object.fromEntries([...regs.values()].map((r) => [r.name, { path: r.path ?? r.name }])),
+      names: () => regs().map((r) => r.name).sort(),
+      describe: () => Object.fromEntries(regs().map((r) => [r.name, { path: r.path ?? r.name }])),
       defaultName: () => defaultName,
       get(name = defaultName) {
         let driver = opened.get(name);
         if (!driver) {
-          const reg = regs.get(name);
+          const reg = ctx.drivers.get<RuntimeRegistration>('exec', name);
           if (!reg) return Promise.reject(ctx.errors.invalid(`unknown or invalid runtime name: ${name}`));
           driver = reg.open({ stateDir: join(ctx.daemon.execRoot, 'runtimes', name), log: ctx.log.child({ runtime: name }), options: {} });
           opened.set(name, driver);
@@ -47,8 +47,8 @@ export default definePlugin({
       },
     });
     ctx.hooks.ready.tap('check-default-runtime', () => {
-      if (!regs.has(defaultName)) {
-        throw ctx.errors.configError(`plugin exec: default-runtime: no runtime named "${defaultName}" is registered (registered: ${[...regs.keys()].join(', ') || 'none'})`);
+      if (!ctx.drivers.get('exec', defaultName)) {
+        throw ctx.errors.configError(`plugin exec: default-runtime: no runtime named "${defaultName}" is registered (registered: ${regs().map((r) => r.name).join(', ') || 'none'})`);
       }
       ctx.daemon.describe('execdriver', defaultName);
     });

@@ -2,7 +2,7 @@
 // Interface version GRAPH_DRIVER_API (semver): additions bump the minor, changes the major.
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
-import type { JsonSchema } from '../../core/schema.js';
+import type { JsonSchema } from '../../core/plugin-api.js';
 import type { WhiteoutMode } from '../../lib/archive/index.js';
 
 export const GRAPH_DRIVER_API = '1.2.0';
@@ -60,9 +60,11 @@ export interface GraphDriver {
   cleanup(): Promise<void>;
 }
 
-/** What a graph-driver plugin registers with the `graph` service. */
+/** What a graph-driver plugin registers: ctx.drivers.register('graph', registration). */
 export interface DriverRegistration {
   name: string;
+  /** The GRAPH_DRIVER_API version the driver was written for: same major, no newer minor. */
+  api: string;
   /** Lower is preferred when the operator chose none. */
   priority: number;
   /** JSON Schema of its --storage-opt keys (key=value pairs turned into an object). */

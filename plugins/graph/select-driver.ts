@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { configError } from '../../core/errors.js';
-import { validate } from '../../core/schema.js';
+import type { PluginSchema } from '../../core/plugin-api.js';
 import type { DriverRegistration, GraphDriver } from './driver.js';
 
 function parseOptions(opts: string[]): Record<string, string> {
@@ -16,6 +16,7 @@ function parseOptions(opts: string[]): Record<string, string> {
 
 export async function selectDriver(o: {
   drivers: DriverRegistration[];
+  validate: PluginSchema['validate'];
   chosen: string | undefined;
   storageOpts: string[];
   dataRoot: string;
@@ -45,7 +46,7 @@ export async function selectDriver(o: {
   }
   const options = parseOptions(o.storageOpts);
   if (reg.optionsSchema) {
-    const problems = validate(reg.optionsSchema, options, 'storage-opt');
+    const problems = o.validate(reg.optionsSchema, options, 'storage-opt');
     if (problems.length) throw configError(`plugin graph: driver ${reg.name}: ${problems.join('; ')}`);
   } else if (Object.keys(options).length) {
     throw configError(`plugin graph: driver ${reg.name} takes no storage options (got ${Object.keys(options).join(', ')})`);

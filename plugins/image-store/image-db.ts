@@ -3,7 +3,7 @@ import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { invalid } from '../../core/errors.js';
-import { writeFileAtomic } from '../../core/fs/atomic-write.js';
+import type { PluginFs } from '../../core/plugin-api.js';
 import { chainIds, hexOf, sha256 } from '../../lib/digest.js';
 import type { ImageConfig } from './image-config.js';
 import type { LayerStore } from './layer-store.js';
@@ -25,7 +25,7 @@ export class ImageDb {
   private readonly content: string;
   private readonly metadata: string;
 
-  constructor(root: string, private readonly layers: LayerStore, private readonly log: Logger) {
+  constructor(root: string, private readonly layers: LayerStore, private readonly log: Logger, private readonly fs: PluginFs) {
     this.content = join(root, 'content', 'sha256');
     this.metadata = join(root, 'metadata', 'sha256');
   }
@@ -74,9 +74,9 @@ export class ImageDb {
     const hex = hexOf(image.id);
     if (parent) {
       await mkdir(join(this.metadata, hex), { recursive: true, mode: 0o700 });
-      await writeFileAtomic(join(this.metadata, hex, 'parent'), parent);
+      await this.fs.writeFileAtomic(join(this.metadata, hex, 'parent'), parent);
     }
-    await writeFileAtomic(join(this.content, hex), raw);
+    await this.fs.writeFileAtomic(join(this.content, hex), raw);
     this.images.set(image.id, image);
     return image;
   }
@@ -86,7 +86,7 @@ export class ImageDb {
     if (!image) return;
     image.lastTagTime = when;
     await mkdir(join(this.metadata, hexOf(id)), { recursive: true, mode: 0o700 });
-    await writeFileAtomic(join(this.metadata, hexOf(id), 'lastUpdated'), when);
+    await this.fs.writeFileAtomic(join(this.metadata, hexOf(id), 'lastUpdated'), when);
   }
 
   get(id: string): Image | undefined {

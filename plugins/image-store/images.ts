@@ -6,22 +6,25 @@ import type { Image, ImageDb } from './image-db.js';
 import type { LayerStore } from './layer-store.js';
 import { familiarString, normalize, parseReference, type Reference } from '../../lib/image-reference.js';
 import type { ReferenceStore } from './reference-store.js';
+import type { ImageHooks } from './hooks.js';
 
 export type Emit = (e: JobEvent) => void;
 export type DeleteResponse = ({ Untagged: string } | { Deleted: string })[];
-/** Says which container uses an image, if any (the container plugin registers one). */
-export type UsageCheck = (imageId: string) => string | undefined;
 
 const short = (id: string) => hexOf(id).slice(0, 12);
 
 export class Images {
-  readonly usageChecks: UsageCheck[] = [];
-
   constructor(
     readonly layers: LayerStore,
     readonly db: ImageDb,
     readonly refs: ReferenceStore,
+    private readonly hooks: ImageHooks,
   ) {}
+
+  /** What uses the image (a container's ID), as the inUse hook's taps say. */
+  private user(imageId: string): string | undefined {
+    return this.hooks.inUse.call(imageId);
+  }
 
   /** By full ID, reference (name[:tag], name@digest) or unique ID prefix, as dockerd resolves them. */
   find(name: string): Image | undefined {
@@ -85,7 +88,7 @@ export class Images {
       const r = normalize(name);
       if (this.refs.get(r) === image.id && !isDigest(name)) byRef = r;
     } catch { /* an ID */ }
-    const user = this.usageChecks.map((c) => c(image.id)).find(Boolean);
+    const user = this.user(image.id);
     const refs = this.refs.refsOf(image.id);
     if (byRef) {
       // A name was given: it goes first; the image goes too only when no name is left. Its only
@@ -129,7 +132,7 @@ export class Images {
     // An untagged parent left without children goes too, unless noprune.
     if (prune && image.parent) {
       const parent = this.db.get(image.parent);
-      if (parent && this.isDangling(parent) && this.children(parent.id).length === 0 && !this.usageChecks.some((c) => c(parent.id))) {
+      if (parent && this.isDangling(parent) && this.children(parent.id).length === 0 && !this.user(parent.id)) {
         await this.removeImage(parent, prune, out, emit);
       }
     }
@@ -154,7 +157,7 @@ export class Images {
     for (const image of this.db.all()) {
       if (!this.db.get(image.id)) continue; // removed as a parent already
       if (!all && !this.isDangling(image)) continue;
-      if (this.usageChecks.some((c) => c(image.id)) || this.children(image.id).length || !keep(image)) continue;
+      if (this.user(image.id) || this.children(image.id).length || !keep(image)) continue;
       const before = this.layers.all().reduce((n, l) => n + l.size, 0);
       for (const r of this.refs.refsOf(image.id)) await this.untag(image.id, r, deleted, emit);
       await this.removeImage(image, true, deleted, emit);

@@ -11,6 +11,7 @@ import { registerImageJobs } from './jobs.js';
 import { LayerStore } from './layer-store.js';
 import { ReferenceStore } from './reference-store.js';
 import { imageSummary } from './views.js';
+import { createImageHooks, type ImageHooks } from './hooks.js';
 
 export type { Image } from './image-db.js';
 export { Images, type Emit } from './images.js';
@@ -18,12 +19,15 @@ export { type ContainerConfig, type HealthConfig, applyChanges, goArch } from '.
 export { type ChainItem } from './layer-store.js';
 export { IMAGE_LIST_FILTERS } from './views.js';
 export { commitImage } from './commit-image.js';
+export type { ImageHooks } from './hooks.js';
 
-/** The `images` service (interface version 1.0.0). */
+/** The `images` service (interface version 1.1.0: hooks since 1.1). */
 export interface ImagesService {
   serviceVersion: string;
   /** The store; available from the ready hook on. */
   store(): Images;
+  /** Tap these (inUse); never call them. */
+  hooks: ImageHooks;
 }
 
 export default definePlugin({
@@ -36,21 +40,22 @@ export default definePlugin({
       if (!images) throw ctx.errors.unavailable('the image store is not ready yet');
       return images;
     };
-    ctx.services.provide<ImagesService>('images', { serviceVersion: '1.0.0', store });
+    const hooks = createImageHooks();
+    ctx.services.provide<ImagesService>('images', { serviceVersion: '1.1.0', store, hooks });
 
     // Runs after the graph plugin selected its driver (its tap has an earlier stage).
     ctx.hooks.ready.tapPromise('restore-images', async () => {
       const driver = graph.driver();
       root = join(ctx.daemon.dataRoot, 'image', driver.name);
-      const layers = new LayerStore(driver, join(root, 'layerdb'), ctx.log);
+      const layers = new LayerStore(driver, join(root, 'layerdb'), ctx.log, ctx.fs);
       await layers.load();
-      const db = new ImageDb(join(root, 'imagedb'), layers, ctx.log);
+      const db = new ImageDb(join(root, 'imagedb'), layers, ctx.log, ctx.fs);
       await db.load();
-      const refs = new ReferenceStore(join(root, 'repositories.json'));
+      const refs = new ReferenceStore(join(root, 'repositories.json'), ctx.fs);
       await refs.load();
       // Archives spooled by a load that a crash interrupted.
       await rm(join(root, 'load-tmp'), { recursive: true, force: true });
-      images = new Images(layers, db, refs);
+      images = new Images(layers, db, refs, hooks);
       ctx.log.info({ images: db.all().length, layers: layers.all().length }, 'image store restored');
     });
 

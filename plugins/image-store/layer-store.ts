@@ -9,7 +9,7 @@ import type { Readable } from 'node:stream';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
-import { fsyncDir, writeFilesDurably } from '../../core/fs/atomic-write.js';
+import type { PluginFs } from '../../core/plugin-api.js';
 import { applyDiffContext, assembleTarSplit, decompressed, recordTarSplit, unpackLayer, type TarSplitRecord } from '../../lib/archive/index.js';
 import type { GraphDriver } from '../graph/index.js';
 import { hexOf, sha256 } from '../../lib/digest.js';
@@ -62,7 +62,7 @@ export class LayerStore {
   private readonly dir: string;
   private readonly tmp: string;
 
-  constructor(private readonly driver: GraphDriver, root: string, private readonly log: Logger) {
+  constructor(private readonly driver: GraphDriver, root: string, private readonly log: Logger, private readonly fs: PluginFs) {
     this.dir = join(root, 'sha256');
     this.tmp = join(root, 'tmp');
   }
@@ -228,7 +228,7 @@ export class LayerStore {
   private async reserve(n: number): Promise<Slot[]> {
     const slots = Array.from({ length: n }, () => ({ cacheId: randomBytes(32).toString('hex'), committed: false }));
     for (const s of slots) await writeFile(join(this.tmp, `filling-${s.cacheId}`), '');
-    await fsyncDir(this.tmp);
+    await this.fs.fsyncDir(this.tmp);
     return slots;
   }
 
@@ -293,7 +293,7 @@ export class LayerStore {
     await mkdir(staging, { mode: 0o700 });
     try {
       // The staging folder appears whole or not at all: its files need no renames of their own.
-      await writeFilesDurably(staging, {
+      await this.fs.writeFilesDurably(staging, {
         diff: layer.diffId,
         'cache-id': layer.cacheId,
         size: String(layer.size),
@@ -306,7 +306,7 @@ export class LayerStore {
       await rm(staging, { recursive: true, force: true });
       throw err;
     }
-    await fsyncDir(this.dir);
+    await this.fs.fsyncDir(this.dir);
   }
 
   /** The layer's original tar, byte for byte (its sha256 is the diffID). */

@@ -1,13 +1,13 @@
 // name:tag and name@digest → image ID, persisted atomically in repositories.json.
 import { readFile } from 'node:fs/promises';
-import { writeFileAtomic } from '../../core/fs/atomic-write.js';
+import type { PluginFs } from '../../core/plugin-api.js';
 import { canonicalString, parseReference, type Reference } from '../../lib/image-reference.js';
 
 export class ReferenceStore {
   /** canonical reference string → image ID */
   private refs = new Map<string, string>();
 
-  constructor(private readonly file: string) {}
+  constructor(private readonly file: string, private readonly fs: PluginFs) {}
 
   async load(): Promise<void> {
     try {
@@ -26,7 +26,7 @@ export class ReferenceStore {
       const name = parseReference(ref).name;
       (repos[name] ??= {})[ref] = id;
     }
-    await writeFileAtomic(this.file, JSON.stringify({ Repositories: repos }));
+    await this.fs.writeFileAtomic(this.file, JSON.stringify({ Repositories: repos }));
   }
 
   get(ref: Reference): string | undefined {

@@ -4,7 +4,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { configError } from '../../core/errors.js';
-import { writeFileAtomic } from '../../core/fs/atomic-write.js';
+import type { PluginFs } from '../../core/plugin-api.js';
 import { cidrString, contains, intToIp, parseCidr } from '../network/index.js';
 import { NETWORK_DRIVER_API, type DefaultNetworkRequest, type EndpointRecord, type JoinOptions, type NetworkDriver, type NetworkRecord, type PortBinding } from '../network/index.js';
 import { freePool } from '../network/index.js';
@@ -24,7 +24,7 @@ export class BridgeDriver implements NetworkDriver {
   /** Bridges this driver made (and so removes); persisted across restarts. */
   private owned = new Set<string>();
 
-  constructor(private readonly cfg: BridgeConfig, private readonly iptables: Iptables | null, private readonly stateDir: string, private readonly log: Logger) {}
+  constructor(private readonly cfg: BridgeConfig, private readonly iptables: Iptables | null, private readonly stateDir: string, private readonly log: Logger, private readonly fs: PluginFs) {}
 
   private settings(net: NetworkRecord) {
     return networkSettings(net.Options, this.cfg, net.Id);
@@ -73,7 +73,7 @@ export class BridgeDriver implements NetworkDriver {
   }
 
   private saveOwned(): Promise<void> {
-    return writeFileAtomic(join(this.stateDir, 'owned-bridges.json'), JSON.stringify([...this.owned]));
+    return this.fs.writeFileAtomic(join(this.stateDir, 'owned-bridges.json'), JSON.stringify([...this.owned]));
   }
 
   async createNetwork(net: NetworkRecord): Promise<void> {

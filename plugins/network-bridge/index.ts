@@ -1,8 +1,8 @@
 // The bridge driver plugin: reads dockerd's bridge options (refusing contradictions at start)
-// and registers the driver with the `networks` service.
+// and registers the driver of kind "network".
 import { createHash } from 'node:crypto';
 import { definePlugin } from '../../core/plugins/context.js';
-import type { NetworksService } from '../network/index.js';
+import type { NetworkDriverRegistration } from '../network/index.js';
 import { readConfig } from './bridge-config.js';
 import { BridgeDriver } from './bridge-driver.js';
 import { Iptables } from './iptables.js';
@@ -12,7 +12,7 @@ export default definePlugin({
     const cfg = readConfig(ctx.config);
     // Rules carry this daemon's tag: its own are found again after a crash, others' never touched.
     const tag = createHash('sha256').update(ctx.daemon.dataRoot).digest('hex').slice(0, 12);
-    const driver = new BridgeDriver(cfg, cfg.iptables ? new Iptables(tag) : null, ctx.stateDir, ctx.log);
-    ctx.services.get<NetworksService>('networks').registerDriver(driver);
+    const driver = new BridgeDriver(cfg, cfg.iptables ? new Iptables(tag) : null, ctx.stateDir, ctx.log, ctx.fs);
+    ctx.drivers.register<NetworkDriverRegistration>('network', { name: driver.name, api: '1.0.0', driver });
   },
 });

@@ -2,11 +2,10 @@
 // remove, and the daemon start (reconcile what a crash left, restore networks) and stop.
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import { conflict, denied, invalid, notFound, pluginError } from '../../core/errors.js';
-import { validate } from '../../core/schema.js';
-import { semver } from '../../core/semver.js';
+import { conflict, denied, invalid, notFound } from '../../core/errors.js';
+import type { PluginSchema } from '../../core/plugin-api.js';
 import { cidrString, contains, intToIp, ipToInt, overlaps, parseCidr } from './cidr.js';
-import { NETWORK_DRIVER_API, type IpamConfig, type NetworkDriver, type NetworkRecord } from './driver.js';
+import type { IpamConfig, NetworkDriver, NetworkDriverRegistration, NetworkRecord } from './driver.js';
 import type { NetworkStore } from './network-store.js';
 import { freePool } from './pools.js';
 
@@ -34,17 +33,16 @@ export function newNetwork(name: string, driver: string, over: Partial<NetworkRe
 }
 
 export class NetworkController {
-  private readonly drivers = new Map<string, NetworkDriver>();
+  /** `registered` lists the drivers of kind "network" in the core's registry (ctx.drivers). */
+  constructor(
+    readonly store: NetworkStore,
+    private readonly log: Logger,
+    private readonly registered: () => NetworkDriverRegistration[],
+    private readonly validate: PluginSchema['validate'],
+  ) {}
 
-  constructor(readonly store: NetworkStore, private readonly log: Logger) {}
-
-  registerDriver(d: NetworkDriver): void {
-    const major = semver.coerce(NETWORK_DRIVER_API)!.major;
-    if (!semver.valid(d.apiVersion) || semver.coerce(d.apiVersion)!.major !== major || semver.lt(NETWORK_DRIVER_API, d.apiVersion)) {
-      throw pluginError(d.name, `network driver API ${d.apiVersion} is not compatible with ${NETWORK_DRIVER_API}`);
-    }
-    if (this.drivers.has(d.name)) throw pluginError(d.name, `network driver ${d.name} is already registered`);
-    this.drivers.set(d.name, d);
+  private get drivers(): Map<string, NetworkDriver> {
+    return new Map(this.registered().map((r) => [r.name, r.driver]));
   }
 
   driverOf(net: NetworkRecord): NetworkDriver | undefined {
@@ -71,7 +69,7 @@ export class NetworkController {
     if (!driver) throw notFound(`plugin "${driverName}" not found`);
     const options = req.Options ?? {};
     if (driver.optionsSchema) {
-      const problems = validate(driver.optionsSchema, options, 'options');
+      const problems = this.validate(driver.optionsSchema, options, 'options');
       if (problems.length) throw invalid(`network driver ${driverName}: ${problems.join('; ')}`);
     }
     const configs = req.IPAM?.Config ?? [];

@@ -1,8 +1,9 @@
 // The network-driver interface: what a driver plugin (plugins/network-bridge, or yours) implements
-// and hands to the `networks` service. Its version is NETWORK_DRIVER_API (semver): a driver states
-// the version it was written for in `apiVersion`; the service refuses an incompatible major.
+// and registers as ctx.drivers.register('network', { name, api, driver }). Its version is
+// NETWORK_DRIVER_API (semver): `api` states the version the driver was written for; the core's
+// driver registry refuses another major or a newer minor.
 // The guide for driver authors is README.md beside this file.
-import type { JsonSchema } from '../../core/schema.js';
+import type { JsonSchema } from '../../core/plugin-api.js';
 import type { IpamState } from './ipam.js';
 
 export const NETWORK_DRIVER_API = '1.0.0';
@@ -76,8 +77,9 @@ export interface DefaultNetworkRequest {
 export interface NetworkDriver {
   /** The name users give to `docker network create -d`. */
   name: string;
-  /** The NETWORK_DRIVER_API version this driver was written for. */
-  apiVersion: string;
+  /** The NETWORK_DRIVER_API version this driver was written for, read by the networks service's
+   * registerDriver (drivers written before ctx.drivers); a registration states it as `api`. */
+  apiVersion?: string;
   /** JSON Schema of `docker network create -o key=value` options (values are strings). */
   optionsSchema?: JsonSchema;
   /** Daemon start: the default network this driver wants, given the stored one (if any) and the
@@ -101,4 +103,13 @@ export interface NetworkDriver {
   unpublish(net: NetworkRecord, ep: EndpointRecord, ports: PortBinding[]): Promise<void>;
   /** Daemon stop: `liveRestore` false means remove everything this daemon created. */
   shutdown?(networks: NetworkRecord[], liveRestore: boolean): Promise<void>;
+}
+
+/** What a network-driver plugin registers: ctx.drivers.register('network', registration). */
+export interface NetworkDriverRegistration {
+  /** The driver's name, as `docker network create -d` gives it (the same as driver.name). */
+  name: string;
+  /** The NETWORK_DRIVER_API version the driver was written for. */
+  api: string;
+  driver: NetworkDriver;
 }

@@ -3,7 +3,7 @@
 import { mkdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { notFound } from '../../core/errors.js';
-import { writeFileAtomic } from '../../core/fs/atomic-write.js';
+import type { PluginFs } from '../../core/plugin-api.js';
 import { namesIn } from '../../lib/host-cmd.js';
 import type { EndpointRecord, NetworkRecord, PortBinding } from './driver.js';
 
@@ -31,7 +31,7 @@ export class NetworkStore {
   readonly sandboxes = new Map<string, SandboxRecord>();
   private readonly queues = new Map<string, Promise<void>>();
 
-  constructor(private readonly root: string) {}
+  constructor(private readonly root: string, private readonly fs: PluginFs) {}
 
   async load(): Promise<void> {
     for (const kind of ['networks', 'sandboxes'] as const) {
@@ -91,7 +91,7 @@ export class NetworkStore {
   private write(path: string, value: unknown): Promise<void> {
     const data = value === null ? null : JSON.stringify(value);
     const prev = this.queues.get(path) ?? Promise.resolve();
-    const next = prev.catch(() => {}).then(() => (data === null ? unlink(path).catch(() => {}) : writeFileAtomic(path, data)));
+    const next = prev.catch(() => {}).then(() => (data === null ? unlink(path).catch(() => {}) : this.fs.writeFileAtomic(path, data)));
     this.queues.set(path, next);
     return next;
   }

@@ -24,7 +24,7 @@ export default definePlugin({
     // Blobs a crash left half downloaded: never reused, the next pull starts them over.
     await rm(tmp, { recursive: true, force: true });
     await mkdir(tmp, { recursive: true, mode: 0o700 });
-    const digests = new LayerDigests(join(ctx.stateDir, 'layer-digests.json'));
+    const digests = new LayerDigests(join(ctx.stateDir, 'layer-digests.json'), ctx.fs);
     await digests.load();
     const reg = new Registries(ctx.config as unknown as RegistryConfig, digests, tmp, ctx.log);
     ctx.services.provide<RegistryService>('registry', { serviceVersion: '1.0.0', registries: () => reg });

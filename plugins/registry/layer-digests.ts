@@ -2,7 +2,7 @@
 // blob digest and size for a diffID and the repositories holding it. A re-push then checks or
 // mounts the blob instead of compressing and uploading the layer again.
 import { readFile } from 'node:fs/promises';
-import { writeFileAtomic } from '../../core/fs/atomic-write.js';
+import type { PluginFs } from '../../core/plugin-api.js';
 
 export interface BlobRecord {
   digest: string;
@@ -15,7 +15,7 @@ export class LayerDigests {
   private byDiffId = new Map<string, BlobRecord[]>();
   private saving: Promise<void> = Promise.resolve();
 
-  constructor(private readonly file: string) {}
+  constructor(private readonly file: string, private readonly fs: PluginFs) {}
 
   async load(): Promise<void> {
     try {
@@ -37,7 +37,7 @@ export class LayerDigests {
     rec.repos.push(repo);
     this.byDiffId.set(diffId, list);
     // Writes are serialised: concurrent layers of one push record in turn.
-    this.saving = this.saving.then(() => writeFileAtomic(this.file, JSON.stringify(Object.fromEntries(this.byDiffId))));
+    this.saving = this.saving.then(() => this.fs.writeFileAtomic(this.file, JSON.stringify(Object.fromEntries(this.byDiffId))));
     await this.saving;
   }
 }

@@ -171,9 +171,10 @@ const exists = (p: string) => lstat(p).then(() => true, () => false);
 // Loading a driver plugin as the daemon would, with a fake context that captures its registration.
 
 export async function loadDriverPlugin(dir: string): Promise<DriverRegistration> {
-  const manifest = JSON.parse(await readFile(join(dir, 'plugin.json'), 'utf8')) as { name: string; kind: string; main?: string; requires?: string[] };
+  const manifest = JSON.parse(await readFile(join(dir, 'plugin.json'), 'utf8')) as { name: string; kind: string; main?: string; requires?: string[] | Record<string, string> };
   assert.equal(manifest.kind, 'graphdriver', `${dir}/plugin.json: kind must be "graphdriver"`);
-  assert.ok(manifest.requires?.includes('graph'), `${dir}/plugin.json: requires must list "graph"`);
+  const requires = manifest.requires ?? [];
+  assert.ok(Array.isArray(requires) ? requires.includes('graph') : Object.hasOwn(requires, 'graph'), `${dir}/plugin.json: requires must list "graph"`);
   const mod = (await import(pathToFileURL(join(dir, manifest.main ?? 'index.js')).href)) as {
     init?: (ctx: PluginContext) => unknown;
     default?: { init: (ctx: PluginContext) => unknown };
@@ -195,6 +196,12 @@ export async function loadDriverPlugin(dir: string): Promise<DriverRegistration>
       get(name: string) {
         if (name !== 'graph') throw new Error(`conformance: the fake context only provides "graph", not "${name}"`);
         return { registerDriver: (r: DriverRegistration) => registrations.push(r), driver: () => { throw new Error('no driver selected'); } };
+      },
+    },
+    drivers: {
+      register(kind: string, r: DriverRegistration) {
+        assert.equal(kind, 'graph', `${dir}: a graph driver plugin registers kind "graph", not "${kind}"`);
+        registrations.push(r);
       },
     },
   } as unknown as PluginContext;

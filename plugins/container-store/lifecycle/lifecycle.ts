@@ -12,7 +12,7 @@ import { hostBoundingCapabilities, hostNofileLimit } from '../../exec-runc/host-
 import { buildOciSpec } from '../../exec-runc/oci-spec.js';
 import type { GraphService } from '../../graph/index.js';
 import { frame, STDERR, STDOUT } from '../../../lib/stdcopy.js';
-import type { Container } from '../records/index.js';
+import { containerEvent, type Container } from '../records/index.js';
 import type { RuntimeOptions } from './runtime-options.js';
 import { RestartManager, restartingState, stoppedState } from './restart-manager.js';
 import { DEFAULT_DETACH_KEYS, forwardWithDetach } from './detach-keys.js';
@@ -56,7 +56,7 @@ export class ContainerRuntime {
   ) {}
 
   event(c: Container, action: string, extra: Record<string, string> = {}): JobEvent {
-    return { Type: 'container', Action: action, Actor: { ID: c.Id, Attributes: { image: c.Config.Image, name: c.Name.slice(1), ...(c.Config.Labels ?? {}), ...extra } } };
+    return containerEvent(c, action, extra);
   }
 
   private driver(c: Container): Promise<ExecDriver> {
@@ -76,7 +76,8 @@ export class ContainerRuntime {
       const rootfs = await this.graph.driver().get(c.Id);
       mounted = true;
       const input = await specInputFor(c, rootfs, dir, this.options);
-      if (this.options.networking) Object.assign(input, await this.options.networking.prepare(c, dir));
+      // Other plugins add their part: the network plugin its namespace and files, volumes their mounts.
+      await this.options.hooks?.starting.promise({ container: c, dir, spec: input });
       // What this host allows: runc cannot grant more than the daemon holds.
       input.host = { ...input.host, maxNofile: await hostNofileLimit(), capabilities: await hostBoundingCapabilities() };
       const spec = buildOciSpec(input);
@@ -102,7 +103,7 @@ export class ContainerRuntime {
       for (const client of this.pendingAttach.get(c.Id) ?? []) client.socket.end();
       this.pendingAttach.delete(c.Id);
       await driver?.delete(c.Id).catch(() => {});
-      await this.options.networking?.release(c).catch(() => {});
+      await this.options.hooks?.stopped.promise(c).catch(() => {});
       if (mounted) await this.graph.driver().put(c.Id).catch(() => {});
       // As dockerd: 127 for a command not found, 126 when it cannot be run, else 128; waiters
       // (docker run's wait) get that code, and --rm removes the container.
@@ -117,6 +118,7 @@ export class ContainerRuntime {
       }
       throw err;
     }
+    this.options.hooks?.started.call(c);
     emit(this.event(c, 'start'));
     this.watchExit(c, driver);
   }
@@ -141,7 +143,7 @@ export class ContainerRuntime {
     await this.store().save(c);
     const driver = await this.driver(c);
     await driver.delete(c.Id).catch((err) => this.log.warn({ err, container: id }, 'runtime delete failed'));
-    await this.options.networking?.release(c).catch((err) => this.log.warn({ err, container: id }, 'network release failed'));
+    await this.options.hooks?.stopped.promise(c).catch((err) => this.log.warn({ err, container: id }, 'a stopped hook failed'));
     await this.graph.driver().put(c.Id).catch(() => {});
     if (exit.oomKilled) this.emit(this.event(c, 'oom'));
     this.emit(this.event(c, 'die', { exitCode: String(exit.exitCode) }));

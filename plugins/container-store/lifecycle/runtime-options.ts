@@ -1,5 +1,5 @@
 // What the container runtime takes from the daemon's configuration and who follows its state.
-import type { ContainerNetworking } from '../../network/index.js';
+import type { ContainerHooks } from '../hooks.js';
 import type { Container } from '../records/index.js';
 
 /** Told when a container's process starts, stops or resumes running (the health monitor). Calls
@@ -17,6 +17,6 @@ export interface RuntimeOptions {
   /** The daemon-wide `init` and `init-path` keys (dockerd's --init, --init-path). */
   init?: { enabled: boolean; path?: string };
   observer?: LifecycleObserver;
-  /** The network plugin: a container's namespace and interfaces around its run. */
-  networking?: ContainerNetworking;
+  /** The containers service's hooks: other plugins' part in a container's run (networks, volumes). */
+  hooks?: ContainerHooks;
 }

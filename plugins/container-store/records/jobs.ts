@@ -1,5 +1,6 @@
 // The container jobs of this stage: create, inspect, list, rename, remove, prune.
 import { randomBytes } from 'node:crypto';
+import type { JobEvent } from '../../../core/job.js';
 import type { PluginContext } from '../../../core/plugins/context.js';
 import type { Images } from '../../image-store/index.js';
 import type { ContainerConfig } from '../../image-store/index.js';
@@ -14,6 +15,7 @@ import { adaptCreateResources } from '../resources/index.js';
 import type { ContainerRuntime } from '../lifecycle/index.js';
 import type { ContainerStore } from './store.js';
 import { containerSummary, filterContainers, inspectContainer } from './views.js';
+import type { ContainerHooks, CreateRequest } from '../hooks.js';
 
 export interface CreatePayload {
   name?: string;
@@ -21,12 +23,25 @@ export interface CreatePayload {
 }
 
 
-export function registerContainerJobs(ctx: PluginContext, store: () => ContainerStore, images: () => Images, driverName: () => string, runtime: () => ContainerRuntime): void {
+export interface ContainerJobDeps {
+  store: () => ContainerStore;
+  images: () => Images;
+  driverName: () => string;
+  runtime: () => ContainerRuntime;
+  hooks: ContainerHooks;
+  /** Removes a stopped container's layer and record, and tells the removed hook. */
+  remove: (c: Container, emit: (ev: JobEvent) => void) => Promise<void>;
+}
+
+export const containerEvent = (c: Container, action: string, extra: Record<string, string> = {}): JobEvent => ({
+  Type: 'container', Action: action,
+  Actor: { ID: c.Id, Attributes: { image: c.Config.Image, name: c.Name.slice(1), ...(c.Config.Labels ?? {}), ...extra } },
+});
+
+export function registerContainerJobs(ctx: PluginContext, deps: ContainerJobDeps): void {
+  const { store, images, driverName, runtime, hooks } = deps;
   const e = ctx.engine;
-  const event = (c: Container, action: string, extra: Record<string, string> = {}) => ({
-    Type: 'container', Action: action,
-    Actor: { ID: c.Id, Attributes: { image: c.Config.Image, name: c.Name.slice(1), ...(c.Config.Labels ?? {}), ...extra } },
-  });
+  const event = containerEvent;
 
   e.register<CreatePayload, { Id: string; Warnings: string[] }>('container.create', {
     description: 'creates a container from an image (docker create)',
@@ -42,6 +57,8 @@ export function registerContainerJobs(ctx: PluginContext, store: () => Container
       const runtimes = ctx.services.get<RuntimesService>('runtimes');
       const runtime = (body.HostConfig?.Runtime as string | undefined) || runtimes.defaultName();
       if (!runtimes.names().includes(runtime)) throw ctx.errors.invalid(`unknown or invalid runtime name: ${runtime}`);
+      // Other plugins' checks (networks, ports) refuse a request before anything is made.
+      await hooks.creating.promise(body as CreateRequest);
       const hostConfig = adaptCreateResources(body.HostConfig ?? {});
       const logConfig = resolveLogConfig(body.HostConfig?.LogConfig as Partial<LogConfig> | undefined, daemonLogConfig(ctx.config));
       const s = store();
@@ -50,6 +67,7 @@ export function registerContainerJobs(ctx: PluginContext, store: () => Container
       const image = images().find(body.Image);
       if (!image) throw ctx.errors.notFound(`No such image: ${familiarString(normalize(body.Image))}`);
       s.reserveName(name, id);
+      let record: Container;
       try {
         const { HostConfig: _host, NetworkingConfig: _net, ...requested } = body;
         const config = { ...mergeConfig(requested, image.config.config), Image: body.Image };
@@ -77,12 +95,20 @@ export function registerContainerJobs(ctx: PluginContext, store: () => Container
           await images().layers.removeRwLayer(id).catch(() => {});
           throw err;
         }
-        job.emit(event(c, 'create'));
-        return { Id: id, Warnings: [] };
+        record = c;
       } catch (err) {
         s.releaseName(name, id);
         throw err;
       }
+      try {
+        await hooks.created.promise(record, body as CreateRequest);
+      } catch (err) {
+        // What a tap could not follow is not left half made: the container goes again.
+        await deps.remove(record, () => {}).catch((e) => ctx.log.warn({ err: e, container: id }, 'cannot undo a failed create'));
+        throw err;
+      }
+      job.emit(event(record, 'create'));
+      return { Id: id, Warnings: [] };
     },
   });
 
@@ -98,7 +124,7 @@ export function registerContainerJobs(ctx: PluginContext, store: () => Container
     schema: { type: 'object', required: ['name'], properties: { name: { type: 'string', minLength: 1 }, size: { type: 'boolean' } } },
     run: async (job) => {
       const c = store().get(job.payload.name);
-      return { ...inspectContainer(c), ...(job.payload.size ? await sizes(c) : {}) };
+      return hooks.inspect.call({ ...inspectContainer(c), ...(job.payload.size ? await sizes(c) : {}) }, c);
     },
   });
 
@@ -111,10 +137,13 @@ export function registerContainerJobs(ctx: PluginContext, store: () => Container
         const img = images().find(ref);
         return img ? img.id === c.Image : c.Config.Image === ref;
       };
-      let list = filterContainers(s.all(), p.filters ?? {}, { all: Boolean(p.all), imageMatches, find: (r) => s.find(r) });
+      const filters = p.filters ?? {};
+      let list = filterContainers(s.all(), filters, { all: Boolean(p.all), imageMatches, find: (r) => s.find(r) })
+        .filter((c) => hooks.listFilter.call(c, filters) !== false);
       if (p.limit && p.limit > 0) list = list.slice(0, p.limit);
-      if (!p.size) return list.map((c) => containerSummary(c, c.Config.Image));
-      return Promise.all(list.map(async (c) => ({ ...containerSummary(c, c.Config.Image), ...(await sizes(c)) })));
+      const row = (c: Container) => hooks.summary.call(containerSummary(c, c.Config.Image), c);
+      if (!p.size) return list.map(row);
+      return Promise.all(list.map(async (c) => ({ ...row(c), ...(await sizes(c)) })));
     },
   });
 
@@ -136,15 +165,12 @@ export function registerContainerJobs(ctx: PluginContext, store: () => Container
         throw err;
       }
       s.releaseName(old, c.Id);
+      await hooks.renamed.promise(s.get(c.Id), old);
       job.emit(event({ ...c, Name: next }, 'rename', { oldName: old }));
     },
   });
 
-  const removeContainer = async (c: Container, emit: (ev: ReturnType<typeof event>) => void) => {
-    await images().layers.removeRwLayer(c.Id);
-    await store().remove(c);
-    emit(event(c, 'destroy'));
-  };
+  const removeContainer = deps.remove;
 
   e.register<{ name: string; force?: boolean; volumes?: boolean }, void>('container.delete', {
     description: 'removes a container (docker rm)',

@@ -3,8 +3,8 @@
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import type { PluginFs } from '../../../core/plugin-api.js';
 import { conflict, notFound } from '../../../core/errors.js';
-import { writeFileAtomic } from '../../../core/fs/atomic-write.js';
 import type { Container } from './container.js';
 
 export class ContainerStore {
@@ -13,7 +13,7 @@ export class ContainerStore {
   private readonly names = new Map<string, string>();
   private readonly writing = new Map<string, Promise<void>>();
 
-  constructor(readonly root: string, private readonly log: Logger) {}
+  constructor(readonly root: string, private readonly log: Logger, private readonly fs: PluginFs) {}
 
   async load(): Promise<void> {
     await mkdir(this.root, { recursive: true, mode: 0o700 });
@@ -57,7 +57,7 @@ export class ContainerStore {
     // from the health monitor and from an exit cannot land on disk out of order.
     const write = (this.writing.get(c.Id) ?? Promise.resolve()).catch(() => {}).then(async () => {
       await mkdir(this.dir(c.Id), { recursive: true, mode: 0o700 });
-      await writeFileAtomic(join(this.dir(c.Id), 'config.v2.json'), JSON.stringify(c));
+      await this.fs.writeFileAtomic(join(this.dir(c.Id), 'config.v2.json'), JSON.stringify(c));
     });
     this.writing.set(c.Id, write);
     try {

@@ -1,0 +1,12 @@
+// The images service's extension points, declared in one place. Other plugins tap them through
+// the service (`images.hooks`); only the image store calls them.
+import { SyncBailHook } from 'tapable';
+
+export function createImageHooks() {
+  return Object.freeze({
+    /** Is the image in use? Return what uses it (a container's ID): it then cannot go without force. */
+    inUse: new SyncBailHook<[string], string | undefined>(['imageId']),
+  });
+}
+
+export type ImageHooks = ReturnType<typeof createImageHooks>;

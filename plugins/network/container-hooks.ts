@@ -1,0 +1,61 @@
+// The network plugin's part in containers' lives, through the containers service's hooks: create
+// checks and records a container's networks, a start gets its namespace and files, inspect and ps
+// show its NetworkSettings and ports. The container store knows nothing of networks.
+import type { ContainerHooks, CreateRequest } from '../container-store/index.js';
+import type { NetworkStore } from './network-store.js';
+import { portBindingsOf } from './ports.js';
+import type { ContainerLike, EndpointSettings, Sandboxes } from './sandboxes.js';
+
+const endpointsOf = (body: CreateRequest) => (body.NetworkingConfig?.EndpointsConfig ?? {}) as Record<string, EndpointSettings>;
+const probe = (body: CreateRequest): ContainerLike => ({ Id: '', Name: '', Config: body as ContainerLike['Config'], HostConfig: body.HostConfig ?? {} });
+const nameOf = (c: { Name: string }) => c.Name.replace(/^\//, '');
+
+export function tapContainerHooks(hooks: ContainerHooks, store: NetworkStore, sandboxes: Sandboxes): void {
+  // Refused before anything is created: an unknown network, a bad port, an alias on the default bridge.
+  hooks.creating.tapPromise('networks', async (body) => {
+    portBindingsOf(probe(body));
+    await sandboxes.created(probe(body), endpointsOf(body), true);
+  });
+  hooks.created.tapPromise('networks', (c, body) => sandboxes.created(c, endpointsOf(body)));
+  hooks.starting.tapPromise('networks', async ({ container, dir, spec }) => {
+    Object.assign(spec, await sandboxes.prepare(container, dir));
+  });
+  hooks.stopped.tapPromise('networks', (c) => sandboxes.release(c.Id));
+  // The addresses are released before rm answers: a `network rm` right after (docker-compose
+  // down) finds no endpoint left.
+  hooks.removed.tapPromise('networks', (c) => sandboxes.removed(c.Id));
+  // Peers know a renamed container by its new name at once.
+  hooks.renamed.tapPromise('networks', async (c) => {
+    const sb = store.sandboxes.get(c.Id);
+    if (!sb) return;
+    sb.name = nameOf(c);
+    await store.saveSandbox(sb);
+    await sandboxes.refreshHosts();
+  });
+
+  hooks.inspect.tap('networks', (view, c) => {
+    const sb = store.sandboxes.get(c.Id);
+    if (!sb) return view;
+    const files = sb.dir ? { HostsPath: `${sb.dir}/hosts`, ResolvConfPath: `${sb.dir}/resolv.conf`, HostnamePath: `${sb.dir}/hostname` } : {};
+    return { ...view, ...files, NetworkSettings: sandboxes.view(c.Id) };
+  });
+
+  // ps --filter network=NAME|ID and publish=PORT[/PROTO]: what only the network plugin knows.
+  hooks.listFilter.tap('networks', (c, f) => {
+    if (!f.network?.length && !f.publish?.length) return undefined;
+    const sb = store.sandboxes.get(c.Id);
+    const nets = (sb?.endpoints ?? []).map((ep) => store.networks.get(ep.networkId)).filter((n) => n !== undefined);
+    if (f.network?.length && !f.network.some((x) => nets.some((n) => n.Name === x || n.Id.startsWith(x)))) return false;
+    const published = (sb?.netns ? sb.ports ?? [] : []).map((b) => `${b.containerPort}/${b.proto}`);
+    if (f.publish?.length && !f.publish.some((x) => published.includes(x.includes('/') ? x : `${x}/tcp`))) return false;
+    return undefined;
+  });
+  hooks.summary.tap('networks', (row, c) => {
+    const v = sandboxes.view(c.Id) as { Networks: Record<string, unknown>; Ports: Record<string, { HostIp: string; HostPort: string }[] | null> } | undefined;
+    if (!v) return row;
+    const ports = Object.entries(v.Ports).flatMap(([key, list]) => (list ?? []).map((b) => ({
+      IP: b.HostIp, PrivatePort: Number(key.split('/')[0]), PublicPort: Number(b.HostPort), Type: key.split('/')[1],
+    })));
+    return { ...row, Ports: ports, NetworkSettings: { Networks: v.Networks } };
+  });
+}
