@@ -14,10 +14,12 @@ import { pathToFileURL } from 'node:url';
 import { pino } from 'pino';
 import * as errors from '../../core/errors.js';
 import type { PluginContext } from '../../core/plugins/context.js';
+import { DriverRegistry } from '../../core/plugins/drivers.js';
+import { pluginFs, pluginSchema, pluginSemver } from '../../core/plugins/tools.js';
 import { validate, type JsonSchema } from '../../core/schema.js';
 import { contains, ipToInt, overlaps, parseCidr } from '../../plugins/network/cidr.js';
 import { NetworkController, newNetwork } from '../../plugins/network/controller.js';
-import type { EndpointRecord, NetworkDriver, NetworkRecord, PortBinding } from '../../plugins/network/driver.js';
+import { NETWORK_DRIVER_API, type EndpointRecord, type NetworkDriver, type NetworkDriverRegistration, type NetworkRecord, type PortBinding } from '../../plugins/network/driver.js';
 import type { NetworksService } from '../../plugins/network/index.js';
 import { allocate } from '../../plugins/network/ipam.js';
 import { NetnsFiles } from '../../plugins/network/netns.js';
@@ -55,14 +57,16 @@ export interface DriverHome { stateDir: string; dataRoot: string; execRoot: stri
 
 // ---------------------------------------------------------------------------------------------
 // Loading a driver plugin as the daemon would. Kept in this one function: how drivers register
-// (today `networks.registerDriver`, checked by the service's own NetworkController) lives here only.
+// (ctx.drivers, kind "network", or the older networks.registerDriver) lives here only, through the
+// core's own DriverRegistry so that an incompatible `api` is refused as the daemon refuses it.
 
 export async function loadNetworkDriver(dir: string, home: DriverHome, config: Record<string, unknown> = {}): Promise<NetworkDriver> {
   const manifest = JSON.parse(await readFile(join(dir, 'plugin.json'), 'utf8')) as {
-    name: string; kind: string; main?: string; requires?: string[]; config?: JsonSchema;
+    name: string; kind: string; main?: string; requires?: string[] | Record<string, string>; config?: JsonSchema;
   };
   assert.equal(manifest.kind, 'networkdriver', `${dir}/plugin.json: kind must be "networkdriver"`);
-  assert.ok(manifest.requires?.includes('networks'), `${dir}/plugin.json: requires must list "networks"`);
+  const requires = manifest.requires ?? [];
+  assert.ok(Array.isArray(requires) ? requires.includes('networks') : Object.hasOwn(requires, 'networks'), `${dir}/plugin.json: requires must list "networks"`);
   const cfg = structuredClone(config);
   if (manifest.config) assert.deepEqual(validate(manifest.config, cfg, 'config'), [], `${dir}: the suite's config for the plugin is invalid`);
   const mod = (await import(pathToFileURL(join(dir, manifest.main ?? 'index.js')).href)) as {
@@ -71,13 +75,18 @@ export async function loadNetworkDriver(dir: string, home: DriverHome, config: R
   const init = mod.default?.init ?? mod.init;
   assert.ok(init, `${dir}: the entry module exports no init`);
   const log = pino({ level: process.env.BERTH_TEST_LOG ?? 'silent' });
-  const ctl = new NetworkController(new NetworkStore(join(home.dataRoot, 'plugins', 'network')), log);
-  const registered: NetworkDriver[] = [];
+  // The kind as the network plugin declares it, in a registry of the suite's own.
+  const registry = new DriverRegistry();
+  const owner = registry.facade('network');
+  owner.declareKind('network', {
+    version: NETWORK_DRIVER_API,
+    onRegister: ({ name, registration }) => assert.equal((registration as Partial<NetworkDriverRegistration>).driver?.name, name, `${dir}: driver.name is the registered name`),
+  });
+  const list = () => owner.list<NetworkDriverRegistration>('network');
   const networks: NetworksService = {
-    serviceVersion: '1.0.0',
-    registerDriver: (d) => { ctl.registerDriver(d); registered.push(d); },
-    containers: () => { throw new Error('conformance: a network driver does not call networks.containers()'); },
-    controller: () => ctl,
+    serviceVersion: '2.0.0',
+    registerDriver: (d) => owner.register<NetworkDriverRegistration>('network', { name: d.name, api: d.apiVersion ?? '1.0.0', driver: d }),
+    controller: () => new NetworkController(new NetworkStore(join(home.dataRoot, 'plugins', 'network'), pluginFs), log, list, validate),
   };
   const noHook = new Proxy({}, { get: () => ({ tap() {}, tapPromise() {}, tapAsync() {} }) });
   const ctx = {
@@ -87,6 +96,8 @@ export async function loadNetworkDriver(dir: string, home: DriverHome, config: R
       debug: () => false, whenReady: async () => {}, isReady: () => true, plugins: () => [], describe: () => {},
     },
     engine: new Proxy({}, { get: () => { throw new Error('conformance: the stand-in context has no engine'); } }),
+    drivers: registry.facade(manifest.name),
+    fs: pluginFs, schema: pluginSchema, semver: pluginSemver,
     services: {
       provide() {},
       get(name: string) {
@@ -95,9 +106,14 @@ export async function loadNetworkDriver(dir: string, home: DriverHome, config: R
       },
     },
   } as unknown as PluginContext;
-  await init(ctx);
-  assert.equal(registered.length, 1, `${dir}: init must register exactly one network driver`);
-  return registered[0];
+  registry.initialising = manifest.name;
+  try {
+    await init(ctx);
+  } finally {
+    registry.initialising = undefined;
+  }
+  assert.equal(list().length, 1, `${dir}: init must register exactly one network driver`);
+  return list()[0].driver;
 }
 
 /** An open() for networkDriverConformance: the plugin loaded on fresh temporary state. */
