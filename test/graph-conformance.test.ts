@@ -12,7 +12,7 @@ import { pino } from 'pino';
 import { validate } from '../core/schema.js';
 import type { DriverRegistration, GraphDriver } from '../plugins/graph/driver.js';
 import {
-  buildTar, graphDriverConformance, loadDriverPlugin, mountPoints, openPluginDriver, unmountUnder, type TarEntry,
+  buildTar, graphDriverConformance, loadGraphDriverPlugin, mountPoints, openPluginDriver, unmountUnder, type TarEntry,
 } from './helpers/graph-conformance.js';
 
 const DIST = fileURLToPath(new URL('..', import.meta.url));
@@ -34,7 +34,7 @@ const tar = (entries: TarEntry[]) => Readable.from([buildTar(entries)]);
 
 /** The overlay driver on a fresh root, with everything under it unmounted and removed when the test ends. */
 async function overlayOn(t: { after: (fn: () => Promise<void>) => void }): Promise<{ reg: DriverRegistration; root: string; open: () => Promise<GraphDriver> }> {
-  const reg = await loadDriverPlugin(OVERLAY);
+  const reg = await loadGraphDriverPlugin(OVERLAY);
   const tmp = await mkdtemp(join(tmpdir(), 'berth-overlay-'));
   const root = join(tmp, 'overlay');
   const drivers: GraphDriver[] = [];
@@ -55,8 +55,8 @@ async function overlayOn(t: { after: (fn: () => Promise<void>) => void }): Promi
 }
 
 test('registration: overlay is preferred where it works, vfs is the fallback; unknown storage options are refused by name', async () => {
-  const overlay = await loadDriverPlugin(OVERLAY);
-  const vfs = await loadDriverPlugin(VFS);
+  const overlay = await loadGraphDriverPlugin(OVERLAY);
+  const vfs = await loadGraphDriverPlugin(VFS);
   assert.equal(overlay.name, 'overlay');
   assert.equal(vfs.name, 'vfs');
   assert.ok(overlay.priority < vfs.priority);

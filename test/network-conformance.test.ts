@@ -27,6 +27,8 @@ networkDriverConformance('bridge', openNetworkDriverPlugin(join(DIST, 'plugins/n
 // The example third-party driver: a veth pair per endpoint, nothing else; no ports, no peers.
 networkDriverConformance('veth (test/fixtures/plugins/net-veth)', openNetworkDriverPlugin(join(REPO, 'test/fixtures/plugins/net-veth')), {
   mtuOption: 'veth.mtu',
+  shutdown: false,
+  defaultNetwork: false,
   badOptions: [
     { options: { 'veth.colour': 'red' }, key: 'veth.colour' },
     { options: { 'veth.mtu': '1400b' }, key: 'veth.mtu' },

@@ -9,14 +9,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, test } from 'node:test';
-import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { pino } from 'pino';
-import * as errors from '../../core/errors.js';
-import type { PluginContext } from '../../core/plugins/context.js';
+
+
 import { unpackLayer } from '../../lib/archive/index.js';
-import type { Change, DriverRegistration, GraphDriver } from '../../plugins/graph/driver.js';
+import { GRAPH_DRIVER_API, type Change, type DriverRegistration, type GraphDriver } from '../../plugins/graph/driver.js';
+import { loadDriverPlugin } from './driver-plugin.js';
 
 const run = promisify(execFile);
 
@@ -170,42 +170,14 @@ const exists = (p: string) => lstat(p).then(() => true, () => false);
 // ---------------------------------------------------------------------------------------------
 // Loading a driver plugin as the daemon would, with a fake context that captures its registration.
 
-export async function loadDriverPlugin(dir: string): Promise<DriverRegistration> {
-  const manifest = JSON.parse(await readFile(join(dir, 'plugin.json'), 'utf8')) as { name: string; kind: string; main?: string; requires?: string[] | Record<string, string> };
-  assert.equal(manifest.kind, 'graphdriver', `${dir}/plugin.json: kind must be "graphdriver"`);
-  const requires = manifest.requires ?? [];
-  assert.ok(Array.isArray(requires) ? requires.includes('graph') : Object.hasOwn(requires, 'graph'), `${dir}/plugin.json: requires must list "graph"`);
-  const mod = (await import(pathToFileURL(join(dir, manifest.main ?? 'index.js')).href)) as {
-    init?: (ctx: PluginContext) => unknown;
-    default?: { init: (ctx: PluginContext) => unknown };
-  };
-  const init = mod.default?.init ?? mod.init;
-  assert.ok(init, `${dir}: the entry module exports no init`);
-  const registrations: DriverRegistration[] = [];
-  const noHook = new Proxy({}, { get: () => ({ tap() {}, tapPromise() {}, tapAsync() {} }) });
-  const ctx = {
-    name: manifest.name,
-    manifest,
-    config: {},
-    log: pino({ level: 'silent' }),
-    errors,
-    hooks: noHook,
-    stateDir: join(tmpdir(), 'unused-state'),
-    services: {
-      provide() {},
-      get(name: string) {
-        if (name !== 'graph') throw new Error(`conformance: the fake context only provides "graph", not "${name}"`);
-        return { registerDriver: (r: DriverRegistration) => registrations.push(r), driver: () => { throw new Error('no driver selected'); } };
-      },
-    },
-    drivers: {
-      register(kind: string, r: DriverRegistration) {
-        assert.equal(kind, 'graph', `${dir}: a graph driver plugin registers kind "graph", not "${kind}"`);
-        registrations.push(r);
-      },
-    },
-  } as unknown as PluginContext;
-  await init(ctx);
+export async function loadGraphDriverPlugin(dir: string): Promise<DriverRegistration> {
+  const { registrations } = await loadDriverPlugin<DriverRegistration>(dir, {
+    pluginKind: 'graphdriver', kind: 'graph', version: GRAPH_DRIVER_API, service: 'graph',
+    serviceImpl: (owner) => ({
+      registerDriver: (r: DriverRegistration) => owner.register('graph', { ...r, api: r.api ?? '1.0.0' }),
+      driver: () => { throw new Error('no driver selected'); },
+    }),
+  });
   assert.equal(registrations.length, 1, `${dir}: init must register exactly one graph driver`);
   return registrations[0];
 }
@@ -213,7 +185,7 @@ export async function loadDriverPlugin(dir: string): Promise<DriverRegistration>
 /** An open() for graphDriverConformance: the plugin's driver on a fresh temp root, probed first. */
 export function openPluginDriver(dir: string): () => Promise<OpenedDriver> {
   return async () => {
-    const reg = await loadDriverPlugin(dir);
+    const reg = await loadGraphDriverPlugin(dir);
     const tmp = await mkdtemp(join(tmpdir(), `berth-graph-${reg.name}-`));
     const root = join(tmp, reg.name);
     const sweep = async () => {

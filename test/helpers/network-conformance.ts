@@ -10,13 +10,12 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
-import { pathToFileURL } from 'node:url';
 import { pino } from 'pino';
-import * as errors from '../../core/errors.js';
-import type { PluginContext } from '../../core/plugins/context.js';
-import { DriverRegistry } from '../../core/plugins/drivers.js';
-import { pluginFs, pluginSchema, pluginSemver } from '../../core/plugins/tools.js';
-import { validate, type JsonSchema } from '../../core/schema.js';
+
+
+
+import { pluginFs } from '../../core/plugins/tools.js';
+import { validate } from '../../core/schema.js';
 import { contains, ipToInt, overlaps, parseCidr } from '../../plugins/network/cidr.js';
 import { NetworkController, newNetwork } from '../../plugins/network/controller.js';
 import { NETWORK_DRIVER_API, type EndpointRecord, type NetworkDriver, type NetworkDriverRegistration, type NetworkRecord, type PortBinding } from '../../plugins/network/driver.js';
@@ -24,12 +23,13 @@ import type { NetworksService } from '../../plugins/network/index.js';
 import { allocate } from '../../plugins/network/ipam.js';
 import { NetnsFiles } from '../../plugins/network/netns.js';
 import { NetworkStore } from '../../plugins/network/network-store.js';
+import { loadDriverPlugin, type DriverHome } from './driver-plugin.js';
 import {
   defaultRoutes, echo, echoServer, hostState, HostWatch, namespaceHolders, nsInterface, nsLinks, parseRule, pings, sh,
 } from './network-host.js';
 
 export interface NetworkConformanceOptions {
-  /** The driver publishes ports (publish/unpublish); without it those tests are skipped. */
+  /** The driver publishes ports (publish/unpublish); only then are those tests run. */
   publishesPorts?: boolean;
   /** Endpoints of one network reach each other (ping between two namespaces). */
   connectivity?: boolean;
@@ -42,6 +42,9 @@ export interface NetworkConformanceOptions {
   /** iptables chains the driver writes its rules to (jumps to them from builtin chains allowed);
    * unset: the driver must add no iptables rule at all. */
   iptablesChains?: RegExp;
+  /** The optional methods the driver has (default: both); a claimed one that is missing fails. */
+  shutdown?: boolean;
+  defaultNetwork?: boolean;
 }
 
 export interface OpenedNetworkDriver {
@@ -52,8 +55,6 @@ export interface OpenedNetworkDriver {
   cleanup: () => Promise<void>;
 }
 
-/** Where a loaded driver keeps its state: the plugin's stateDir, the daemon's roots. */
-export interface DriverHome { stateDir: string; dataRoot: string; execRoot: string }
 
 // ---------------------------------------------------------------------------------------------
 // Loading a driver plugin as the daemon would. Kept in this one function: how drivers register
@@ -61,59 +62,18 @@ export interface DriverHome { stateDir: string; dataRoot: string; execRoot: stri
 // core's own DriverRegistry so that an incompatible `api` is refused as the daemon refuses it.
 
 export async function loadNetworkDriver(dir: string, home: DriverHome, config: Record<string, unknown> = {}): Promise<NetworkDriver> {
-  const manifest = JSON.parse(await readFile(join(dir, 'plugin.json'), 'utf8')) as {
-    name: string; kind: string; main?: string; requires?: string[] | Record<string, string>; config?: JsonSchema;
-  };
-  assert.equal(manifest.kind, 'networkdriver', `${dir}/plugin.json: kind must be "networkdriver"`);
-  const requires = manifest.requires ?? [];
-  assert.ok(Array.isArray(requires) ? requires.includes('networks') : Object.hasOwn(requires, 'networks'), `${dir}/plugin.json: requires must list "networks"`);
-  const cfg = structuredClone(config);
-  if (manifest.config) assert.deepEqual(validate(manifest.config, cfg, 'config'), [], `${dir}: the suite's config for the plugin is invalid`);
-  const mod = (await import(pathToFileURL(join(dir, manifest.main ?? 'index.js')).href)) as {
-    init?: (ctx: PluginContext) => unknown; default?: { init: (ctx: PluginContext) => unknown };
-  };
-  const init = mod.default?.init ?? mod.init;
-  assert.ok(init, `${dir}: the entry module exports no init`);
   const log = pino({ level: process.env.BERTH_TEST_LOG ?? 'silent' });
-  // The kind as the network plugin declares it, in a registry of the suite's own.
-  const registry = new DriverRegistry();
-  const owner = registry.facade('network');
-  owner.declareKind('network', {
-    version: NETWORK_DRIVER_API,
+  const { registrations } = await loadDriverPlugin<NetworkDriverRegistration>(dir, {
+    pluginKind: 'networkdriver', kind: 'network', version: NETWORK_DRIVER_API, service: 'networks',
     onRegister: ({ name, registration }) => assert.equal((registration as Partial<NetworkDriverRegistration>).driver?.name, name, `${dir}: driver.name is the registered name`),
-  });
-  const list = () => owner.list<NetworkDriverRegistration>('network');
-  const networks: NetworksService = {
-    serviceVersion: '2.0.0',
-    registerDriver: (d) => owner.register<NetworkDriverRegistration>('network', { name: d.name, api: d.apiVersion ?? '1.0.0', driver: d }),
-    controller: () => new NetworkController(new NetworkStore(join(home.dataRoot, 'plugins', 'network'), pluginFs), log, list, validate),
-  };
-  const noHook = new Proxy({}, { get: () => ({ tap() {}, tapPromise() {}, tapAsync() {} }) });
-  const ctx = {
-    name: manifest.name, manifest, config: Object.freeze(cfg), log, errors, hooks: noHook, stateDir: home.stateDir,
-    daemon: {
-      id: 'conformance', version: '0.0.0', commit: '', dataRoot: home.dataRoot, execRoot: home.execRoot, startedAt: new Date(),
-      debug: () => false, whenReady: async () => {}, isReady: () => true, plugins: () => [], describe: () => {},
-    },
-    engine: new Proxy({}, { get: () => { throw new Error('conformance: the stand-in context has no engine'); } }),
-    drivers: registry.facade(manifest.name),
-    fs: pluginFs, schema: pluginSchema, semver: pluginSemver,
-    services: {
-      provide() {},
-      get(name: string) {
-        if (name !== 'networks') throw new Error(`conformance: the stand-in context only provides "networks", not "${name}"`);
-        return networks;
-      },
-    },
-  } as unknown as PluginContext;
-  registry.initialising = manifest.name;
-  try {
-    await init(ctx);
-  } finally {
-    registry.initialising = undefined;
-  }
-  assert.equal(list().length, 1, `${dir}: init must register exactly one network driver`);
-  return list()[0].driver;
+    serviceImpl: (owner): NetworksService => ({
+      serviceVersion: '2.0.0',
+      registerDriver: (d) => owner.register<NetworkDriverRegistration>('network', { name: d.name, api: d.apiVersion ?? '1.0.0', driver: d }),
+      controller: () => new NetworkController(new NetworkStore(join(home.dataRoot, 'plugins', 'network'), pluginFs), log, () => owner.list<NetworkDriverRegistration>('network'), validate),
+    }),
+  }, { config, home });
+  assert.equal(registrations.length, 1, `${dir}: init must register exactly one network driver`);
+  return registrations[0].driver;
 }
 
 /** An open() for networkDriverConformance: the plugin loaded on fresh temporary state. */
@@ -394,7 +354,7 @@ export function networkDriverConformance(name: string, open: () => Promise<Opene
       await l.assertClean(t, 'after leave and deleteNetwork');
     });
 
-    test('connectivity: two namespaces on one network reach each other', { skip: !opts.connectivity && 'the driver promises no connectivity' }, async (t) => {
+    if (opts.connectivity) test('connectivity: two namespaces on one network reach each other', async (t) => {
       const l = await lab(t);
       const net = await l.createNetwork();
       const [ns1, ns2] = [await l.namespace(), await l.namespace()];
@@ -439,7 +399,7 @@ export function networkDriverConformance(name: string, open: () => Promise<Opene
       await l.assertClean(t, 'after leave without a namespace');
     });
 
-    test('publish: hostPort 0 takes a free port that reaches the container; unpublish removes exactly what publish added', { skip: !opts.publishesPorts && 'the driver publishes no ports' }, async (t) => {
+    if (opts.publishesPorts) test('publish: hostPort 0 takes a free port that reaches the container; unpublish removes exactly what publish added', async (t) => {
       const l = await lab(t);
       const net = await l.createNetwork();
       const ns = await l.namespace();
@@ -460,7 +420,7 @@ export function networkDriverConformance(name: string, open: () => Promise<Opene
       await l.assertClean(t, 'after unpublish, leave and deleteNetwork');
     });
 
-    test('publish: a host port already taken fails with dockerd\'s message and leaves nothing behind', { skip: !opts.publishesPorts && 'the driver publishes no ports' }, async (t) => {
+    if (opts.publishesPorts) test('publish: a host port already taken fails with dockerd\'s message and leaves nothing behind', async (t) => {
       const l = await lab(t);
       const net = await l.createNetwork();
       const ns = await l.namespace();
@@ -507,9 +467,9 @@ export function networkDriverConformance(name: string, open: () => Promise<Opene
       await l.assertClean(t, 'after the new instance left and deleted the network');
     });
 
-    test('shutdown without live-restore removes everything the driver made, after the service released its endpoints', async (t) => {
+    if (opts.shutdown !== false) test('shutdown without live-restore removes everything the driver made, after the service released its endpoints', async (t) => {
       const l = await lab(t);
-      if (!l.driver.shutdown) return t.skip('the driver has no shutdown');
+      assert.ok(l.driver.shutdown, 'the driver has no shutdown (say shutdown: false if it has none)');
       const net = await l.createNetwork();
       const ns = await l.namespace();
       const ep = await l.join(net, ns);
@@ -523,9 +483,9 @@ export function networkDriverConformance(name: string, open: () => Promise<Opene
       await l.assertClean(t, 'after shutdown');
     });
 
-    test('defaultNetwork, when offered, describes a network inside its subnet, clear of takenSubnets, with options the schema accepts', async (t) => {
+    if (opts.defaultNetwork !== false) test('defaultNetwork describes a network inside its subnet, clear of takenSubnets, with options the schema accepts', async (t) => {
       const l = await lab(t);
-      if (!l.driver.defaultNetwork) return t.skip('the driver offers no default network');
+      assert.ok(l.driver.defaultNetwork, 'the driver offers no default network (say defaultNetwork: false if it has none)');
       const taken = [await freeSubnet([])];
       const req = await l.driver.defaultNetwork({ takenSubnets: taken });
       if (!req) return;
