@@ -6,9 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
-import type { ContainerSpec, ExecDriver, LogEntry, StdioHandle } from '../plugins/exec/driver.js';
+import type { ContainerSpec, ExecDriver, LogEntry } from '../plugins/exec/driver.js';
 import { createRuncDriver } from '../plugins/exec-runc/index.js';
 import { makeBusyboxRootfs } from './helpers/rootfs.js';
+import { readUntil, within } from './helpers/stdio.js';
 
 const RUNC = '/usr/sbin/runc';
 const quiet = pino({ level: 'silent' });
@@ -22,12 +23,6 @@ let driver: ExecDriver;
 const drivers: ExecDriver[] = [];
 const created: string[] = [];
 let seq = 0;
-
-function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([p, new Promise<never>((_, rej) => (timer = setTimeout(() => rej(new Error(`${what}: timed out after ${ms} ms`)), ms)))])
-    .finally(() => clearTimeout(timer));
-}
 
 type Overrides = Partial<Omit<ContainerSpec, 'process'>> & { tty?: boolean };
 
@@ -56,17 +51,6 @@ async function logsOf(logPath: string): Promise<LogEntry[]> {
 const text = (entries: LogEntry[], stream: 'stdout' | 'stderr') =>
   entries.filter((e) => e.stream === stream).map((e) => e.line.toString() + (e.partial ? '' : '\n')).join('');
 
-/** Collects output until `done` says enough (bounded). */
-async function readUntil(stdio: StdioHandle, done: (s: string) => boolean, ms = 5000): Promise<string> {
-  let acc = '';
-  return within((async () => {
-    for await (const chunk of stdio.output) {
-      acc += chunk.data.toString();
-      if (done(acc)) return acc;
-    }
-    return acc;
-  })(), ms, `output so far ${JSON.stringify(acc)}`);
-}
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'berth-runc-'));

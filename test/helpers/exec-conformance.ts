@@ -12,8 +12,9 @@ import { pino } from 'pino';
 import * as errors from '../../core/errors.js';
 
 
-import { EXEC_DRIVER_API, type ContainerSpec, type CreateRequest, type ExecDriver, type RuntimeRegistration, type StdioHandle } from '../../plugins/exec/index.js';
+import { EXEC_DRIVER_API, type ContainerSpec, type CreateRequest, type ExecDriver, type RuntimeRegistration } from '../../plugins/exec/index.js';
 import { loadDriverPlugin } from './driver-plugin.js';
+import { drain, readUntil, within } from './stdio.js';
 import { makeBusyboxRootfs } from './rootfs.js';
 
 export interface OpenedExecDriver {
@@ -55,33 +56,6 @@ export function openExecPlugin(dir: string, name?: string): () => Promise<Opened
       },
     };
   };
-}
-
-function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no answer after ${ms} ms`)), ms)))])
-    .finally(() => clearTimeout(timer));
-}
-
-/** Everything a stdio handle gives until its output ends (bounded), by stream. */
-async function drain(stdio: StdioHandle, ms = 15_000): Promise<{ stdout: string; stderr: string }> {
-  const out = { stdout: '', stderr: '' };
-  await within((async () => {
-    for await (const chunk of stdio.output) out[chunk.stream] += chunk.data.toString();
-  })(), ms, `output so far ${JSON.stringify(out)}`);
-  return out;
-}
-
-/** Output until `done` says enough (bounded). */
-async function readUntil(stdio: StdioHandle, done: (s: string) => boolean, ms = 10_000): Promise<string> {
-  let acc = '';
-  return within((async () => {
-    for await (const chunk of stdio.output) {
-      acc += chunk.data.toString();
-      if (done(acc)) return acc;
-    }
-    return acc;
-  })(), ms, `output so far ${JSON.stringify(acc)}`);
 }
 
 const RFC3339_NANO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}(Z|[+-]\d\d:\d\d)$/;
