@@ -77,7 +77,15 @@ test('a plugin folder with no plugin.json, and an npm package not installed, are
 });
 
 test('two plugins declaring the same flag are refused', async () => {
-  await refuses(['--plugin-dir', join(FIXTURES, 'hello'), '--plugin-dir', join(FIXTURES, 'hello')], [/hello/, /found twice/]);
+  // The fixture flag-clash (plugin greeter) declares hello's --hello-greeting under a key of its
+  // own; the plugin collected second is refused, naming the flag and the plugin that has it.
+  await refuses(['--plugin-dir', join(FIXTURES, 'hello'), '--plugin-dir', join(FIXTURES, 'flag-clash')],
+    [/^berthd: plugin greeter: flags\.hello-greeting: --hello-greeting is already declared by hello$/m]);
+});
+
+test('the same plugin found in two plugin folders is refused', async () => {
+  const hello = join(FIXTURES, 'hello');
+  await refuses(['--plugin-dir', hello, '--plugin-dir', hello], [/plugin hello: name: found twice/]);
 });
 
 test('berthd plugins lists built-ins and third-party plugins with version, kind and provides', async () => {
