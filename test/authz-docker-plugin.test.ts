@@ -7,7 +7,7 @@ import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { bodyOf, HANG, startFakeAuthzPlugin, type FakeAuthzPlugin } from './helpers/authz-plugin-server.js';
-import { apiRequest, docker, makeTempDir, startDaemon, type RunningDaemon } from './helpers/daemon.js';
+import { apiRequest, docker, type DockerOptions, makeTempDir, type RunningDaemon, startDaemon } from './helpers/daemon.js';
 import { importBusybox, removeAllContainers } from './helpers/busybox.js';
 import { freePort } from './helpers/ports.js';
 import { chunkedRequest, rawRequest } from './helpers/raw-http.js';
@@ -55,7 +55,7 @@ test('the plugin is activated once and sees every request of docker run: user, m
   assert.equal(plugin.calls.filter((c) => c.method === '/Plugin.Activate').length, 1);
   assert.ok(plugin.calls.every((c) => c.contentType === 'application/vnd.docker.plugins.v1.2+json'));
   plugin.calls.length = 0;
-  const r = await docker(d.socket, ['run', '--rm', '--label', 'who=authz-test', 'busybox', 'echo', 'hi'], 60_000);
+  const r = await docker(d.socket, ['run', '--rm', '--label', 'who=authz-test', 'busybox', 'echo', 'hi'], { timeoutMs: 60_000 });
   assert.equal(r.stdout, 'hi\n', r.stderr);
   const seen = requests();
   const lines = seen.map((doc) => `${doc.RequestMethod} ${doc.RequestUri}`);
@@ -95,7 +95,7 @@ test('a chunked body reaches the plugin byte for byte, as the handler gets it; c
 });
 
 test('uploads stream past the plugin unbuffered (marked by no body); logs and cp work with the response stage on', async () => {
-  const id = (await docker(d.socket, ['run', '-d', 'busybox', 'sh', '-c', 'echo logged; sleep 30'], 60_000)).stdout.trim();
+  const id = (await docker(d.socket, ['run', '-d', 'busybox', 'sh', '-c', 'echo logged; sleep 30'], { timeoutMs: 60_000 })).stdout.trim();
   assert.match(id, /^[0-9a-f]{64}$/);
   const { writeFileSync } = await import('node:fs');
   writeFileSync(join(work, 'note.txt'), 'copied in\n');
@@ -114,7 +114,7 @@ test('uploads stream past the plugin unbuffered (marked by no body); logs and cp
 test('a deny shows the plugin\'s message in the CLI; a denied response is not sent', async (t) => {
   t.after(() => { plugin.onRequest = allowAll; plugin.onResponse = allowAll; });
   plugin.onRequest = (doc) => (/\/containers\/create/.test(doc.RequestUri) ? { Allow: false, Msg: 'no containers today' } : { Allow: true });
-  const r = await docker(d.socket, ['run', '--rm', 'busybox', 'true'], 60_000);
+  const r = await docker(d.socket, ['run', '--rm', 'busybox', 'true'], { timeoutMs: 60_000 });
   assert.notEqual(r.code, 0);
   assert.match(r.stderr, /Error response from daemon: authorization denied by plugin testauthz: no containers today/);
   assert.equal((await docker(d.socket, ['ps', '-aq'])).stdout.trim(), '');
@@ -128,7 +128,7 @@ test('a deny shows the plugin\'s message in the CLI; a denied response is not se
 
 test('garbage, errors, a hang and a stopped plugin all deny, naming the plugin; a restarted plugin is used again', async (t) => {
   t.after(() => { plugin.onRequest = allowAll; });
-  const ps = () => docker(d.socket, ['ps']);
+  const ps = (opts: DockerOptions = {}) => docker(d.socket, ['ps'], opts);
   plugin.onRequest = () => 'this is not JSON';
   assert.match((await ps()).stderr, /plugin testauthz failed with error: AuthZPlugin\.AuthZReq: invalid JSON answer/);
   plugin.onRequest = () => ({ Allow: 'yes' });

@@ -45,7 +45,7 @@ test('read-only clients may read but not write, and private containers are hidde
   assert.equal((await docker(d.socket, ['create', '--name', 'open', 'busybox', 'true'])).code, 0);
   await reloadWith({ 'readonly-anonymous': true });
 
-  const run = await docker(d.socket, ['run', '--rm', 'busybox', 'true'], 60_000);
+  const run = await docker(d.socket, ['run', '--rm', 'busybox', 'true'], { timeoutMs: 60_000 });
   assert.notEqual(run.code, 0);
   assert.match(run.stderr, /Error response from daemon: authorization denied by plugin authz-readonly: anonymous clients may only read \(POST \/containers\/create\)/);
   const ps = await docker(d.socket, ['ps', '-a', '--format', '{{.Names}}']);
@@ -58,7 +58,7 @@ test('read-only clients may read but not write, and private containers are hidde
 
   // An empty chain (daemon.json, SIGHUP) turns authorization off without a restart.
   await reloadWith({ 'readonly-anonymous': true, 'authorization-plugins': [] });
-  assert.equal((await docker(d.socket, ['run', '--rm', 'busybox', 'true'], 60_000)).code, 0);
+  assert.equal((await docker(d.socket, ['run', '--rm', 'busybox', 'true'], { timeoutMs: 60_000 })).code, 0);
   await reloadWith({ 'readonly-anonymous': false });
   assert.equal((await docker(d.socket, ['rm', 'secret', 'open'])).code, 0);
 });

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { docker, makeTempDir, startDaemon, type RunningDaemon } from './helpers/daemon.js';
+import { docker, type DockerOptions, makeTempDir, type RunningDaemon, startDaemon } from './helpers/daemon.js';
 import { importBusybox, removeAllContainers } from './helpers/busybox.js';
 
 const STRICT = {
@@ -49,7 +49,7 @@ after(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-const run = (args: string[]) => docker(d.socket, ['run', ...args], 60_000);
+const run = (args: string[], opts: DockerOptions = {}) => docker(d.socket, ['run', ...args], { timeoutMs: 60_000, ...opts });
 const containerCount = async () => (await docker(d.socket, ['ps', '-aq'])).stdout.trim().split('\n').filter(Boolean).length;
 
 test('docker run --privileged is refused with the 403 message naming the plugin and rule', async () => {

@@ -6,7 +6,7 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, st
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { apiRequest, docker, makeTempDir, startDaemon, type RunningDaemon } from './helpers/daemon.js';
+import { apiRequest, docker, type DockerOptions, makeTempDir, type RunningDaemon, startDaemon } from './helpers/daemon.js';
 import { importBusybox, removeAllContainers } from './helpers/busybox.js';
 import { buildTar } from './helpers/tar-build.js';
 
@@ -32,7 +32,7 @@ after(async () => {
   rmSync(join('/etc', HOST_ETC_PROBE), { force: true });
 });
 
-const run = (args: string[]) => docker(d.socket, args, 60_000);
+const run = (args: string[], opts: DockerOptions = {}) => docker(d.socket, args, { timeoutMs: 60_000, ...opts });
 const ok = async (args: string[]) => {
   const r = await run(args);
   assert.equal(r.code, 0, `docker ${args.join(' ')}: ${r.stderr}`);

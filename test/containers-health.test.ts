@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { after, before, test } from 'node:test';
-import { docker, makeTempDir, startDaemon, type RunningDaemon } from './helpers/daemon.js';
+import { docker, type DockerOptions, makeTempDir, type RunningDaemon, startDaemon } from './helpers/daemon.js';
 import { importBusybox, removeAllContainers } from './helpers/busybox.js';
 
 let d: RunningDaemon;
@@ -25,7 +25,7 @@ after(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-const run = (args: string[]) => docker(d.socket, args, 60_000);
+const run = (args: string[], opts: DockerOptions = {}) => docker(d.socket, args, { timeoutMs: 60_000, ...opts });
 const inspect = async (name: string) => JSON.parse((await docker(d.socket, ['inspect', name])).stdout)[0];
 
 /** Polls inspect until `ok` holds for the container's State (at most 60 tries, 0.5 s apart). */

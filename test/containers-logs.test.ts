@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { docker, makeTempDir, onCleanup, startDaemon, type RunningDaemon, DOCKER_CONFIG } from './helpers/daemon.js';
+import { docker, DOCKER_CONFIG, type DockerOptions, makeTempDir, onCleanup, type RunningDaemon, startDaemon } from './helpers/daemon.js';
 import { importBusybox, removeAllContainers } from './helpers/busybox.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -38,7 +38,7 @@ async function until<T>(what: string, check: () => Promise<T> | T, tries = 300, 
 }
 
 const inspect = async (name: string) => JSON.parse((await docker(d.socket, ['inspect', name])).stdout)[0];
-const logs = (args: string[]) => docker(d.socket, ['logs', ...args]);
+const logs = (args: string[], opts: DockerOptions = {}) => docker(d.socket, ['logs', ...args], opts);
 
 /** `docker logs -f` in the background: its output so far, and its end (killed after 60 s). */
 function follow(name: string) {
@@ -182,7 +182,7 @@ test('logs -f goes on across a restart policy\'s restarts and ends after the las
 test('--timestamps as dockerd prints them; --since and --until with dates and durations', async () => {
   const run = await docker(d.socket, ['run', '-d', '--name', 'ts', 'busybox', 'sh', '-c', 'echo early; echo early-err >&2; sleep 3; echo late']);
   assert.equal(run.code, 0, run.stderr);
-  assert.equal((await docker(d.socket, ['wait', 'ts'], 30_000)).stdout.trim(), '0');
+  assert.equal((await docker(d.socket, ['wait', 'ts'], { timeoutMs: 30_000 })).stdout.trim(), '0');
   const stamped = await logs(['-t', 'ts']);
   const rfc3339Nano = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z) (.*)$/;
   const lines = stamped.stdout.trim().split('\n').map((l) => rfc3339Nano.exec(l));

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { after, before, test } from 'node:test';
-import { apiRequest, docker, makeTempDir, startDaemon, type RunningDaemon } from './helpers/daemon.js';
+import { apiRequest, docker, type DockerOptions, makeTempDir, type RunningDaemon, startDaemon } from './helpers/daemon.js';
 import { importBusybox, removeAllContainers } from './helpers/busybox.js';
 
 let d: RunningDaemon;
@@ -19,7 +19,7 @@ after(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-const run = (args: string[], input?: string) => docker(d.socket, args, 60_000, input);
+const run = (args: string[], opts: DockerOptions = {}) => docker(d.socket, args, { timeoutMs: 60_000, ...opts });
 
 test('docker run --rm busybox echo hi prints hi', async () => {
   const r = await run(['run', '--rm', 'busybox', 'echo', 'hi']);
@@ -36,7 +36,7 @@ test('docker run exits with the container\'s exit code', async () => {
 });
 
 test('echo data | docker run -i --rm busybox cat prints data', async () => {
-  const r = await run(['run', '-i', '--rm', 'busybox', 'cat'], 'data\n');
+  const r = await run(['run', '-i', '--rm', 'busybox', 'cat'], { input: 'data\n' });
   assert.equal(r.stdout, 'data\n', r.stderr);
   assert.equal(r.code, 0);
 });
@@ -63,7 +63,7 @@ test('a detached container: ps, logs, stop -t 1, start, restart, kill -s, rm -f'
   assert.equal(exec.code, 5, exec.stderr);
   assert.equal(exec.stdout, 'in-exec\n');
   assert.equal(exec.stderr, 'to-err\n');
-  const piped = await run(['exec', '-i', 'x1', 'cat'], 'via stdin\n');
+  const piped = await run(['exec', '-i', 'x1', 'cat'], { input: 'via stdin\n' });
   assert.equal(piped.stdout, 'via stdin\n', piped.stderr);
   assert.equal(piped.code, 0);
   assert.equal((await docker(d.socket, ['pause', 'x1'])).code, 0);

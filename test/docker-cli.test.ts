@@ -56,7 +56,7 @@ test('docker info lists the loaded plugins under Plugins', async () => {
 
 test('docker events --since 1 --until 0s ends by itself', async () => {
   const started = Date.now();
-  const r = await docker(d.socket, ['events', '--since', '1', '--until', '0s'], 15_000);
+  const r = await docker(d.socket, ['events', '--since', '1', '--until', '0s'], { timeoutMs: 15_000 });
   assert.equal(r.code, 0, r.stderr);
   assert.ok(Date.now() - started < 15_000);
 });

@@ -23,7 +23,7 @@ after(async () => {
 });
 
 const cli = async (args: string[]) => {
-  const r = await docker(d.socket, args, 120_000);
+  const r = await docker(d.socket, args, { timeoutMs: 120_000 });
   assert.equal(r.code, 0, `docker ${args.join(' ')} failed: ${r.stderr}`);
   return r.stdout;
 };
@@ -116,7 +116,7 @@ test('docker save piped into docker load on a fresh data root gives the same ima
   await cli(['save', '-o', archive, 'busybox:test']);
   const fresh = await startDaemon();
   t.after(() => fresh.cleanup());
-  const loaded = await docker(fresh.socket, ['load', '-i', archive], 120_000);
+  const loaded = await docker(fresh.socket, ['load', '-i', archive], { timeoutMs: 120_000 });
   assert.equal(loaded.code, 0, loaded.stderr);
   assert.equal(loaded.stdout.trim(), 'Loaded image: busybox:test');
   const again = (await apiRequest(fresh.socket, 'GET', '/images/busybox:test/json')).json();
@@ -130,7 +130,7 @@ test('docker save piped into docker load on a fresh data root gives the same ima
   assert.equal(`sha256:${createHash('sha256').update(layer).digest('hex')}`, rootfs.digest);
   assert.deepEqual(JSON.parse(execFileSync('tar', ['-xOf', archive, 'manifest.json']).toString())[0].RepoTags, ['busybox:test']);
   // Loading the same archive again stores nothing twice.
-  const twice = await docker(fresh.socket, ['load', '-i', archive], 120_000);
+  const twice = await docker(fresh.socket, ['load', '-i', archive], { timeoutMs: 120_000 });
   assert.equal(twice.code, 0, twice.stderr);
   assert.equal((await apiRequest(fresh.socket, 'GET', '/images/json')).json().length, 1);
 });

@@ -47,7 +47,7 @@ test('kill -9 during docker load leaves no partial image; the next load succeeds
     return existsSync(dir) ? readdirSync(dir) : [];
   });
   assert.equal(layerDirs(again.dataRoot).length, committed.length, 'no driver layer without its metadata');
-  const r = await docker(again.socket, ['load', '-i', archive], 120_000);
+  const r = await docker(again.socket, ['load', '-i', archive], { timeoutMs: 120_000 });
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout.trim(), 'Loaded image: crash/test:1');
   const listed = (await apiRequest(again.socket, 'GET', '/images/json')).json();

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { get } from 'node:http';
 import { createServer } from 'node:net';
 import { after, before, test } from 'node:test';
-import { docker, makeTempDir, startDaemon, type RunningDaemon } from './helpers/daemon.js';
+import { docker, type DockerOptions, makeTempDir, type RunningDaemon, startDaemon } from './helpers/daemon.js';
 import { importBusybox, removeAllContainers } from './helpers/busybox.js';
 import { assertSubnetsFree, deleteLink, freePort, iptablesState, links, makeBridge, portFree, scrubDaemon } from './helpers/network.js';
 
@@ -37,7 +37,7 @@ after(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-const run = (args: string[]) => docker(d.socket, args, 60_000);
+const run = (args: string[], opts: DockerOptions = {}) => docker(d.socket, args, { timeoutMs: 60_000, ...opts });
 
 function httpGet(port: number): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -179,9 +179,9 @@ test('--icc=false: containers on the default bridge cannot talk to each other; -
   try {
     const imported = await docker(other.socket, ['import', '-c', 'CMD ["sh"]', join(work, 'rootfs.tar'), 'busybox:latest']);
     assert.equal(imported.code, 0, imported.stderr);
-    assert.equal((await docker(other.socket, ['run', '-d', '--name', 'lonely', 'busybox', 'sleep', '60'], 60_000)).code, 0);
+    assert.equal((await docker(other.socket, ['run', '-d', '--name', 'lonely', 'busybox', 'sleep', '60'], { timeoutMs: 60_000 })).code, 0);
     const ip = JSON.parse((await docker(other.socket, ['inspect', 'lonely'])).stdout)[0].NetworkSettings.IPAddress;
-    const r = await docker(other.socket, ['run', '--rm', 'busybox', 'sh', '-c', `cat /etc/resolv.conf; busybox ping -c1 -W1 ${ip} >/dev/null 2>&1; echo $?`], 60_000);
+    const r = await docker(other.socket, ['run', '--rm', 'busybox', 'sh', '-c', `cat /etc/resolv.conf; busybox ping -c1 -W1 ${ip} >/dev/null 2>&1; echo $?`], { timeoutMs: 60_000 });
     assert.equal(r.stdout, 'search icc.example\nnameserver 10.123.78.53\n1\n', r.stderr);
     assert.match((await docker(other.socket, ['exec', 'lonely', 'busybox', 'ip', 'link', 'show', 'eth0'])).stdout, / mtu 1400 /);
     assert.equal(JSON.parse((await docker(other.socket, ['network', 'inspect', 'bridge'])).stdout)[0].Options['com.docker.network.bridge.enable_icc'], 'false');

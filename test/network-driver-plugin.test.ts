@@ -36,10 +36,10 @@ test('docker network create -d veth: options checked by the driver\'s schema, co
   assert.match(bad.stderr, /network driver veth: options\.veth\.colour: unknown key/);
   const ok = await docker(d.socket, ['network', 'create', '-d', 'veth', '-o', 'veth.mtu=1400', '--subnet', '10.123.95.0/24', 'dn']);
   assert.equal(ok.code, 0, ok.stderr);
-  const r = await docker(d.socket, ['run', '--rm', '--network', 'dn', 'busybox', 'busybox', 'ip', '-o', 'addr', 'show', 'eth0'], 60_000);
+  const r = await docker(d.socket, ['run', '--rm', '--network', 'dn', 'busybox', 'busybox', 'ip', '-o', 'addr', 'show', 'eth0'], { timeoutMs: 60_000 });
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /inet 10\.123\.95\.2\/24/);
-  assert.match((await docker(d.socket, ['run', '--rm', '--network', 'dn', 'busybox', 'busybox', 'ip', 'link', 'show', 'eth0'], 60_000)).stdout, /mtu 1400/);
+  assert.match((await docker(d.socket, ['run', '--rm', '--network', 'dn', 'busybox', 'busybox', 'ip', 'link', 'show', 'eth0'], { timeoutMs: 60_000 })).stdout, /mtu 1400/);
   const unknown = await docker(d.socket, ['network', 'create', '-d', 'nosuch', 'x1']);
   assert.match(unknown.stderr, /plugin "nosuch" not found/);
   assert.equal((await docker(d.socket, ['network', 'rm', 'dn'])).code, 0);

@@ -7,7 +7,7 @@ import { readdirSync, rmSync } from 'node:fs';
 import { get } from 'node:http';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { docker, makeTempDir, startDaemon, type RunningDaemon } from './helpers/daemon.js';
+import { docker, type DockerOptions, makeTempDir, type RunningDaemon, startDaemon } from './helpers/daemon.js';
 import { removeAllContainers } from './helpers/busybox.js';
 import { assertSubnetsFree, deleteLink, freePort, iptablesState, links, makeBridge, portFree, scrubDaemon } from './helpers/network.js';
 import { makeBusyboxRootfs } from './helpers/rootfs.js';
@@ -22,7 +22,7 @@ let port: number;
 let userBridge = '';
 
 const args = (live: boolean) => ['--bridge', BRIDGE, ...(live ? ['--live-restore'] : [])];
-const run = (a: string[]) => docker(d.socket, a, 60_000);
+const run = (a: string[], opts: DockerOptions = {}) => docker(d.socket, a, { timeoutMs: 60_000, ...opts });
 const veths = () => links().filter((l) => l.startsWith('veth')).sort();
 const ownRules = () => iptablesState().split('\n').filter((l) => l.includes('berth:')).sort();
 

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { after, before, test } from 'node:test';
-import { docker, makeTempDir, startDaemon, type RunningDaemon } from './helpers/daemon.js';
+import { docker, type DockerOptions, makeTempDir, type RunningDaemon, startDaemon } from './helpers/daemon.js';
 import { importBusybox, removeAllContainers } from './helpers/busybox.js';
 import { assertSubnetsFree, deleteLink, iptablesState, links, makeBridge, scrubDaemon } from './helpers/network.js';
 
@@ -37,7 +37,7 @@ after(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-const run = (args: string[]) => docker(d.socket, args, 60_000);
+const run = (args: string[], opts: DockerOptions = {}) => docker(d.socket, args, { timeoutMs: 60_000, ...opts });
 
 async function until(fn: () => Promise<boolean>): Promise<boolean> {
   for (let i = 0; i < 50; i++) {

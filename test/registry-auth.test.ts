@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { after, before, test } from 'node:test';
-import { apiRequest, docker, makeTempDir, startDaemon, type RunningDaemon } from './helpers/daemon.js';
+import { apiRequest, docker, type DockerOptions, makeTempDir, type RunningDaemon, startDaemon } from './helpers/daemon.js';
 import { startRegistry, type RunningRegistry } from './helpers/registry.js';
 import { makeBusyboxRootfs } from './helpers/rootfs.js';
 import { startTokenServer, type TokenServer } from './helpers/token-server.js';
@@ -34,7 +34,8 @@ after(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-const login = (host: string, password: string) => docker(d.socket, ['login', '-u', USER, '--password-stdin', host], 20_000, `${password}\n`);
+const login = (host: string, password: string, opts: DockerOptions = {}) =>
+  docker(d.socket, ['login', '-u', USER, '--password-stdin', host], { input: `${password}\n`, ...opts });
 
 test('htpasswd registry: no credentials, wrong password, then login, push and pull', async () => {
   const ref = `${basic.host}/t/busybox:1`;
@@ -53,12 +54,12 @@ test('htpasswd registry: no credentials, wrong password, then login, push and pu
   assert.equal(good.code, 0, good.stderr);
   assert.match(good.stdout, /Login Succeeded/);
 
-  const push = await docker(d.socket, ['push', ref], 60_000);
+  const push = await docker(d.socket, ['push', ref], { timeoutMs: 60_000 });
   assert.equal(push.code, 0, push.stderr);
   assert.match(push.stdout, /1: digest: sha256:/);
   const id = JSON.parse((await docker(d.socket, ['image', 'inspect', ref])).stdout)[0].Id;
   assert.equal((await docker(d.socket, ['rmi', ref])).code, 0);
-  const pull = await docker(d.socket, ['pull', ref], 60_000);
+  const pull = await docker(d.socket, ['pull', ref], { timeoutMs: 60_000 });
   assert.equal(pull.code, 0, pull.stderr);
   assert.equal(JSON.parse((await docker(d.socket, ['image', 'inspect', ref])).stdout)[0].Id, id);
 });
@@ -88,7 +89,7 @@ test('token registry: login is checked by the token service; tokens are cached p
   assert.equal(good.code, 0, good.stderr);
 
   const before = tokens.requests.length;
-  const push = await docker(d.socket, ['push', ref], 60_000);
+  const push = await docker(d.socket, ['push', ref], { timeoutMs: 60_000 });
   assert.equal(push.code, 0, push.stderr + push.stdout);
   const asked = tokens.requests.slice(before);
   // One token for the push's scope, however many requests the push made (HEAD, POST, PATCH, PUT...).
@@ -96,7 +97,7 @@ test('token registry: login is checked by the token service; tokens are cached p
   assert.ok(asked.every((q) => q.user === USER));
 
   assert.equal((await docker(d.socket, ['rmi', ref])).code, 0);
-  const pull = await docker(d.socket, ['pull', ref], 60_000);
+  const pull = await docker(d.socket, ['pull', ref], { timeoutMs: 60_000 });
   assert.equal(pull.code, 0, pull.stderr);
   assert.match(pull.stdout, /Status: Downloaded newer image/);
   const pulls = tokens.requests.slice(before + 1).map((q) => q.scopes.join(' '));

@@ -129,7 +129,7 @@ test('a registry without range support: the dropped blob is fetched again from t
   assert.equal(streamError(res.body), undefined, res.body);
   assert.deepEqual((await images(d)).map((i) => i.Id), [twoId]);
   assert.equal(proxy.requests.slice(before).filter((q) => q.url.endsWith(blobs.top)).length, 2);
-  const run = await docker(d.socket, ['run', '--rm', `${proxy.host}/t/two:1`, 'ls', '/data'], 60_000);
+  const run = await docker(d.socket, ['run', '--rm', `${proxy.host}/t/two:1`, 'ls', '/data'], { timeoutMs: 60_000 });
   assert.equal(run.stdout, 'big-0.bin\nbig-1.bin\nbig-2.bin\nbig-3.bin\n', run.stderr);
 });
 
