@@ -47,7 +47,6 @@ const readCgroup = (id: string, ctrl: string, v1: string, v2: string) => readFil
 
 async function runDetached(args: string[]): Promise<string> {
   const r = await run(['run', '-d', ...args]);
-  assert.equal(r.code, 0, r.stderr);
   return r.stdout.trim();
 }
 
@@ -67,22 +66,19 @@ test('docker top lists the container\'s processes through the host\'s ps; a stop
 
   // ps options pass through; rows still only the container's.
   const custom = await docker(d.socket, ['top', 'top1', '-o', 'pid,comm']);
-  assert.equal(custom.code, 0, custom.stderr);
   const lines = custom.stdout.trim().split('\n');
   assert.deepEqual(lines[0].trim().split(/\s+/), ['PID', 'COMMAND']);
   assert.deepEqual(lines.slice(1).map((l) => l.trim().split(/\s+/)[1]).sort(), ['sh', 'sleep', 'sleep']);
 
-  assert.equal((await docker(d.socket, ['kill', 'top1'])).code, 0);
+  await docker(d.socket, ['kill', 'top1']);
   await docker(d.socket, ['wait', 'top1']);
-  const refused = await docker(d.socket, ['top', 'top1']);
-  assert.notEqual(refused.code, 0);
+  const refused = await docker(d.socket, ['top', 'top1'], { expectCode: 'failure' });
   assert.match(refused.stderr, new RegExp(`Container ${id} is not running`));
 });
 
 test('docker stats --no-stream prints the container\'s row: its memory limit is --memory, its pids counted', async () => {
   await runDetached(['--name', 'st1', '--memory', '64m', 'busybox', 'sh', '-c', 'sleep 1000; echo done']);
   const r = await docker(d.socket, ['stats', '--no-stream', '--format', '{{.Name}}|{{.CPUPerc}}|{{.MemUsage}}|{{.MemPerc}}|{{.PIDs}}', 'st1']);
-  assert.equal(r.code, 0, r.stderr);
   const [name, cpu, mem, memPerc, pids] = r.stdout.trim().split('|');
   assert.equal(name, 'st1');
   assert.match(cpu, /^\d+\.\d\d%$/);
@@ -98,7 +94,6 @@ test('docker stats --no-stream prints the container\'s row: its memory limit is 
   // A stopped container reads as zeroes.
   await docker(d.socket, ['create', '--name', 'st0', 'busybox', 'true']);
   const zero = await docker(d.socket, ['stats', '--no-stream', '--format', '{{.Name}}|{{.CPUPerc}}|{{.MemUsage}}|{{.PIDs}}', 'st0']);
-  assert.equal(zero.code, 0, zero.stderr);
   assert.equal(zero.stdout.trim(), 'st0|0.00%|0B / 0B|0');
 });
 
@@ -173,7 +168,6 @@ test('docker update --memory 64m --pids-limit 20 changes the live cgroup and ins
   const id = await runDetached(['--name', 'up1', '--memory', '32m', 'busybox', 'sleep', '1000']);
   assert.equal(readCgroup(id, 'memory', 'memory.limit_in_bytes', 'memory.max'), String(32 * 1024 * 1024));
   const r = await docker(d.socket, ['update', '--memory', '64m', '--pids-limit', '20', 'up1']);
-  assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout.trim(), 'up1');
   assert.equal(readCgroup(id, 'memory', 'memory.limit_in_bytes', 'memory.max'), String(64 * 1024 * 1024));
   assert.equal(readCgroup(id, 'pids', 'pids.max', 'pids.max'), '20');
@@ -184,7 +178,6 @@ test('docker update --memory 64m --pids-limit 20 changes the live cgroup and ins
   assert.match(stats.stdout, / \/ 64MiB$/m);
 
   const cpus = await docker(d.socket, ['update', '--cpus', '0.5', 'up1']);
-  assert.equal(cpus.code, 0, cpus.stderr);
   assert.equal(readCgroup(id, 'cpu', 'cpu.cfs_quota_us', 'cpu.max').split(' ')[0], '50000');
   assert.equal((await inspect('up1')).HostConfig.NanoCpus, 5e8);
 
@@ -196,33 +189,30 @@ test('docker update --memory 64m --pids-limit 20 changes the live cgroup and ins
 test('docker update on a stopped container is kept for its next start, restart policy included', async () => {
   const id = (await docker(d.socket, ['create', '--name', 'up2', 'busybox', 'sleep', '1000'])).stdout.trim();
   const r = await docker(d.socket, ['update', '--pids-limit', '15', '--restart', 'on-failure:3', 'up2']);
-  assert.equal(r.code, 0, r.stderr);
   const host = (await inspect('up2')).HostConfig;
   assert.equal(host.PidsLimit, 15);
   assert.deepEqual(host.RestartPolicy, { Name: 'on-failure', MaximumRetryCount: 3 });
-  assert.equal((await docker(d.socket, ['start', 'up2'])).code, 0);
+  await docker(d.socket, ['start', 'up2']);
   assert.equal(readCgroup(id, 'pids', 'pids.max', 'pids.max'), '15');
 });
 
 test('limits dockerd refuses are refused with its words, at create and at update, and nothing changes', async () => {
-  const small = await docker(d.socket, ['create', '--memory', '4m', 'busybox']);
-  assert.notEqual(small.code, 0);
+  const small = await docker(d.socket, ['create', '--memory', '4m', 'busybox'], { expectCode: 'failure' });
   assert.match(small.stderr, /Minimum memory limit allowed is 6MB/);
-  const swap = await docker(d.socket, ['create', '--memory', '64m', '--memory-swap', '32m', 'busybox']);
+  const swap = await docker(d.socket, ['create', '--memory', '64m', '--memory-swap', '32m', 'busybox'], { expectCode: 'failure' });
   assert.match(swap.stderr, /Minimum memoryswap limit should be larger than memory limit, see usage/);
-  const weight = await docker(d.socket, ['create', '--blkio-weight', '5', 'busybox']);
+  const weight = await docker(d.socket, ['create', '--blkio-weight', '5', 'busybox'], { expectCode: 'failure' });
   assert.match(weight.stderr, /Range of blkio weight is from 10 to 1000/);
 
   const id = await runDetached(['--name', 'up3', '--memory', '32m', 'busybox', 'sleep', '1000']);
-  const tiny = await docker(d.socket, ['update', '--memory', '4m', 'up3']);
-  assert.notEqual(tiny.code, 0);
+  const tiny = await docker(d.socket, ['update', '--memory', '4m', 'up3'], { expectCode: 'failure' });
   assert.match(tiny.stderr, /Minimum memory limit allowed is 6MB/);
-  const over = await docker(d.socket, ['update', '--memory', '128m', 'up3']);
+  const over = await docker(d.socket, ['update', '--memory', '128m', 'up3'], { expectCode: 'failure' });
   assert.match(over.stderr, new RegExp(`Cannot update container ${id}: Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time`));
-  const smallerSwap = await docker(d.socket, ['update', '--memory', '64m', '--memory-swap', '48m', 'up3']);
+  const smallerSwap = await docker(d.socket, ['update', '--memory', '64m', '--memory-swap', '48m', 'up3'], { expectCode: 'failure' });
   assert.match(smallerSwap.stderr, /Minimum memoryswap limit should be larger than memory limit, see usage/);
-  assert.equal((await docker(d.socket, ['update', '--cpus', '0.5', 'up3'])).code, 0);
-  const quota = await docker(d.socket, ['update', '--cpu-quota', '20000', 'up3']);
+  await docker(d.socket, ['update', '--cpus', '0.5', 'up3']);
+  const quota = await docker(d.socket, ['update', '--cpu-quota', '20000', 'up3'], { expectCode: 'failure' });
   assert.match(quota.stderr, /Conflicting options: CPU Quota cannot be updated as NanoCPUs has already been set/);
   const host = (await inspect('up3')).HostConfig;
   assert.equal(host.Memory, 32 * 1024 * 1024);
@@ -230,14 +220,13 @@ test('limits dockerd refuses are refused with its words, at create and at update
   assert.equal(host.CpuQuota, 0);
   assert.equal(readCgroup(id, 'memory', 'memory.limit_in_bytes', 'memory.max'), String(32 * 1024 * 1024));
   // More memory with more swap at once is fine.
-  assert.equal((await docker(d.socket, ['update', '--memory', '128m', '--memory-swap', '256m', 'up3'])).code, 0);
+  await docker(d.socket, ['update', '--memory', '128m', '--memory-swap', '256m', 'up3']);
   assert.equal(readCgroup(id, 'memory', 'memory.limit_in_bytes', 'memory.max'), String(128 * 1024 * 1024));
-  assert.match((await docker(d.socket, ['update', '--memory', '64m', 'nosuch'])).stderr, /No such container: nosuch/);
+  assert.match((await docker(d.socket, ['update', '--memory', '64m', 'nosuch'], { expectCode: 'failure' })).stderr, /No such container: nosuch/);
 });
 
 test('--memory 32m: a process that allocates more is OOM-killed and inspect says OOMKilled', async () => {
-  const r = await run(['run', '--name', 'oom1', '--memory', '32m', 'busybox', 'sh', '-c', 'x=$(busybox head -c 200000000 /dev/zero | busybox tr "\\0" a); echo survived']);
-  assert.equal(r.code, 137, r.stderr);
+  const r = await run(['run', '--name', 'oom1', '--memory', '32m', 'busybox', 'sh', '-c', 'x=$(busybox head -c 200000000 /dev/zero | busybox tr "\\0" a); echo survived'], { expectCode: 137 });
   assert.doesNotMatch(r.stdout, /survived/);
   const state = (await inspect('oom1')).State;
   assert.equal(state.OOMKilled, true);
@@ -264,8 +253,7 @@ test('--pids-limit 10 holds: a fork loop stops at the limit, and pids.current ne
 });
 
 test('a default container cannot load a kernel module: the syscall itself is refused', async () => {
-  const r = await run(['run', '--rm', 'busybox', 'sh', '-c', 'echo x > /tmp/m.ko && busybox insmod /tmp/m.ko']);
-  assert.notEqual(r.code, 0);
+  const r = await run(['run', '--rm', 'busybox', 'sh', '-c', 'echo x > /tmp/m.ko && busybox insmod /tmp/m.ko'], { expectCode: 'failure' });
   assert.match(r.stderr, /Operation not permitted/);
   assert.doesNotMatch(r.stderr, /No such file/);
 });

@@ -110,8 +110,7 @@ test('a second daemon with the same pid file refuses to start and leaves the fir
   const r = await runBerthd([
     '--data-root', join(other, 'data'), '--exec-root', join(other, 'exec'),
     '-p', first.pidfile, '-H', `unix://${join(other, 'berth.sock')}`,
-  ]);
-  assert.notEqual(r.code, 0, `second daemon must not start\n${r.stderr}`);
+  ], {}, { expectCode: 'failure' }); // the second daemon must not start
   assert.ok(r.stderr.includes(first.pidfile), `stderr names the pid file: ${r.stderr}`);
   assert.match(r.stderr, new RegExp(`\\b${first.proc.pid}\\b`), 'stderr names the running PID');
   assert.ok(!existsSync(join(other, 'berth.sock')), 'the refused daemon left no socket behind');
@@ -167,8 +166,7 @@ test('-G naming a group that does not exist: the daemon refuses to start and nam
   const socket = join(dir, 'berth.sock');
   const r = await runBerthd([
     '--data-root', join(dir, 'data'), '--exec-root', join(dir, 'exec'), '-p', pidfile, '-H', `unix://${socket}`, '-G', group,
-  ]);
-  assert.notEqual(r.code, 0, r.stderr);
+  ], {}, { expectCode: 'failure' });
   assert.ok(r.stderr.includes(group), `stderr names the group: ${r.stderr}`);
   assert.ok(!existsSync(pidfile), 'no pid file left behind');
   assert.ok(!existsSync(socket), 'no socket left behind');

@@ -60,8 +60,9 @@ before(async () => {
 after(async () => {
   if (d) {
     await removeAllContainers(d.socket);
-    const nets = (await docker(d.socket, ['network', 'ls', '-q', '--filter', 'type=custom'])).stdout.trim().split('\n').filter(Boolean);
-    for (const n of nets) await docker(d.socket, ['network', 'rm', n]);
+    // Best effort (expectCode any): the hook must go on to stop the daemon whatever fails here.
+    const nets = (await docker(d.socket, ['network', 'ls', '-q', '--filter', 'type=custom'], { expectCode: 'any' })).stdout.trim().split('\n').filter(Boolean);
+    for (const n of nets) await docker(d.socket, ['network', 'rm', n], { expectCode: 'any' });
     await d.cleanup();
     scrubDaemon(d.dataRoot, d.execRoot, nets.map((id) => `br-${id.slice(0, 12)}`));
   }
