@@ -12,6 +12,7 @@ import { importBusybox, removeAllContainers } from './helpers/busybox.js';
 import { freePort } from './helpers/ports.js';
 import { chunkedRequest, rawRequest } from './helpers/raw-http.js';
 import { makeTlsCerts, type TlsCerts } from './helpers/tls-certs.js';
+import { poll } from './helpers/poll.js';
 
 let d: RunningDaemon;
 let work: string;
@@ -105,7 +106,7 @@ test('uploads stream past the plugin unbuffered (marked by no body); logs and cp
   assert.ok(put, 'the upload was authorized');
   assert.equal(put.RequestBody, undefined, 'the tar stream is not given to plugins');
   assert.equal((await docker(d.socket, ['exec', id, 'cat', '/tmp/note.txt'])).stdout, 'copied in\n');
-  for (let i = 0; i < 50 && !(await docker(d.socket, ['logs', id])).stdout.includes('logged'); i++) await new Promise((r) => setTimeout(r, 100));
+  await poll(async () => (await docker(d.socket, ['logs', id])).stdout.includes('logged'), { maxTries: 50, intervalMs: 100 });
   assert.equal((await docker(d.socket, ['logs', id])).stdout, 'logged\n');
   await docker(d.socket, ['rm', '-f', id]);
 });

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { docker, makeTempDir, REPO, startDaemon, type RunningDaemon } from './helpers/daemon.js';
 import { importBusybox, removeAllContainers } from './helpers/busybox.js';
+import { waitFor } from './helpers/poll.js';
 
 const FIXTURE = join(REPO, 'test/fixtures/plugins/authz-readonly');
 let d: RunningDaemon;
@@ -16,8 +17,9 @@ async function reloadWith(config: object): Promise<void> {
   writeFileSync(join(d.dir, 'daemon.json'), JSON.stringify({ 'authorization-plugins': ['authz-readonly'], ...config }));
   const before = d.logs().length;
   d.proc.kill('SIGHUP');
-  for (let i = 0; i < 100 && !/configuration reloaded/.test(d.logs().slice(before)); i++) await new Promise((r) => setTimeout(r, 100));
-  assert.match(d.logs().slice(before), /configuration reloaded/);
+  await waitFor('the daemon to log "configuration reloaded" after SIGHUP', () => /configuration reloaded/.test(d.logs().slice(before)), {
+    maxTries: 100, intervalMs: 100, detail: () => d.logs().slice(before),
+  });
 }
 
 before(async () => {

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { docker, type DockerOptions, makeTempDir, type RunningDaemon, startDaemon } from './helpers/daemon.js';
 import { importBusybox, removeAllContainers } from './helpers/busybox.js';
+import { waitFor } from './helpers/poll.js';
 
 const STRICT = {
   default: 'allow',
@@ -29,11 +30,9 @@ const writePolicy = (doc: unknown) => writeFileSync(policyFile, typeof doc === '
 async function reload(expect: RegExp): Promise<void> {
   const before = d.logs().length;
   d.proc.kill('SIGHUP');
-  for (let i = 0; i < 100; i++) {
-    if (expect.test(d.logs().slice(before))) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  assert.fail(`no ${expect} in the daemon's log after SIGHUP:\n${d.logs().slice(before)}`);
+  await waitFor(`${expect} in the daemon's log after SIGHUP`, () => expect.test(d.logs().slice(before)), {
+    maxTries: 100, intervalMs: 100, detail: () => d.logs().slice(before),
+  });
 }
 
 before(async () => {

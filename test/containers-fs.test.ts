@@ -9,6 +9,7 @@ import { after, before, test } from 'node:test';
 import { apiRequest, docker, type DockerOptions, makeTempDir, type RunningDaemon, startDaemon } from './helpers/daemon.js';
 import { importBusybox, removeAllContainers } from './helpers/busybox.js';
 import { buildTar } from './helpers/tar-build.js';
+import { poll } from './helpers/poll.js';
 
 const CONTAINER_PASSWD = 'root:x:0:0:root:/root:/bin/sh\n';
 const HOST_ETC_PROBE = `berth-fs-test-${process.pid}`;
@@ -44,7 +45,7 @@ const assertSentinelUntouched = () => {
 const mountsOf = (id: string) => readFileSync('/proc/mounts', 'utf8').split('\n').filter((l) => l.includes(id));
 /** The CLI is done once it has read the tar's end, a moment before the daemon releases the mount. */
 const unmountedSoon = async (id: string) => {
-  for (let i = 0; i < 50 && mountsOf(id).length > 0; i++) await new Promise((r) => setTimeout(r, 100));
+  await poll(() => mountsOf(id).length === 0, { maxTries: 50, intervalMs: 100 });
   return mountsOf(id);
 };
 

@@ -5,6 +5,7 @@ import { rmSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { docker, type DockerOptions, makeTempDir, type RunningDaemon, startDaemon } from './helpers/daemon.js';
 import { importBusybox, removeAllContainers } from './helpers/busybox.js';
+import { waitFor } from './helpers/poll.js';
 
 let d: RunningDaemon;
 let work: string;
@@ -30,13 +31,11 @@ const inspect = async (name: string) => JSON.parse((await docker(d.socket, ['ins
 
 /** Polls inspect until `ok` holds for the container's State (at most 60 tries, 0.5 s apart). */
 async function waitState(name: string, ok: (state: any) => boolean): Promise<any> {
-  let state;
-  for (let i = 0; i < 60; i++) {
+  let state: any;
+  return waitFor(`container ${name} to reach the expected state`, async () => {
     state = (await inspect(name)).State;
-    if (ok(state)) return state;
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  assert.fail(`container ${name} never reached the expected state; last: ${JSON.stringify(state)}`);
+    return ok(state) && state;
+  }, { maxTries: 60, intervalMs: 500, timeoutMs: 60_000, detail: () => `last state: ${JSON.stringify(state)}` });
 }
 
 const psNames = async (filter: string) =>

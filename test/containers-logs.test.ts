@@ -8,6 +8,7 @@ import { basename, dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { docker, DOCKER_CONFIG, type DockerOptions, makeTempDir, onCleanup, type RunningDaemon, startDaemon } from './helpers/daemon.js';
 import { importBusybox, removeAllContainers } from './helpers/busybox.js';
+import { waitFor } from './helpers/poll.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -28,14 +29,8 @@ after(async () => {
 });
 
 /** Polls `check` (bounded); returns its last truthy value or throws naming `what`. */
-async function until<T>(what: string, check: () => Promise<T> | T, tries = 300, everyMs = 50): Promise<T> {
-  for (let i = 0; i < tries; i++) {
-    const v = await check();
-    if (v) return v;
-    await sleep(everyMs);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+const until = <T>(what: string, check: () => T | Promise<T>, maxTries = 300, intervalMs = 50) =>
+  waitFor(what, check, { maxTries, intervalMs, timeoutMs: maxTries * intervalMs });
 
 const inspect = async (name: string) => JSON.parse((await docker(d.socket, ['inspect', name])).stdout)[0];
 const logs = (args: string[], opts: DockerOptions = {}) => docker(d.socket, ['logs', ...args], opts);

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { apiRequest, docker, type DockerOptions, makeTempDir, type RunningDaemon, startDaemon } from './helpers/daemon.js';
 import { importBusybox, removeAllContainers } from './helpers/busybox.js';
+import { poll } from './helpers/poll.js';
 
 let d: RunningDaemon;
 let work: string;
@@ -36,7 +37,6 @@ after(async () => {
 
 const run = (args: string[], opts: DockerOptions = {}) => docker(d.socket, args, { timeoutMs: 60_000, ...opts });
 const inspect = async (name: string) => JSON.parse((await docker(d.socket, ['inspect', name])).stdout)[0];
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A file of the container's cgroup on the host, v2 (unified) or v1 (per controller). */
 function cgroupFile(id: string, v1Controller: string, v1File: string, v2File: string): string {
@@ -54,10 +54,7 @@ test('docker top lists the container\'s processes through the host\'s ps; a stop
   const id = await runDetached(['--name', 'top1', 'busybox', 'sh', '-c', 'sleep 1001 & sleep 1002; echo done']);
   const pid = (await inspect('top1')).State.Pid;
   let out = '';
-  for (let i = 0; i < 50 && !out.includes('sleep 1002'); i++) {
-    out = (await docker(d.socket, ['top', 'top1'])).stdout;
-    if (!out.includes('sleep 1002')) await sleep(100);
-  }
+  await poll(async () => (out = (await docker(d.socket, ['top', 'top1'])).stdout).includes('sleep 1002'), { maxTries: 50, intervalMs: 100 });
   const [header, ...rows] = out.trim().split('\n');
   assert.deepEqual(header.trim().split(/\s+/), ['UID', 'PID', 'PPID', 'C', 'STIME', 'TTY', 'TIME', 'CMD']);
   assert.equal(rows.length, 3, out);
@@ -148,11 +145,8 @@ test('streamed stats over the API: an object a second with precpu from the one b
   assert.equal(second.pids_stats.current, 1);
   assert.equal(second.networks, undefined, 'a container without a network has no interfaces but lo');
   // The daemon's stats job finishes once the client is gone (bounded wait).
-  let done = await statsJobsDone();
-  for (let i = 0; i < 50 && done === doneBefore; i++) {
-    await sleep(100);
-    done = await statsJobsDone();
-  }
+  let done = doneBefore;
+  await poll(async () => (done = await statsJobsDone()) !== doneBefore, { maxTries: 51, intervalMs: 100 });
   assert.equal(done, doneBefore + 1);
 
   const bad = await apiRequest(d.socket, 'GET', '/containers/st2/stats?stream=1&one-shot=1');
@@ -238,10 +232,7 @@ test('--pids-limit 10 holds: a fork loop stops at the limit, and pids.current ne
   const id = await runDetached(['--name', 'pids1', '--pids-limit', '10', 'busybox', 'sh', '-c',
     `sh -c 'for i in ${sleeps}; do sleep 600 & done; echo spawned all'; echo inner exited $?; sleep 600`]);
   let logs = '';
-  for (let i = 0; i < 100 && !logs.includes('inner exited'); i++) {
-    logs = (await docker(d.socket, ['logs', 'pids1'])).stdout;
-    if (!logs.includes('inner exited')) await sleep(100);
-  }
+  await poll(async () => (logs = (await docker(d.socket, ['logs', 'pids1'])).stdout).includes('inner exited'), { maxTries: 100, intervalMs: 100 });
   assert.match(logs, /inner exited 2/);
   assert.doesNotMatch(logs, /spawned all/);
   assert.match((await docker(d.socket, ['logs', 'pids1'])).stderr, /can't fork/);

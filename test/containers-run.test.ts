@@ -4,6 +4,7 @@ import { rmSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { apiRequest, docker, type DockerOptions, makeTempDir, type RunningDaemon, startDaemon } from './helpers/daemon.js';
 import { importBusybox, removeAllContainers } from './helpers/busybox.js';
+import { poll } from './helpers/poll.js';
 
 let d: RunningDaemon;
 let work: string;
@@ -46,7 +47,7 @@ test('a detached container: ps, logs, stop -t 1, start, restart, kill -s, rm -f'
   const inspect = JSON.parse((await docker(d.socket, ['inspect', 'x1'])).stdout)[0];
   assert.equal(inspect.State.Running, true);
   assert.ok(inspect.State.Pid > 0);
-  for (let i = 0; i < 50 && !(await docker(d.socket, ['logs', 'x1'])).stdout.includes('started'); i++) await new Promise((r) => setTimeout(r, 100));
+  await poll(async () => (await docker(d.socket, ['logs', 'x1'])).stdout.includes('started'), { maxTries: 50, intervalMs: 100 });
   assert.equal((await docker(d.socket, ['logs', 'x1'])).stdout, 'started\n');
   const stop = await docker(d.socket, ['stop', '-t', '1', 'x1']);
   const stopped = JSON.parse((await docker(d.socket, ['inspect', 'x1'])).stdout)[0].State;

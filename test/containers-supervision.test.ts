@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { apiRequest, docker, makeTempDir, onCleanup, startDaemon, type RunningDaemon } from './helpers/daemon.js';
 import { importBusybox, removeAllContainers } from './helpers/busybox.js';
+import { waitFor } from './helpers/poll.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -20,14 +21,7 @@ function alive(pid: number): boolean {
 }
 
 /** Polls `check` (bounded); returns its last truthy value or throws naming `what`. */
-async function until<T>(what: string, check: () => Promise<T> | T, tries = 200, everyMs = 50): Promise<T> {
-  for (let i = 0; i < tries; i++) {
-    const v = await check();
-    if (v) return v;
-    await sleep(everyMs);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+const until = <T>(what: string, check: () => T | Promise<T>) => waitFor(what, check, { timeoutMs: 10_000, intervalMs: 50 });
 
 const inspect = async (d: RunningDaemon, name: string) => {
   const r = await docker(d.socket, ['inspect', name]);

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { apiRequest, docker, makeTempDir, startDaemon, type RunningDaemon, DOCKER_CONFIG } from './helpers/daemon.js';
 import { importBusybox, removeAllContainers } from './helpers/busybox.js';
+import { poll, waitFor } from './helpers/poll.js';
 
 let d: RunningDaemon;
 let work: string;
@@ -32,13 +33,13 @@ function pane(target: string): string {
 /** Polls a pane (bounded) until the pattern shows; `retry` runs between polls (re-typing a command). */
 async function waitForPane(target: string, pattern: RegExp, retry?: () => void): Promise<string> {
   let text = '';
-  for (let i = 0; i < 100; i++) {
+  let tries = 0;
+  return waitFor(`pane ${target} to show ${pattern}`, () => {
     text = pane(target);
     if (pattern.test(text)) return text;
-    if (retry && i % 10 === 9) retry();
-    await sleep(100);
-  }
-  assert.fail(`pane ${target} never showed ${pattern}; it shows:\n${text.replace(/\n{2,}/g, '\n')}`);
+    if (retry && ++tries % 10 === 0) retry();
+    return undefined;
+  }, { maxTries: 100, intervalMs: 100, timeoutMs: 20_000, detail: () => `it shows:\n${text.replace(/\n{2,}/g, '\n')}` });
 }
 
 async function inspect(name: string): Promise<any> {
@@ -49,13 +50,11 @@ async function inspect(name: string): Promise<any> {
 /** Events of one container and action since a unix time, polled (bounded) until one shows. */
 async function waitForEvent(name: string, action: string, since: number, detail = ''): Promise<string> {
   let out = '';
-  for (let i = 0; i < 50; i++) {
+  return waitFor(`a ${action} event for ${name}`, async () => {
     const until = Math.floor(Date.now() / 1000) + 1;
     out = (await docker(d.socket, ['events', '--since', String(since), '--until', String(until), '--filter', `container=${name}`, '--filter', `event=${action}`])).stdout;
-    if (out.split('\n').some((l) => l.includes(` ${action} `) && l.includes(detail))) return out;
-    await sleep(100);
-  }
-  assert.fail(`no ${action} event for ${name}: ${out}`);
+    return out.split('\n').some((l) => l.includes(` ${action} `) && l.includes(detail)) && out;
+  }, { maxTries: 50, intervalMs: 100, timeoutMs: 30_000, detail: () => `events: ${out}` });
 }
 
 before(async () => {
@@ -175,7 +174,7 @@ async function hijack(path: string, body = ''): Promise<{ status: number; socket
   let raw = Buffer.alloc(0);
   socket.on('data', (c: Buffer) => (raw = Buffer.concat([raw, c])));
   const ended = new Promise<void>((resolve) => socket.once('end', resolve).once('close', resolve));
-  for (let i = 0; i < 100 && raw.indexOf('\r\n\r\n') < 0; i++) await sleep(50);
+  await poll(() => raw.indexOf('\r\n\r\n') >= 0, { maxTries: 100, intervalMs: 50 });
   const head = raw.indexOf('\r\n\r\n');
   assert.ok(head > 0, `no answer to ${path}`);
   const status = Number(/^HTTP\/1\.1 (\d+)/.exec(raw.subarray(0, head).toString())?.[1]);
@@ -183,7 +182,7 @@ async function hijack(path: string, body = ''): Promise<{ status: number; socket
 }
 
 async function waitForOutput(conn: { output: () => string }, pattern: RegExp): Promise<void> {
-  for (let i = 0; i < 100 && !pattern.test(conn.output()); i++) await sleep(100);
+  await poll(() => pattern.test(conn.output()), { maxTries: 100, intervalMs: 100 });
   assert.match(conn.output(), pattern);
 }
 

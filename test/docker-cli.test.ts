@@ -5,6 +5,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { apiRequest, docker, startDaemon, type RunningDaemon, DOCKER_CONFIG } from './helpers/daemon.js';
+import { waitFor } from './helpers/poll.js';
 
 let d: RunningDaemon;
 before(async () => { d = await startDaemon(); });
@@ -66,11 +67,9 @@ test('docker events streams live events and replays them with --since/--until', 
   cli.stdout.on('data', (c) => (out += c));
   try {
     // Wait until the CLI's subscription is open before making the event.
-    for (let i = 0; i < 100 && (await apiRequest(d.socket, 'GET', '/info')).json().NEventsListener < 1; i++) {
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await waitFor('the CLI to subscribe to events', async () => (await apiRequest(d.socket, 'GET', '/info')).json().NEventsListener >= 1, { maxTries: 100, intervalMs: 50 });
     d.proc.kill('SIGHUP');
-    for (let i = 0; i < 100 && !out.includes('reload'); i++) await new Promise((r) => setTimeout(r, 50));
+    await waitFor('the reload event in docker events', () => out.includes('reload'), { maxTries: 100, intervalMs: 50 });
   } finally {
     cli.kill('SIGINT');
   }

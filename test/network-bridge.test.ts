@@ -11,6 +11,7 @@ import { after, before, test } from 'node:test';
 import { docker, type DockerOptions, makeTempDir, type RunningDaemon, startDaemon } from './helpers/daemon.js';
 import { importBusybox, removeAllContainers } from './helpers/busybox.js';
 import { assertSubnetsFree, deleteLink, freePort, iptablesState, links, makeBridge, portFree, scrubDaemon } from './helpers/network.js';
+import { waitFor } from './helpers/poll.js';
 
 const BRIDGE = 'bt-nbr';
 let d: RunningDaemon;
@@ -50,12 +51,7 @@ function httpGet(port: number): Promise<string> {
 
 /** The server in the container may take a moment to listen. */
 async function fetchWithin(port: number): Promise<string> {
-  let last: unknown;
-  for (let i = 0; i < 50; i++) {
-    try { return await httpGet(port); } catch (err) { last = err; }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw last;
+  return waitFor(`an HTTP answer on 127.0.0.1:${port}`, () => httpGet(port), { maxTries: 50, intervalMs: 100 });
 }
 
 test('-p 127.0.0.1:PORT:8080 serves busybox httpd to the host; docker port shows it; rm -f leaves no rule and frees the port', async () => {

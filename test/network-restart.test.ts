@@ -11,6 +11,7 @@ import { docker, type DockerOptions, makeTempDir, type RunningDaemon, startDaemo
 import { removeAllContainers } from './helpers/busybox.js';
 import { assertSubnetsFree, deleteLink, freePort, iptablesState, links, makeBridge, portFree, scrubDaemon } from './helpers/network.js';
 import { makeBusyboxRootfs } from './helpers/rootfs.js';
+import { waitFor } from './helpers/poll.js';
 
 const BRIDGE = 'bt-nrst';
 let d: RunningDaemon;
@@ -37,12 +38,7 @@ function httpGet(p: number): Promise<string> {
 }
 
 async function fetchWithin(p: number): Promise<string> {
-  let last: unknown;
-  for (let i = 0; i < 50; i++) {
-    try { return await httpGet(p); } catch (err) { last = err; }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw last;
+  return waitFor(`an HTTP answer on 127.0.0.1:${p}`, () => httpGet(p), { maxTries: 50, intervalMs: 100 });
 }
 
 const addresses = async () => Object.fromEntries(await Promise.all(['web', 'peer', 'plain'].map(async (n) => {

@@ -7,6 +7,7 @@ import { after, before, test } from 'node:test';
 import { docker, type DockerOptions, makeTempDir, type RunningDaemon, startDaemon } from './helpers/daemon.js';
 import { importBusybox, removeAllContainers } from './helpers/busybox.js';
 import { assertSubnetsFree, deleteLink, iptablesState, links, makeBridge, scrubDaemon } from './helpers/network.js';
+import { poll } from './helpers/poll.js';
 
 const BRIDGE = 'bt-nusr';
 let d: RunningDaemon;
@@ -39,13 +40,8 @@ after(async () => {
 
 const run = (args: string[], opts: DockerOptions = {}) => docker(d.socket, args, { timeoutMs: 60_000, ...opts });
 
-async function until(fn: () => Promise<boolean>): Promise<boolean> {
-  for (let i = 0; i < 50; i++) {
-    if (await fn()) return true;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return false;
-}
+/** true once fn holds (at most 50 tries, 0.1 s apart), false if it never does: the caller asserts. */
+const until = async (fn: () => Promise<boolean>): Promise<boolean> => (await poll(fn, { maxTries: 50, intervalMs: 100 })) === true;
 
 test('docker network create, ls, inspect; a subnet that overlaps another is refused', async () => {
   const r = await run(['network', 'create', '--subnet', '10.123.82.0/24', '--gateway', '10.123.82.254', '--ip-range', '10.123.82.128/25', '--label', 'k=v', 'tnet']);

@@ -12,6 +12,7 @@ import { makeDockerArchive, makeRandomLayer } from './helpers/docker-archive.js'
 import { startFaultProxy, type FaultProxy } from './helpers/fault-proxy.js';
 import { startRegistry, type RunningRegistry } from './helpers/registry.js';
 import { makeBusyboxRootfs } from './helpers/rootfs.js';
+import { poll } from './helpers/poll.js';
 
 const USER = 'faulty';
 const PASSWORD = 'faulty-pw';
@@ -91,7 +92,7 @@ test('a corrupt bottom layer fails the pull even when the layer above was unpack
   const overlay = join(d.dataRoot, 'overlay');
   const unpacked = () => existsSync(overlay) && readdirSync(overlay).some((l) => existsSync(join(overlay, l, 'diff/data/big-3.bin')) && statSync(join(overlay, l, 'diff/data/big-3.bin')).size === 1 << 20);
   if (driver === 'overlay') {
-    for (let i = 0; i < 500 && !unpacked(); i++) await new Promise((res) => setTimeout(res, 20));
+    await poll(unpacked, { intervalMs: 20, timeoutMs: 10_000 });
     assert.ok(unpacked(), 'the top layer is unpacked before the bottom one arrives');
   }
   proxy.release();
@@ -211,7 +212,7 @@ test('kill -9 of the daemon mid-pull: no partial image; the next pull reuses the
   const req = request({ socketPath: d.socket, method: 'POST', path: `/images/create?fromImage=${encodeURIComponent(`${proxy.host}/t/two`)}&tag=1`, headers: { 'X-Registry-Auth': AUTH } }, (res) => res.resume());
   req.on('error', () => {});
   req.end();
-  for (let i = 0; i < 500 && !(proxy.stalled() > 0 && committedLayers(d.dataRoot).length === 1); i++) await new Promise((res) => setTimeout(res, 20));
+  await poll(() => proxy.stalled() > 0 && committedLayers(d.dataRoot).length === 1, { intervalMs: 20, timeoutMs: 10_000 });
   assert.equal(proxy.stalled(), 1, 'the top layer is being downloaded');
   assert.equal(committedLayers(d.dataRoot).length, 1, 'the bottom layer is complete');
   d.proc.kill('SIGKILL');

@@ -1,5 +1,6 @@
 // The one polling loop of the tests and the bench: a probe asked again and again, bounded both in
 // tries and in time, and an error that says what was awaited, how long, and what the probe last saw.
+import { AssertionError } from 'node:assert';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface PollOptions {
@@ -15,13 +16,14 @@ export interface PollOptions {
   detail?: () => string;
 }
 
-/** What a probe returns when it is not there yet. */
-type NotYet = false | null | undefined;
+/** What a probe returns when it is not there yet: any falsy value. */
+type NotYet = false | null | undefined | 0 | '';
 
 /**
- * Calls probe until it returns something other than false, null or undefined, and resolves with
- * that; resolves with undefined once out of tries or time. A probe that throws counts as not yet
- * (a socket that does not listen yet); its last error goes into waitFor's message.
+ * Calls probe until it returns a truthy value, and resolves with that; resolves with undefined
+ * once out of tries or time. A probe that throws counts as not yet (a socket that does not listen
+ * yet; its last error goes into waitFor's message), except with an AssertionError: a check inside
+ * the probe (or docker() meeting an unexpected exit) fails the test at once.
  */
 export async function poll<T>(probe: () => T | NotYet | Promise<T | NotYet>, opts: PollOptions = {}): Promise<Exclude<T, NotYet> | undefined> {
   return (await attempt(probe, opts)).value;
@@ -59,8 +61,9 @@ async function attempt<T>(probe: () => T | NotYet | Promise<T | NotYet>, opts: P
     if (gaveUp) return { value: undefined, tries: tries - 1, ms: elapsed(), gaveUp, error };
     try {
       const v = await probe();
-      if (v !== false && v !== null && v !== undefined) return { value: v as Exclude<T, NotYet>, tries, ms: elapsed() };
+      if (v) return { value: v as Exclude<T, NotYet>, tries, ms: elapsed() };
     } catch (err) {
+      if (err instanceof AssertionError) throw err;
       error = err instanceof Error ? err : new Error(String(err));
     }
     if (tries >= maxTries || performance.now() - start + intervalMs > timeoutMs) return { value: undefined, tries, ms: elapsed(), error };
