@@ -101,7 +101,7 @@ test('uploads stream past the plugin unbuffered (marked by no body); logs and cp
   const { writeFileSync } = await import('node:fs');
   writeFileSync(join(work, 'note.txt'), 'copied in\n');
   plugin.calls.length = 0;
-  const cp = await docker(d.socket, ['cp', join(work, 'note.txt'), `${id}:/tmp/note.txt`]);
+  await docker(d.socket, ['cp', join(work, 'note.txt'), `${id}:/tmp/note.txt`]);
   const put = requests().find((doc) => doc.RequestMethod === 'PUT' && String(doc.RequestUri).includes('/archive'));
   assert.ok(put, 'the upload was authorized');
   assert.equal(put.RequestBody, undefined, 'the tar stream is not given to plugins');
@@ -143,7 +143,7 @@ test('garbage, errors, a hang and a stopped plugin all deny, naming the plugin; 
   const stopped = await ps({ expectCode: 'failure' });
   assert.match(stopped.stderr, /plugin testauthz failed with error: plugin not found: no testauthz\.sock/);
   plugin = await startFakeAuthzPlugin(join(pluginDir, 'testauthz.sock'));
-  const back = await ps();
+  await ps();
   assert.equal(plugin.calls[0]?.method, '/Plugin.Activate', 're-activated after it came back');
 });
 

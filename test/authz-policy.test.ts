@@ -82,7 +82,7 @@ test('--cap-add SYS_ADMIN, --network host and images outside the allow-list are 
     assert.match(r.stderr, new RegExp(`authorization denied by plugin authz-policy: .*\\(rule ${rule}\\)`), args.join(' '));
   }
   assert.equal(await containerCount(), 0);
-  const ok = await run(['--rm', '--cap-add', 'NET_ADMIN', 'trusted/box:1', 'true']);
+  await run(['--rm', '--cap-add', 'NET_ADMIN', 'trusted/box:1', 'true']);
 });
 
 test('docker exec --privileged is refused too; a plain exec works', async () => {
@@ -96,16 +96,16 @@ test('docker exec --privileged is refused too; a plain exec works', async () => 
 });
 
 test('docker run --rm busybox true works under the policy', async () => {
-  const r = await run(['--rm', 'busybox', 'true']);
-  const bind = await run(['--rm', '-v', `${work}:/w`, 'busybox', 'ls', '/w/policy.json']);
+  await run(['--rm', 'busybox', 'true']);
+  await run(['--rm', '-v', `${work}:/w`, 'busybox', 'ls', '/w/policy.json']);
 });
 
 test('SIGHUP loads a permissive policy without a restart; an invalid one keeps the old policy', async () => {
   const pid = d.proc.pid;
   writePolicy(PERMISSIVE);
   await reload(/authorization policy reloaded/);
-  const priv = await run(['--rm', '--privileged', 'busybox', 'true']);
-  const root = await run(['--rm', '-v', '/:/host', 'busybox', 'ls', '/host/etc/hostname']);
+  await run(['--rm', '--privileged', 'busybox', 'true']);
+  await run(['--rm', '-v', '/:/host', 'busybox', 'ls', '/host/etc/hostname']);
 
   writePolicy(STRICT);
   await reload(/authorization policy reloaded/);

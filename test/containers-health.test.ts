@@ -43,7 +43,7 @@ const psNames = async (filter: string) =>
 
 test('--health-cmd true: starting, then healthy; ps shows it; health_status event; stop leaves it unhealthy', async () => {
   const since = Math.floor(Date.now() / 1000) - 1;
-  const r = await run(['run', '-d', '--name', 'ok1', '--health-cmd', 'true', '--health-interval', '1s', 'busybox', 'sleep', '1000']);
+  await run(['run', '-d', '--name', 'ok1', '--health-cmd', 'true', '--health-interval', '1s', 'busybox', 'sleep', '1000']);
   const c = await inspect('ok1');
   assert.deepEqual(c.Config.Healthcheck.Test, ['CMD-SHELL', 'true']);
   assert.ok(['starting', 'healthy'].includes(c.State.Health.Status), c.State.Health.Status);
@@ -76,7 +76,7 @@ test('--health-cmd true: starting, then healthy; ps shows it; health_status even
 
 test('--health-cmd "exit 1" --health-retries 2: unhealthy with a failing streak and the failures logged', async () => {
   const since = Math.floor(Date.now() / 1000) - 1;
-  const r = await run(['run', '-d', '--name', 'bad1', '--health-cmd', 'echo failing; exit 1', '--health-interval', '1s', '--health-retries', '2', 'busybox', 'sleep', '1000']);
+  await run(['run', '-d', '--name', 'bad1', '--health-cmd', 'echo failing; exit 1', '--health-interval', '1s', '--health-retries', '2', 'busybox', 'sleep', '1000']);
   const state = await waitState('bad1', (s) => s.Health?.Status === 'unhealthy');
   assert.ok(state.Health.FailingStreak >= 2, JSON.stringify(state.Health));
   assert.ok(state.Health.Log.length >= 2 && state.Health.Log.length <= 5);
@@ -92,7 +92,7 @@ test('--health-cmd "exit 1" --health-retries 2: unhealthy with a failing streak 
 });
 
 test('a probe past --health-timeout is killed and logged as a timeout', async () => {
-  const r = await run(['run', '-d', '--name', 'slow1', '--health-cmd', 'sleep 30', '--health-timeout', '1s', '--health-interval', '1s', '--health-retries', '1', 'busybox', 'sleep', '1000']);
+  await run(['run', '-d', '--name', 'slow1', '--health-cmd', 'sleep 30', '--health-timeout', '1s', '--health-interval', '1s', '--health-retries', '1', 'busybox', 'sleep', '1000']);
   const state = await waitState('slow1', (s) => s.Health?.Log?.length > 0);
   const entry = state.Health.Log[0];
   assert.equal(entry.ExitCode, -1);
@@ -105,7 +105,7 @@ test('a probe past --health-timeout is killed and logged as a timeout', async ()
 });
 
 test('--health-start-period: failures within it do not count, the status stays starting', async () => {
-  const r = await run(['run', '-d', '--name', 'sp1', '--health-cmd', 'exit 1', '--health-start-period', '1h', '--health-retries', '1', 'busybox', 'sleep', '1000']);
+  await run(['run', '-d', '--name', 'sp1', '--health-cmd', 'exit 1', '--health-start-period', '1h', '--health-retries', '1', 'busybox', 'sleep', '1000']);
   // Within the start period probes come every start interval (5 s by default); with one retry,
   // a counted failure would make it unhealthy at once.
   const state = await waitState('sp1', (s) => s.Health?.Log?.length >= 1);
@@ -129,7 +129,7 @@ test('--no-healthcheck and an image without one: no State.Health, ps health=none
 });
 
 test('an image\'s HEALTHCHECK (docker import -c): used by its containers, completed by --health-*, off with --no-healthcheck', async () => {
-  const imp = await docker(d.socket, ['import', '-c', 'HEALTHCHECK --interval=1s --retries=2 CMD ["true"]', rootfs, 'hc:latest']);
+  await docker(d.socket, ['import', '-c', 'HEALTHCHECK --interval=1s --retries=2 CMD ["true"]', rootfs, 'hc:latest']);
   const img = JSON.parse((await docker(d.socket, ['image', 'inspect', 'hc', '--format', '{{json .Config.Healthcheck}}'])).stdout);
   assert.deepEqual(img, { Test: ['CMD', 'true'], Interval: 1e9, Retries: 2 });
   await run(['run', '-d', '--name', 'img1', 'hc', 'sleep', '1000']);

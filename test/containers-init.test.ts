@@ -41,7 +41,7 @@ test('docker run --init: docker-init is pid 1 and runs the command; inspect keep
 test('docker run --init: docker stop ends the command through the init (SIGTERM forwarded, exit 143)', async () => {
   const id = (await run(['run', '-d', '--init', 'busybox', 'sleep', '1000'])).stdout.trim();
   assert.match(id, /^[a-f0-9]{64}$/);
-  const stop = await docker(d.socket, ['stop', '-t', '5', id], { timeoutMs: 30_000 });
+  await docker(d.socket, ['stop', '-t', '5', id], { timeoutMs: 30_000 });
   const state = JSON.parse((await docker(d.socket, ['inspect', id])).stdout)[0].State;
   // sleep as pid 1 would ignore SIGTERM and die of the SIGKILL after 5 s (137); tini forwards it.
   assert.equal(state.ExitCode, 143);
@@ -69,5 +69,5 @@ test('an init-path that does not exist: docker run --init fails naming the path'
   await importBusybox(d3.socket, work);
   const r = await docker(d3.socket, ['run', '--rm', '--init', 'busybox', 'true'], { timeoutMs: 60_000, expectCode: 'failure' });
   assert.match(r.stderr, /init binary \/nonexistent\/docker-init .*missing/);
-  const plain = await docker(d3.socket, ['run', '--rm', 'busybox', 'true'], { timeoutMs: 60_000 });
+  await docker(d3.socket, ['run', '--rm', 'busybox', 'true'], { timeoutMs: 60_000 });
 });

@@ -96,7 +96,7 @@ test('max-size=1k max-file=3: at most 3 files, the newest lines kept in order wi
   const f = { follower: undefined as ReturnType<typeof follow> | undefined };
   // Bursts of 40 lines (about 2 KB), one per rotation check: several rotations, the first lines dropped.
   const script = 'i=0; b=0; while [ $b -lt 6 ]; do j=0; while [ $j -lt 40 ]; do echo line-$i; i=$((i+1)); j=$((j+1)); done; b=$((b+1)); sleep 1.2; done';
-  const run = await docker(d.socket, ['run', '-d', '--name', 'rot', '--log-opt', 'max-size=1k', '--log-opt', 'max-file=3', 'busybox', 'sh', '-c', script]);
+  await docker(d.socket, ['run', '-d', '--name', 'rot', '--log-opt', 'max-size=1k', '--log-opt', 'max-file=3', 'busybox', 'sh', '-c', script]);
   f.follower = follow('rot');
   const c = await inspect('rot');
   assert.deepEqual(c.HostConfig.LogConfig, { Type: 'json-file', Config: { 'max-size': '1k', 'max-file': '3' } });
@@ -129,7 +129,7 @@ test('max-size=1k max-file=3: at most 3 files, the newest lines kept in order wi
 
 test('a log renamed with no reopen after it (a daemon killed mid-rotation) is started again, nothing lost', async () => {
   const script = 'i=0; while [ $i -lt 300 ]; do echo line-$i; i=$((i+1)); sleep 0.1; done';
-  const run = await docker(d.socket, ['run', '-d', '--name', 'mid', '--log-opt', 'max-size=1m', '--log-opt', 'max-file=2', 'busybox', 'sh', '-c', script]);
+  await docker(d.socket, ['run', '-d', '--name', 'mid', '--log-opt', 'max-size=1m', '--log-opt', 'max-file=2', 'busybox', 'sh', '-c', script]);
   const { LogPath } = await inspect('mid');
   await until('the first lines', async () => numbers((await logs(['mid'])).stdout).length >= 3);
   renameSync(LogPath, `${LogPath}.1`);
@@ -142,11 +142,11 @@ test('a log renamed with no reopen after it (a daemon killed mid-rotation) is st
 });
 
 test('logs -f goes on across docker restart and ends when the container stops for good', async () => {
-  const run = await docker(d.socket, ['run', '-d', '--name', 'fr', 'busybox', 'sh', '-c', 'echo started; trap "echo stopping; exit 0" TERM; while true; do sleep 0.1; done']);
+  await docker(d.socket, ['run', '-d', '--name', 'fr', 'busybox', 'sh', '-c', 'echo started; trap "echo stopping; exit 0" TERM; while true; do sleep 0.1; done']);
   await until('the first run to print', async () => (await logs(['fr'])).stdout.includes('started'));
   const f = follow('fr');
   await until('the follower to print', () => f.output().includes('started'));
-  const restart = await docker(d.socket, ['restart', '-t', '5', 'fr']);
+  await docker(d.socket, ['restart', '-t', '5', 'fr']);
   await until('the second run in the follower', () => f.output().split('started').length === 3);
   assert.equal(await Promise.race([f.done, sleep(500).then(() => 'following')]), 'following', 'the restart did not end the follow');
   await docker(d.socket, ['stop', '-t', '5', 'fr']);
@@ -156,7 +156,7 @@ test('logs -f goes on across docker restart and ends when the container stops fo
 });
 
 test('logs -f goes on across a restart policy\'s restarts and ends after the last one', async () => {
-  const run = await docker(d.socket, ['run', '-d', '--name', 'pol', '--restart', 'on-failure:2', 'busybox', 'sh', '-c', 'echo boot; sleep 1; exit 3']);
+  await docker(d.socket, ['run', '-d', '--name', 'pol', '--restart', 'on-failure:2', 'busybox', 'sh', '-c', 'echo boot; sleep 1; exit 3']);
   const f = follow('pol');
   assert.equal(await f.done, 0, 'the follow ended by itself');
   assert.equal(f.output(), 'boot\nboot\nboot\n', 'the first run and both restarts');
@@ -167,7 +167,7 @@ test('logs -f goes on across a restart policy\'s restarts and ends after the las
 });
 
 test('--timestamps as dockerd prints them; --since and --until with dates and durations', async () => {
-  const run = await docker(d.socket, ['run', '-d', '--name', 'ts', 'busybox', 'sh', '-c', 'echo early; echo early-err >&2; sleep 3; echo late']);
+  await docker(d.socket, ['run', '-d', '--name', 'ts', 'busybox', 'sh', '-c', 'echo early; echo early-err >&2; sleep 3; echo late']);
   assert.equal((await docker(d.socket, ['wait', 'ts'], { timeoutMs: 30_000 })).stdout.trim(), '0');
   const stamped = await logs(['-t', 'ts']);
   const rfc3339Nano = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z) (.*)$/;
@@ -212,7 +212,7 @@ test('output written while the daemon is down is kept, and the log is rotated at
   const ctl = join(lrWork, 'ctl');
   mkdirSync(ctl);
   const script = 'until cat /ctl/go >/dev/null 2>&1; do sleep 0.1; done; i=0; while [ $i -lt 100 ]; do echo line-$i; i=$((i+1)); done; sleep 120';
-  const run = await docker(first.socket, ['run', '-d', '--name', 'down', '--log-opt', 'max-size=1k', '--log-opt', 'max-file=2', '-v', `${ctl}:/ctl`, 'busybox', 'sh', '-c', script]);
+  await docker(first.socket, ['run', '-d', '--name', 'down', '--log-opt', 'max-size=1k', '--log-opt', 'max-file=2', '-v', `${ctl}:/ctl`, 'busybox', 'sh', '-c', script]);
   const c = JSON.parse((await docker(first.socket, ['inspect', 'down'])).stdout)[0];
   const conmonPid = Number(readFileSync(join(first.execRoot, 'runtimes', 'runc', 'containers', c.Id, 'conmon.pid'), 'utf8'));
   const leftovers = [{ pid: c.State.Pid, mark: c.Id }, { pid: conmonPid, mark: c.Id }];

@@ -171,7 +171,7 @@ test('docker update --memory 64m --pids-limit 20 changes the live cgroup and ins
   const stats = await docker(d.socket, ['stats', '--no-stream', '--format', '{{.MemUsage}}', 'up1']);
   assert.match(stats.stdout, / \/ 64MiB$/m);
 
-  const cpus = await docker(d.socket, ['update', '--cpus', '0.5', 'up1']);
+  await docker(d.socket, ['update', '--cpus', '0.5', 'up1']);
   assert.equal(readCgroup(id, 'cpu', 'cpu.cfs_quota_us', 'cpu.max').split(' ')[0], '50000');
   assert.equal((await inspect('up1')).HostConfig.NanoCpus, 5e8);
 
@@ -182,7 +182,7 @@ test('docker update --memory 64m --pids-limit 20 changes the live cgroup and ins
 
 test('docker update on a stopped container is kept for its next start, restart policy included', async () => {
   const id = (await docker(d.socket, ['create', '--name', 'up2', 'busybox', 'sleep', '1000'])).stdout.trim();
-  const r = await docker(d.socket, ['update', '--pids-limit', '15', '--restart', 'on-failure:3', 'up2']);
+  await docker(d.socket, ['update', '--pids-limit', '15', '--restart', 'on-failure:3', 'up2']);
   const host = (await inspect('up2')).HostConfig;
   assert.equal(host.PidsLimit, 15);
   assert.deepEqual(host.RestartPolicy, { Name: 'on-failure', MaximumRetryCount: 3 });

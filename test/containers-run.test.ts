@@ -49,7 +49,7 @@ test('a detached container: ps, logs, stop -t 1, start, restart, kill -s, rm -f'
   assert.ok(inspect.State.Pid > 0);
   await poll(async () => (await docker(d.socket, ['logs', 'x1'])).stdout.includes('started'), { maxTries: 50, intervalMs: 100 });
   assert.equal((await docker(d.socket, ['logs', 'x1'])).stdout, 'started\n');
-  const stop = await docker(d.socket, ['stop', '-t', '1', 'x1']);
+  await docker(d.socket, ['stop', '-t', '1', 'x1']);
   const stopped = JSON.parse((await docker(d.socket, ['inspect', 'x1'])).stdout)[0].State;
   assert.equal(stopped.Status, 'exited');
   assert.equal(stopped.ExitCode, 3, 'the TERM trap ran');
@@ -84,7 +84,7 @@ test('a detached container: ps, logs, stop -t 1, start, restart, kill -s, rm -f'
 test('secure defaults: a default container cannot mount, a privileged one can', async () => {
   const denied = await run(['run', '--rm', 'busybox', 'busybox', 'mount', '-t', 'tmpfs', 'none', '/tmp'], { expectCode: 'failure' });
   assert.match(denied.stderr, /permission denied|Operation not permitted/i);
-  const allowed = await run(['run', '--rm', '--privileged', 'busybox', 'busybox', 'mount', '-t', 'tmpfs', 'none', '/tmp']);
+  await run(['run', '--rm', '--privileged', 'busybox', 'busybox', 'mount', '-t', 'tmpfs', 'none', '/tmp']);
 });
 
 test('container events: create, attach, start, die, destroy', async () => {

@@ -116,7 +116,7 @@ test('docker rm and docker container prune remove containers, their layers and r
 });
 
 test('docker ps -s and inspect -s report the read-write layer and the virtual size', async () => {
-  const r = await docker(d.socket, ['run', '--name', 'sized', 'busybox', 'sh', '-c', 'busybox head -c 300000 /dev/zero > /big'], { timeoutMs: 60_000 });
+  await docker(d.socket, ['run', '--name', 'sized', 'busybox', 'sh', '-c', 'busybox head -c 300000 /dev/zero > /big'], { timeoutMs: 60_000 });
   const size = await cli(['ps', '-a', '-s', '--filter', 'name=sized', '--format', '{{.Size}}']);
   // The CLI prints "SizeRw (virtual SizeRootFs)" in decimal units.
   assert.match(size, /^3\d\dkB \(virtual \d+(\.\d+)?[kM]B\)$/, size);

@@ -91,7 +91,7 @@ test('live-restore: containers outlive kill -9 of the daemon; exits while it was
   const ctlB = ctl('b');
   const ctlC = ctl('c');
   for (const [name, dir] of [['lr-a', ctlA], ['lr-b', ctlB], ['lr-c', ctlC]]) {
-    const r = await docker(d.socket, ['run', '-d', '--name', name, '-v', `${dir}:/ctl`, 'busybox', 'sh', '-c', COUNTER]);
+    await docker(d.socket, ['run', '-d', '--name', name, '-v', `${dir}:/ctl`, 'busybox', 'sh', '-c', COUNTER]);
   }
   const [a, b, c] = await Promise.all(['lr-a', 'lr-b', 'lr-c'].map((n) => inspect(d, n)));
   for (const x of [a, b, c]) {
@@ -155,9 +155,9 @@ test('without live-restore: shutdown stops containers and records their exits; p
   const loop = 'trap "exit 0" TERM; while true; do sleep 0.1; done';
   const policies: Record<string, string> = { always: 'always', never: 'no', stopped: 'unless-stopped', unless: 'unless-stopped' };
   for (const [name, policy] of Object.entries(policies)) {
-    const r = await docker(d.socket, ['run', '-d', '--name', name, '--restart', policy, 'busybox', 'sh', '-c', loop]);
+    await docker(d.socket, ['run', '-d', '--name', name, '--restart', policy, 'busybox', 'sh', '-c', loop]);
   }
-  const stop = await docker(d.socket, ['stop', 'stopped']);
+  await docker(d.socket, ['stop', 'stopped']);
   const before = Object.fromEntries(await Promise.all(Object.keys(policies).map(async (n) => [n, await inspect(d, n)] as const)));
 
   assert.equal(await d.stop('SIGTERM'), 0, d.logs());
@@ -184,7 +184,7 @@ test('without live-restore: after kill -9 of the daemon, its start stops what wa
   onCleanup(t, () => killLeftovers(leftovers));
   const loop = 'trap "exit 0" TERM; while true; do sleep 0.1; done';
   for (const [name, policy] of [['crash-no', 'no'], ['crash-always', 'always']]) {
-    const r = await docker(d.socket, ['run', '-d', '--name', name, '--restart', policy, 'busybox', 'sh', '-c', loop]);
+    await docker(d.socket, ['run', '-d', '--name', name, '--restart', policy, 'busybox', 'sh', '-c', loop]);
   }
   const no = await inspect(d, 'crash-no');
   const always = await inspect(d, 'crash-always');
@@ -231,7 +231,7 @@ test('restart policies at run time: on-failure:N, always with back-off, stop and
   });
   assert.equal(al.State.Running, true, 'a restarting container counts as running, as in dockerd');
   assert.match((await docker(d.socket, ['ps', '--filter', 'name=al', '--format', '{{.Status}}'])).stdout, /^Restarting \(0\) /);
-  const stop = await docker(d.socket, ['stop', 'al']);
+  await docker(d.socket, ['stop', 'al']);
   const stopped = await inspect(d, 'al');
   assert.equal(stopped.State.Status, 'exited');
   assert.equal(stopped.State.Restarting, false);
@@ -261,7 +261,7 @@ test('restart policies at run time: on-failure:N, always with back-off, stop and
   // rm -f during the back-off removes it.
   await docker(d.socket, ['run', '-d', '--name', 'rf', '--restart', 'always', 'busybox', 'sh', '-c', 'exit 1']);
   await until('rf to back off', async () => (await inspect(d, 'rf')).State.Status === 'restarting');
-  const rm = await docker(d.socket, ['rm', '-f', 'rf']);
+  await docker(d.socket, ['rm', '-f', 'rf']);
   assert.equal((await docker(d.socket, ['ps', '-aq', '--filter', 'name=rf'])).stdout.trim(), '');
 });
 

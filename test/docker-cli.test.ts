@@ -54,7 +54,7 @@ test('docker info lists the loaded plugins under Plugins', async () => {
 
 test('docker events --since 1 --until 0s ends by itself', async () => {
   const started = Date.now();
-  const r = await docker(d.socket, ['events', '--since', '1', '--until', '0s'], { timeoutMs: 15_000 });
+  await docker(d.socket, ['events', '--since', '1', '--until', '0s'], { timeoutMs: 15_000 });
   assert.ok(Date.now() - started < 15_000);
 });
 

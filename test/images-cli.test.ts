@@ -127,7 +127,7 @@ test('docker save piped into docker load on a fresh data root gives the same ima
   assert.equal(`sha256:${createHash('sha256').update(layer).digest('hex')}`, rootfs.digest);
   assert.deepEqual(JSON.parse(execFileSync('tar', ['-xOf', archive, 'manifest.json']).toString())[0].RepoTags, ['busybox:test']);
   // Loading the same archive again stores nothing twice.
-  const twice = await docker(fresh.socket, ['load', '-i', archive], { timeoutMs: 120_000 });
+  await docker(fresh.socket, ['load', '-i', archive], { timeoutMs: 120_000 });
   assert.equal((await apiRequest(fresh.socket, 'GET', '/images/json')).json().length, 1);
 });
 

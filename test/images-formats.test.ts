@@ -111,7 +111,7 @@ test('docker import from an http URL served on loopback', async (t) => {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   t.after(() => server.close());
   const port = (server.address() as { port: number }).port;
-  const r = await docker(d.socket, ['import', `http://127.0.0.1:${port}/rootfs.tar`, 'from-url:1'], { timeoutMs: 60_000 });
+  await docker(d.socket, ['import', `http://127.0.0.1:${port}/rootfs.tar`, 'from-url:1'], { timeoutMs: 60_000 });
   const inspect = (await apiRequest(d.socket, 'GET', '/images/from-url:1/json')).json();
   assert.deepEqual(inspect.RootFS.Layers, [rootfs.digest]);
   assert.equal(inspect.Comment, `Imported from http://127.0.0.1:${port}/rootfs.tar`);

@@ -56,7 +56,7 @@ async function fetchWithin(port: number): Promise<string> {
 
 test('-p 127.0.0.1:PORT:8080 serves busybox httpd to the host; docker port shows it; rm -f leaves no rule and frees the port', async () => {
   const port = await freePort();
-  const r = await run(['run', '-d', '--name', 'web', '-p', `127.0.0.1:${port}:8080`, 'busybox', 'busybox', 'httpd', '-f', '-p', '8080', '-h', '/www']);
+  await run(['run', '-d', '--name', 'web', '-p', `127.0.0.1:${port}:8080`, 'busybox', 'busybox', 'httpd', '-f', '-p', '8080', '-h', '/www']);
   assert.equal(await fetchWithin(port), 'hello from httpd\n');
   assert.equal((await run(['port', 'web'])).stdout.trim(), `8080/tcp -> 127.0.0.1:${port}`);
   assert.equal((await run(['port', 'web', '8080'])).stdout.trim(), `127.0.0.1:${port}`);
@@ -86,7 +86,7 @@ test('a host port already taken is a clear error and leaves no rule behind', asy
 });
 
 test('-P publishes exposed ports on free ports of the ephemeral range', async () => {
-  const r = await run(['run', '-d', '--name', 'pub', '-P', '--expose', '8080', 'busybox', 'busybox', 'httpd', '-f', '-p', '8080', '-h', '/www']);
+  await run(['run', '-d', '--name', 'pub', '-P', '--expose', '8080', 'busybox', 'busybox', 'httpd', '-f', '-p', '8080', '-h', '/www']);
   const mapping = (await run(['port', 'pub', '8080/tcp'])).stdout.trim().split('\n')[0];
   const m = /^0\.0\.0\.0:(\d+)$/.exec(mapping);
   assert.ok(m, mapping);
@@ -99,7 +99,7 @@ test('-P publishes exposed ports on free ports of the ephemeral range', async ()
 });
 
 test('the default bridge network: eth0 with an address of its subnet, a default route, NetworkSettings in inspect', async () => {
-  const r = await run(['run', '-d', '--name', 'plain', 'busybox', 'sleep', '60']);
+  await run(['run', '-d', '--name', 'plain', 'busybox', 'sleep', '60']);
   const ns = JSON.parse((await run(['inspect', 'plain'])).stdout)[0].NetworkSettings;
   assert.match(ns.IPAddress, /^10\.123\.71\.\d+$/);
   assert.equal(ns.Gateway, '10.123.71.1');
@@ -165,7 +165,7 @@ test('--icc=false: containers on the default bridge cannot talk to each other; -
   makeBridge(bridge, '10.123.78.1/24');
   const other = await startDaemon({ args: ['--bridge', bridge, '--icc=false', '--dns', '10.123.78.53', '--dns-search', 'icc.example', '--mtu', '1400'] });
   try {
-    const imported = await docker(other.socket, ['import', '-c', 'CMD ["sh"]', join(work, 'rootfs.tar'), 'busybox:latest']);
+    await docker(other.socket, ['import', '-c', 'CMD ["sh"]', join(work, 'rootfs.tar'), 'busybox:latest']);
     await docker(other.socket, ['run', '-d', '--name', 'lonely', 'busybox', 'sleep', '60'], { timeoutMs: 60_000 });
     const ip = JSON.parse((await docker(other.socket, ['inspect', 'lonely'])).stdout)[0].NetworkSettings.IPAddress;
     const r = await docker(other.socket, ['run', '--rm', 'busybox', 'sh', '-c', `cat /etc/resolv.conf; busybox ping -c1 -W1 ${ip} >/dev/null 2>&1; echo $?`], { timeoutMs: 60_000 });

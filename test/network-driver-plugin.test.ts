@@ -33,7 +33,7 @@ after(async () => {
 test('docker network create -d veth: options checked by the driver\'s schema, containers get its interface and an IPAM address', async () => {
   const bad = await docker(d.socket, ['network', 'create', '-d', 'veth', '-o', 'veth.colour=red', 'dn'], { expectCode: 'failure' });
   assert.match(bad.stderr, /network driver veth: options\.veth\.colour: unknown key/);
-  const ok = await docker(d.socket, ['network', 'create', '-d', 'veth', '-o', 'veth.mtu=1400', '--subnet', '10.123.95.0/24', 'dn']);
+  await docker(d.socket, ['network', 'create', '-d', 'veth', '-o', 'veth.mtu=1400', '--subnet', '10.123.95.0/24', 'dn']);
   const r = await docker(d.socket, ['run', '--rm', '--network', 'dn', 'busybox', 'busybox', 'ip', '-o', 'addr', 'show', 'eth0'], { timeoutMs: 60_000 });
   assert.match(r.stdout, /inet 10\.123\.95\.2\/24/);
   assert.match((await docker(d.socket, ['run', '--rm', '--network', 'dn', 'busybox', 'busybox', 'ip', 'link', 'show', 'eth0'], { timeoutMs: 60_000 })).stdout, /mtu 1400/);

@@ -99,7 +99,7 @@ test('a container on another user network cannot reach them', async () => {
 });
 
 test('connect and disconnect a running container; a removed container releases its address', async () => {
-  const c = await run(['network', 'connect', '--alias', 'cli2', 'onet', 'client']);
+  await run(['network', 'connect', '--alias', 'cli2', 'onet', 'client']);
   const nets = JSON.parse((await run(['inspect', 'client'])).stdout)[0].NetworkSettings.Networks;
   assert.deepEqual(Object.keys(nets).sort(), ['onet', 'tnet']);
   assert.match((await run(['exec', 'client', 'busybox', 'ip', '-o', '-4', 'addr', 'show', 'eth1'])).stdout, new RegExp(`inet ${nets.onet.IPAddress.replace(/\./g, '\\.')}/24`));

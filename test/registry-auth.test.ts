@@ -54,7 +54,7 @@ test('htpasswd registry: no credentials, wrong password, then login, push and pu
   assert.match(push.stdout, /1: digest: sha256:/);
   const id = JSON.parse((await docker(d.socket, ['image', 'inspect', ref])).stdout)[0].Id;
   await docker(d.socket, ['rmi', ref]);
-  const pull = await docker(d.socket, ['pull', ref], { timeoutMs: 60_000 });
+  await docker(d.socket, ['pull', ref], { timeoutMs: 60_000 });
   assert.equal(JSON.parse((await docker(d.socket, ['image', 'inspect', ref])).stdout)[0].Id, id);
 });
 
@@ -77,10 +77,10 @@ test('token registry: login is checked by the token service; tokens are cached p
 
   const bad = await login(bearer.host, 'wrong', { expectCode: 1 });
   assert.match(bad.stderr, new RegExp(`Get "http://${bearer.host}/v2/": unauthorized: incorrect username or password`));
-  const good = await login(bearer.host, PASSWORD);
+  await login(bearer.host, PASSWORD);
 
   const before = tokens.requests.length;
-  const push = await docker(d.socket, ['push', ref], { timeoutMs: 60_000 });
+  await docker(d.socket, ['push', ref], { timeoutMs: 60_000 });
   const asked = tokens.requests.slice(before);
   // One token for the push's scope, however many requests the push made (HEAD, POST, PATCH, PUT...).
   assert.deepEqual(asked.map((q) => q.scopes.join(' ')), ['repository:t/busybox:pull,push']);

@@ -36,7 +36,7 @@ test('HTTPS registry requiring a client certificate: the pair in certs.d/HOST:PO
   const certsDir = join(work, 'certs.d');
   const d = await daemonWith(t, ['--registry-certs-dir', certsDir]);
   const ref = `${r.host}/t/busybox:1`;
-  const imp = await docker(d.socket, ['import', rootfs, ref]);
+  await docker(d.socket, ['import', rootfs, ref]);
   const refused = await docker(d.socket, ['push', ref], { timeoutMs: 60_000, expectCode: 1 });
   // no client certificate yet
   assert.match(refused.stderr, new RegExp(`Get "https://${r.host}/v2/": `));
@@ -46,8 +46,8 @@ test('HTTPS registry requiring a client certificate: the pair in certs.d/HOST:PO
   copyFileSync(certs.ca, join(certsDir, r.host, 'ca.crt'));
   copyFileSync(certs.clientCert, join(certsDir, r.host, 'client.cert'));
   copyFileSync(certs.clientKey, join(certsDir, r.host, 'client.key'));
-  const push = await docker(d.socket, ['push', ref], { timeoutMs: 60_000 });
-  const rmi = await docker(d.socket, ['rmi', ref]);
+  await docker(d.socket, ['push', ref], { timeoutMs: 60_000 });
+  await docker(d.socket, ['rmi', ref]);
   const pull = await docker(d.socket, ['pull', ref], { timeoutMs: 60_000 });
   assert.match(pull.stdout, /Pull complete/);
 });

@@ -70,8 +70,8 @@ test('docker push, rmi, pull: same image ID and repo digest; progress lines in t
 });
 
 test('a layer already present is not downloaded again; the pulled layers are extracted', async () => {
-  const load = await docker(d.socket, ['load', '-i', archive]);
-  const push = await docker(d.socket, ['push', two], { timeoutMs: 60_000 });
+  await docker(d.socket, ['load', '-i', archive]);
+  await docker(d.socket, ['push', two], { timeoutMs: 60_000 });
   await docker(d.socket, ['rmi', two]);
   const pull = await docker(d.socket, ['pull', two], { timeoutMs: 60_000 });
   assert.equal(pull.stdout.match(/: Already exists\n/g)?.length, 1, pull.stdout);
@@ -132,7 +132,7 @@ test('OCI manifests and an OCI index: the host platform by default, --platform, 
   assert.equal(image.Id, busyId);
   assert.ok(image.RepoDigests.includes(`${r.host}/t/oci@${indexDigest}`), image.RepoDigests.join());
 
-  const plat = await docker(d.socket, ['pull', '--platform', `linux/${foreign}`, `${r.host}/t/oci:multi`], { timeoutMs: 60_000 });
+  await docker(d.socket, ['pull', '--platform', `linux/${foreign}`, `${r.host}/t/oci:multi`], { timeoutMs: 60_000 });
   assert.equal((await inspect(d, `${r.host}/t/oci:multi`)).Id, twoId);
 
   const byDigest = await docker(d.socket, ['pull', `${r.host}/t/oci@${busy.digest}`], { timeoutMs: 60_000 });
@@ -173,7 +173,7 @@ test('docker rmi after push and pull: a repository\'s digest goes with its last 
   assert.match(last.stdout, new RegExp(`Deleted: ${id}`));
 
   // Pulled back, the image has a tag and a digest of one repository: its ID removes it, no -f.
-  const pull = await docker(d.socket, ['pull', ref], { timeoutMs: 60_000 });
+  await docker(d.socket, ['pull', ref], { timeoutMs: 60_000 });
   assert.equal((await inspect(d, ref)).Id, id);
   const byId = await docker(d.socket, ['rmi', id.slice(7, 19)]);
   assert.deepEqual(byId.stdout.trim().split('\n').filter((l) => l.startsWith('Untagged')).sort(), [`Untagged: ${ref}`, `Untagged: ${r.host}/t/rmi@${digest}`].sort());

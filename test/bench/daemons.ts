@@ -155,7 +155,6 @@ export function launch(spec: DaemonSpec): Daemon {
   const dir = mkdtempSync(join(tmpdir(), `bench-${spec.name}-`));
   const { file, args } = spec.command(dir);
   const { proc, spawnedAt, exited, hasExited, logs } = spawnDaemon(file, args, { logLimit: LOG_LIMIT });
-  const done = () => hasExited();
   const known = new Map<number, ProcId>();
   const containerCgroups = new Set<string>();
   const self = proc.pid === undefined ? undefined : procId(proc.pid);
@@ -167,19 +166,19 @@ export function launch(spec: DaemonSpec): Daemon {
     hasExited,
     logs,
     tree: () => {
-      const tree = done() ? [] : processTree(d.pid);
+      const tree = hasExited() ? [] : processTree(d.pid);
       for (const p of tree) known.set(p.pid, p);
       d.family();
       return tree;
     },
     family: () => {
-      const f = processFamily(done() ? -1 : d.pid, `${dir}/`, isMonitor);
+      const f = processFamily(hasExited() ? -1 : d.pid, `${dir}/`, isMonitor);
       for (const p of f.all) known.set(p.pid, p);
       for (const p of f.containers) for (const c of cgroupDirs(p.pid)) containerCgroups.add(c);
       return f;
     },
     cleanup: async () => {
-      if (!done()) d.tree();
+      if (!hasExited()) d.tree();
       await stopAll(d, [...known.values()]);
       removeCgroups([...containerCgroups], basename(dir));
       unmountUnder(dir);

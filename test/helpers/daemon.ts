@@ -55,15 +55,17 @@ export interface CommandResult {
 
 export interface ExpectOptions {
   /**
-   * The exit the test expects: a code, 'failure' for any non-zero one, or 'any' when the test
-   * reads r.code itself (a probe polled until it succeeds). Default 0: any other exit throws an
-   * AssertionError naming the command, the exit and stderr, so tests need not check success.
+   * The exit the test expects: a code, 'failure' for any non-zero one (not a kill at the time
+   * limit), or 'any' when the test reads r.code itself or the exit does not matter (best-effort
+   * cleanup in an after hook). Default 0: any other exit throws an AssertionError naming the
+   * command, the exit and stderr, so tests need not check success.
    */
   expectCode?: number | 'failure' | 'any';
 }
 
 function checkExit(command: string, r: CommandResult, expect: ExpectOptions['expectCode'] = 0, timeoutMs?: number): CommandResult {
-  const ok = expect === 'any' || (expect === 'failure' ? r.code !== 0 : r.code === expect);
+  // 'failure' is an exit the command chose: being killed at the time limit is a hang, not a refusal.
+  const ok = expect === 'any' || (expect === 'failure' ? r.code !== null && r.code !== 0 : r.code === expect);
   if (ok) return r;
   const how = r.code === null ? `was killed${timeoutMs ? ` after ${timeoutMs} ms` : ''}` : `exited ${r.code}`;
   const wanted = expect === 'failure' ? 'a failure' : `exit ${expect}`;
