@@ -129,7 +129,7 @@ test('the raw requests are well formed: the same framing without Privileged crea
   const plain = JSON.stringify({ Image: 'busybox', Cmd: ['true'] });
   const r = await rawRequest(d.socket, chunkedRequest('POST', '/v1.41/containers/create?name=control', plain));
   assert.equal(r.status, 201, r.text);
-  assert.equal((await docker(d.socket, ['rm', 'control'])).code, 0);
+  await docker(d.socket, ['rm', 'control']);
 });
 
 test(`${ATTEMPTS.length} bypass attempts: none reaches the handler`, async (t) => {

@@ -3,8 +3,9 @@
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { after, before, test } from 'node:test';
-import { docker, makeTempDir, startDaemon, type RunningDaemon } from './helpers/daemon.js';
+import { docker, type DockerOptions, makeTempDir, type RunningDaemon, startDaemon } from './helpers/daemon.js';
 import { importBusybox, removeAllContainers } from './helpers/busybox.js';
+import { waitFor } from './helpers/poll.js';
 
 let d: RunningDaemon;
 let work: string;
@@ -25,18 +26,16 @@ after(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-const run = (args: string[]) => docker(d.socket, args, 60_000);
+const run = (args: string[], opts: DockerOptions = {}) => docker(d.socket, args, { timeoutMs: 60_000, ...opts });
 const inspect = async (name: string) => JSON.parse((await docker(d.socket, ['inspect', name])).stdout)[0];
 
 /** Polls inspect until `ok` holds for the container's State (at most 60 tries, 0.5 s apart). */
 async function waitState(name: string, ok: (state: any) => boolean): Promise<any> {
-  let state;
-  for (let i = 0; i < 60; i++) {
+  let state: any;
+  return waitFor(`container ${name} to reach the expected state`, async () => {
     state = (await inspect(name)).State;
-    if (ok(state)) return state;
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  assert.fail(`container ${name} never reached the expected state; last: ${JSON.stringify(state)}`);
+    return ok(state) && state;
+  }, { maxTries: 60, intervalMs: 500, timeoutMs: 60_000, detail: () => `last state: ${JSON.stringify(state)}` });
 }
 
 const psNames = async (filter: string) =>
@@ -44,8 +43,7 @@ const psNames = async (filter: string) =>
 
 test('--health-cmd true: starting, then healthy; ps shows it; health_status event; stop leaves it unhealthy', async () => {
   const since = Math.floor(Date.now() / 1000) - 1;
-  const r = await run(['run', '-d', '--name', 'ok1', '--health-cmd', 'true', '--health-interval', '1s', 'busybox', 'sleep', '1000']);
-  assert.equal(r.code, 0, r.stderr);
+  await run(['run', '-d', '--name', 'ok1', '--health-cmd', 'true', '--health-interval', '1s', 'busybox', 'sleep', '1000']);
   const c = await inspect('ok1');
   assert.deepEqual(c.Config.Healthcheck.Test, ['CMD-SHELL', 'true']);
   assert.ok(['starting', 'healthy'].includes(c.State.Health.Status), c.State.Health.Status);
@@ -59,7 +57,7 @@ test('--health-cmd true: starting, then healthy; ps shows it; health_status even
   assert.ok((await psNames('health=healthy')).includes('ok1'));
   assert.ok(!(await psNames('health=unhealthy')).includes('ok1'));
   assert.ok(!(await psNames('health=none')).includes('ok1'));
-  assert.match((await docker(d.socket, ['ps', '--filter', 'health=bogus'])).stderr, /Invalid filter 'health=bogus'/);
+  assert.match((await docker(d.socket, ['ps', '--filter', 'health=bogus'], { expectCode: 'failure' })).stderr, /Invalid filter 'health=bogus'/);
 
   const until = String(Math.floor(Date.now() / 1000) + 1);
   const events = (await docker(d.socket, ['events', '--since', String(since), '--until', until, '--filter', 'container=ok1', '--filter', 'event=health_status', '--format', '{{.Action}}'])).stdout.trim().split('\n');
@@ -69,17 +67,16 @@ test('--health-cmd true: starting, then healthy; ps shows it; health_status even
   assert.match(execs, /^exec_start: \/bin\/sh -c true$/m);
   assert.match(execs, /^exec_die$/m);
 
-  assert.equal((await docker(d.socket, ['stop', '-t', '1', 'ok1'])).code, 0);
+  await docker(d.socket, ['stop', '-t', '1', 'ok1']);
   // dockerd marks a stopped monitor's container unhealthy; the next start begins again.
   assert.equal((await inspect('ok1')).State.Health.Status, 'unhealthy');
-  assert.equal((await docker(d.socket, ['start', 'ok1'])).code, 0);
+  await docker(d.socket, ['start', 'ok1']);
   await waitState('ok1', (s) => s.Health?.Status === 'healthy');
 });
 
 test('--health-cmd "exit 1" --health-retries 2: unhealthy with a failing streak and the failures logged', async () => {
   const since = Math.floor(Date.now() / 1000) - 1;
-  const r = await run(['run', '-d', '--name', 'bad1', '--health-cmd', 'echo failing; exit 1', '--health-interval', '1s', '--health-retries', '2', 'busybox', 'sleep', '1000']);
-  assert.equal(r.code, 0, r.stderr);
+  await run(['run', '-d', '--name', 'bad1', '--health-cmd', 'echo failing; exit 1', '--health-interval', '1s', '--health-retries', '2', 'busybox', 'sleep', '1000']);
   const state = await waitState('bad1', (s) => s.Health?.Status === 'unhealthy');
   assert.ok(state.Health.FailingStreak >= 2, JSON.stringify(state.Health));
   assert.ok(state.Health.Log.length >= 2 && state.Health.Log.length <= 5);
@@ -95,8 +92,7 @@ test('--health-cmd "exit 1" --health-retries 2: unhealthy with a failing streak 
 });
 
 test('a probe past --health-timeout is killed and logged as a timeout', async () => {
-  const r = await run(['run', '-d', '--name', 'slow1', '--health-cmd', 'sleep 30', '--health-timeout', '1s', '--health-interval', '1s', '--health-retries', '1', 'busybox', 'sleep', '1000']);
-  assert.equal(r.code, 0, r.stderr);
+  await run(['run', '-d', '--name', 'slow1', '--health-cmd', 'sleep 30', '--health-timeout', '1s', '--health-interval', '1s', '--health-retries', '1', 'busybox', 'sleep', '1000']);
   const state = await waitState('slow1', (s) => s.Health?.Log?.length > 0);
   const entry = state.Health.Log[0];
   assert.equal(entry.ExitCode, -1);
@@ -109,8 +105,7 @@ test('a probe past --health-timeout is killed and logged as a timeout', async ()
 });
 
 test('--health-start-period: failures within it do not count, the status stays starting', async () => {
-  const r = await run(['run', '-d', '--name', 'sp1', '--health-cmd', 'exit 1', '--health-start-period', '1h', '--health-retries', '1', 'busybox', 'sleep', '1000']);
-  assert.equal(r.code, 0, r.stderr);
+  await run(['run', '-d', '--name', 'sp1', '--health-cmd', 'exit 1', '--health-start-period', '1h', '--health-retries', '1', 'busybox', 'sleep', '1000']);
   // Within the start period probes come every start interval (5 s by default); with one retry,
   // a counted failure would make it unhealthy at once.
   const state = await waitState('sp1', (s) => s.Health?.Log?.length >= 1);
@@ -122,8 +117,8 @@ test('--health-start-period: failures within it do not count, the status stays s
 });
 
 test('--no-healthcheck and an image without one: no State.Health, ps health=none', async () => {
-  assert.equal((await run(['run', '-d', '--name', 'none1', '--no-healthcheck', 'busybox', 'sleep', '1000'])).code, 0);
-  assert.equal((await run(['run', '-d', '--name', 'none2', 'busybox', 'sleep', '1000'])).code, 0);
+  await run(['run', '-d', '--name', 'none1', '--no-healthcheck', 'busybox', 'sleep', '1000']);
+  await run(['run', '-d', '--name', 'none2', 'busybox', 'sleep', '1000']);
   const c = await inspect('none1');
   assert.deepEqual(c.Config.Healthcheck.Test, ['NONE']);
   assert.equal(c.State.Health, undefined);
@@ -134,39 +129,37 @@ test('--no-healthcheck and an image without one: no State.Health, ps health=none
 });
 
 test('an image\'s HEALTHCHECK (docker import -c): used by its containers, completed by --health-*, off with --no-healthcheck', async () => {
-  const imp = await docker(d.socket, ['import', '-c', 'HEALTHCHECK --interval=1s --retries=2 CMD ["true"]', rootfs, 'hc:latest']);
-  assert.equal(imp.code, 0, imp.stderr);
+  await docker(d.socket, ['import', '-c', 'HEALTHCHECK --interval=1s --retries=2 CMD ["true"]', rootfs, 'hc:latest']);
   const img = JSON.parse((await docker(d.socket, ['image', 'inspect', 'hc', '--format', '{{json .Config.Healthcheck}}'])).stdout);
   assert.deepEqual(img, { Test: ['CMD', 'true'], Interval: 1e9, Retries: 2 });
-  assert.equal((await run(['run', '-d', '--name', 'img1', 'hc', 'sleep', '1000'])).code, 0);
+  await run(['run', '-d', '--name', 'img1', 'hc', 'sleep', '1000']);
   await waitState('img1', (s) => s.Health?.Status === 'healthy');
-  assert.equal((await run(['run', '-d', '--name', 'img2', '--health-retries', '5', 'hc', 'sleep', '1000'])).code, 0);
+  await run(['run', '-d', '--name', 'img2', '--health-retries', '5', 'hc', 'sleep', '1000']);
   const merged = (await inspect('img2')).Config.Healthcheck;
   assert.deepEqual([merged.Test, merged.Interval, merged.Retries], [['CMD', 'true'], 1e9, 5]);
-  assert.equal((await run(['run', '-d', '--name', 'img3', '--no-healthcheck', 'hc', 'sleep', '1000'])).code, 0);
+  await run(['run', '-d', '--name', 'img3', '--no-healthcheck', 'hc', 'sleep', '1000']);
   assert.equal((await inspect('img3')).State.Health, undefined);
-  const bad = await docker(d.socket, ['import', '-c', 'HEALTHCHECK BOGUS x', rootfs, 'hc:bad']);
+  const bad = await docker(d.socket, ['import', '-c', 'HEALTHCHECK BOGUS x', rootfs, 'hc:bad'], { expectCode: 'failure' });
   assert.match(bad.stderr, /Unknown type "BOGUS" in HEALTHCHECK \(try CMD\)/);
 });
 
 test('a bad healthcheck setting is refused at create with dockerd\'s message', async () => {
-  const r = await docker(d.socket, ['create', '--health-cmd', 'true', '--health-interval', '1us', 'busybox']);
-  assert.notEqual(r.code, 0);
+  const r = await docker(d.socket, ['create', '--health-cmd', 'true', '--health-interval', '1us', 'busybox'], { expectCode: 'failure' });
   assert.match(r.stderr, /Interval in Healthcheck cannot be less than 1ms/);
 });
 
 test('paused: probes stop (unhealthy, as dockerd); unpaused: they resume', async () => {
-  assert.equal((await run(['run', '-d', '--name', 'p1', '--health-cmd', 'true', '--health-interval', '1s', 'busybox', 'sleep', '1000'])).code, 0);
+  await run(['run', '-d', '--name', 'p1', '--health-cmd', 'true', '--health-interval', '1s', 'busybox', 'sleep', '1000']);
   await waitState('p1', (s) => s.Health?.Status === 'healthy');
-  assert.equal((await docker(d.socket, ['pause', 'p1'])).code, 0);
+  await docker(d.socket, ['pause', 'p1']);
   const paused = (await inspect('p1')).State;
   assert.equal(paused.Health.Status, 'unhealthy');
-  assert.equal((await docker(d.socket, ['unpause', 'p1'])).code, 0);
+  await docker(d.socket, ['unpause', 'p1']);
   await waitState('p1', (s) => s.Health?.Status === 'healthy');
 });
 
 test('after a daemon restart, the monitor of a running container resumes', async () => {
-  assert.equal((await run(['run', '-d', '--name', 'live1', '--health-cmd', 'true', '--health-interval', '1s', 'busybox', 'sleep', '1000'])).code, 0);
+  await run(['run', '-d', '--name', 'live1', '--health-cmd', 'true', '--health-interval', '1s', 'busybox', 'sleep', '1000']);
   const before = await waitState('live1', (s) => s.Health?.Status === 'healthy');
   const lastEnd = Date.parse(before.Health.Log.at(-1).End);
   await d.stop('SIGTERM');

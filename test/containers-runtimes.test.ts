@@ -46,14 +46,13 @@ test('docker info lists runc and the configured crun; inspect records the runtim
 
 test('an unknown runtime is refused at create with dockerd\'s message, and nothing is created', async () => {
   const before = (await docker(d.socket, ['ps', '-aq'])).stdout;
-  const r = await docker(d.socket, ['run', '--rm', '--runtime', 'nope', 'busybox', 'true'], 30_000);
-  assert.equal(r.code, 125);
+  const r = await docker(d.socket, ['run', '--rm', '--runtime', 'nope', 'busybox', 'true'], { timeoutMs: 30_000, expectCode: 125 });
   assert.match(r.stderr, /unknown or invalid runtime name: nope/);
   assert.equal((await docker(d.socket, ['ps', '-aq'])).stdout, before);
 });
 
 test('--runtime crun runs the container, or fails with crun\'s own message and a clean state', async () => {
-  const r = await docker(d.socket, ['run', '--name', 'c1', '--runtime', 'crun', 'busybox', 'echo', 'from crun'], 60_000);
+  const r = await docker(d.socket, ['run', '--name', 'c1', '--runtime', 'crun', 'busybox', 'echo', 'from crun'], { timeoutMs: 60_000, expectCode: 'any' });
   const inspect = JSON.parse((await docker(d.socket, ['inspect', 'c1'])).stdout)[0];
   assert.equal(inspect.HostConfig.Runtime, 'crun');
   if (r.code === 0) {
@@ -73,9 +72,9 @@ test('--runtime crun runs the container, or fails with crun\'s own message and a
     assert.deepEqual(mountsUnder(d.dataRoot), []);
     assert.deepEqual(cgroupsOf(inspect.Id), [], 'no cgroup left by the failed runtime');
   }
-  assert.equal((await docker(d.socket, ['rm', 'c1'])).code, 0);
+  await docker(d.socket, ['rm', 'c1']);
   // The default runtime is unaffected.
-  const ok = await docker(d.socket, ['run', '--rm', 'busybox', 'echo', 'runc still'], 60_000);
+  const ok = await docker(d.socket, ['run', '--rm', 'busybox', 'echo', 'runc still'], { timeoutMs: 60_000 });
   assert.equal(ok.stdout, 'runc still\n', ok.stderr);
 });
 

@@ -5,6 +5,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { apiRequest, docker, startDaemon, type RunningDaemon, DOCKER_CONFIG } from './helpers/daemon.js';
+import { waitFor } from './helpers/poll.js';
 
 let d: RunningDaemon;
 before(async () => { d = await startDaemon(); });
@@ -12,7 +13,6 @@ after(async () => { await d?.cleanup(); });
 
 test('docker version shows the Server section with Berth version and API version', async () => {
   const r = await docker(d.socket, ['version']);
-  assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stderr, '');
   const server = r.stdout.slice(r.stdout.indexOf('Server:'));
   assert.match(server, /^Server: Berth\n Engine:\n {2}Version: {10}0\.1\.0\n/);
@@ -23,7 +23,6 @@ test('docker version shows the Server section with Berth version and API version
 
 test('docker info prints without errors or warnings, with real values', async () => {
   const r = await docker(d.socket, ['info']);
-  assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stderr, '', 'no warnings or errors on stderr');
   assert.doesNotMatch(r.stdout, /WARNING|ERROR|error/);
   const info = (await apiRequest(d.socket, 'GET', '/info')).json();
@@ -46,7 +45,6 @@ test('the daemon ID is stable across docker info calls and persisted in the data
 
 test('docker info lists the loaded plugins under Plugins', async () => {
   const r = await docker(d.socket, ['info', '--format', '{{json .Plugins}}']);
-  assert.equal(r.code, 0, r.stderr);
   const raw = (await apiRequest(d.socket, 'GET', '/info')).json().Plugins;
   const names = raw.Loaded.map((p: { Name: string }) => p.Name);
   for (const n of ['api-server', 'api-system', 'events', 'metrics']) assert.ok(names.includes(n), `${n} listed`);
@@ -56,8 +54,7 @@ test('docker info lists the loaded plugins under Plugins', async () => {
 
 test('docker events --since 1 --until 0s ends by itself', async () => {
   const started = Date.now();
-  const r = await docker(d.socket, ['events', '--since', '1', '--until', '0s'], 15_000);
-  assert.equal(r.code, 0, r.stderr);
+  await docker(d.socket, ['events', '--since', '1', '--until', '0s'], { timeoutMs: 15_000 });
   assert.ok(Date.now() - started < 15_000);
 });
 
@@ -70,11 +67,9 @@ test('docker events streams live events and replays them with --since/--until', 
   cli.stdout.on('data', (c) => (out += c));
   try {
     // Wait until the CLI's subscription is open before making the event.
-    for (let i = 0; i < 100 && (await apiRequest(d.socket, 'GET', '/info')).json().NEventsListener < 1; i++) {
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await waitFor('the CLI to subscribe to events', async () => (await apiRequest(d.socket, 'GET', '/info')).json().NEventsListener >= 1, { maxTries: 100, intervalMs: 50 });
     d.proc.kill('SIGHUP');
-    for (let i = 0; i < 100 && !out.includes('reload'); i++) await new Promise((r) => setTimeout(r, 50));
+    await waitFor('the reload event in docker events', () => out.includes('reload'), { maxTries: 100, intervalMs: 50 });
   } finally {
     cli.kill('SIGINT');
   }
@@ -85,7 +80,6 @@ test('docker events streams live events and replays them with --since/--until', 
   assert.equal(live.Actor.ID, id);
   assert.equal(live.scope, 'local');
   const replay = await docker(d.socket, ['events', '--since', String(since), '--until', String(Math.ceil(Date.now() / 1000) + 1), '--filter', 'event=reload']);
-  assert.equal(replay.code, 0, replay.stderr);
   assert.match(replay.stdout, new RegExp(`daemon reload ${id}`));
   const none = await docker(d.socket, ['events', '--since', String(since), '--until', '0s', '--filter', 'type=container']);
   assert.equal(none.stdout, '', 'the type filter keeps daemon events out');
@@ -93,7 +87,6 @@ test('docker events streams live events and replays them with --since/--until', 
 
 test('docker system df prints the usage table', async () => {
   const r = await docker(d.socket, ['system', 'df']);
-  assert.equal(r.code, 0, r.stderr);
   const lines = r.stdout.trim().split('\n');
   assert.match(lines[0], /^TYPE\s+TOTAL\s+ACTIVE\s+SIZE\s+RECLAIMABLE$/);
   assert.match(r.stdout, /Images\s+0\s+0\s+0B\s+0B/);
@@ -101,7 +94,6 @@ test('docker system df prints the usage table', async () => {
 });
 
 test('a docker command for a missing object gets a 404 the CLI prints as dockerd would', async () => {
-  const r = await docker(d.socket, ['plugin', 'inspect', 'nosuch']);
-  assert.notEqual(r.code, 0);
+  const r = await docker(d.socket, ['plugin', 'inspect', 'nosuch'], { expectCode: 'failure' });
   assert.match(r.stderr, /Error response from daemon: page not found|Error: No such plugin: nosuch/);
 });

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import {
   apiRequest, BERTHD, makeTempDir, onCleanup, REPO, runBerthd, startDaemon, type RunningDaemon, type StartOptions,
 } from './helpers/daemon.js';
+import { waitFor } from './helpers/poll.js';
 
 const SLOW_SHUTDOWN = join(REPO, 'test/fixtures/plugins/slow-shutdown');
 
@@ -23,14 +24,9 @@ async function fresh(t: TestContext, opts: StartOptions & { config?: object } = 
 }
 
 /** Polls until `check` is true; fails after `timeoutMs`. */
-async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000, logs?: () => string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  assert.fail(`timed out waiting for ${what}${logs ? `\ndaemon output:\n${logs()}` : ''}`);
-}
+/** Waits for a condition the daemon's log or notifications show, with its output in the error. */
+const waitForDaemon = (what: string, check: () => boolean, timeoutMs: number, logs: () => string) =>
+  waitFor(what, check, { timeoutMs, intervalMs: 25, detail: () => `daemon output:\n${logs()}` });
 
 /** Resolves with the exit code, or fails if the daemon is still running after `timeoutMs`. */
 async function exitWithin(d: RunningDaemon, timeoutMs: number): Promise<number | null> {
@@ -110,8 +106,7 @@ test('a second daemon with the same pid file refuses to start and leaves the fir
   const r = await runBerthd([
     '--data-root', join(other, 'data'), '--exec-root', join(other, 'exec'),
     '-p', first.pidfile, '-H', `unix://${join(other, 'berth.sock')}`,
-  ]);
-  assert.notEqual(r.code, 0, `second daemon must not start\n${r.stderr}`);
+  ], {}, { expectCode: 'failure' }); // the second daemon must not start
   assert.ok(r.stderr.includes(first.pidfile), `stderr names the pid file: ${r.stderr}`);
   assert.match(r.stderr, new RegExp(`\\b${first.proc.pid}\\b`), 'stderr names the running PID');
   assert.ok(!existsSync(join(other, 'berth.sock')), 'the refused daemon left no socket behind');
@@ -167,8 +162,7 @@ test('-G naming a group that does not exist: the daemon refuses to start and nam
   const socket = join(dir, 'berth.sock');
   const r = await runBerthd([
     '--data-root', join(dir, 'data'), '--exec-root', join(dir, 'exec'), '-p', pidfile, '-H', `unix://${socket}`, '-G', group,
-  ]);
-  assert.notEqual(r.code, 0, r.stderr);
+  ], {}, { expectCode: 'failure' });
   assert.ok(r.stderr.includes(group), `stderr names the group: ${r.stderr}`);
   assert.ok(!existsSync(pidfile), 'no pid file left behind');
   assert.ok(!existsSync(socket), 'no socket left behind');
@@ -194,12 +188,12 @@ test('READY=1 reaches NOTIFY_SOCKET when the daemon is up, STOPPING=1 on SIGTERM
   writeFileSync(join(dir, 'daemon.json'), '{}');
   const d = await startDaemon({ dir, env: { NOTIFY_SOCKET: notifyPath } });
   onCleanup(t, () => d.cleanup());
-  await waitFor('READY=1', () => messages.some((m) => m.split('\n').includes('READY=1')), 10_000, d.logs);
+  await waitForDaemon('READY=1', () => messages.some((m) => m.split('\n').includes('READY=1')), 10_000, d.logs);
   assert.ok(!messages.some((m) => m.includes('STOPPING=1')), 'no STOPPING=1 while running');
 
   d.proc.kill('SIGTERM');
   assert.equal(await exitWithin(d, 10_000), 0);
-  await waitFor('STOPPING=1', () => messages.some((m) => m.split('\n').includes('STOPPING=1')), 2000, d.logs);
+  await waitForDaemon('STOPPING=1', () => messages.some((m) => m.split('\n').includes('STOPPING=1')), 2000, d.logs);
   assert.ok(messages.findIndex((m) => m.includes('READY=1')) < messages.findIndex((m) => m.includes('STOPPING=1')));
 });
 
@@ -268,27 +262,27 @@ test('SIGHUP reloads daemon.json as a transaction and emits a daemon reload even
   // A valid change is applied.
   writeFileSync(configFile, JSON.stringify({ 'log-level': 'debug' }));
   d.proc.kill('SIGHUP');
-  await waitFor('configuration reloaded', () => logLines(d).some((l) => l.msg === 'configuration reloaded'), 10_000, d.logs);
+  await waitForDaemon('configuration reloaded', () => logLines(d).some((l) => l.msg === 'configuration reloaded'), 10_000, d.logs);
   assert.equal((await apiRequest(d.socket, 'GET', '/info')).status, 200);
-  await waitFor('debug job lines', () => jobLines('info') >= 1, 5000, d.logs);
+  await waitForDaemon('debug job lines', () => jobLines('info') >= 1, 5000, d.logs);
 
   // An invalid value is refused as a whole, naming the file and the key; the daemon keeps its level.
   writeFileSync(configFile, JSON.stringify({ 'log-level': 'loud' }));
   d.proc.kill('SIGHUP');
   const failures = () => logLines(d).filter((l) => /configuration reload failed/.test(String(l.msg)));
-  await waitFor('reload failure (bad value)', () => failures().length >= 1, 10_000, d.logs);
+  await waitForDaemon('reload failure (bad value)', () => failures().length >= 1, 10_000, d.logs);
   const bad = JSON.stringify(failures()[0]);
   assert.ok(bad.includes(configFile), `names the file: ${bad}`);
   assert.ok(bad.includes('log-level'), `names the key: ${bad}`);
   const before = jobLines('info');
   const info = await apiRequest(d.socket, 'GET', '/info');
   assert.equal(info.status, 200, 'daemon keeps working');
-  await waitFor('debug level kept', () => jobLines('info') > before, 5000, d.logs);
+  await waitForDaemon('debug level kept', () => jobLines('info') > before, 5000, d.logs);
 
   // A file that is not JSON is refused too.
   writeFileSync(configFile, '{"log-level": ');
   d.proc.kill('SIGHUP');
-  await waitFor('reload failure (invalid JSON)', () => failures().length >= 2, 10_000, d.logs);
+  await waitForDaemon('reload failure (invalid JSON)', () => failures().length >= 2, 10_000, d.logs);
   const broken = JSON.stringify(failures()[1]);
   assert.ok(broken.includes(configFile), `names the file: ${broken}`);
   assert.match(broken, /JSON/);

@@ -8,6 +8,7 @@ import { after, before, test } from 'node:test';
 import { docker, makeTempDir, startDaemon, type RunningDaemon } from './helpers/daemon.js';
 import { importBusybox, removeAllContainers } from './helpers/busybox.js';
 import { assertSubnetsFree, deleteLink, iptablesState, links, makeBridge, scrubDaemon } from './helpers/network.js';
+import { poll } from './helpers/poll.js';
 
 const BRIDGE = 'bt-ncmp';
 let d: RunningDaemon;
@@ -60,8 +61,9 @@ before(async () => {
 after(async () => {
   if (d) {
     await removeAllContainers(d.socket);
-    const nets = (await docker(d.socket, ['network', 'ls', '-q', '--filter', 'type=custom'])).stdout.trim().split('\n').filter(Boolean);
-    for (const n of nets) await docker(d.socket, ['network', 'rm', n]);
+    // Best effort (expectCode any): the hook must go on to stop the daemon whatever fails here.
+    const nets = (await docker(d.socket, ['network', 'ls', '-q', '--filter', 'type=custom'], { expectCode: 'any' })).stdout.trim().split('\n').filter(Boolean);
+    for (const n of nets) await docker(d.socket, ['network', 'rm', n], { expectCode: 'any' });
     await d.cleanup();
     scrubDaemon(d.dataRoot, d.execRoot, nets.map((id) => `br-${id.slice(0, 12)}`));
   }
@@ -73,10 +75,7 @@ test('docker-compose up -d: the client fetches from the web service by name; dow
   const up = await compose(['up', '-d']);
   assert.equal(up.code, 0, up.out);
   let logs = '';
-  for (let i = 0; i < 50 && !logs.includes('served to compose'); i++) {
-    logs = (await compose(['logs', '--no-color', 'client'])).out;
-    if (!logs.includes('served to compose')) await new Promise((r) => setTimeout(r, 200));
-  }
+  await poll(async () => (logs = (await compose(['logs', '--no-color', 'client'])).out).includes('served to compose'), { maxTries: 50, intervalMs: 200 });
   assert.match(logs, /served to compose/);
   assert.equal((await docker(d.socket, ['network', 'ls', '--format', '{{.Name}}', '--filter', 'name=bcmp_default'])).stdout.trim(), 'bcmp_default');
   const down = await compose(['down']);

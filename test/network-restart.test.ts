@@ -7,10 +7,11 @@ import { readdirSync, rmSync } from 'node:fs';
 import { get } from 'node:http';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { docker, makeTempDir, startDaemon, type RunningDaemon } from './helpers/daemon.js';
+import { docker, type DockerOptions, makeTempDir, type RunningDaemon, startDaemon } from './helpers/daemon.js';
 import { removeAllContainers } from './helpers/busybox.js';
 import { assertSubnetsFree, deleteLink, freePort, iptablesState, links, makeBridge, portFree, scrubDaemon } from './helpers/network.js';
 import { makeBusyboxRootfs } from './helpers/rootfs.js';
+import { waitFor } from './helpers/poll.js';
 
 const BRIDGE = 'bt-nrst';
 let d: RunningDaemon;
@@ -22,7 +23,7 @@ let port: number;
 let userBridge = '';
 
 const args = (live: boolean) => ['--bridge', BRIDGE, ...(live ? ['--live-restore'] : [])];
-const run = (a: string[]) => docker(d.socket, a, 60_000);
+const run = (a: string[], opts: DockerOptions = {}) => docker(d.socket, a, { timeoutMs: 60_000, ...opts });
 const veths = () => links().filter((l) => l.startsWith('veth')).sort();
 const ownRules = () => iptablesState().split('\n').filter((l) => l.includes('berth:')).sort();
 
@@ -37,12 +38,7 @@ function httpGet(p: number): Promise<string> {
 }
 
 async function fetchWithin(p: number): Promise<string> {
-  let last: unknown;
-  for (let i = 0; i < 50; i++) {
-    try { return await httpGet(p); } catch (err) { last = err; }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw last;
+  return waitFor(`an HTTP answer on 127.0.0.1:${p}`, () => httpGet(p), { maxTries: 50, intervalMs: 100 });
 }
 
 const addresses = async () => Object.fromEntries(await Promise.all(['web', 'peer', 'plain'].map(async (n) => {
@@ -58,23 +54,23 @@ before(async () => {
   work = makeTempDir('berth-netrst-');
   dir = makeTempDir('berth-netrst-d-');
   d = await startDaemon({ dir, args: args(true) });
-  assert.equal((await run(['import', '-c', 'CMD ["sh"]', makeBusyboxRootfs(work, { 'www/index.html': 'still here\n' }).path, 'busybox:latest'])).code, 0);
+  await run(['import', '-c', 'CMD ["sh"]', makeBusyboxRootfs(work, { 'www/index.html': 'still here\n' }).path, 'busybox:latest']);
   const net = await run(['network', 'create', '--subnet', '10.123.86.0/24', 'rnet']);
-  assert.equal(net.code, 0, net.stderr);
   userBridge = `br-${net.stdout.trim().slice(0, 12)}`;
   port = await freePort();
   for (const a of [
     ['--name', 'web', '--network', 'rnet', '-p', `127.0.0.1:${port}:8080`, 'busybox', 'busybox', 'httpd', '-f', '-p', '8080', '-h', '/www'],
     ['--name', 'peer', '--network', 'rnet', 'busybox', 'sleep', '600'],
     ['--name', 'plain', 'busybox', 'sleep', '600'],
-  ]) assert.equal((await run(['run', '-d', ...a])).code, 0);
+  ]) await run(['run', '-d', ...a]);
   assert.equal(await fetchWithin(port), 'still here\n');
 });
 
 after(async () => {
   if (d) {
     await removeAllContainers(d.socket);
-    await docker(d.socket, ['network', 'rm', 'rnet']);
+    // Gone already when the test passed; the hook goes on to stop the daemon either way.
+    await docker(d.socket, ['network', 'rm', 'rnet'], { expectCode: 'any' });
     await d.cleanup();
     scrubDaemon(d.dataRoot, d.execRoot, [userBridge]);
   }
@@ -114,7 +110,7 @@ test('kill -9 and restart without live-restore: containers stopped, their interf
   assert.deepEqual(veths(), []);
   assert.deepEqual(readdirSync(join(d.execRoot, 'netns')), []);
   assert.doesNotMatch(iptablesState(), new RegExp(`\\b${port}\\b`));
-  assert.equal((await run(['start', 'web', 'peer', 'plain'])).code, 0);
+  await run(['start', 'web', 'peer', 'plain']);
   assert.deepEqual(await addresses(), addrs);
   assert.equal(await fetchWithin(port), 'still here\n');
 });
@@ -136,8 +132,8 @@ test('rm -f, network rm and a daemon stop leave the host as it was', async () =>
   // Without live-restore: a stop then removes everything the daemon made.
   await d.stop();
   d = await startDaemon({ dir, args: args(false) });
-  assert.equal((await run(['rm', '-f', 'web', 'peer', 'plain'])).code, 0);
-  assert.equal((await run(['network', 'rm', 'rnet'])).code, 0);
+  await run(['rm', '-f', 'web', 'peer', 'plain']);
+  await run(['network', 'rm', 'rnet']);
   assert.equal(await d.stop(), 0);
   assert.equal(iptablesState(), rulesBefore);
   assert.deepEqual(links().filter((l) => !linksBefore.includes(l)), [BRIDGE]);

@@ -14,8 +14,7 @@ async function refuses(args: string[], expected: RegExp[], env: NodeJS.ProcessEn
     const r = await runBerthd([
       '--data-root', join(dir, 'data'), '--exec-root', join(dir, 'exec'), '-p', join(dir, 'pid'),
       '-H', `unix://${join(dir, 'sock')}`, '--config-file', join(dir, 'daemon.json'), ...args,
-    ], env);
-    assert.notEqual(r.code, 0, `expected a refusal, got exit 0: ${r.stdout}`);
+    ], env, { expectCode: 'failure' });
     for (const re of expected) assert.match(r.stderr, re);
     // Log lines (pino JSON) may precede it; the refusal itself is one line.
     const plain = r.stderr.trim().split('\n').filter((l) => !l.startsWith('{'));
@@ -81,19 +80,25 @@ test('a plugin folder with no plugin.json, and an npm package not installed, are
 });
 
 test('two plugins declaring the same flag are refused', async () => {
-  await refuses(['--plugin-dir', join(FIXTURES, 'hello'), '--plugin-dir', join(FIXTURES, 'hello')], [/hello/, /found twice/]);
+  // The fixture flag-clash (plugin greeter) declares hello's --hello-greeting under a key of its
+  // own; the plugin collected second is refused, naming the flag and the plugin that has it.
+  await refuses(['--plugin-dir', join(FIXTURES, 'hello'), '--plugin-dir', join(FIXTURES, 'flag-clash')],
+    [/^berthd: plugin greeter: flags\.hello-greeting: --hello-greeting is already declared by hello$/m]);
+});
+
+test('the same plugin found in two plugin folders is refused', async () => {
+  const hello = join(FIXTURES, 'hello');
+  await refuses(['--plugin-dir', hello, '--plugin-dir', hello], [/plugin hello: name: found twice/]);
 });
 
 test('berthd plugins lists built-ins and third-party plugins with version, kind and provides', async () => {
-  const r = await runBerthd(['plugins', '--plugin-dir', join(FIXTURES, 'hello'), '--config-file', '/nonexistent/berth-daemon.json']);
-  assert.equal(r.code, 1, 'an explicit config file that does not exist is an error');
+  // An explicit config file that does not exist is an error.
+  await runBerthd(['plugins', '--plugin-dir', join(FIXTURES, 'hello'), '--config-file', '/nonexistent/berth-daemon.json'], {}, { expectCode: 1 });
   const dir = makeTempDir();
   try {
-    const ok = await runBerthd(['plugins', '--plugin-dir', join(FIXTURES, 'hello'), '--config-file', join(dir, 'none.json')]);
-    assert.equal(ok.code, 1);
+    await runBerthd(['plugins', '--plugin-dir', join(FIXTURES, 'hello'), '--config-file', join(dir, 'none.json')], {}, { expectCode: 1 });
     writeFileSync(join(dir, 'daemon.json'), '{}');
     const listed = await runBerthd(['plugins', '--plugin-dir', join(FIXTURES, 'hello'), '--config-file', join(dir, 'daemon.json')]);
-    assert.equal(listed.code, 0, listed.stderr);
     const rows = listed.stdout.trim().split('\n').map((l) => l.split(/\s{2,}/));
     assert.deepEqual(rows[0], ['NAME', 'VERSION', 'KIND', 'PROVIDES', 'SOURCE']);
     assert.deepEqual(rows.find((r) => r[0] === 'hello'), ['hello', '1.2.3', 'api', 'hello', 'dir']);
@@ -109,7 +114,6 @@ test('berthd plugins lists built-ins and third-party plugins with version, kind 
 
 test('--help lists the flags plugins contribute', async () => {
   const r = await runBerthd(['--help', '--plugin-dir', join(FIXTURES, 'hello')]);
-  assert.equal(r.code, 0);
   assert.match(r.stdout, /-H, --host list/);
   assert.match(r.stdout, /--metrics-addr string/);
   assert.match(r.stdout, /--hello-greeting string\s+What the hello plugin says \[hello\]/);

@@ -12,6 +12,7 @@ import { makeDockerArchive, makeRandomLayer } from './helpers/docker-archive.js'
 import { startFaultProxy, type FaultProxy } from './helpers/fault-proxy.js';
 import { startRegistry, type RunningRegistry } from './helpers/registry.js';
 import { makeBusyboxRootfs } from './helpers/rootfs.js';
+import { poll } from './helpers/poll.js';
 
 const USER = 'faulty';
 const PASSWORD = 'faulty-pw';
@@ -32,7 +33,7 @@ before(async () => {
     const rootfs = makeBusyboxRootfs(work);
     const big = makeRandomLayer(work, 'big', 4, 1 << 20);
     const archive = makeDockerArchive(work, [rootfs.path, big], [`${r.host}/t/two:1`]);
-    assert.equal((await docker(d.socket, ['load', '-i', archive.path])).code, 0);
+    await docker(d.socket, ['load', '-i', archive.path]);
     const push = await apiRequest(d.socket, 'POST', `/images/${r.host}/t/two/push?tag=1`, undefined, { 'X-Registry-Auth': AUTH });
     assert.doesNotMatch(push.body, /"error"/, push.body);
     twoId = JSON.parse((await docker(d.socket, ['image', 'inspect', `${r.host}/t/two:1`])).stdout)[0].Id;
@@ -91,7 +92,7 @@ test('a corrupt bottom layer fails the pull even when the layer above was unpack
   const overlay = join(d.dataRoot, 'overlay');
   const unpacked = () => existsSync(overlay) && readdirSync(overlay).some((l) => existsSync(join(overlay, l, 'diff/data/big-3.bin')) && statSync(join(overlay, l, 'diff/data/big-3.bin')).size === 1 << 20);
   if (driver === 'overlay') {
-    for (let i = 0; i < 500 && !unpacked(); i++) await new Promise((res) => setTimeout(res, 20));
+    await poll(unpacked, { intervalMs: 20, timeoutMs: 10_000 });
     assert.ok(unpacked(), 'the top layer is unpacked before the bottom one arrives');
   }
   proxy.release();
@@ -129,7 +130,7 @@ test('a registry without range support: the dropped blob is fetched again from t
   assert.equal(streamError(res.body), undefined, res.body);
   assert.deepEqual((await images(d)).map((i) => i.Id), [twoId]);
   assert.equal(proxy.requests.slice(before).filter((q) => q.url.endsWith(blobs.top)).length, 2);
-  const run = await docker(d.socket, ['run', '--rm', `${proxy.host}/t/two:1`, 'ls', '/data'], 60_000);
+  const run = await docker(d.socket, ['run', '--rm', `${proxy.host}/t/two:1`, 'ls', '/data'], { timeoutMs: 60_000 });
   assert.equal(run.stdout, 'big-0.bin\nbig-1.bin\nbig-2.bin\nbig-3.bin\n', run.stderr);
 });
 
@@ -193,7 +194,7 @@ test('max-concurrent-uploads bounds the layers uploaded at once', async (t) => {
   const d = await freshDaemon(t, ['--max-concurrent-uploads', '1']);
   const layers = [0, 1, 2].map((i) => makeRandomLayer(work, `up${i}`, 2, 512 << 10));
   const archive = makeDockerArchive(work, layers, [`${proxy.host}/t/up:1`], 'up.tar');
-  assert.equal((await docker(d.socket, ['load', '-i', archive.path])).code, 0);
+  await docker(d.socket, ['load', '-i', archive.path]);
   const push = await apiRequest(d.socket, 'POST', `/images/${proxy.host}/t/up/push?tag=1`, undefined, { 'X-Registry-Auth': AUTH });
   assert.equal(streamError(push.body), undefined, push.body);
   assert.equal(push.body.match(/"status":"Pushed"/g)?.length, 3);
@@ -211,7 +212,7 @@ test('kill -9 of the daemon mid-pull: no partial image; the next pull reuses the
   const req = request({ socketPath: d.socket, method: 'POST', path: `/images/create?fromImage=${encodeURIComponent(`${proxy.host}/t/two`)}&tag=1`, headers: { 'X-Registry-Auth': AUTH } }, (res) => res.resume());
   req.on('error', () => {});
   req.end();
-  for (let i = 0; i < 500 && !(proxy.stalled() > 0 && committedLayers(d.dataRoot).length === 1); i++) await new Promise((res) => setTimeout(res, 20));
+  await poll(() => proxy.stalled() > 0 && committedLayers(d.dataRoot).length === 1, { intervalMs: 20, timeoutMs: 10_000 });
   assert.equal(proxy.stalled(), 1, 'the top layer is being downloaded');
   assert.equal(committedLayers(d.dataRoot).length, 1, 'the bottom layer is complete');
   d.proc.kill('SIGKILL');

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { apiRequest, REPO, startDaemon } from './helpers/daemon.js';
+import { apiRequest, REPO, startDaemon, waitForPing } from './helpers/daemon.js';
+import { waitFor } from './helpers/poll.js';
 
 const HELLO = join(REPO, 'test/fixtures/plugins/hello');
 
@@ -20,18 +21,14 @@ test('the plugin config comes from daemon.json and reloads on SIGHUP when declar
   const d = await startDaemon({ args: ['--plugin-dir', HELLO], waitReady: false });
   t.after(() => d.cleanup());
   // startDaemon points --config-file at <dir>/daemon.json, absent at first: defaults apply.
-  const { waitForPing } = await import('./helpers/daemon.js');
-  await waitForPing(d.socket, d.exited);
+  await waitForPing(d.socket, d);
   assert.deepEqual((await apiRequest(d.socket, 'GET', '/hello/you')).json(), { greeting: 'hello, you' });
   writeFileSync(join(d.dir, 'daemon.json'), JSON.stringify({ 'hello-greeting': 'good evening' }));
   d.proc.kill('SIGHUP');
-  const deadline = Date.now() + 5000;
-  let body: unknown;
-  while (Date.now() < deadline) {
-    body = (await apiRequest(d.socket, 'GET', '/hello/you')).json();
-    if ((body as { greeting: string }).greeting !== 'hello, you') break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  const body = await waitFor('GET /hello/you to answer with another greeting after SIGHUP', async () => {
+    const b = (await apiRequest(d.socket, 'GET', '/hello/you')).json() as { greeting: string };
+    return b.greeting !== 'hello, you' && b;
+  }, { timeoutMs: 5000 });
   assert.deepEqual(body, { greeting: 'good evening, you' });
 });
 

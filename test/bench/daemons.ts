@@ -1,16 +1,17 @@
 // How to launch berthd and dockerd, each only with its own temporary folders and socket, and
 // how to make sure every process we started is gone and its folders removed afterwards.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { berthdCommand, berthdPaths, spawnDaemon, waitForPing, type Exit } from '../helpers/daemon-process.js';
+import { poll } from '../helpers/poll.js';
 import { cgroupDirs, isAlive, processFamily, processTree, procId, type Family, type ProcId } from './proc-tree.js';
-import { getStatus } from './unix-http.js';
 
-const BERTHD = fileURLToPath(new URL('../../../bin/berthd', import.meta.url));
+export type { Exit } from '../helpers/daemon-process.js';
+const SOCKET = 'daemon.sock';
 const LOG_LIMIT = 64 * 1024;
 
 export interface DaemonSpec {
@@ -26,20 +27,20 @@ function commandExists(name: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' }).status === 0;
 }
 
-function commonPaths(dir: string, config: Record<string, unknown> = {}): string[] {
-  writeFileSync(join(dir, 'daemon.json'), `${JSON.stringify(config)}\n`);
-  return [
-    '--data-root', join(dir, 'data'), '--exec-root', join(dir, 'exec'),
-    '-H', `unix://${join(dir, 'daemon.sock')}`, '--config-file', join(dir, 'daemon.json'),
-  ];
+/** dockerd's folders and socket, laid out as berthdCommand lays out berthd's. */
+function dockerdPaths(dir: string, config: Record<string, unknown>): string[] {
+  const p = berthdPaths(dir, SOCKET);
+  writeFileSync(p.configFile, `${JSON.stringify(config)}\n`);
+  return ['--data-root', p.dataRoot, '--exec-root', p.execRoot, '-H', `unix://${p.socket}`, '--config-file', p.configFile];
 }
 
 export const berthd: DaemonSpec = {
   name: 'berth',
   label: 'Berth',
   available: () => true,
-  // No default bridge, as dockerd below: benchmarks that want one make their own (run-bridge).
-  command: (dir) => ({ file: process.execPath, args: [BERTHD, ...commonPaths(dir), '-p', join(dir, 'daemon.pid'), '--bridge=none'] }),
+  // The tests' command line (helpers/daemon-process.ts): no default bridge, as dockerd below;
+  // benchmarks that want one make their own (run-bridge).
+  command: (dir) => berthdCommand(berthdPaths(dir, SOCKET)),
 };
 
 export const dockerd: DaemonSpec = {
@@ -56,7 +57,7 @@ export const dockerd: DaemonSpec = {
     args: [
       '--mount', '--propagation', 'private', 'sh', '-c', 'mount -t tmpfs -o mode=0755 berth-bench-run /run && exec dockerd "$@"', 'dockerd',
       // Its containers' cgroups go under a parent of its own, removed at cleanup.
-      ...commonPaths(dir, { 'deprecated-key-path': join(dir, 'key.json'), 'cgroup-parent': `/${basename(dir)}` }), '--pidfile', join(dir, 'daemon.pid'),
+      ...dockerdPaths(dir, { 'deprecated-key-path': join(dir, 'key.json'), 'cgroup-parent': `/${basename(dir)}` }), '--pidfile', join(dir, 'daemon.pid'),
       '--bridge=none', '--iptables=false', '--ip6tables=false',
     ],
   }),
@@ -65,13 +66,6 @@ export const dockerd: DaemonSpec = {
 export function dockerdVersion(): string | undefined {
   const r = spawnSync('dockerd', ['--version'], { encoding: 'utf8', timeout: 5_000 });
   return r.status === 0 ? r.stdout.trim() : undefined;
-}
-
-export interface Exit {
-  /** performance.now() when the process exited. */
-  at: number;
-  code: number | null;
-  signal: NodeJS.Signals | null;
 }
 
 export interface Daemon {
@@ -160,41 +154,31 @@ export function withArgs(spec: DaemonSpec, label: string, ...extra: string[]): D
 export function launch(spec: DaemonSpec): Daemon {
   const dir = mkdtempSync(join(tmpdir(), `bench-${spec.name}-`));
   const { file, args } = spec.command(dir);
-  const spawnedAt = performance.now();
-  const proc = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let logs = '';
-  const keep = (d: Buffer) => { logs = (logs + d.toString()).slice(-LOG_LIMIT); };
-  proc.stdout!.on('data', keep);
-  proc.stderr!.on('data', keep);
-  let done = false;
-  const exited = new Promise<Exit>((resolve) => {
-    proc.on('exit', (code, signal) => { done = true; resolve({ at: performance.now(), code, signal }); });
-    proc.on('error', (err) => { keep(Buffer.from(`spawn failed: ${err.message}\n`)); done = true; resolve({ at: performance.now(), code: null, signal: null }); });
-  });
+  const { proc, spawnedAt, exited, hasExited, logs } = spawnDaemon(file, args, { logLimit: LOG_LIMIT });
   const known = new Map<number, ProcId>();
   const containerCgroups = new Set<string>();
   const self = proc.pid === undefined ? undefined : procId(proc.pid);
   if (self) known.set(self.pid, self);
   const d: Daemon = {
     spec, dir, proc, spawnedAt, exited,
-    socket: join(dir, 'daemon.sock'),
+    socket: join(dir, SOCKET),
     pid: proc.pid ?? -1,
-    hasExited: () => done,
-    logs: () => logs,
+    hasExited,
+    logs,
     tree: () => {
-      const tree = done ? [] : processTree(d.pid);
+      const tree = hasExited() ? [] : processTree(d.pid);
       for (const p of tree) known.set(p.pid, p);
       d.family();
       return tree;
     },
     family: () => {
-      const f = processFamily(done ? -1 : d.pid, `${dir}/`, isMonitor);
+      const f = processFamily(hasExited() ? -1 : d.pid, `${dir}/`, isMonitor);
       for (const p of f.all) known.set(p.pid, p);
       for (const p of f.containers) for (const c of cgroupDirs(p.pid)) containerCgroups.add(c);
       return f;
     },
     cleanup: async () => {
-      if (!done) d.tree();
+      if (!hasExited()) d.tree();
       await stopAll(d, [...known.values()]);
       removeCgroups([...containerCgroups], basename(dir));
       unmountUnder(dir);
@@ -240,12 +224,7 @@ async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
 }
 
 async function waitUntil(ok: () => boolean, ms: number): Promise<boolean> {
-  const deadline = performance.now() + ms;
-  while (!ok()) {
-    if (performance.now() > deadline) return false;
-    await sleep(20);
-  }
-  return true;
+  return (await poll(ok, { timeoutMs: ms, intervalMs: 20 })) === true;
 }
 
 /**
@@ -304,21 +283,13 @@ export function killAllSync(): void {
 
 /**
  * Polls /_ping every ~5 ms on fresh connections until it answers 200; resolves with the
- * milliseconds from spawn. Fails if the daemon exits or takes longer than timeoutMs.
+ * milliseconds from spawn. Fails if the daemon exits or takes longer than timeoutMs from spawn.
  */
 export async function waitReady(d: Daemon, timeoutMs = 20_000): Promise<number> {
-  const deadline = d.spawnedAt + timeoutMs;
-  while (performance.now() < deadline) {
-    if (d.hasExited()) throw new Error(`${d.spec.name} exited before answering /_ping\n${d.logs().slice(-4000)}`);
-    const status = await getStatus(d.socket, '/_ping', false, 2_000).catch(() => 0);
-    if (status === 200) {
-      const ms = performance.now() - d.spawnedAt;
-      d.tree(); // remember children (containerd) while the parent link is still there
-      return ms;
-    }
-    await sleep(5);
-  }
-  throw new Error(`${d.spec.name} did not answer /_ping within ${timeoutMs} ms\n${d.logs().slice(-4000)}`);
+  await waitForPing(d.socket, d, { name: d.spec.name, intervalMs: 5, timeoutMs: Math.max(d.spawnedAt + timeoutMs - performance.now(), 0) });
+  const ms = performance.now() - d.spawnedAt;
+  d.tree(); // remember children (containerd) while the parent link is still there
+  return ms;
 }
 
 /** Sends SIGTERM to an idle daemon; resolves with the milliseconds until its process exited. */

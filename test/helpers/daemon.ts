@@ -1,14 +1,16 @@
 // Starts a real berthd in its own temporary data root, exec root, pid file and socket,
 // and makes sure it is gone (and its files removed) when the test ends, even on failure.
+// Also runs the docker CLI and berthd as commands: a non-zero exit fails the test unless the
+// test says which exit it expects (expectCode).
+import { AssertionError } from 'node:assert';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { BERTHD, berthdCommand, berthdPaths, spawnDaemon, waitForPing } from './daemon-process.js';
 
-export const REPO = fileURLToPath(new URL('../../..', import.meta.url));
-export const BERTHD = join(REPO, 'bin/berthd');
+export { BERTHD, REPO, waitForPing } from './daemon-process.js';
 /** The docker CLI's config folder (never the user's ~/.docker): one per test process, removed at exit. */
 export const DOCKER_CONFIG = mkdtempSync(join(tmpdir(), 'berth-docker-config-'));
 process.on('exit', () => rmSync(DOCKER_CONFIG, { recursive: true, force: true }));
@@ -22,8 +24,9 @@ export interface RunningDaemon {
   proc: ChildProcess;
   /** Everything the daemon wrote to stderr (pino JSON lines) so far. */
   logs: () => string;
-  /** Resolves with the exit code (or signal) once the process ended. */
+  /** Resolves with the exit code (-1 when ended by a signal) once the process ended. */
   exited: Promise<number | null>;
+  hasExited: () => boolean;
   stop: (signal?: NodeJS.Signals) => Promise<number | null>;
   cleanup: () => Promise<void>;
 }
@@ -43,51 +46,75 @@ export interface StartOptions {
   defaults?: boolean;
 }
 
-export function runBerthd(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
+export interface CommandResult {
+  /** null when the command was killed (it outlived its time limit). */
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface ExpectOptions {
+  /**
+   * The exit the test expects: a code, 'failure' for any non-zero one (not a kill at the time
+   * limit), or 'any' when the test reads r.code itself or the exit does not matter (best-effort
+   * cleanup in an after hook). Default 0: any other exit throws an AssertionError naming the
+   * command, the exit and stderr, so tests need not check success.
+   */
+  expectCode?: number | 'failure' | 'any';
+}
+
+function checkExit(command: string, r: CommandResult, expect: ExpectOptions['expectCode'] = 0, timeoutMs?: number): CommandResult {
+  // 'failure' is an exit the command chose: being killed at the time limit is a hang, not a refusal.
+  const ok = expect === 'any' || (expect === 'failure' ? r.code !== null && r.code !== 0 : r.code === expect);
+  if (ok) return r;
+  const how = r.code === null ? `was killed${timeoutMs ? ` after ${timeoutMs} ms` : ''}` : `exited ${r.code}`;
+  const wanted = expect === 'failure' ? 'a failure' : `exit ${expect}`;
+  throw new AssertionError({
+    message: `${command} ${how}, expected ${wanted}\nstderr: ${r.stderr.trim().slice(-4000) || '(empty)'}${r.code === 0 ? `\nstdout: ${r.stdout.trim().slice(-2000)}` : ''}`,
+    actual: r.code,
+    expected: expect,
+    operator: 'expectCode',
+  });
+}
+
+/** Runs berthd as a command (--validate, plugins, refusals); killed after 20 s. */
+export function runBerthd(args: string[], env: NodeJS.ProcessEnv = {}, opts: ExpectOptions = {}): Promise<CommandResult> {
+  return new Promise((resolve, reject) => {
     const p = spawn(process.execPath, [BERTHD, ...args], { env: { ...process.env, ...env } });
     let stdout = '';
     let stderr = '';
     p.stdout.on('data', (d) => (stdout += d));
     p.stderr.on('data', (d) => (stderr += d));
     const timer = setTimeout(() => p.kill('SIGKILL'), 20_000);
-    p.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
+    p.on('close', (code) => {
+      clearTimeout(timer);
+      try {
+        resolve(checkExit(`berthd ${args.join(' ')}`, { code, stdout, stderr }, opts.expectCode, 20_000));
+      } catch (err) {
+        reject(err);
+      }
+    });
   });
 }
 
 export async function startDaemon(opts: StartOptions = {}): Promise<RunningDaemon> {
   const dir = opts.dir ?? makeTempDir();
-  const socket = join(dir, 'berth.sock');
-  const pidfile = join(dir, 'berth.pid');
-  const dataRoot = join(dir, 'data');
-  const execRoot = join(dir, 'exec');
-  const defaults = opts.defaults === false ? [] : [
-    '--data-root', dataRoot, '--exec-root', execRoot, '-p', pidfile, '-H', `unix://${socket}`,
-    '--config-file', join(dir, 'daemon.json'),
-    // No default bridge unless the test asks for networking (--bridge NAME on a bridge it made):
-    // test daemons run side by side and must not share berth0 or each other's rules.
-    ...((opts.args ?? []).some((a) => a === '-b' || a.startsWith('--bridge')) ? [] : ['--bridge', 'none']),
-  ];
-  // An explicit --config-file must exist (as dockerd); an empty configuration unless the test wrote one.
-  if (!existsSync(join(dir, 'daemon.json'))) writeFileSync(join(dir, 'daemon.json'), '{}');
-  const proc = spawn(process.execPath, [BERTHD, ...defaults, ...(opts.args ?? [])], {
-    env: { ...process.env, ...opts.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let logs = '';
-  proc.stdout!.on('data', (d) => (logs += d));
-  proc.stderr!.on('data', (d) => (logs += d));
-  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code, sig) => resolve(code ?? (sig ? -1 : null))));
+  const paths = berthdPaths(dir);
+  const cmd = opts.defaults === false
+    ? { file: process.execPath, args: [BERTHD, ...(opts.args ?? [])] }
+    : berthdCommand(paths, opts.args);
+  const p = spawnDaemon(cmd.file, cmd.args, { env: opts.env });
+  const exited = p.exited.then((e) => e.code ?? (e.signal ? -1 : null));
   const stop = async (signal: NodeJS.Signals = 'SIGTERM') => {
-    if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
-    const timer = setTimeout(() => proc.kill('SIGKILL'), 20_000);
+    if (!p.hasExited()) p.proc.kill(signal);
+    const timer = setTimeout(() => p.proc.kill('SIGKILL'), 20_000);
     const code = await exited;
     clearTimeout(timer);
     return code;
   };
   const d: RunningDaemon = {
-    dir, socket, pidfile, dataRoot, execRoot, proc, exited, stop,
-    logs: () => logs,
+    dir, socket: paths.socket, pidfile: paths.pidfile, dataRoot: paths.dataRoot, execRoot: paths.execRoot,
+    proc: p.proc, exited, stop, hasExited: p.hasExited, logs: p.logs,
     cleanup: async () => {
       // SIGTERM first: a graceful stop unmounts what the daemon mounted (SIGKILL after 20 s).
       await stop('SIGTERM');
@@ -96,26 +123,13 @@ export async function startDaemon(opts: StartOptions = {}): Promise<RunningDaemo
   };
   if (opts.waitReady !== false) {
     try {
-      await waitForPing(socket, exited);
+      await waitForPing(paths.socket, p);
     } catch (err) {
       await d.cleanup();
-      throw new Error(`${(err as Error).message}\ndaemon output:\n${logs}`);
+      throw err;
     }
   }
   return d;
-}
-
-export async function waitForPing(socket: string, exited?: Promise<unknown>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let gone = false;
-  void exited?.then(() => (gone = true));
-  while (Date.now() < deadline) {
-    if (gone) throw new Error('daemon exited before answering /_ping');
-    const ok = await apiRequest(socket, 'GET', '/_ping').then((r) => r.status === 200, () => false);
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`no answer on ${socket} within ${timeoutMs} ms`);
 }
 
 export interface ApiResponse {
@@ -145,20 +159,36 @@ export function apiRequest(socket: string, method: string, path: string, body?: 
   });
 }
 
-/** Runs the real docker CLI against a socket; `input`, when given, is its standard input. */
-export function docker(socket: string, args: string[], timeoutMs = 20_000, input?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
+export interface DockerOptions extends ExpectOptions {
+  /** Killed after this long (default 20 s). */
+  timeoutMs?: number;
+  /** Its standard input. */
+  input?: string;
+}
+
+/** Runs the real docker CLI against a socket; a non-zero exit throws unless opts.expectCode allows it. */
+export function docker(socket: string, args: string[], opts: DockerOptions = {}): Promise<CommandResult> {
+  const timeoutMs = opts.timeoutMs ?? 20_000;
+  return new Promise((resolve, reject) => {
     const p = spawn('docker', ['-H', `unix://${socket}`, ...args], {
       env: { ...process.env, DOCKER_CONFIG },
-      stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
-    if (input !== undefined) p.stdin!.end(input);
+    if (opts.input !== undefined) p.stdin!.end(opts.input);
     let stdout = '';
     let stderr = '';
     p.stdout!.on('data', (d) => (stdout += d));
     p.stderr!.on('data', (d) => (stderr += d));
     const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
-    p.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
+    p.on('error', (err) => { clearTimeout(timer); reject(err); });
+    p.on('close', (code) => {
+      clearTimeout(timer);
+      try {
+        resolve(checkExit(`docker ${args.join(' ')}`, { code, stdout, stderr }, opts.expectCode, timeoutMs));
+      } catch (err) {
+        reject(err);
+      }
+    });
   });
 }
 

@@ -7,6 +7,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './ports.js';
+import { waitFor } from './poll.js';
 
 export interface RunningRegistry {
   port: number;
@@ -90,14 +91,17 @@ ${opts.tls ? `  tls:\n    certificate: ${opts.tls.cert}\n    key: ${opts.tls.key
     clearTimeout(t);
     rmSync(dir, { recursive: true, force: true });
   };
-  for (let i = 0; i < 100; i++) {
-    const s = await ping(port, Boolean(opts.tls));
-    if (s === 200 || s === 401) return { port, host: `127.0.0.1:${port}`, dir, proc, logs: () => logs, stop };
-    if (proc.exitCode !== null) break;
-    await new Promise((r) => setTimeout(r, 50));
+  try {
+    await waitFor(`docker-registry to answer on 127.0.0.1:${port}`, async () => [200, 401].includes(await ping(port, Boolean(opts.tls))), {
+      maxTries: 100, intervalMs: 50,
+      giveUp: () => (proc.exitCode !== null ? `it exited ${proc.exitCode}` : undefined),
+      detail: () => `docker-registry output:\n${logs}`,
+    });
+  } catch (err) {
+    await stop();
+    throw err;
   }
-  await stop();
-  throw new Error(`docker-registry did not start:\n${logs}`);
+  return { port, host: `127.0.0.1:${port}`, dir, proc, logs: () => logs, stop };
 }
 
 export { freePort };
