@@ -57,8 +57,11 @@ async function daemonWithWeb(t: { after: (fn: () => unknown) => void }, bridge: 
   makeBridge(bridge.name, bridge.gw);
   const d = await startDaemon({ dir, args: ['--bridge', bridge.name, ...extra] });
   const state = { d };
+  const dead = () => state.d.proc.exitCode !== null || state.d.proc.signalCode !== null;
   onCleanup(t, async () => {
-    if (state.d.proc.exitCode === null && state.d.proc.signalCode === null) await removeAllContainers(state.d.socket);
+    // Killed with live-restore (a failed test): its containers run on; a start without it stops them.
+    if (dead() && extra.includes('--live-restore')) state.d = await startDaemon({ dir, args: ['--bridge', bridge.name] }).catch(() => state.d);
+    if (!dead()) await removeAllContainers(state.d.socket);
     await state.d.stop();
     scrubDaemon(state.d.dataRoot, state.d.execRoot);
     rmSync(dir, { recursive: true, force: true });
@@ -114,7 +117,7 @@ test('a restart (kill -9 or a graceful stop with live-restore) puts back the sam
   const run = (args: string[]) => docker(a.state.d.socket, args, 60_000);
   assert.equal((await run(['network', 'create', '--subnet', USER_SUBNET, 'rn-user'])).code, 0);
   onCleanup(t, async () => {
-    if (a.state.d.proc.exitCode === null) {
+    if (a.state.d.proc.exitCode === null && a.state.d.proc.signalCode === null) {
       await removeAllContainers(a.state.d.socket);
       await docker(a.state.d.socket, ['network', 'rm', 'rn-user']);
     }

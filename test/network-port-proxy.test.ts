@@ -71,6 +71,9 @@ before(async () => {
 
 after(async () => {
   if (d) {
+    // A test that failed with the daemon killed left its containers running (live-restore): a
+    // start without live-restore stops them, then they are removed.
+    if (d.proc.exitCode !== null || d.proc.signalCode !== null) d = await start(false).catch(() => d);
     if (d.proc.exitCode === null && d.proc.signalCode === null) await removeAllContainers(d.socket);
     await d.stop();
     scrubDaemon(d.dataRoot, d.execRoot);
