@@ -1,5 +1,6 @@
 // The bridge network driver (dockerd's bridge): a Linux bridge per network, a veth pair per
-// endpoint, NAT and isolation rules, published ports through DNAT plus the userland proxy.
+// endpoint, NAT and isolation rules, published ports through DNAT plus the userland proxy (a
+// process per endpoint with ports, which outlives the daemon: proxy-processes.ts).
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
@@ -10,20 +11,27 @@ import { freePool } from '../network/index.js';
 import { DEFAULT_BRIDGE, networkSettings, OPT, OPTIONS_SCHEMA, type BridgeConfig } from './bridge-config.js';
 import { addVeth, bridgeAddress, bridgeExists, deleteBridge, ensureBridge, removeVeth } from './bridge-link.js';
 import type { Iptables } from './iptables.js';
-import { PortProxies } from './port-proxy.js';
+import type { ProxyTarget } from './port-proxy.js';
+import type { ProxyProcesses } from './proxy-processes.js';
 import { networkRules, portRules } from './rules.js';
 
 export class BridgeDriver implements NetworkDriver {
   readonly name = 'bridge';
   readonly apiVersion = NETWORK_DRIVER_API;
   readonly optionsSchema = OPTIONS_SCHEMA;
-  private readonly proxies = new PortProxies();
   /** Networks whose rules are in place (by ID). */
   private readonly installed = new Set<string>();
   /** Bridges this driver made (and so removes); persisted across restarts. */
   private owned = new Set<string>();
 
-  constructor(private readonly cfg: BridgeConfig, private readonly iptables: Iptables | null, private readonly stateDir: string, private readonly log: Logger, private readonly fs: PluginFs) {}
+  constructor(
+    private readonly cfg: BridgeConfig,
+    private readonly iptables: Iptables | null,
+    private readonly stateDir: string,
+    private readonly log: Logger,
+    private readonly fs: PluginFs,
+    private readonly proxies: ProxyProcesses,
+  ) {}
 
   private settings(net: NetworkRecord) {
     return networkSettings(net.Options, this.cfg, net.Id);
@@ -65,6 +73,7 @@ export class BridgeDriver implements NetworkDriver {
   async reconcile(): Promise<void> {
     this.owned = new Set(JSON.parse(await readFile(join(this.stateDir, 'owned-bridges.json'), 'utf8').catch(() => '[]')) as string[]);
     await this.iptables?.removeOwnRules();
+    await this.proxies.load();
     if (this.cfg.ipForward) {
       const now = await readFile('/proc/sys/net/ipv4/ip_forward', 'utf8').catch(() => '1');
       if (now.trim() !== '1') await writeFile('/proc/sys/net/ipv4/ip_forward', '1');
@@ -118,16 +127,15 @@ export class BridgeDriver implements NetworkDriver {
 
   async publish(net: NetworkRecord, ep: EndpointRecord, ports: PortBinding[]): Promise<PortBinding[]> {
     const s = this.settings(net);
-    const done: PortBinding[] = [];
+    const targets: ProxyTarget[] = ports.map((b) => ({ proto: b.proto, hostIp: b.hostIp || s.hostIp, hostPort: b.hostPort, containerIp: ep.ip!, containerPort: b.containerPort }));
+    // After a daemon restart the container's proxy may still run with these very ports: it stays.
+    const adopted = ports.every((b) => b.hostPort) && await this.proxies.adopt(ep.id, targets);
+    const hostPorts = adopted ? targets.map((t) => t.hostPort) : await this.proxies.start(ep.id, targets);
+    const done = ports.map((b, i) => ({ ...b, hostIp: targets[i].hostIp, hostPort: hostPorts[i] }));
     try {
-      for (const b of ports) {
-        const hostIp = b.hostIp || s.hostIp;
-        const hostPort = await this.proxies.start({ proto: b.proto, hostIp, hostPort: b.hostPort, containerIp: ep.ip!, containerPort: b.containerPort });
-        done.push({ ...b, hostIp, hostPort });
-      }
       await this.iptables?.add(done.flatMap((b) => portRules(s.bridge, ep.ip!, b)));
     } catch (err) {
-      for (const b of done) await this.proxies.stop(b);
+      await this.proxies.stop(ep.id);
       throw err;
     }
     return done;
@@ -135,13 +143,19 @@ export class BridgeDriver implements NetworkDriver {
 
   async unpublish(net: NetworkRecord, ep: EndpointRecord, ports: PortBinding[]): Promise<void> {
     const s = this.settings(net);
-    for (const b of ports) await this.proxies.stop(b);
+    await this.proxies.stop(ep.id);
     await this.iptables?.remove(ports.flatMap((b) => portRules(s.bridge, ep.ip!, b)));
   }
 
+  /** Daemon start, endpoints restored: proxies of containers that ended meanwhile go. */
+  async restored(): Promise<void> {
+    await this.proxies.sweep();
+  }
+
   async shutdown(networks: NetworkRecord[], liveRestore: boolean): Promise<void> {
-    await this.proxies.stopAll();
+    // With live-restore the proxies stay with their containers, for the next run to adopt.
     if (liveRestore) return;
+    await this.proxies.stopAll();
     for (const net of networks) await this.deleteNetwork(net).catch((err) => this.log.warn({ err, network: net.Name }, 'cannot remove network at shutdown'));
     await this.iptables?.teardown().catch((err) => this.log.warn({ err }, 'cannot remove iptables chains'));
   }

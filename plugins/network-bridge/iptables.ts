@@ -69,14 +69,17 @@ export class Iptables {
 
   async add(rules: Rule[]): Promise<void> {
     if (!rules.length) return;
-    await this.ensureChains();
     const batch = Iptables.byTable(rules.map((r) => [r.table, `-A ${r.chain} ${this.tagged(r)}`]));
-    try {
-      await this.restore(batch);
-    } catch {
-      // Another daemon may have removed the (then empty) chains since: make them again, once.
-      await this.ensureChains(true);
-      await this.restore(batch);
+    // Another daemon may have removed the (then empty) chains since they were made, even while
+    // they were being made: make them again, once.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.ensureChains(attempt > 0);
+        await this.restore(batch);
+        return;
+      } catch (err) {
+        if (attempt > 0) throw err;
+      }
     }
   }
 
@@ -113,24 +116,27 @@ export class Iptables {
     }
   }
 
-  /** Daemon stop: this daemon's rules go; the chains and jumps too when no other daemon has rules there. */
+  /** Daemon stop: this daemon's rules go; then, table by table, the jumps and chains too when no
+   * rule but Berth's own structure is left in them. Each table's removal is one iptables-restore
+   * batch, which the kernel applies whole or not at all, and nothing is flushed: `-X` refuses a
+   * chain that still holds a rule, so another daemon's rule — even one added after we looked —
+   * makes the batch fail and leaves that table's chains and jumps as they were. */
   async teardown(): Promise<void> {
     await this.removeOwnRules();
-    const saved = new Map<Table, string>();
-    for (const table of ['filter', 'nat'] as Table[]) saved.set(table, await run('iptables-save', ['-t', table]).catch(() => ''));
-    // iptables-save prints the comment quoted (--comment "berth:…"): another daemon's rules keep the chains.
-    const inUse = [...saved.values()].some((s) => s.split('\n').some((l) => l.startsWith('-A BERTH') && /--comment "?berth:/.test(l)));
-    if (inUse) return;
-    for (const j of JUMPS) {
-      for (let i = 0; i < 8 && await run('iptables', ['-w', '-t', j.table, '-D', j.chain, ...j.spec.split(' ')]).then(() => true, () => false); i++) { /* every copy */ }
-    }
-    const lines: [Table, string][] = [];
     for (const table of ['filter', 'nat'] as Table[]) {
-      const have = CHAINS[table].filter((c) => saved.get(table)!.includes(`:${c} `));
-      for (const chain of have) lines.push([table, `-F ${chain}`]);
-      for (const chain of have) lines.push([table, `-X ${chain}`]);
+      const saved = (await run('iptables-save', ['-t', table]).catch(() => '')).split('\n');
+      const have = CHAINS[table].filter((c) => saved.some((l) => l.startsWith(`:${c} `)));
+      if (!have.length) continue;
+      const structure = STRUCTURE.filter((r) => r.table === table).map((r) => `-A ${r.chain} ${r.spec}`);
+      const inChains = saved.filter((l) => have.some((c) => l.startsWith(`-A ${c} `)));
+      // Another daemon's rules (or anyone's) keep the chains.
+      if (inChains.some((l) => !structure.includes(l))) continue;
+      const jumps = saved.filter((l) => l.startsWith('-A ') && !have.some((c) => l.startsWith(`-A ${c} `)) && have.some((c) => l.endsWith(` -j ${c}`)));
+      const lines = [...jumps, ...inChains].map((l) => `-D ${l.slice(3)}`).concat(have.map((c) => `-X ${c}`));
+      await this.restore(new Map([[table, lines]])).catch(() => {
+        // A rule came in meanwhile: that daemon keeps the chains (the batch changed nothing).
+      });
     }
-    await this.restore(Iptables.byTable(lines));
     this.ensured = false;
   }
 }

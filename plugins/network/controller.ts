@@ -138,6 +138,11 @@ export class NetworkController {
     }
   }
 
+  /** Daemon start, endpoints and ports restored: the drivers drop what nobody claimed. */
+  async restored(): Promise<void> {
+    for (const d of this.drivers.values()) await d.restored?.().catch((err) => this.log.warn({ err, driver: d.name }, 'network driver restore clean-up failed'));
+  }
+
   async shutdown(liveRestore: boolean): Promise<void> {
     const all = [...this.store.networks.values()];
     for (const d of this.drivers.values()) {

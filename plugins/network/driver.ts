@@ -6,7 +6,7 @@
 import type { JsonSchema } from '../../core/plugin-api.js';
 import type { IpamState } from './ipam.js';
 
-export const NETWORK_DRIVER_API = '1.0.0';
+export const NETWORK_DRIVER_API = '1.1.0';
 
 export interface IpamConfig { Subnet: string; Gateway?: string; IPRange?: string }
 
@@ -101,7 +101,12 @@ export interface NetworkDriver {
    * ports actually taken. A port already taken fails with nothing left behind. */
   publish(net: NetworkRecord, ep: EndpointRecord, ports: PortBinding[]): Promise<PortBinding[]>;
   unpublish(net: NetworkRecord, ep: EndpointRecord, ports: PortBinding[]): Promise<void>;
-  /** Daemon stop: `liveRestore` false means remove everything this daemon created. */
+  /** Daemon start, after `publish` ran again for the ports of the containers still running
+   * (since 1.1.0): what an earlier run left for endpoints nobody claimed goes (a port proxy
+   * process whose container ended while the daemon was down). */
+  restored?(): Promise<void>;
+  /** Daemon stop: `liveRestore` false means remove everything this daemon created; true means
+   * leave what running containers use (interfaces, rules, port proxies) for the next run. */
   shutdown?(networks: NetworkRecord[], liveRestore: boolean): Promise<void>;
 }
 

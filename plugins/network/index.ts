@@ -65,6 +65,7 @@ export default definePlugin({
       await store.load();
       await ctl.restore();
       await sandboxes.restore();
+      await ctl.restored();
     });
   },
 });

@@ -3,7 +3,7 @@
 // test left of its own daemon (rules by the daemon's tag, namespaces under its exec root, bridges).
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 
@@ -33,7 +33,7 @@ export function deleteLink(name: string): void {
 
 export const links = (): string[] => readdirSync('/sys/class/net');
 
-/** Removes what a daemon with this data root and exec root left: its tagged rules, namespaces. */
+/** Removes what a daemon with this data root and exec root left: its tagged rules, port proxies, namespaces. */
 export function scrubDaemon(dataRoot: string, execRoot: string, bridges: string[] = []): void {
   const tag = createHash('sha256').update(dataRoot).digest('hex').slice(0, 12);
   for (const t of ['filter', 'nat']) {
@@ -50,6 +50,15 @@ export function scrubDaemon(dataRoot: string, execRoot: string, bridges: string[
     for (const [t, j] of jumps) try { sh('iptables', ['-w', '-t', t, '-D', ...j.split(' ')]); } catch { /* not there */ }
     const chains: [string, string][] = [['filter', 'BERTH-FORWARD'], ['filter', 'BERTH'], ['filter', 'BERTH-ISOLATION-1'], ['filter', 'BERTH-ISOLATION-2'], ['nat', 'BERTH'], ['nat', 'BERTH-POSTROUTING']];
     for (const op of ['-F', '-X']) for (const [t, c] of chains) try { sh('iptables', ['-w', '-t', t, op, c]); } catch { /* not there */ }
+  }
+  // Port proxy processes the daemon recorded (they outlive it by design), checked by command line.
+  const proxies = join(execRoot, 'port-proxies');
+  if (existsSync(proxies)) for (const f of readdirSync(proxies).filter((n) => n.endsWith('.json'))) {
+    try {
+      const { pid, endpoint } = JSON.parse(readFileSync(join(proxies, f), 'utf8')) as { pid: number; endpoint: string };
+      const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      if (args.includes('--berth-port-proxy') && args.includes(endpoint)) process.kill(pid, 'SIGKILL');
+    } catch { /* unreadable, or gone */ }
   }
   const netns = join(execRoot, 'netns');
   if (existsSync(netns)) for (const f of readdirSync(netns)) try { sh('umount', [join(netns, f)]); } catch { /* not mounted */ }
