@@ -41,6 +41,8 @@ export interface StartOptions {
   waitReady?: boolean;
   /** Add the default -H/--data-root/... flags (default true). */
   defaults?: boolean;
+  /** A command that execs the daemon, e.g. ['prlimit', '--nofile=400:400'] (the pid stays the daemon's). */
+  wrapper?: string[];
 }
 
 export function runBerthd(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -70,7 +72,9 @@ export async function startDaemon(opts: StartOptions = {}): Promise<RunningDaemo
   ];
   // An explicit --config-file must exist (as dockerd); an empty configuration unless the test wrote one.
   if (!existsSync(join(dir, 'daemon.json'))) writeFileSync(join(dir, 'daemon.json'), '{}');
-  const proc = spawn(process.execPath, [BERTHD, ...defaults, ...(opts.args ?? [])], {
+  const argv = [process.execPath, BERTHD, ...defaults, ...(opts.args ?? [])];
+  const [file, ...rest] = [...(opts.wrapper ?? []), ...argv];
+  const proc = spawn(file, rest, {
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
