@@ -178,6 +178,15 @@ test('--metrics-addr serves job counts and durations in Prometheus text', async 
   for (let i = 0; i < 2; i++) await apiRequest(d.socket, 'GET', '/_ping');
   const later = /^berth_jobs_total\{job="ping",status="ok"\} (\d+)$/m.exec((await tcpRequest(port, '/metrics')).body);
   assert.ok(later && Number(later[1]) >= Number(ping[1]) + 2, 'ping counter grows');
+  // Event-loop lag: quantiles ordered, a max below a second on an idle daemon, samples accumulating.
+  const lag = (text: string, series: string) => Number(new RegExp(`^${series.replace(/[{}".]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1]);
+  const m1 = (await tcpRequest(port, '/metrics')).body;
+  const [p50, p99, max, count] = ['berth_event_loop_lag_seconds{quantile="0.5"}', 'berth_event_loop_lag_seconds{quantile="0.99"}', 'berth_event_loop_lag_max_seconds', 'berth_event_loop_lag_seconds_count'].map((s) => lag(m1, s));
+  assert.ok(p50 >= 0 && p50 <= p99 && p99 <= max && max < 5, `lag p50 ${p50} p99 ${p99} max ${max}`);
+  assert.match(m1, /^berth_event_loop_lag_window_seconds\{stat="max"\} \d+\.\d+$/m);
+  await new Promise((r) => setTimeout(r, 300));
+  const later2 = lag((await tcpRequest(port, '/metrics')).body, 'berth_event_loop_lag_seconds_count');
+  assert.ok(later2 > count, `lag samples accumulate: ${count} then ${later2}`);
 });
 
 test('errors and headers have dockerd\'s shapes', async (t) => {

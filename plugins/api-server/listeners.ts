@@ -10,6 +10,7 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import { configError } from '../../core/plugin-api.js';
+import { ConnectionGuard, HEADER_TIMEOUT_MS, serverOptions } from './http-limits.js';
 
 export interface ListenerConfig {
   hosts: string[];
@@ -27,6 +28,7 @@ export interface Listener {
   server: Server;
   /** The socket file to remove at shutdown (unix listeners only). */
   socketPath?: string;
+  guard?: ConnectionGuard;
 }
 
 export type ParsedHost = { proto: 'unix'; path: string } | { proto: 'tcp'; host: string; port: number };
@@ -75,6 +77,8 @@ function tlsOptions(cfg: ListenerConfig) {
     cert: read(cfg.tlscert, 'cert.pem', 'certificate'),
     ...(cfg.tlsverify ? { ca: read(cfg.tlscacert, 'ca.pem', 'CA certificate'), requestCert: true, rejectUnauthorized: true } : {}),
     minVersion: 'TLSv1.2' as const,
+    // Connections count against the slow-client budget once the handshake is done; until then, this.
+    handshakeTimeout: HEADER_TIMEOUT_MS,
   };
 }
 
@@ -92,6 +96,7 @@ export type UpgradeListener = (req: IncomingMessage, socket: Duplex, head: Buffe
 
 export async function openListeners(cfg: ListenerConfig, app: RequestListener, log: Logger, onUpgrade?: UpgradeListener): Promise<Listener[]> {
   const opened: Listener[] = [];
+  const guard = new ConnectionGuard(log);
   const parsed = cfg.hosts.map((h) => ({ address: h, host: parseHost(h) }));
   for (const { address, host } of parsed) {
     if (host.proto === 'tcp' && !isLoopback(host.host) && !cfg.tlsverify && !cfg.insecureTcp) {
@@ -106,7 +111,7 @@ export async function openListeners(cfg: ListenerConfig, app: RequestListener, l
       if (host.proto === 'unix') {
         await mkdir(dirname(host.path), { recursive: true });
         await rm(host.path, { force: true });
-        const server = createHttpServer(app);
+        const server = createHttpServer(serverOptions, app);
         if (onUpgrade) server.on('upgrade', onUpgrade);
         // The umask makes the socket 0660 from its first moment: no window where others can connect.
         const old = process.umask(0o117);
@@ -115,7 +120,8 @@ export async function openListeners(cfg: ListenerConfig, app: RequestListener, l
         } finally {
           process.umask(old);
         }
-        opened.push({ address, server, socketPath: host.path });
+        guard.watch(server, false);
+        opened.push({ address, server, socketPath: host.path, guard });
         await chmod(host.path, 0o660);
         const group = cfg.group ?? 'docker';
         const gid = await groupId(group);
@@ -124,11 +130,12 @@ export async function openListeners(cfg: ListenerConfig, app: RequestListener, l
         else log.warn({ group }, 'could not change group of the API socket: the group does not exist');
       } else {
         const secure = cfg.tls || cfg.tlsverify;
-        const server = secure ? createHttpsServer(tlsOptions(cfg), app) : createHttpServer(app);
+        const server = secure ? createHttpsServer({ ...serverOptions, ...tlsOptions(cfg) }, app) : createHttpServer(serverOptions, app);
         if (onUpgrade) server.on('upgrade', onUpgrade);
         if (!secure) log.warn({ address }, 'API listening on TCP without TLS: anyone who can reach it gets root on this host');
         await listen(server, [host.port, host.host]);
-        opened.push({ address, server });
+        guard.watch(server, secure);
+        opened.push({ address, server, guard });
       }
       log.info({ address }, 'API listen');
     }
@@ -145,6 +152,7 @@ export async function closeListeners(listeners: Listener[]): Promise<void> {
       l.server.close(() => resolve());
       l.server.closeAllConnections();
     });
+    l.guard?.close();
     if (l.socketPath) await rm(l.socketPath, { force: true });
   }));
 }

@@ -21,6 +21,13 @@ export function sendError(log: Logger, req: IncomingMessage, res: ServerResponse
   let status = statusOf(err);
   const e = err as { status?: number };
   if (!(err instanceof BerthError) && typeof e.status === 'number' && e.status >= 400 && e.status < 500) status = e.status;
+  // A client that hung up mid-body (Ctrl-C, a dropped connection) is routine, not a daemon fault.
+  const clientGone = (req.destroyed && !req.complete) || res.destroyed || (req.socket?.destroyed ?? false);
+  if (clientGone) {
+    log.debug({ err: (err as Error)?.message, method: req.method, url: req.url }, 'client went away before the request was answered');
+    res.destroy();
+    return;
+  }
   if (status >= 500) log.error({ err, method: req.method, url: req.url }, 'request failed');
   if (res.headersSent) {
     res.destroy();

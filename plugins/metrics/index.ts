@@ -1,5 +1,6 @@
 // The metrics plugin: counts every job through the jobRun hook and serves Prometheus text.
 import { createServer } from 'node:http';
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { definePlugin } from '../../core/plugin-api.js';
 import { JobMetrics } from './job-metrics.js';
 
@@ -20,6 +21,36 @@ function processMetrics(version: string, commit: string): string {
   ].join('\n');
 }
 
+const RESOLUTION_MS = 10;
+
+/**
+ * How late the event loop ran its timers: every client waits at least this long when it happens.
+ * libuv samples every 10 ms; a sample is the whole interval, so the resolution is taken off.
+ * One histogram counts since the daemon became ready, a second since the previous scrape (the
+ * figure to watch during a load test; a second scraper shortens the other's window).
+ */
+function eventLoopMetrics(total: IntervalHistogram, window: IntervalHistogram): string {
+  const s = (ns: number) => Math.max(0, ns / 1e9 - RESOLUTION_MS / 1e3).toFixed(6);
+  if (total.count === 0) return '';
+  const lines = [
+    '# HELP berth_event_loop_lag_seconds Event-loop delay since the daemon became ready.',
+    '# TYPE berth_event_loop_lag_seconds summary',
+    ...[0.5, 0.9, 0.99].map((q) => `berth_event_loop_lag_seconds{quantile="${q}"} ${s(total.percentile(q * 100))}`),
+    `berth_event_loop_lag_seconds_sum ${(Math.max(0, total.mean / 1e9 - RESOLUTION_MS / 1e3) * total.count).toFixed(6)}`,
+    `berth_event_loop_lag_seconds_count ${total.count}`,
+    '# HELP berth_event_loop_lag_max_seconds Longest event-loop delay since the daemon became ready.',
+    '# TYPE berth_event_loop_lag_max_seconds gauge',
+    `berth_event_loop_lag_max_seconds ${s(total.max)}`,
+    '# HELP berth_event_loop_lag_window_seconds Event-loop delay since the previous scrape of /metrics.',
+    '# TYPE berth_event_loop_lag_window_seconds gauge',
+    `berth_event_loop_lag_window_seconds{stat="p99"} ${window.count ? s(window.percentile(99)) : '0.000000'}`,
+    `berth_event_loop_lag_window_seconds{stat="max"} ${window.count ? s(window.max) : '0.000000'}`,
+    '',
+  ];
+  window.reset();
+  return lines.join('\n');
+}
+
 export default definePlugin({
   async init(ctx) {
     const metrics = new JobMetrics();
@@ -27,6 +58,10 @@ export default definePlugin({
     ctx.services.provide('metrics', metrics);
     const addr = ctx.config['metrics-addr'] as string | undefined;
     if (!addr) return;
+    // From readiness on: loading plugins and restoring state are start-up, not service.
+    const lag = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
+    const lagWindow = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
+    ctx.hooks.ready.tap('event-loop-lag', () => { lag.enable(); lagWindow.enable(); });
     const cut = addr.lastIndexOf(':');
     const host = addr.slice(0, cut).replace(/^\[|\]$/g, '') || '0.0.0.0';
     const port = Number(addr.slice(cut + 1));
@@ -36,7 +71,7 @@ export default definePlugin({
         return;
       }
       res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' });
-      res.end(metrics.render() + processMetrics(ctx.daemon.version, ctx.daemon.commit));
+      res.end(metrics.render() + processMetrics(ctx.daemon.version, ctx.daemon.commit) + eventLoopMetrics(lag, lagWindow));
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err) => reject(ctx.errors.configError(`plugin metrics: metrics-addr: cannot listen on ${addr}: ${err.message}`)));
@@ -44,6 +79,8 @@ export default definePlugin({
     });
     ctx.log.info({ address: addr }, 'metrics listen');
     ctx.hooks.shutdown.tapPromise('close', () => new Promise<void>((resolve) => {
+      lag.disable();
+      lagWindow.disable();
       server.close(() => resolve());
       server.closeAllConnections();
     }));

@@ -23,13 +23,14 @@ import { run } from './measure-run.js';
 import { runBridge } from './measure-run-bridge.js';
 import { bareRunc, runc } from './measure-runc.js';
 import { sharedDisk } from './measure-shared-disk.js';
+import { soak } from './measure-soak.js';
 import { throughput } from './measure-throughput.js';
 import { DOCKERD_REFERENCE } from './metrics.js';
 import { formatReport, reportJson, type Results, type Side } from './report.js';
 
 const GROUPS: Record<string, Benchmark[]> = {
   daemon: [lifecycle, memory, throughput, load, sharedDisk, pull],
-  containers: [run, runc, parallel, phases, containerMemory, list, authz, runBridge],
+  containers: [run, runc, parallel, phases, containerMemory, list, authz, runBridge, soak],
 };
 const ALL = Object.values(GROUPS).flat();
 

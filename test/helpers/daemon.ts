@@ -44,6 +44,8 @@ export interface StartOptions {
   waitReady?: boolean;
   /** Add the default -H/--data-root/... flags (default true). */
   defaults?: boolean;
+  /** A command that execs the daemon, e.g. ['prlimit', '--nofile=400:400'] (the pid stays the daemon's). */
+  wrapper?: string[];
 }
 
 export interface CommandResult {
@@ -103,7 +105,9 @@ export async function startDaemon(opts: StartOptions = {}): Promise<RunningDaemo
   const cmd = opts.defaults === false
     ? { file: process.execPath, args: [BERTHD, ...(opts.args ?? [])] }
     : berthdCommand(paths, opts.args);
-  const p = spawnDaemon(cmd.file, cmd.args, { env: opts.env });
+  // A wrapper (prlimit …) runs the daemon under it.
+  const [file, ...rest] = [...(opts.wrapper ?? []), cmd.file, ...cmd.args];
+  const p = spawnDaemon(file, rest, { env: opts.env });
   const exited = p.exited.then((e) => e.code ?? (e.signal ? -1 : null));
   const stop = async (signal: NodeJS.Signals = 'SIGTERM') => {
     if (!p.hasExited()) p.proc.kill(signal);

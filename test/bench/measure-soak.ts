@@ -1,0 +1,49 @@
+// The soak workload (test/helpers/soak.ts) as a benchmark: 50 clients running `busybox true`
+// through create → start → wait → rm over the API, 200 cycles, while 100 readers list containers
+// and images. Berth also serves --metrics-addr, whose event-loop lag window covers the round;
+// dockerd's event loop cannot be measured (n/a).
+import { request } from 'node:http';
+import { freePort } from '../helpers/ports.js';
+import { percentile, promValue, soakRound } from '../helpers/soak.js';
+import { PartialFailure, type Benchmark } from './benchmark.js';
+import { IMAGE, withBusybox } from './busybox-daemon.js';
+import { withArgs } from './daemons.js';
+
+function scrape(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path: '/metrics', agent: false, timeout: 10_000 }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => (text += c));
+      res.on('end', () => resolve(text));
+    });
+    req.on('timeout', () => req.destroy(new Error('/metrics timed out')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+export const soak: Benchmark = {
+  name: 'soak',
+  metrics: ['soakOpsPerSec', 'soakP99Ms', 'soakErrors', 'soakLagMaxMs', 'soakLagP99Ms'],
+  run: async (base) => {
+    const port = base.name === 'berth' ? await freePort() : undefined;
+    const spec = port === undefined ? base : withArgs(base, base.label, '--metrics-addr', `127.0.0.1:${port}`);
+    return withBusybox(spec, async (d) => {
+      if (port !== undefined) await scrape(port); // the lag window starts with the round
+      const r = await soakRound({ socket: d.socket, image: IMAGE });
+      const figures: Record<string, number> = {
+        soakOpsPerSec: r.ops / r.seconds,
+        soakP99Ms: percentile(r.cycleMs, 99),
+        soakErrors: r.errors.length,
+      };
+      if (port !== undefined) {
+        const m = await scrape(port);
+        figures.soakLagMaxMs = (promValue(m, 'berth_event_loop_lag_window_seconds{stat="max"}') ?? NaN) * 1000;
+        figures.soakLagP99Ms = (promValue(m, 'berth_event_loop_lag_window_seconds{stat="p99"}') ?? NaN) * 1000;
+      }
+      if (r.errors.length) throw new PartialFailure(`${r.errors.length} failed requests, first: ${r.errors[0]}`, figures);
+      return figures;
+    });
+  },
+};
