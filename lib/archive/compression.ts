@@ -36,22 +36,30 @@ export async function decompressedArchive(input: Readable): Promise<Readable> {
   return decompress(input, 'archive');
 }
 
-/** A host decompressor fed from `whole`: its stdout, failing with its stderr if it exits non-zero. */
+/**
+ * A host decompressor fed from `whole`: its stdout, which ends only once the tool has exited 0
+ * (a corrupt input fails with the tool's message, never as a truncated tar).
+ */
 function hostTool(whole: Readable, tool: 'bzip2' | 'xz'): Readable {
   const child = spawn(`/usr/bin/${tool}`, ['-dc'], { stdio: ['pipe', 'pipe', 'pipe'] });
-  const out = child.stdout;
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => { if (stderr.length < 4096) stderr += d.toString(); });
-  const fail = (why: string) => out.destroy(new BerthError('E_INVALID', `invalid archive: ${tool}: ${why}`));
-  child.on('error', (err) => fail(err.message));
+  const exited = new Promise<string | null>((resolve) => {
+    child.once('error', (err) => resolve(err.message));
+    child.once('close', (code, signal) => resolve(code === 0 ? null : stderr.trim() || `exit ${code ?? signal}`));
+  });
   // The tool may quit before reading all (corrupt input): its stdin then errors with EPIPE.
   pipeline(whole, child.stdin, () => {});
-  // A consumer that stops early (a refused archive) ends the tool too.
-  out.once('close', () => { if (child.exitCode === null) child.kill('SIGKILL'); });
-  child.on('exit', (code, signal) => {
-    if (code !== 0 && !out.destroyed) fail(stderr.trim() || `exit ${code ?? signal}`);
-  });
-  return out;
+  return Readable.from((async function* () {
+    try {
+      for await (const chunk of child.stdout) yield chunk as Buffer;
+      const why = await exited;
+      if (why !== null) throw new BerthError('E_INVALID', `invalid archive: ${tool}: ${why}`);
+    } finally {
+      // A consumer that stopped early (a refused archive) ends the tool too.
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+  })(), { objectMode: false });
 }
 
 async function decompress(input: Readable, what: 'layer' | 'archive'): Promise<Readable> {
