@@ -46,18 +46,21 @@ test('docker.run(image, cmd, stdout) prints the output and returns the exit code
     const out = sink();
     const [result] = await docker.run('busybox', ['sh', '-c', `echo run ${i}; exit ${i % 4}`], out.stream, { HostConfig: { AutoRemove: true } }) as [{ StatusCode: number }, unknown];
     assert.equal(result.StatusCode, i % 4);
-    assert.equal(out.text(), `run ${i}\n`);
+    // One output stream means a terminal for dockerode (Tty: true): the terminal's CR LF.
+    assert.equal(out.text(), `run ${i}\r\n`);
   }
   // AutoRemove: each container goes once its exit is reported.
   const left = await poll(async () => ((await docker.listContainers({ all: true })).length === 0 ? 'none' : ''), { timeoutMs: 10_000 });
   assert.equal(left, 'none', 'AutoRemove removed every container');
 });
 
-test('docker.run with a TTY prints the raw terminal bytes', async () => {
+test('docker.run with [stdout, stderr] and no TTY demultiplexes the two streams', async () => {
   const out = sink();
-  const [result, container] = await docker.run('busybox', ['echo', 'tty'], out.stream, { Tty: true }) as [{ StatusCode: number }, Docker.Container];
-  assert.equal(result.StatusCode, 0);
-  assert.equal(out.text(), 'tty\r\n');
+  const err = sink();
+  const [result, container] = await docker.run('busybox', ['sh', '-c', 'echo o; echo e >&2; exit 5'], [out.stream, err.stream], { Tty: false }) as [{ StatusCode: number }, Docker.Container];
+  assert.equal(result.StatusCode, 5);
+  assert.equal(out.text(), 'o\n');
+  assert.equal(err.text(), 'e\n');
   await container.remove();
 });
 
