@@ -114,9 +114,14 @@ export function mountContainerRoutes(ctx: PluginContext, api: ApiService): void 
   api.hijack('post', '/exec/:id/start', async (req, conn) => {
     try {
       const body = conn.body.length ? JSON.parse(conn.body.toString('utf8')) as { Detach?: boolean; Tty?: boolean } : {};
-      if (body.Detach) throw ctx.errors.invalid('detached exec is not supported yet');
-      const detachKeys = detachKeysParam(ctx, req);
       await run(req, 'exec.inspect', { id: req.params.id }); // a 404 before the upgrade
+      if (body.Detach) {
+        // docker exec -d: the process starts with no client attached; the answer comes at once.
+        await ctx.engine.run('exec.start', { id: req.params.id, detach: true }, { origin: api.origin(req) });
+        conn.done();
+        return;
+      }
+      const detachKeys = detachKeysParam(ctx, req);
       const socket = conn.upgrade('application/vnd.docker.raw-stream');
       await ctx.engine.run('exec.start', { id: req.params.id, socket, detachKeys }, { origin: api.origin(req) }).catch((err) => {
         // After the upgrade an error travels in the stream: a system-error frame, or text on a TTY.

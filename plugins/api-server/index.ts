@@ -147,6 +147,7 @@ export default definePlugin({
       commonHeaders,
     });
 
+    const hijackOptions = { commonHeaders, daemon: ctx.daemon, log: ctx.log, authz, identify: who };
     // Listen now so /_ping answers early; other routes wait for readiness (see dispatch).
     const listeners = await openListeners(
       {
@@ -161,9 +162,14 @@ export default definePlugin({
       },
       createDispatcher({
         commonHeaders, cors: cors !== undefined, daemon: ctx.daemon, log: ctx.log, exact, early, earlyAdded, expressApp, authz, identify: who, streamsBody,
+        hijack: (req, res, path) => {
+          if (!hijacks.matches(req.method, path)) return false;
+          void hijacks.serveWithoutUpgrade(hijackOptions, req, res);
+          return true;
+        },
       }),
       ctx.log,
-      hijacks.listener({ commonHeaders, daemon: ctx.daemon, log: ctx.log, authz, identify: who }),
+      hijacks.listener(hijackOptions),
     );
     // Load express once the daemon is up and idle, so the first parametrised request does not wait.
     ctx.hooks.ready.tap('warm-express', () => { setTimeout(() => void expressApp(), 200).unref(); });

@@ -10,7 +10,6 @@ import { isMissing, runCommand } from '../../lib/host-cmd.js';
 import { connectAttach } from './attach-socket.js';
 import { removeCgroup } from './cgroup-paths.js';
 import { containerPids, containerStats, updateResources } from './cgroup-driver-ops.js';
-import { ALL_CAPABILITIES } from './capabilities.js';
 import { containerArgs, execArgs } from './conmon-args.js';
 import { startConmon, type ConmonHandle, type SyncMessage } from './conmon-process.js';
 import { writeTerminalSize } from './terminal-size.js';
@@ -234,7 +233,13 @@ class RuncDriver implements ExecDriver {
       ...spec.process, terminal: req.tty, args: req.args, env: req.env, cwd: req.cwd || '/',
       user: { uid: req.user.uid, gid: req.user.gid, ...(req.user.additionalGids?.length ? { additionalGids: req.user.additionalGids } : {}) },
     };
-    if (req.privileged) proc.capabilities = { bounding: ALL_CAPABILITIES, effective: ALL_CAPABILITIES, permitted: ALL_CAPABILITIES };
+    // docker exec --privileged: every capability, in a privileged container or not (moby's
+    // execSetPlatformOpt), as far as this host allows: runc cannot apply one outside the
+    // daemon's bounding set ("unable to apply caps").
+    if (req.privileged) {
+      const all = (await this.hostFacts()).capabilities;
+      proc.capabilities = { bounding: all, effective: all, permitted: all };
+    }
     delete proc.consoleSize;
     await writeFile(join(dir, 'process.json'), JSON.stringify(proc), { mode: 0o600 });
 

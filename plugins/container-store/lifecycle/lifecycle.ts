@@ -40,6 +40,8 @@ export class ContainerRuntime {
   readonly restarts = new RestartManager();
   /** Containers in a restart job (docker restart): their stop is on the way to a start. */
   readonly restartJobs = new Set<string>();
+  /** Exits being recorded: the state says stopped before the runtime, hooks and mount are released. */
+  private readonly cleanups = new Map<string, Promise<void>>();
 
   constructor(
     private readonly store: () => ContainerStore,
@@ -127,9 +129,38 @@ export class ContainerRuntime {
     return this.exited(c.Id, exit, false);
   }
 
+  /** Resolves once an exit being recorded has released the container's runtime state and file system. */
+  cleanedUp(id: string): Promise<void> {
+    return this.cleanups.get(id) ?? Promise.resolve();
+  }
+
   private async exited(id: string, exit: ExitInfo, mayRestart = true): Promise<void> {
     const c = this.store().find(id);
     if (!c) return;
+    // As dockerd, waiters (docker wait, rm) hear of the exit only once the container is
+    // cleaned up: an rm right after must not find its layer still mounted.
+    let cleaned!: () => void;
+    this.cleanups.set(id, new Promise<void>((resolve) => (cleaned = resolve)));
+    let delay: number | null;
+    try {
+      delay = await this.releaseAfterExit(c, exit, mayRestart);
+    } finally {
+      this.cleanups.delete(id);
+      cleaned();
+    }
+    if (delay !== null) {
+      void this.restartAfter(c.Id, delay);
+      return;
+    }
+    if (c.HostConfig.AutoRemove) {
+      await this.onRemove(c);
+      this.notify(c.Id, exit.exitCode, ['removed']);
+    }
+  }
+
+  /** The exit on disk, then the runtime, hooks and mount released, then waiters told; the restart delay or null. */
+  private async releaseAfterExit(c: Container, exit: ExitInfo, mayRestart: boolean): Promise<number | null> {
+    const id = c.Id;
     const delay = mayRestart ? this.restarts.onExit(c, exit.exitCode, Date.parse(exit.finishedAt) - Date.parse(c.State.StartedAt)) : null;
     const recorded = { ...c.State, ExitCode: exit.exitCode, OOMKilled: exit.oomKilled, FinishedAt: exit.finishedAt };
     c.State = delay === null ? stoppedState(recorded) : restartingState(c.State, exit);
@@ -142,14 +173,7 @@ export class ContainerRuntime {
     if (exit.oomKilled) this.emit(this.event(c, 'oom'));
     this.emit(this.event(c, 'die', { exitCode: String(exit.exitCode) }));
     this.notify(c.Id, exit.exitCode, ['not-running', 'next-exit']);
-    if (delay !== null) {
-      void this.restartAfter(c.Id, delay);
-      return;
-    }
-    if (c.HostConfig.AutoRemove) {
-      await this.onRemove(c);
-      this.notify(c.Id, exit.exitCode, ['removed']);
-    }
+    return delay;
   }
 
   /** The restart policy's restart, after its back-off; a stop, kill or rm during it cancels it. */
@@ -185,7 +209,7 @@ export class ContainerRuntime {
 
   /** POST /containers/{id}/wait: resolves with the exit code once the condition holds. */
   wait(c: Container, condition: WaitCondition, signal: AbortSignal): Promise<number> {
-    if (condition === 'not-running' && !c.State.Running) return Promise.resolve(c.State.ExitCode);
+    if (condition === 'not-running' && !c.State.Running) return this.cleanedUp(c.Id).then(() => c.State.ExitCode);
     return new Promise((resolve, reject) => {
       const list = this.waiters.get(c.Id) ?? [];
       const waiter = { condition, resolve };
@@ -201,16 +225,58 @@ export class ContainerRuntime {
   async kill(c: Container, signal: string, emit: (e: JobEvent) => void): Promise<void> {
     if (!c.State.Running) throw conflict(`Container ${c.Id} is not running`);
     const name = /^\d+$/.test(signal) ? signal : signal.toUpperCase().startsWith('SIG') ? signal.toUpperCase() : `SIG${signal.toUpperCase()}`;
+    // SIGKILL, as dockerd's Kill: the answer waits until the container has stopped (inspect
+    // right after says exited, 137), 10 s, then 2 s more before it gives up. Registered before
+    // any await, so an exit recorded meanwhile is not missed.
+    const exited = name === 'SIGKILL' || name === '9' ? this.nextExit(c.Id) : undefined;
     this.restarts.userSignal(c, name);
-    await this.store().save(c);
+    try {
+      await this.store().save(c);
+    } catch (err) {
+      exited?.cancel();
+      throw err;
+    }
     // A container between restarts has no process: the canceled back-off is what stops it.
-    if (c.State.Restarting) return;
-    const driver = await this.driver(c);
-    // A process that just died (its exit not yet recorded) is not an error, as in dockerd.
-    await driver.kill(c.Id, name).catch((err) => {
-      if (!(err instanceof BerthError && (err.code === 'E_NOT_FOUND' || /not running/.test(err.message)))) throw err;
-    });
+    if (c.State.Restarting) {
+      exited?.cancel();
+      return;
+    }
+    try {
+      const driver = await this.driver(c);
+      // A process that just died (its exit not yet recorded) is not an error, as in dockerd.
+      await driver.kill(c.Id, name).catch((err) => {
+        if (!(err instanceof BerthError && (err.code === 'E_NOT_FOUND' || /not running/.test(err.message)))) throw err;
+      });
+    } catch (err) {
+      exited?.cancel();
+      throw err;
+    }
     emit(this.event(c, 'kill', { signal: String(signalNumber[name] ?? name) }));
+    if (!exited) return;
+    const driver = await this.driver(c);
+    const within = (ms: number) => Promise.race([exited.promise.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), ms).unref())]);
+    if (await within(10_000)) return;
+    this.log.warn({ container: c.Id }, 'container did not exit within 10 s of SIGKILL; sending it again');
+    await driver.kill(c.Id, 'SIGKILL').catch(() => {});
+    if (await within(2_000)) return;
+    exited.cancel();
+    throw systemError('tried to kill container, but did not receive an exit event');
+  }
+
+  /** A waiter for the container's next exit, registered now (before any await can miss it). */
+  private nextExit(id: string): { promise: Promise<number>; cancel: () => void } {
+    let waiter!: Waiter;
+    const promise = new Promise<number>((resolve) => (waiter = { condition: 'next-exit', resolve }));
+    const list = this.waiters.get(id) ?? [];
+    list.push(waiter);
+    this.waiters.set(id, list);
+    return { promise, cancel: () => this.notifyOne(id, waiter) };
+  }
+
+  private notifyOne(id: string, waiter: Waiter): void {
+    const keep = (this.waiters.get(id) ?? []).filter((w) => w !== waiter);
+    if (keep.length) this.waiters.set(id, keep);
+    else this.waiters.delete(id);
   }
 
   /** docker stop; `byDaemon` for the daemon's own stops (shutdown, start without live-restore): not a user's stop. */

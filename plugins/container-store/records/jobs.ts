@@ -192,6 +192,8 @@ export function registerContainerJobs(ctx: PluginContext, deps: ContainerJobDeps
         await runtime().kill(c, 'SIGKILL', (ev) => job.emit(ev));
         await stopped;
       }
+      // An exit still being recorded holds the container's mount: rm waits for it, as dockerd's lock does.
+      await runtime().cleanedUp(c.Id);
       await removeContainer(store().get(c.Id), (ev) => job.emit(ev));
       runtime().notify(c.Id, c.State.ExitCode, ['removed']);
     },
@@ -207,6 +209,7 @@ export function registerContainerJobs(ctx: PluginContext, deps: ContainerJobDeps
         if (c.State.Running || c.State.Paused) continue;
         const l = c.Config.Labels ?? {};
         if (!labels.every((x) => (x.includes('=') ? l[x.split('=')[0]] === x.slice(x.indexOf('=') + 1) : x in l))) continue;
+        await runtime().cleanedUp(c.Id);
         await removeContainer(c, (ev) => job.emit(ev));
         deleted.push(c.Id);
       }
