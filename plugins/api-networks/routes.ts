@@ -31,6 +31,7 @@ export function mountNetworkRoutes(ctx: PluginContext, api: ApiService): void {
 
   api.route('post', '/networks/:id/connect', async (req, res) => {
     const body = ((await api.readJson(req)) ?? {}) as { Container?: string; EndpointConfig?: unknown };
+    api.refuseUnsupported('POST /networks/{id}/connect', body);
     if (!body.Container) throw ctx.errors.invalid('no container specified');
     await run(req, 'network.connect', { name: req.params.id, container: body.Container, endpoint: body.EndpointConfig ?? {} });
     res.writeHead(200).end();
