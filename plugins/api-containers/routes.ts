@@ -21,7 +21,9 @@ export function mountContainerRoutes(ctx: PluginContext, api: ApiService): void 
     (api.since(req, 'stream-content-type') && tty !== undefined ? (tty ? RAW : MUX) : undefined);
 
   api.route('post', '/containers/create', async (req, res) => {
-    const body = api.adaptRequest(req, CREATE, await api.readJson(req));
+    const raw = await api.readJson(req);
+    api.checkBody(req, 'container-create', raw);
+    const body = api.adaptRequest(req, CREATE, raw);
     api.refuseUnsupported(CREATE, body);
     const name = typeof req.query.name === 'string' && req.query.name ? req.query.name : undefined;
     const payload: CreatePayload = { ...(name ? { name } : {}), config: (body ?? {}) as CreatePayload['config'] };
@@ -126,12 +128,20 @@ export function mountContainerRoutes(ctx: PluginContext, api: ApiService): void 
   });
 
   api.route('post', '/containers/:id/exec', async (req, res) => {
-    const config = api.adaptRequest(req, 'POST /containers/{id}/exec', (await api.readJson(req)) ?? {});
+    const raw = await api.readJson(req);
+    api.checkBody(req, 'exec-create', raw);
+    const config = api.adaptRequest(req, 'POST /containers/{id}/exec', raw ?? {});
     api.sendJSON(res, 201, await run(req, 'exec.create', { name: req.params.id, config }));
   });
   api.hijack('post', '/exec/:id/start', async (req, conn) => {
     try {
-      const body = conn.body.length ? JSON.parse(conn.body.toString('utf8')) as { Detach?: boolean; Tty?: boolean } : {};
+      let body: { Detach?: boolean; Tty?: boolean } = {};
+      try {
+        if (conn.body.length) body = JSON.parse(conn.body.toString('utf8'));
+      } catch (err) {
+        throw ctx.errors.invalid(`invalid JSON body: ${(err as Error).message}`);
+      }
+      api.checkBody(req, 'exec-start', body);
       if (body.Detach) throw ctx.errors.invalid('detached exec is not supported yet');
       const detachKeys = detachKeysParam(ctx, req);
       // A 404 before the upgrade; the exec's Tty decides the stream's framing.

@@ -16,6 +16,7 @@ import { identify } from './authz-stage.js';
 import { parseHost } from './listeners.js';
 import { adaptRequest, adaptResponse, refusedFields, since } from './version-gates.js';
 import { invalid } from '../../core/plugin-api.js';
+import { checkRequestBody } from '../../lib/engine-api/request-bodies.js';
 import { API_SERVICE_VERSION, type ApiService, type Method, type RouteHandler, type RouteOptions } from './service.js';
 
 export type { ApiRequest, ApiService, RouteHandler } from './service.js';
@@ -154,6 +155,10 @@ export default definePlugin({
       refuseUnsupported: (route, body) => {
         const problems = refusedFields(route, body);
         if (problems.length) throw invalid(problems.join('; '));
+      },
+      checkBody: (req, kind, body) => {
+        const problems = checkRequestBody(ctx.schema.compile, kind, req.apiVersion, body);
+        if (problems.length) throw invalid(problems.join('\n'));
       },
     });
 

@@ -4,6 +4,7 @@ import type { Job, JobOrigin } from '../../core/plugin-api.js';
 import type { FilterArgs } from './filters.js';
 import type { HijackHandler } from './hijack.js';
 import type { GateId } from './version-gates.js';
+import type { BodyKind } from '../../lib/engine-api/request-bodies.js';
 
 export const API_SERVICE_VERSION = '1.1.0';
 
@@ -62,4 +63,9 @@ export interface ApiService {
   adaptResponse<T>(req: { apiVersion: string }, route: string, body: T): T;
   /** 1.1.0: throws 400 naming every field of `body` that Berth cannot honour on `route`. */
   refuseUnsupported(route: string, body: unknown): void;
+  /**
+   * 1.1.0: throws 400 when a JSON body does not decode as dockerd decodes it against the spec of
+   * the request's version (wrong types, numbers out of range, enums dockerd checks), in its words.
+   */
+  checkBody(req: { apiVersion: string }, kind: BodyKind, body: unknown): void;
 }
