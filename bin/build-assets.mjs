@@ -21,8 +21,14 @@ const spec = parseYaml(readFileSync(join(root, 'lib/engine-api', engineApi.ENGIN
 writeFileSync(join(dist, 'lib/engine-api', engineApi.CONTAINER_CREATE_SCHEMA_FILE), JSON.stringify(engineApi.containerCreateSchemaFromSpec(spec)) + '\n');
 const { createPayloadSchema } = await import(join(dist, 'plugins/container-store/records/create-schema.js'));
 
+// The request bodies the API routes check, by the spec version of the request (lib/engine-api/request-bodies.ts).
+const bodies = await import(join(dist, 'lib/engine-api/request-bodies.js'));
+const bodySchemas = Object.fromEntries(Object.entries(bodies.BODY_SPECS).map(([version, file]) =>
+  [version, bodies.requestBodySchemasFromSpec(parseYaml(readFileSync(join(root, 'lib/engine-api', file), 'utf8')))]));
+writeFileSync(join(dist, 'lib/engine-api', bodies.REQUEST_BODIES_SCHEMA_FILE), JSON.stringify(bodySchemas) + '\n');
+
 // NO_PAYLOAD: the schema of every job without a payload, /_ping's among them.
-const schemas = [manifestSchema, sectionSchema(coreSchema), NO_PAYLOAD, createPayloadSchema()];
+const schemas = [manifestSchema, sectionSchema(coreSchema), NO_PAYLOAD, createPayloadSchema(), ...Object.values(bodySchemas).flatMap((kinds) => Object.values(kinds))];
 for (const name of readdirSync(join(root, 'plugins'))) {
   const manifest = join(root, 'plugins', name, 'plugin.json');
   if (!existsSync(manifest)) continue;

@@ -14,11 +14,15 @@ import { sendJSON } from './respond.js';
 import type { AuthzService } from '../authz/index.js';
 import { identify } from './authz-stage.js';
 import { parseHost } from './listeners.js';
+import { adaptRequest, adaptResponse, refusedFields, since } from './version-gates.js';
+import { invalid } from '../../core/plugin-api.js';
+import { checkRequestBody } from '../../lib/engine-api/request-bodies.js';
 import { API_SERVICE_VERSION, type ApiService, type Method, type RouteHandler, type RouteOptions } from './service.js';
 
 export type { ApiRequest, ApiService, RouteHandler } from './service.js';
 export type { Hijacked, HijackHandler } from './hijack.js';
 export { MAX_API_VERSION, MIN_API_VERSION } from './api-version.js';
+export { VERSION_GATES, REFUSALS, type GateId, type VersionGate } from './version-gates.js';
 
 function origin(req: IncomingMessage): JobOrigin {
   const peer = (req.socket as TLSSocket).getPeerCertificate?.();
@@ -145,6 +149,17 @@ export default definePlugin({
       streamJob,
       clientGone,
       commonHeaders,
+      since,
+      adaptRequest,
+      adaptResponse,
+      refuseUnsupported: (route, body) => {
+        const problems = refusedFields(route, body);
+        if (problems.length) throw invalid(problems.join('; '));
+      },
+      checkBody: (req, kind, body) => {
+        const problems = checkRequestBody(ctx.schema.compile, kind, req.apiVersion, body);
+        if (problems.length) throw invalid(problems.join('\n'));
+      },
     });
 
     const hijackOptions = { commonHeaders, daemon: ctx.daemon, log: ctx.log, authz, identify: who };

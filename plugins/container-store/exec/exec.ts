@@ -13,6 +13,8 @@ import type { ContainerStore } from '../records/index.js';
 export interface ExecConfig {
   AttachStdin?: boolean; AttachStdout?: boolean; AttachStderr?: boolean; Tty?: boolean;
   Cmd?: string[]; Env?: string[]; WorkingDir?: string; User?: string; Privileged?: boolean; DetachKeys?: string;
+  /** API 1.42: [height, width] of the exec's terminal from its start. */
+  ConsoleSize?: number[] | null;
 }
 
 interface ExecRecord {
@@ -111,6 +113,8 @@ export class Execs {
       user, tty: Boolean(e.config.Tty), openStdin: Boolean(socket && e.config.AttachStdin), privileged: Boolean(e.config.Privileged),
     }).catch((err) => { e.running = false; e.exitCode = 126; throw err; });
     e.pid = pid ?? 0;
+    const [rows, cols] = e.config.ConsoleSize ?? [];
+    if (e.config.Tty && rows > 0 && cols > 0 && driver.resize) await driver.resize(c.Id, driverExecId(e.id), rows, cols).catch(() => {});
     emit(this.runtime().event(c, `exec_start: ${e.config.Cmd!.join(' ')}`, { execID: e.id }));
     // The exit is recorded before the client's stream ends, so its GET /exec/{id}/json sees it.
     const recorded = exited.then((x) => { e.running = false; e.exitCode = x.exitCode; }, () => { e.running = false; e.exitCode = -1; });
@@ -158,6 +162,7 @@ const execConfigSchema = {
   properties: {
     AttachStdin: bool, AttachStdout: bool, AttachStderr: bool, Tty: bool, Privileged: bool,
     Cmd: strList, Env: strList, WorkingDir: str, User: str, DetachKeys: str,
+    ConsoleSize: { type: ['array', 'null'], items: { type: 'integer', minimum: 0 } },
   },
 };
 const idSchema = { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1 } } };

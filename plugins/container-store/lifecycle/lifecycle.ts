@@ -85,6 +85,9 @@ export class ContainerRuntime {
         id: c.Id, bundle, container: input, logPath,
         openStdin: Boolean(c.Config.OpenStdin), stdinOnce: Boolean(c.Config.StdinOnce), tty: Boolean(c.Config.Tty),
       });
+      // API 1.42 ConsoleSize: the terminal has its size before the first byte is written.
+      const [rows, cols] = (c.HostConfig.ConsoleSize as number[] | null | undefined) ?? [];
+      if (c.Config.Tty && rows > 0 && cols > 0 && driver.resize) await driver.resize(c.Id, undefined, rows, cols);
       // Clients that attached before start see the output from the first byte.
       for (const client of this.pendingAttach.get(c.Id) ?? []) await this.connect(c, driver, client);
       this.pendingAttach.delete(c.Id);
@@ -279,8 +282,11 @@ export class ContainerRuntime {
     else this.waiters.delete(id);
   }
 
-  /** docker stop; `byDaemon` for the daemon's own stops (shutdown, start without live-restore): not a user's stop. */
-  async stop(c: Container, timeoutSeconds: number | undefined, emit: (e: JobEvent) => void, byDaemon = false): Promise<void> {
+  /**
+   * docker stop; `byDaemon` for the daemon's own stops (shutdown, start without live-restore): not a user's stop.
+   * `signal` (API 1.42 `?signal=`) replaces the container's stop signal for this stop.
+   */
+  async stop(c: Container, timeoutSeconds: number | undefined, emit: (e: JobEvent) => void, byDaemon = false, signal?: string): Promise<void> {
     if (!c.State.Running) throw notModified('container already stopped');
     const driver = await this.driver(c);
     const exited = new Promise<void>((resolve) => {
@@ -288,7 +294,7 @@ export class ContainerRuntime {
       list.push({ condition: 'next-exit', resolve: () => resolve() });
       this.waiters.set(c.Id, list);
     });
-    const stopSignal = c.Config.StopSignal || 'SIGTERM';
+    const stopSignal = signal || c.Config.StopSignal || 'SIGTERM';
     if (byDaemon) this.restarts.cancel(c.Id);
     else this.restarts.userSignal(c, stopSignal);
     await this.store().save(c);
