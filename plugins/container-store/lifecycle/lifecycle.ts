@@ -188,13 +188,16 @@ export class ContainerRuntime {
     if (condition === 'not-running' && !c.State.Running) return Promise.resolve(c.State.ExitCode);
     return new Promise((resolve, reject) => {
       const list = this.waiters.get(c.Id) ?? [];
-      const waiter = { condition, resolve };
-      list.push(waiter);
-      this.waiters.set(c.Id, list);
-      signal.addEventListener('abort', () => {
+      // The signal may be the daemon's own (rm -f's job): its listener goes with the wait, or
+      // every wait would leave one on it for the daemon's life.
+      const cancel = () => {
         this.waiters.set(c.Id, (this.waiters.get(c.Id) ?? []).filter((w) => w !== waiter));
         reject(new Error('wait cancelled'));
-      }, { once: true });
+      };
+      const waiter: Waiter = { condition, resolve: (code) => { signal.removeEventListener('abort', cancel); resolve(code); } };
+      list.push(waiter);
+      this.waiters.set(c.Id, list);
+      signal.addEventListener('abort', cancel, { once: true });
     });
   }
 
