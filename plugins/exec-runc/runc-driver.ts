@@ -189,7 +189,29 @@ class RuncDriver implements ExecDriver {
     // Nothing of it here and nothing in the runtime's root: no runtime process to spawn (every
     // start deletes first, in case a crash left a record).
     if (!meta && !(await exists(join(this.layout.runtimeRoot, id)))) return;
-    await this.cleanup(id, meta?.bundle, meta?.cgroupsPath);
+    await this.cleanup(id, meta?.bundle, meta?.cgroupsPath ?? await this.runtimeCgroup(id));
+  }
+
+  /** The cgroup runc recorded for a container (its state.json), for one whose meta a crash lost. */
+  private async runtimeCgroup(id: string): Promise<string | undefined> {
+    const text = await readFile(join(this.layout.runtimeRoot, id, 'state.json'), 'utf8').catch(() => '');
+    try {
+      return (JSON.parse(text) as { config?: { cgroups?: { path?: string } } }).config?.cgroups?.path || undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Daemon start: every container of this runtime root that Berth does not keep goes, created
+   * ones a crash left included (a live `runc init` waiting for a start that never comes). */
+  async prune(keep: ReadonlySet<string>): Promise<string[]> {
+    const gone: string[] = [];
+    for (const id of await this.list()) {
+      if (keep.has(id) || !VALID_ID.test(id)) continue;
+      this.log.warn({ container: id }, 'removing a runtime container no running container owns');
+      await this.delete(id).then(() => gone.push(id), (err) => this.log.warn({ err, container: id }, 'cannot remove runtime container'));
+    }
+    return gone;
   }
 
   /** Removes every trace of a container: the runtime's record, its monitor and their files. */

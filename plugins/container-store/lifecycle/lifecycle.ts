@@ -4,7 +4,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import { BerthError, conflict, type JobEvent, notModified, systemError } from '../../../core/plugin-api.js';
+import { BerthError, conflict, type JobEvent, notFound, notModified, systemError } from '../../../core/plugin-api.js';
 import type { ExecDriver, ExitInfo, StdioHandle } from '../../exec/index.js';
 import type { RuntimesService } from '../../exec/index.js';
 import type { GraphService } from '../../graph/index.js';
@@ -15,6 +15,7 @@ import { RestartManager, restartingState, stoppedState } from './restart-manager
 import { DEFAULT_DETACH_KEYS, forwardWithDetach } from './detach-keys.js';
 import { logConfigOf } from '../logs/index.js';
 import { containerSpecFor } from './runtime-spec.js';
+import { ContainerLocks } from './container-locks.js';
 import type { ContainerStore } from '../records/index.js';
 
 export interface AttachClient {
@@ -42,6 +43,8 @@ export class ContainerRuntime {
   readonly restartJobs = new Set<string>();
   /** Exits being recorded: the state says stopped before the runtime, hooks and mount are released. */
   private readonly cleanups = new Map<string, Promise<void>>();
+  /** Per-container serialisation of state changes (dockerd's container lock). */
+  readonly locks = new ContainerLocks();
 
   constructor(
     private readonly store: () => ContainerStore,
@@ -62,9 +65,21 @@ export class ContainerRuntime {
     return this.runtimes.get((c.HostConfig.Runtime as string | undefined) || undefined);
   }
 
+  /** The record as it is now (a rename replaces it), under the container's lock. */
+  private current(c: Container): Container {
+    const now = this.store().find(c.Id);
+    if (!now) throw notFound(`No such container: ${c.Id}`);
+    return now;
+  }
+
   /** Starts a container; `byPolicy` for a restart policy's restart (the container is "restarting"). */
-  async start(c: Container, emit: (e: JobEvent) => void, byPolicy = false): Promise<void> {
+  start(c: Container, emit: (e: JobEvent) => void, byPolicy = false): Promise<void> {
+    return this.locks.run(c.Id, () => this.startLocked(this.current(c), emit, byPolicy));
+  }
+
+  private async startLocked(c: Container, emit: (e: JobEvent) => void, byPolicy: boolean): Promise<void> {
     if (c.State.Running && !byPolicy) throw notModified('container already started');
+    if (this.locks.isRemoving(c.Id)) throw conflict('container is marked for removal and cannot be started');
     if (!byPolicy) this.restarts.reset(c);
     const dir = this.store().dir(c.Id);
     // Every failure, from an unknown runtime on, goes through the catch: waiters must hear of it.
@@ -111,8 +126,9 @@ export class ContainerRuntime {
       c.State = { ...c.State, Error: msg, ExitCode: code };
       await this.store().save(c).catch(() => {});
       this.notify(c.Id, code, ['not-running', 'next-exit']);
-      if (c.HostConfig.AutoRemove) {
-        await this.onRemove(c).catch(() => {});
+      // Under this start's lock already: the removal runs here, not behind it.
+      if (c.HostConfig.AutoRemove && this.locks.beginRemoval(c.Id)) {
+        await this.onRemove(c).catch(() => {}).finally(() => this.locks.endRemoval(c.Id));
         this.notify(c.Id, code, ['removed']);
       }
       throw err;
@@ -155,8 +171,13 @@ export class ContainerRuntime {
       void this.restartAfter(c.Id, delay);
       return;
     }
-    if (c.HostConfig.AutoRemove) {
-      await this.onRemove(c);
+    // --rm: unless a docker rm already removes it (that one notifies its waiters).
+    if (c.HostConfig.AutoRemove && this.locks.beginRemoval(id)) {
+      try {
+        await this.locks.run(id, () => this.onRemove(c));
+      } finally {
+        this.locks.endRemoval(id);
+      }
       this.notify(c.Id, exit.exitCode, ['removed']);
     }
   }
@@ -215,17 +236,24 @@ export class ContainerRuntime {
     if (condition === 'not-running' && !c.State.Running) return this.cleanedUp(c.Id).then(() => c.State.ExitCode);
     return new Promise((resolve, reject) => {
       const list = this.waiters.get(c.Id) ?? [];
-      const waiter = { condition, resolve };
-      list.push(waiter);
-      this.waiters.set(c.Id, list);
-      signal.addEventListener('abort', () => {
+      // The signal may be the daemon's own (rm -f's job): its listener goes with the wait, or
+      // every wait would leave one on it for the daemon's life.
+      const cancel = () => {
         this.waiters.set(c.Id, (this.waiters.get(c.Id) ?? []).filter((w) => w !== waiter));
         reject(new Error('wait cancelled'));
-      }, { once: true });
+      };
+      const waiter: Waiter = { condition, resolve: (code) => { signal.removeEventListener('abort', cancel); resolve(code); } };
+      list.push(waiter);
+      this.waiters.set(c.Id, list);
+      signal.addEventListener('abort', cancel, { once: true });
     });
   }
 
-  async kill(c: Container, signal: string, emit: (e: JobEvent) => void): Promise<void> {
+  kill(c: Container, signal: string, emit: (e: JobEvent) => void): Promise<void> {
+    return this.locks.run(c.Id, () => this.killLocked(this.current(c), signal, emit));
+  }
+
+  private async killLocked(c: Container, signal: string, emit: (e: JobEvent) => void): Promise<void> {
     if (!c.State.Running) throw conflict(`Container ${c.Id} is not running`);
     const name = /^\d+$/.test(signal) ? signal : signal.toUpperCase().startsWith('SIG') ? signal.toUpperCase() : `SIG${signal.toUpperCase()}`;
     // SIGKILL, as dockerd's Kill: the answer waits until the container has stopped (inspect
@@ -287,18 +315,23 @@ export class ContainerRuntime {
    * `signal` (API 1.42 `?signal=`) replaces the container's stop signal for this stop.
    */
   async stop(c: Container, timeoutSeconds: number | undefined, emit: (e: JobEvent) => void, byDaemon = false, signal?: string): Promise<void> {
-    if (!c.State.Running) throw notModified('container already stopped');
-    const driver = await this.driver(c);
-    const exited = new Promise<void>((resolve) => {
-      const list = this.waiters.get(c.Id) ?? [];
-      list.push({ condition: 'next-exit', resolve: () => resolve() });
-      this.waiters.set(c.Id, list);
+    // The check and the stop signal under the lock; the wait for the exit outside it.
+    const { driver, exited } = await this.locks.run(c.Id, async () => {
+      c = this.current(c);
+      if (!c.State.Running) throw notModified('container already stopped');
+      const driver = await this.driver(c);
+      const exited = new Promise<void>((resolve) => {
+        const list = this.waiters.get(c.Id) ?? [];
+        list.push({ condition: 'next-exit', resolve: () => resolve() });
+        this.waiters.set(c.Id, list);
+      });
+      const stopSignal = signal || c.Config.StopSignal || 'SIGTERM';
+      if (byDaemon) this.restarts.cancel(c.Id);
+      else this.restarts.userSignal(c, stopSignal);
+      await this.store().save(c);
+      if (!c.State.Restarting) await driver.kill(c.Id, stopSignal).catch(() => {});
+      return { driver, exited };
     });
-    const stopSignal = signal || c.Config.StopSignal || 'SIGTERM';
-    if (byDaemon) this.restarts.cancel(c.Id);
-    else this.restarts.userSignal(c, stopSignal);
-    await this.store().save(c);
-    if (!c.State.Restarting) await driver.kill(c.Id, stopSignal).catch(() => {});
     const t = timeoutSeconds ?? (c.Config as { StopTimeout?: number }).StopTimeout ?? 10;
     const timer = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), t * 1000).unref());
     if ((await Promise.race([exited.then(() => 'exited' as const), timer])) === 'timeout') {
@@ -308,7 +341,11 @@ export class ContainerRuntime {
     emit(this.event(c, 'stop'));
   }
 
-  async pause(c: Container, emit: (e: JobEvent) => void): Promise<void> {
+  pause(c: Container, emit: (e: JobEvent) => void): Promise<void> {
+    return this.locks.run(c.Id, () => this.pauseLocked(this.current(c), emit));
+  }
+
+  private async pauseLocked(c: Container, emit: (e: JobEvent) => void): Promise<void> {
     if (!c.State.Running) throw conflict(`Container ${c.Id} is not running`);
     if (c.State.Paused) throw conflict(`Container ${c.Id} is already paused`);
     if (c.State.Restarting) throw conflict(`Container ${c.Id} is restarting, wait until the container is running`);
@@ -319,7 +356,11 @@ export class ContainerRuntime {
     emit(this.event(c, 'pause'));
   }
 
-  async unpause(c: Container, emit: (e: JobEvent) => void): Promise<void> {
+  unpause(c: Container, emit: (e: JobEvent) => void): Promise<void> {
+    return this.locks.run(c.Id, () => this.unpauseLocked(this.current(c), emit));
+  }
+
+  private async unpauseLocked(c: Container, emit: (e: JobEvent) => void): Promise<void> {
     if (!c.State.Paused) throw conflict(`Container ${c.Id} is not paused`);
     await (await this.driver(c)).resume(c.Id);
     c.State = { ...c.State, Status: 'running', Paused: false };

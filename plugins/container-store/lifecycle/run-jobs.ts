@@ -59,7 +59,12 @@ export function registerRunJobs(ctx: PluginContext, store: () => ContainerStore,
       // Marked while it runs: a logs follower does not take the stop for the end.
       runtime().restartJobs.add(c.Id);
       try {
-        if (c.State.Running) await runtime().stop(c, job.payload.t, (ev) => job.emit(ev), false, signal);
+        if (c.State.Running) {
+          await runtime().stop(c, job.payload.t, (ev) => job.emit(ev), false, signal).catch((err) => {
+            // Another client stopped it meanwhile: what is left is the start.
+            if ((err as { code?: string }).code !== 'E_NOT_MODIFIED') throw err;
+          });
+        }
         await runtime().start(store().get(c.Id), (ev) => job.emit(ev));
       } finally {
         runtime().restartJobs.delete(c.Id);
