@@ -126,3 +126,26 @@ test('slow headers and stalled bodies are cut; events, logs -f and a slow upload
   assert.match(events.text(), /"Action":"tag"/, 'events stream still delivers');
   assert.ok(logs.text().length > seenLogs, 'logs -f still delivers');
 });
+
+test('a keep-alive connection idle for longer than Node\'s default 5 s still serves the next request', async (t) => {
+  const d = await fresh(t);
+  const conn: Socket = connect(d.socket);
+  onCleanup(t, () => conn.destroy());
+  let received = '';
+  let closed = false;
+  conn.setEncoding('latin1');
+  conn.on('data', (c: string) => (received += c));
+  conn.on('close', () => (closed = true));
+  conn.on('error', () => {});
+  const ping = 'GET /_ping HTTP/1.1\r\nHost: docker\r\nConnection: keep-alive\r\n\r\n';
+  conn.write(ping);
+  for (let i = 0; i < 100 && !/\r\n\r\nOK$/.test(received); i++) await sleep(50);
+  assert.match(received, /^HTTP\/1\.1 200 OK\r\n[\s\S]*\r\n\r\nOK$/, 'the first ping is answered');
+  // A pooled connection reused after 6 s idle, as client libraries do between calls.
+  await sleep(6_000);
+  assert.equal(closed, false, 'the daemon closed an idle keep-alive connection after 6 s');
+  received = '';
+  conn.write(ping);
+  for (let i = 0; i < 100 && !/\r\n\r\nOK$/.test(received); i++) await sleep(50);
+  assert.match(received, /^HTTP\/1\.1 200 OK\r\n/, 'the second ping on the same connection is answered');
+});

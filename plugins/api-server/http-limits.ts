@@ -13,6 +13,13 @@ export const MAX_HEADER_BYTES = (1 << 20) + 4096;
 export const HEADER_TIMEOUT_MS = 10_000;
 /** A request body may pause this long (the client sending nothing while the daemon waits for it). */
 export const BODY_IDLE_TIMEOUT_MS = 60_000;
+/**
+ * An idle keep-alive connection is closed after this. Node's default (5 s) races clients that reuse
+ * a pooled connection just as the server closes it (they see ECONNRESET; dockerd, with no idle
+ * timeout, never closes one): the soak's readers hit it under load. Long enough that the race is
+ * rare, short enough that idle clients give their descriptors back.
+ */
+export const KEEP_ALIVE_IDLE_MS = 120_000;
 /** How often timeouts are checked: they fire up to this much late. */
 const CHECK_INTERVAL_MS = 1_000;
 /** Go's rstAvoidanceDelay: after refusing, keep reading a while so the client sees the answer, not a reset. */
@@ -84,6 +91,7 @@ export class ConnectionGuard {
 
   /** Attaches to a server; `secure` servers are counted from the end of the TLS handshake. */
   watch(server: Server, secure: boolean): void {
+    server.keepAliveTimeout = KEEP_ALIVE_IDLE_MS;
     server.on(secure ? 'secureConnection' : 'connection', (socket: Duplex) => this.admit(socket));
     server.on('request', (req: IncomingMessage) => this.started(req));
     server.on('upgrade', (req: IncomingMessage) => this.pending.delete(req.socket));
