@@ -104,7 +104,7 @@ export class ContainerRuntime {
       const msg = (err as Error).message;
       const code = /not found|no such file/i.test(msg) ? 127 : /permission denied/i.test(msg) ? 126 : 128;
       c.State = { ...c.State, Error: msg, ExitCode: code };
-      await this.store().save(c).catch(() => {});
+      await this.store().record(c);
       this.notify(c.Id, code, ['not-running', 'next-exit']);
       if (c.HostConfig.AutoRemove) {
         await this.onRemove(c).catch(() => {});
@@ -119,7 +119,10 @@ export class ContainerRuntime {
 
   /** Records the exit whenever it comes (also one that happened while the daemon was down). */
   watchExit(c: Container, driver: ExecDriver): void {
-    driver.waitExit(c.Id).then((exit) => this.exited(c.Id, exit), (err) => this.log.error({ err, container: c.Id }, 'cannot watch container exit'));
+    driver.waitExit(c.Id).then(
+      (exit) => this.exited(c.Id, exit).catch((err) => this.log.error({ err, container: c.Id }, 'cannot record container exit')),
+      (err) => this.log.error({ err, container: c.Id }, 'cannot watch container exit'),
+    );
   }
 
   /** Records an exit found at daemon start: no restart from here (the start-up pass decides). */
@@ -134,7 +137,8 @@ export class ContainerRuntime {
     const recorded = { ...c.State, ExitCode: exit.exitCode, OOMKilled: exit.oomKilled, FinishedAt: exit.finishedAt };
     c.State = delay === null ? stoppedState(recorded) : restartingState(c.State, exit);
     this.options.observer?.stopped(c);
-    await this.store().save(c);
+    // The process is gone whatever the disk says: a failed write (a full disk) is retried, not fatal.
+    await this.store().record(c);
     const driver = await this.driver(c);
     await driver.delete(c.Id).catch((err) => this.log.warn({ err, container: id }, 'runtime delete failed'));
     await this.options.hooks?.stopped.promise(c).catch((err) => this.log.warn({ err, container: id }, 'a stopped hook failed'));
@@ -168,7 +172,7 @@ export class ContainerRuntime {
       }
     }
     c.State = stoppedState(c.State);
-    await this.store().save(c).catch((err) => this.log.warn({ err, container: id }, 'cannot record container state'));
+    await this.store().record(c);
     this.notify(id, c.State.ExitCode, ['not-running', 'next-exit']);
   }
 
