@@ -83,7 +83,7 @@ export default definePlugin({
     // record is unreadable (which layer it sits on is unknown).
     images.hooks.layerInUse.tap('containers', (chainId) => {
       if (!containers) return 'the container store (not loaded yet)';
-      if (containers.setAside.length) return 'an unreadable container record';
+      if (containers.setAside.some((a) => a.now)) return 'an unreadable container record';
       return containers.all().find((c) => c.ImageTopLayer === chainId)?.Id;
     });
     const lifecycle: ContainerRuntime = new ContainerRuntime(store, runtimes, graph, ctx.log, publish, (c) => remove(c, publish, true), { init, observer: health, hooks });
@@ -130,7 +130,7 @@ export default definePlugin({
       info = { ...info, Runtimes: runtimes.describe(), DefaultRuntime: runtimes.defaultName(), LoggingDriver: daemonLogConfig(ctx.config).Type };
       if (!containers) return info;
       info = addWarnings(info, [
-        ...containers.setAside.map((a) => `WARNING: container ${a.container} could not be loaded (${a.reason}); its record was moved aside to ${a.path}`),
+        ...containers.setAside.map((a) => `WARNING: container ${a.container} could not be loaded (${a.reason}); its record is kept in ${a.path}`),
         ...containers.unsavedRecords().map((id) => `WARNING: the state of container ${id} could not be saved to disk (no space left?); it is kept in memory and saved again when possible`),
       ]);
       const all = containers.all();

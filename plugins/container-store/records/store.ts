@@ -11,7 +11,7 @@ import type { Container } from './container.js';
 /** Where records that cannot be read are moved at start: kept for the operator, never deleted. */
 export const CORRUPT_DIR = '.corrupt';
 
-export interface SetAside { container: string; path: string; reason: string }
+export interface SetAside { container: string; path: string; reason: string; /** Moved aside by this start (else by an earlier one). */ now: boolean }
 
 /** How often a record whose save failed (a full disk) is written again. */
 const RETRY_MS = 2_000;
@@ -58,6 +58,11 @@ export class ContainerStore {
         await this.moveAside(id, file, err);
       }
     }
+    // Records an earlier start moved aside stay reported until the operator deals with them.
+    for (const name of await readdir(join(this.root, CORRUPT_DIR)).catch(() => [] as string[])) {
+      const path = join(this.root, CORRUPT_DIR, name);
+      if (!this.setAside.some((a) => a.path === path)) this.setAside.push({ container: name.slice(0, 64), path, reason: 'moved aside at an earlier start', now: false });
+    }
   }
 
   /**
@@ -73,11 +78,11 @@ export class ContainerStore {
     } catch (moveErr) {
       // Cannot even move it (a full disk): it stays where it is, unloaded, and is reported all the same.
       this.log.error({ container: id, path: file, err: reason, moveErr: (moveErr as Error).message }, 'failed to load container; cannot move its record aside');
-      this.setAside.push({ container: id, path: join(this.root, id), reason });
+      this.setAside.push({ container: id, path: join(this.root, id), reason, now: true });
       return;
     }
     this.log.error({ container: id, path: file, movedTo: dest, err: reason }, 'failed to load container: its record cannot be read; moved aside');
-    this.setAside.push({ container: id, path: dest, reason });
+    this.setAside.push({ container: id, path: dest, reason, now: true });
   }
 
   dir(id: string): string {
