@@ -244,19 +244,32 @@ export class ContainerRuntime {
     if (!c.State.Running) throw conflict(`Container ${c.Id} is not running`);
     if (c.State.Paused) throw conflict(`Container ${c.Id} is already paused`);
     if (c.State.Restarting) throw conflict(`Container ${c.Id} is restarting, wait until the container is running`);
-    await (await this.driver(c)).pause(c.Id);
+    const driver = await this.driver(c);
+    await driver.pause(c.Id);
     c.State = { ...c.State, Status: 'paused', Paused: true };
+    try {
+      await this.store().save(c);
+    } catch (err) {
+      // Not on disk, not done: the record is as it was, so is the process.
+      await driver.resume(c.Id).catch(() => {});
+      throw err;
+    }
     this.options.observer?.stopped(c);
-    await this.store().save(c);
     emit(this.event(c, 'pause'));
   }
 
   async unpause(c: Container, emit: (e: JobEvent) => void): Promise<void> {
     if (!c.State.Paused) throw conflict(`Container ${c.Id} is not paused`);
-    await (await this.driver(c)).resume(c.Id);
+    const driver = await this.driver(c);
+    await driver.resume(c.Id);
     c.State = { ...c.State, Status: 'running', Paused: false };
+    try {
+      await this.store().save(c);
+    } catch (err) {
+      await driver.pause(c.Id).catch(() => {});
+      throw err;
+    }
     this.options.observer?.resumed(c);
-    await this.store().save(c);
     emit(this.event(c, 'unpause'));
   }
 
