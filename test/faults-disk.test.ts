@@ -52,7 +52,7 @@ async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 15_
 
 const onDisk = (d: RunningDaemon, id: string) => JSON.parse(readFileSync(join(d.dataRoot, 'containers', id, 'config.v2.json'), 'utf8'));
 
-test('a container exiting on a full data root: the daemon stays up, logs it, keeps the exit and saves it when space returns; a restart on the full disk works', async (t) => {
+test('a container exiting on a full data root: the daemon stays up, logs it and keeps the exit; after kill -9 it starts on the full disk and saves the exit when space returns', async (t) => {
   const { dir, disk, work } = smallDiskDir(t);
   const d = await started(t, dir);
   await importBusybox(d.socket, work);
@@ -85,21 +85,27 @@ test('a container exiting on a full data root: the daemon stays up, logs it, kee
   assert.equal(ps.code, 0, ps.stderr);
   assert.match(ps.stdout, /Exited \(137\)/);
 
-  // Space returns: the exit reaches the disk.
-  disk.free();
-  await until('the exit saved', async () => (onDisk(d, id).State.Running === false ? true : undefined));
-  assert.equal(onDisk(d, id).State.ExitCode, 137);
-
-  // Start-up on a full data root (no block, no inode left): the daemon comes up on its overlay
-  // layers, shows its images and containers, and frees space on request.
-  await d.stop();
-  disk.fill();
+  // kill -9 now (the exit only in memory, the network sandbox stale on disk) and start again on
+  // the full data root, no block and no inode left: it comes up on its overlay layers, with the
+  // container not running, and frees space on request.
+  d.proc.kill('SIGKILL');
+  await d.exited;
+  unmountUnder(join(dir, 'exec'));
   const again = await started(t, dir);
   const info2 = (await apiRequest(again.socket, 'GET', '/info')).json();
   assert.equal(info2.Driver, 'overlay', 'the prior driver is kept');
   assert.match(again.logs(), new RegExp(`cannot write under ${join(again.dataRoot, 'overlay')}`), 'the probe names the path');
+  assert.equal(info2.ContainersRunning, 0);
+  assert.ok((info2.Warnings ?? []).some((w: string) => w.includes(id)), `docker info warns: ${JSON.stringify(info2.Warnings)}`);
   const images = await docker(again.socket, ['images', '--format', '{{.Repository}}:{{.Tag}}']);
   assert.equal(images.stdout.trim(), 'busybox:latest');
+
+  // Space returns: the exit reaches the disk, and the warning goes.
+  disk.free();
+  await until('the exit saved', async () => (onDisk(again, id).State.Running === false ? true : undefined));
+  const info3 = (await apiRequest(again.socket, 'GET', '/info')).json();
+  assert.ok(!(info3.Warnings ?? []).some((w: string) => w.includes(id)), 'no warning once saved');
+  disk.fill();
   const rm = await docker(again.socket, ['rm', '-f', id]);
   assert.equal(rm.code, 0, rm.stderr);
   const rmi = await docker(again.socket, ['rmi', 'busybox']);
