@@ -4,6 +4,16 @@ import { randomBytes } from 'node:crypto';
 import { open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
+/** A write's error names the file it was for (a bare "ENOSPC: …, write" tells an operator nothing). */
+function naming(err: unknown, path: string): unknown {
+  const e = err as NodeJS.ErrnoException;
+  if (e && typeof e === 'object' && e.code && !e.path) {
+    e.path = path;
+    e.message = `${e.message} '${path}'`;
+  }
+  return err;
+}
+
 export function tempPathFor(path: string): string {
   return join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
 }
@@ -23,7 +33,7 @@ export async function writeTemp(path: string, data: string | Uint8Array, mode = 
   } catch (err) {
     await fd.close();
     await unlink(tmp).catch(() => {});
-    throw err;
+    throw naming(err, path);
   }
   await fd.close();
   return tmp;
@@ -39,6 +49,8 @@ export async function writeFilesDurably(dir: string, files: Record<string, strin
     try {
       await fd.writeFile(data);
       await fd.sync();
+    } catch (err) {
+      throw naming(err, join(dir, name));
     } finally {
       await fd.close();
     }
@@ -52,7 +64,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
     await rename(tmp, path);
   } catch (err) {
     await unlink(tmp).catch(() => {});
-    throw err;
+    throw naming(err, path);
   }
   await fsyncDir(dirname(path));
 }

@@ -5,7 +5,8 @@ import { mountSystemRoutes } from './routes.js';
 import { createSystemHooks, SYSTEM_SERVICE_VERSION, type SystemService } from './service.js';
 import { registerSystemJobs } from './system-jobs.js';
 
-export type { SystemService } from './service.js';
+export type { SystemService, Info } from './service.js';
+export { addWarnings } from './service.js';
 
 export default definePlugin({
   init(ctx) {

@@ -1,7 +1,7 @@
 // The container store plugin: container records on disk, their read-write layers, the jobs.
 import { join } from 'node:path';
 import { definePlugin, type JobEvent } from '../../core/plugin-api.js';
-import type { SystemService } from '../api-system/index.js';
+import { addWarnings, type SystemService } from '../api-system/index.js';
 import type { GraphService } from '../graph/index.js';
 import type { ImagesService } from '../image-store/index.js';
 import type { RuntimesService } from '../exec/index.js';
@@ -82,6 +82,13 @@ export default definePlugin({
     };
     // An image a container was made from cannot be deleted without force.
     images.hooks.inUse.tap('containers', (imageId) => containers?.all().find((c) => c.Image === imageId)?.Id);
+    // A layer under a container's read-write layer stays; so does every layer while a container's
+    // record is unreadable (which layer it sits on is unknown).
+    images.hooks.layerInUse.tap('containers', (chainId) => {
+      if (!containers) return 'the container store (not loaded yet)';
+      if (containers.setAside.some((a) => a.now)) return 'an unreadable container record';
+      return containers.all().find((c) => c.ImageTopLayer === chainId)?.Id;
+    });
     const lifecycle: ContainerRuntime = new ContainerRuntime(store, runtimes, graph, ctx.log, publish, (c) => remove(c, publish, true), { init, observer: health, hooks });
     ctx.hooks.shutdown.tap('health-monitor', () => health.closeAll());
     // As dockerd: a bad daemon-wide log-driver or log-opts stops the daemon at start.
@@ -125,6 +132,10 @@ export default definePlugin({
     system.hooks.info.tap('containers', (info) => {
       info = { ...info, Runtimes: runtimes.describe(), DefaultRuntime: runtimes.defaultName(), LoggingDriver: daemonLogConfig(ctx.config).Type };
       if (!containers) return info;
+      info = addWarnings(info, [
+        ...containers.setAside.map((a) => `WARNING: container ${a.container} could not be loaded (${a.reason}); its record is kept in ${a.path}`),
+        ...containers.unsavedRecords().map((id) => `WARNING: the state of container ${id} could not be saved to disk (no space left?); it is kept in memory and saved again when possible`),
+      ]);
       const all = containers.all();
       const count = (st: string) => all.filter((c) => c.State.Status === st).length;
       return {

@@ -1,7 +1,7 @@
 // Chooses the graph driver: the operator's choice, else the preferred one whose probe works here.
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { configError, type PluginSchema } from '../../core/plugin-api.js';
+import { configError, messageOf, type PluginSchema } from '../../core/plugin-api.js';
 import type { DriverRegistration, GraphDriver } from './driver.js';
 
 function parseOptions(opts: string[]): Record<string, string> {
@@ -11,6 +11,15 @@ function parseOptions(opts: string[]): Record<string, string> {
     out[o.slice(0, eq).trim()] = o.slice(eq + 1).trim();
   }
   return out;
+}
+
+/** A probe that throws (a third-party one) is a refusal that names its root, never a fatal start. */
+async function probe(d: DriverRegistration, root: string): Promise<{ ok: boolean; reason: string }> {
+  try {
+    return await d.probe(root);
+  } catch (err) {
+    return { ok: false, reason: `probe under ${root} failed: ${messageOf(err)}` };
+  }
 }
 
 export async function selectDriver(o: {
@@ -27,19 +36,19 @@ export async function selectDriver(o: {
   if (o.chosen) {
     reg = o.drivers.find((d) => d.name === o.chosen);
     if (!reg) throw configError(`plugin graph: storage-driver: no graph driver named "${o.chosen}" is loaded (loaded: ${names})`);
-    const probe = await reg.probe(join(o.dataRoot, reg.name));
-    if (!probe.ok) throw configError(`plugin graph: storage-driver: driver ${reg.name} cannot work here: ${probe.reason}`);
-    why = `chosen by configuration (${probe.reason})`;
+    const result = await probe(reg, join(o.dataRoot, reg.name));
+    if (!result.ok) throw configError(`plugin graph: storage-driver: driver ${reg.name} cannot work here: ${result.reason}`);
+    why = `chosen by configuration (${result.reason})`;
   } else {
     const refused: string[] = [];
     for (const d of [...o.drivers].sort((a, b) => a.priority - b.priority)) {
-      const probe = await d.probe(join(o.dataRoot, d.name));
-      if (probe.ok) {
+      const result = await probe(d, join(o.dataRoot, d.name));
+      if (result.ok) {
         reg = d;
-        why = `${probe.reason}${refused.length ? `; not ${refused.join('; not ')}` : ''}`;
+        why = `${result.reason}${refused.length ? `; not ${refused.join('; not ')}` : ''}`;
         break;
       }
-      refused.push(`${d.name}: ${probe.reason}`);
+      refused.push(`${d.name}: ${result.reason}`);
     }
     if (!reg) throw configError(`plugin graph: no graph driver works here (${refused.join('; ') || 'none is loaded'})`);
   }

@@ -19,8 +19,13 @@ export interface Image {
   lastTagTime?: string;
 }
 
+/** A temp file of ctx.fs.writeFileAtomic (".<name>.tmp-<pid>-<hex>"). */
+export const isTempFile = (name: string) => /^\..+\.tmp-\d+-[a-f0-9]+$/.test(name);
+
 export class ImageDb {
   private readonly images = new Map<string, Image>();
+  /** Images start-up found but could not use: kept on disk, reported. */
+  readonly unusable: { image: string; reason: string }[] = [];
   private readonly content: string;
   private readonly metadata: string;
 
@@ -33,7 +38,11 @@ export class ImageDb {
     await mkdir(this.content, { recursive: true, mode: 0o700 });
     await mkdir(this.metadata, { recursive: true, mode: 0o700 });
     for (const hex of await readdir(this.content)) {
-      if (!/^[a-f0-9]{64}$/.test(hex)) continue; // temp files of an interrupted write
+      if (!/^[a-f0-9]{64}$/.test(hex)) {
+        // The temp file of a write a crash interrupted: nothing refers to it.
+        if (isTempFile(hex)) await rm(join(this.content, hex), { force: true });
+        continue;
+      }
       try {
         const raw = await readFile(join(this.content, hex));
         if (sha256(raw) !== `sha256:${hex}`) throw new Error('content does not match its digest');
@@ -43,7 +52,21 @@ export class ImageDb {
         if (image.chain.some((c) => !this.layers.get(c))) throw new Error('a layer is missing');
         this.images.set(image.id, image);
       } catch (err) {
-        this.log.warn({ err: (err as Error).message, image: hex }, 'ignoring unusable image');
+        this.log.warn({ err: (err as Error).message, image: hex, path: join(this.content, hex) }, 'ignoring unusable image');
+        this.unusable.push({ image: `sha256:${hex}`, reason: (err as Error).message });
+      }
+    }
+    // Metadata of an image whose content a crash kept from being written (or whose delete it cut
+    // short) belongs to nothing; a kept image's folder may hold temp files of interrupted writes.
+    for (const hex of await readdir(this.metadata)) {
+      const known = /^[a-f0-9]{64}$/.test(hex) && (this.images.has(`sha256:${hex}`) || this.unusable.some((u) => u.image === `sha256:${hex}`));
+      if (!known) {
+        this.log.info({ path: join(this.metadata, hex) }, 'removing image metadata without an image');
+        await rm(join(this.metadata, hex), { recursive: true, force: true });
+        continue;
+      }
+      for (const f of await readdir(join(this.metadata, hex)).catch(() => [] as string[])) {
+        if (isTempFile(f)) await rm(join(this.metadata, hex, f), { force: true });
       }
     }
   }
@@ -83,9 +106,9 @@ export class ImageDb {
   async setLastTagTime(id: string, when = new Date().toISOString()): Promise<void> {
     const image = this.images.get(id);
     if (!image) return;
-    image.lastTagTime = when;
     await mkdir(join(this.metadata, hexOf(id)), { recursive: true, mode: 0o700 });
     await this.fs.writeFileAtomic(join(this.metadata, hexOf(id), 'lastUpdated'), when);
+    image.lastTagTime = when;
   }
 
   get(id: string): Image | undefined {
@@ -102,8 +125,11 @@ export class ImageDb {
   }
 
   async delete(id: string): Promise<void> {
-    if (!this.images.delete(id)) return;
+    if (!this.images.has(id)) return;
+    // The content goes first (it is what makes an image): a crash after it leaves a metadata
+    // folder, which the next start collects.
     await rm(join(this.content, hexOf(id)), { force: true });
+    this.images.delete(id);
     await rm(join(this.metadata, hexOf(id)), { recursive: true, force: true });
   }
 }

@@ -74,7 +74,8 @@ export class Images {
     const ref = normalize(refText);
     if (ref.digest) throw invalid('refusing to create a tag with a digest reference');
     await this.refs.add(ref, id);
-    await this.db.setLastTagTime(id);
+    // The tag is on disk and in memory: a last-tag time the disk cannot take is not worth failing it.
+    await this.db.setLastTagTime(id).catch(() => {});
     emit({ Type: 'image', Action: 'tag', Actor: { ID: id, Attributes: { name: familiarString(ref) } } });
   }
 
@@ -147,6 +148,26 @@ export class Images {
       removed.push(chainId);
     }
     return removed;
+  }
+
+  /**
+   * Start-up: removes the layers no image owns and nothing else holds (what a crash left between a
+   * commit's, pull's or load's layer and its image), children before parents; returns them.
+   */
+  async collectOrphanLayers(): Promise<string[]> {
+    const used = new Set(this.db.all().flatMap((i) => i.chain));
+    const keep = (id: string | null) => {
+      for (; id && !used.has(id); id = this.layers.get(id)?.parent ?? null) used.add(id);
+    };
+    for (const l of this.layers.all()) if (!used.has(l.chainId) && this.hooks.layerInUse.call(l.chainId)) keep(l.chainId);
+    const depth = (id: string | null): number => {
+      let n = 0;
+      for (; id; id = this.layers.get(id)?.parent ?? null) n++;
+      return n;
+    };
+    const orphans = this.layers.all().filter((l) => !used.has(l.chainId)).sort((a, b) => depth(b.chainId) - depth(a.chainId));
+    for (const l of orphans) await this.layers.remove(l.chainId);
+    return orphans.map((l) => l.chainId);
   }
 
   /** docker image prune: dangling images (all unused ones with -a). */

@@ -59,6 +59,8 @@ const explain = async (item: ChainItem, err: unknown) => (item.explain ? item.ex
 
 export class LayerStore {
   private readonly layers = new Map<string, Layer>();
+  /** Layers start-up found but could not read: kept on disk, reported. */
+  readonly unreadable: { layer: string; reason: string }[] = [];
   private readonly dir: string;
   private readonly tmp: string;
 
@@ -79,7 +81,8 @@ export class LayerStore {
         ]);
         this.layers.set(`sha256:${hex}`, { chainId: `sha256:${hex}`, diffId, cacheId, size: Number(size), tarSize: Number(tarSize), parent: parent || null });
       } catch (err) {
-        this.log.warn({ err, layer: hex }, 'ignoring unreadable layer metadata');
+        this.log.warn({ err, layer: hex, path: d }, 'ignoring unreadable layer metadata');
+        this.unreadable.push({ layer: `sha256:${hex}`, reason: (err as Error).message });
       }
     }
     // Leftovers of an interrupted registration (after reading the layers: a marker may name a committed one): a marker names the driver layer being filled.
@@ -345,10 +348,10 @@ export class LayerStore {
   async remove(chainId: string): Promise<void> {
     const layer = this.layers.get(chainId);
     if (!layer) return;
-    this.layers.delete(chainId);
     // Metadata first: a crash after this leaves an orphan driver layer, never a layer without content.
     const trash = join(this.tmp, `removing-${hexOf(chainId)}`);
     await rename(join(this.dir, hexOf(chainId)), trash);
+    this.layers.delete(chainId);
     await this.driver.remove(layer.cacheId);
     await rm(trash, { recursive: true, force: true });
   }

@@ -80,8 +80,8 @@ export class BridgeDriver implements NetworkDriver {
     }
   }
 
-  private saveOwned(): Promise<void> {
-    return this.fs.writeFileAtomic(join(this.stateDir, 'owned-bridges.json'), JSON.stringify([...this.owned]));
+  private saveOwned(owned: Set<string>): Promise<void> {
+    return this.fs.writeFileAtomic(join(this.stateDir, 'owned-bridges.json'), JSON.stringify([...owned]));
   }
 
   async createNetwork(net: NetworkRecord): Promise<void> {
@@ -93,8 +93,15 @@ export class BridgeDriver implements NetworkDriver {
     const made = await ensureBridge(s.bridge, `${pool.Gateway}/${pool.Subnet.split('/')[1]}`, s.mtu, mayCreate);
     // berth0 is Berth's whoever made it: the last daemon to leave it (none attached) removes it.
     if ((made || s.bridge === DEFAULT_BRIDGE) && !this.owned.has(s.bridge)) {
-      this.owned.add(s.bridge);
-      await this.saveOwned();
+      // On disk first: a bridge whose ownership cannot be recorded (a full disk) is not kept.
+      const owned = new Set(this.owned).add(s.bridge);
+      try {
+        await this.saveOwned(owned);
+      } catch (err) {
+        if (made) await deleteBridge(s.bridge).catch(() => false);
+        throw err;
+      }
+      this.owned = owned;
     }
     if (this.iptables && !this.installed.has(net.Id)) {
       await this.iptables.add(networkRules({ bridge: s.bridge, subnet: pool.Subnet, icc: s.icc, masq: s.masq, internal: net.Internal }));
@@ -109,8 +116,10 @@ export class BridgeDriver implements NetworkDriver {
     this.installed.delete(net.Id);
     if (this.owned.has(s.bridge)) {
       if (!(await deleteBridge(s.bridge))) this.log.info({ bridge: s.bridge }, 'bridge still has interfaces attached (another daemon?): left in place');
-      this.owned.delete(s.bridge);
-      await this.saveOwned();
+      const owned = new Set(this.owned);
+      owned.delete(s.bridge);
+      await this.saveOwned(owned);
+      this.owned = owned;
     }
   }
 

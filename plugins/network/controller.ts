@@ -110,8 +110,14 @@ export class NetworkController {
   /** Daemon start: predefined networks, the drivers' default networks, then every network realised
    * again on a host cleaned of what an earlier run left. */
   async restore(): Promise<void> {
+    // Predefined networks are derived from the configuration at every start: one the disk cannot
+    // take now (a full data root) is used all the same, and written at the next start.
+    const keep = (net: NetworkRecord) => this.store.saveNetwork(net).catch((err) => {
+      this.log.warn({ err: (err as Error).message, network: net.Name }, 'cannot save predefined network; using it unsaved');
+      this.store.networks.set(net.Id, net);
+    });
     for (const [name, driver] of [['none', 'null'], ['host', 'host']]) {
-      if (!this.store.find(name)) await this.store.saveNetwork(newNetwork(name, driver, { predefined: true }));
+      if (!this.store.find(name)) await keep(newNetwork(name, driver, { predefined: true }));
     }
     for (const d of this.drivers.values()) {
       if (!d.defaultNetwork) continue;
@@ -121,13 +127,13 @@ export class NetworkController {
         if (previous) await this.store.removeNetwork(previous);
         continue;
       }
-      const net = previous ?? newNetwork(req.name, d.name, { predefined: true });
+      const net = previous ? structuredClone(previous) : newNetwork(req.name, d.name, { predefined: true });
       const pool: IpamConfig = { Subnet: req.subnet, Gateway: req.gateway, ...(req.ipRange ? { IPRange: req.ipRange } : {}) };
       const same = net.ipam?.subnet === req.subnet;
       net.IPAM = { ...net.IPAM, Config: [pool] };
       net.Options = req.options;
       net.ipam = { subnet: req.subnet, gateway: req.gateway, ...(req.ipRange ? { ipRange: req.ipRange } : {}), allocated: same ? net.ipam!.allocated : {} };
-      await this.store.saveNetwork(net);
+      await keep(net);
     }
     const all = [...this.store.networks.values()];
     for (const d of this.drivers.values()) await d.reconcile?.(all.filter((n) => n.Driver === d.name));

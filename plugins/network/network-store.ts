@@ -1,5 +1,7 @@
 // Networks and sandboxes (a container's network state) on disk, one JSON file each, written
 // atomically; saves of one file are queued so an older snapshot never lands after a newer one.
+// A record is in memory only once it is on disk: a failed save leaves memory as it was (a record
+// changed in place is put back to what was last written).
 import { mkdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { notFound, type PluginFs } from '../../core/plugin-api.js';
@@ -29,6 +31,8 @@ export class NetworkStore {
   readonly networks = new Map<string, NetworkRecord>();
   readonly sandboxes = new Map<string, SandboxRecord>();
   private readonly queues = new Map<string, Promise<void>>();
+  /** file → the text last written (or read at start): what a failed save puts back. */
+  private readonly accepted = new Map<string, string>();
 
   constructor(private readonly root: string, private readonly fs: PluginFs) {}
 
@@ -37,7 +41,9 @@ export class NetworkStore {
       await mkdir(join(this.root, kind), { recursive: true, mode: 0o700 });
       for (const f of await namesIn(join(this.root, kind))) {
         if (!f.endsWith('.json')) continue;
-        const rec = JSON.parse(await readFile(join(this.root, kind, f), 'utf8'));
+        const text = await readFile(join(this.root, kind, f), 'utf8');
+        const rec = JSON.parse(text);
+        this.accepted.set(join(this.root, kind, f), text);
         if (kind === 'networks') this.networks.set(rec.Id, rec);
         else this.sandboxes.set(rec.containerId, rec);
       }
@@ -57,24 +63,34 @@ export class NetworkStore {
     return n;
   }
 
-  saveNetwork(n: NetworkRecord): Promise<void> {
-    this.networks.set(n.Id, n);
-    return this.write(join(this.root, 'networks', `${n.Id}.json`), n);
+  async saveNetwork(n: NetworkRecord): Promise<void> {
+    await this.save(join(this.root, 'networks', `${n.Id}.json`), n, this.networks, n.Id);
   }
 
   async removeNetwork(n: NetworkRecord): Promise<void> {
-    this.networks.delete(n.Id);
     await this.write(join(this.root, 'networks', `${n.Id}.json`), null);
+    this.networks.delete(n.Id);
   }
 
-  saveSandbox(s: SandboxRecord): Promise<void> {
-    this.sandboxes.set(s.containerId, s);
-    return this.write(join(this.root, 'sandboxes', `${s.containerId}.json`), s);
+  async saveSandbox(s: SandboxRecord): Promise<void> {
+    await this.save(join(this.root, 'sandboxes', `${s.containerId}.json`), s, this.sandboxes, s.containerId);
   }
 
   async removeSandbox(id: string): Promise<void> {
-    this.sandboxes.delete(id);
     await this.write(join(this.root, 'sandboxes', `${id}.json`), null);
+    this.sandboxes.delete(id);
+  }
+
+  /** Writes, then puts the record in memory; on failure, the one in memory is as it was. */
+  private async save<T extends object>(path: string, rec: T, map: Map<string, T>, key: string): Promise<void> {
+    try {
+      await this.write(path, rec);
+    } catch (err) {
+      const before = this.accepted.get(path);
+      if (before !== undefined && map.get(key) === rec) restoreInPlace(rec, JSON.parse(before));
+      throw err;
+    }
+    map.set(key, rec);
   }
 
   /** Endpoints of running containers (dockerd's active endpoints): what keeps a network from removal. */
@@ -90,8 +106,22 @@ export class NetworkStore {
   private write(path: string, value: unknown): Promise<void> {
     const data = value === null ? null : JSON.stringify(value);
     const prev = this.queues.get(path) ?? Promise.resolve();
-    const next = prev.catch(() => {}).then(() => (data === null ? unlink(path).catch(() => {}) : this.fs.writeFileAtomic(path, data)));
+    const next = prev.catch(() => {}).then(async () => {
+      if (data === null) {
+        await unlink(path).catch(() => {});
+        this.accepted.delete(path);
+      } else {
+        await this.fs.writeFileAtomic(path, data);
+        this.accepted.set(path, data);
+      }
+    });
     this.queues.set(path, next);
     return next;
   }
+}
+
+function restoreInPlace(rec: object, before: object): void {
+  const r = rec as Record<string, unknown>;
+  for (const key of Object.keys(r)) if (!(key in before)) delete r[key];
+  Object.assign(r, before);
 }

@@ -321,10 +321,14 @@ export class Sandboxes {
         continue;
       }
       if (!(await this.netns.isMounted(sb.netns))) {
-        for (const ep of sb.endpoints) delete ep.joined;
-        delete sb.netns;
-        delete sb.ports;
-        await this.store.saveSandbox(sb);
+        const { netns: _gone, ports: _unpublished, ...rest } = sb;
+        const next: SandboxRecord = { ...rest, endpoints: sb.endpoints.map(({ joined: _left, ...ep }) => ep) };
+        // What the host shows is what memory holds: a disk that refuses the write (full) does not
+        // stop the start; the next start finds the same and writes it again.
+        await this.store.saveSandbox(next).catch((err) => {
+          this.log.warn({ err: (err as Error).message, container: sb.containerId }, 'cannot save network sandbox; using it unsaved');
+          this.store.sandboxes.set(next.containerId, next);
+        });
         continue;
       }
       keep.add(sb.netns);

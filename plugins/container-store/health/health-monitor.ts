@@ -139,7 +139,8 @@ export class HealthMonitor implements LifecycleObserver {
       }
     }
     c.State = { ...c.State, Health: next };
-    await this.deps.store().save(c);
+    // A probe's result happened: a full disk delays its write (retried), it does not stop the monitor.
+    await this.deps.store().record(c);
     if (next.Status !== old.Status) this.deps.publish(this.deps.event(c, `health_status: ${next.Status}`));
   }
 

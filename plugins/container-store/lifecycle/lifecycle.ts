@@ -124,7 +124,7 @@ export class ContainerRuntime {
       const msg = (err as Error).message;
       const code = /not found|no such file/i.test(msg) ? 127 : /permission denied/i.test(msg) ? 126 : 128;
       c.State = { ...c.State, Error: msg, ExitCode: code };
-      await this.store().save(c).catch(() => {});
+      await this.store().record(c);
       this.notify(c.Id, code, ['not-running', 'next-exit']);
       // Under this start's lock already: the removal runs here, not behind it.
       if (c.HostConfig.AutoRemove && this.locks.beginRemoval(c.Id)) {
@@ -140,7 +140,10 @@ export class ContainerRuntime {
 
   /** Records the exit whenever it comes (also one that happened while the daemon was down). */
   watchExit(c: Container, driver: ExecDriver): void {
-    driver.waitExit(c.Id).then((exit) => this.exited(c.Id, exit), (err) => this.log.error({ err, container: c.Id }, 'cannot watch container exit'));
+    driver.waitExit(c.Id).then(
+      (exit) => this.exited(c.Id, exit).catch((err) => this.log.error({ err, container: c.Id }, 'cannot record container exit')),
+      (err) => this.log.error({ err, container: c.Id }, 'cannot watch container exit'),
+    );
   }
 
   /** Records an exit found at daemon start: no restart from here (the start-up pass decides). */
@@ -189,7 +192,8 @@ export class ContainerRuntime {
     const recorded = { ...c.State, ExitCode: exit.exitCode, OOMKilled: exit.oomKilled, FinishedAt: exit.finishedAt };
     c.State = delay === null ? stoppedState(recorded) : restartingState(c.State, exit);
     this.options.observer?.stopped(c);
-    await this.store().save(c);
+    // The process is gone whatever the disk says: a failed write (a full disk) is retried, not fatal.
+    await this.store().record(c);
     const driver = await this.driver(c);
     await driver.delete(c.Id).catch((err) => this.log.warn({ err, container: id }, 'runtime delete failed'));
     await this.options.hooks?.stopped.promise(c).catch((err) => this.log.warn({ err, container: id }, 'a stopped hook failed'));
@@ -216,7 +220,7 @@ export class ContainerRuntime {
       }
     }
     c.State = stoppedState(c.State);
-    await this.store().save(c).catch((err) => this.log.warn({ err, container: id }, 'cannot record container state'));
+    await this.store().record(c);
     this.notify(id, c.State.ExitCode, ['not-running', 'next-exit']);
   }
 
@@ -349,10 +353,17 @@ export class ContainerRuntime {
     if (!c.State.Running) throw conflict(`Container ${c.Id} is not running`);
     if (c.State.Paused) throw conflict(`Container ${c.Id} is already paused`);
     if (c.State.Restarting) throw conflict(`Container ${c.Id} is restarting, wait until the container is running`);
-    await (await this.driver(c)).pause(c.Id);
+    const driver = await this.driver(c);
+    await driver.pause(c.Id);
     c.State = { ...c.State, Status: 'paused', Paused: true };
+    try {
+      await this.store().save(c);
+    } catch (err) {
+      // Not on disk, not done: the record is as it was, so is the process.
+      await driver.resume(c.Id).catch(() => {});
+      throw err;
+    }
     this.options.observer?.stopped(c);
-    await this.store().save(c);
     emit(this.event(c, 'pause'));
   }
 
@@ -362,10 +373,16 @@ export class ContainerRuntime {
 
   private async unpauseLocked(c: Container, emit: (e: JobEvent) => void): Promise<void> {
     if (!c.State.Paused) throw conflict(`Container ${c.Id} is not paused`);
-    await (await this.driver(c)).resume(c.Id);
+    const driver = await this.driver(c);
+    await driver.resume(c.Id);
     c.State = { ...c.State, Status: 'running', Paused: false };
+    try {
+      await this.store().save(c);
+    } catch (err) {
+      await driver.pause(c.Id).catch(() => {});
+      throw err;
+    }
     this.options.observer?.resumed(c);
-    await this.store().save(c);
     emit(this.event(c, 'unpause'));
   }
 

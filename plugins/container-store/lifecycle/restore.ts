@@ -72,7 +72,7 @@ async function reconcile(c: Container, o: RestoreOptions): Promise<void> {
   // A back-off the daemon's stop interrupted: its exit is recorded, the start-up pass decides.
   if (c.State.Restarting) {
     c.State = stoppedState(c.State);
-    await o.store.save(c);
+    await o.store.record(c);
     return;
   }
   if (!c.State.Running) return;
