@@ -46,7 +46,9 @@ export async function restoreContainers(o: RestoreOptions): Promise<void> {
  * cgroup) whose record says "created", or no record at all.
  */
 async function pruneRuntimes(o: RestoreOptions): Promise<void> {
-  const keep = new Set(o.store.all().filter((c) => c.State.Running).map((c) => c.Id));
+  // A record that could not be read (moved aside) still owns its container: it runs on, unseen,
+  // until the operator deals with it, as with dockerd's "failed to load container".
+  const keep = new Set([...o.store.all().filter((c) => c.State.Running).map((c) => c.Id), ...o.store.setAside.map((a) => a.container)]);
   for (const name of o.runtimes.names()) {
     try {
       const driver = await o.runtimes.get(name);
