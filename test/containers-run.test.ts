@@ -76,7 +76,7 @@ test('a detached container: ps, logs, stop -t 1, start, restart, kill -s, rm -f'
   assert.match(notRunning.stderr, /Container [a-f0-9]{64} is not running/);
   await run(['start', 'x1']);
   const refused = await docker(d.socket, ['rm', 'x1'], { expectCode: 'failure' });
-  assert.match(refused.stderr, /You cannot remove a running container/);
+  assert.match(refused.stderr, /cannot remove container "\/[^"]+": container is running: stop the container before removing or force remove/);
   await docker(d.socket, ['rm', '-f', 'x1']);
   assert.equal((await apiRequest(d.socket, 'GET', '/containers/x1/json')).status, 404);
 });

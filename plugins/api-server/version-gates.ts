@@ -31,6 +31,11 @@ const without = (o: any, ...keys: string[]): any => {
 };
 
 export const VERSION_GATES = {
+  'ipc-private-default': {
+    since: '1.40', routes: [CREATE],
+    change: 'an unset `HostConfig.IpcMode` is the daemon\'s default, private (below: shareable, so `--ipc container:<id>` can join it)',
+    olderRequest: (b) => (!b.HostConfig || (typeof b.HostConfig === 'object' && !b.HostConfig.IpcMode) ? { ...b, HostConfig: { ...b.HostConfig, IpcMode: 'shareable' } } : b),
+  },
   'wait-condition-400': {
     since: '1.30', routes: ['POST /containers/{id}/wait'],
     change: 'an unknown `condition` is answered 400 (below: waits as not-running)',

@@ -144,8 +144,11 @@ export function buildOciSpec(c: ContainerSpec, host: HostFacts = {}): OciSpec {
   const mounts = [...defaultMounts(c.shmSize || DEFAULT_SHM_SIZE, privileged).filter((m) => !taken.has(m.destination)), ...custom];
 
   const namespaces: { type: string; path?: string }[] = [];
-  if (c.pidMode !== 'host') namespaces.push({ type: 'pid' });
-  if (c.ipcMode !== 'host') namespaces.push({ type: 'ipc' });
+  // --pid/--ipc container:<id>: the other container's namespace, by path (since 2.2.0).
+  if (c.pidNamespace) namespaces.push({ type: 'pid', path: c.pidNamespace });
+  else if (c.pidMode !== 'host') namespaces.push({ type: 'pid' });
+  if (c.ipcNamespace) namespaces.push({ type: 'ipc', path: c.ipcNamespace });
+  else if (c.ipcMode !== 'host') namespaces.push({ type: 'ipc' });
   namespaces.push({ type: 'uts' }, { type: 'mount' });
   if (c.network !== 'host') namespaces.push(c.network ? { type: 'network', path: c.network } : { type: 'network' });
 

@@ -9,10 +9,13 @@
 //
 // 2.1.0: optional prune(keep), Berth's reconciliation with the runtime at daemon start; list()
 // gives every container the driver holds, in any state.
+//
+// 2.2.0: ContainerSpec.pidNamespace / ipcNamespace, another container's namespace to join by path
+// (docker run --pid / --ipc container:<id>, a pod's app container joining its sandbox).
 import type { Readable, Writable } from 'node:stream';
 import type { Logger } from 'pino';
 
-export const EXEC_DRIVER_API = '2.1.0';
+export const EXEC_DRIVER_API = '2.2.0';
 
 /** The user a process runs as, numeric (the container store resolves names in the image). */
 export interface ProcessUser { uid: number; gid: number; additionalGids?: number[] }
@@ -97,6 +100,16 @@ export interface ContainerSpec {
   pidMode?: 'host';
   /** --ipc host: the host's IPC namespace and /dev/shm; unset: private ones. */
   ipcMode?: 'host';
+  /**
+   * Since 2.2.0: --pid container:<id>, the path of the pid namespace to join (/proc/<pid>/ns/pid
+   * of the other container's init, resolved by the container store at start). Not with pidMode.
+   */
+  pidNamespace?: string;
+  /**
+   * Since 2.2.0: --ipc container:<id>, the path of the IPC namespace to join (/proc/<pid>/ns/ipc).
+   * The container store binds the other container's /dev/shm into mounts. Not with ipcMode.
+   */
+  ipcNamespace?: string;
   resources?: ContainerResources;
   /** --privileged: every capability, device and path the driver can give on this host. */
   privileged?: boolean;
@@ -113,7 +126,7 @@ export interface ContainerSpec {
   /** docker run --init: the host path of an init binary, to run as pid 1 with process.args as its
    * child (dockerd mounts it at /sbin/docker-init). */
   init?: string;
-  /** The container's cgroup, relative to the cgroup root (/berth/<id>). */
+  /** The container's cgroup, absolute from the cgroup root: /berth/<id>, or <CgroupParent>/<id>. */
   cgroupsPath: string;
 }
 

@@ -7,5 +7,6 @@ export { registerTtyJobs } from './tty-jobs.js';
 export { parseDetachKeys } from './detach-keys.js';
 export { DEFAULT_PATH, parseBind } from './runtime-spec.js';
 export { validateRestartPolicy } from './restart-manager.js';
+export { adaptNamespaceModes } from './namespaces.js';
 export { type LifecycleObserver } from './runtime-options.js';
 export { ContainerLocks } from './container-locks.js';

@@ -15,6 +15,7 @@ import { RestartManager, restartingState, stoppedState } from './restart-manager
 import { DEFAULT_DETACH_KEYS, forwardWithDetach } from './detach-keys.js';
 import { logConfigOf } from '../logs/index.js';
 import { containerSpecFor } from './runtime-spec.js';
+import { joinNamespaces, releaseShm, setupShm } from './namespaces.js';
 import { ContainerLocks } from './container-locks.js';
 import type { ContainerStore } from '../records/index.js';
 
@@ -92,6 +93,11 @@ export class ContainerRuntime {
       const input = await containerSpecFor(c, rootfs, dir, this.options);
       // Other plugins add their part: the network plugin its namespace and files, volumes their mounts.
       await this.options.hooks?.starting.promise({ container: c, dir, spec: input });
+      // --ipc/--pid container:<id>: the donors' namespaces, after the network's (dockerd's order).
+      const runtimeName = (c.HostConfig.Runtime as string | undefined) || this.runtimes.defaultName();
+      const driverApi = this.runtimes.describe()[runtimeName]?.status['berth.exec-driver-api'] ?? '1.0.0';
+      joinNamespaces(c, input, (ref) => this.store().find(ref), driverApi, (id) => this.store().dir(id));
+      await setupShm(c, input, dir);
       await driver.delete(c.Id).catch(() => {});
       const logPath = logConfigOf(c.HostConfig).Type === 'none' ? '' : join(dir, 'container.log');
       const bundle = join(dir, 'bundle');
@@ -118,6 +124,7 @@ export class ContainerRuntime {
       this.pendingAttach.delete(c.Id);
       await driver?.delete(c.Id).catch(() => {});
       await this.options.hooks?.stopped.promise(c).catch(() => {});
+      await releaseShm(dir).catch(() => {});
       if (mounted) await this.graph.driver().put(c.Id).catch(() => {});
       // As dockerd: 127 for a command not found, 126 when it cannot be run, else 128; waiters
       // (docker run's wait) get that code, and --rm removes the container.
@@ -197,6 +204,7 @@ export class ContainerRuntime {
     const driver = await this.driver(c);
     await driver.delete(c.Id).catch((err) => this.log.warn({ err, container: id }, 'runtime delete failed'));
     await this.options.hooks?.stopped.promise(c).catch((err) => this.log.warn({ err, container: id }, 'a stopped hook failed'));
+    await releaseShm(this.store().dir(id)).catch((err) => this.log.warn({ err, container: id }, 'cannot unmount /dev/shm'));
     await this.graph.driver().put(c.Id).catch(() => {});
     if (exit.oomKilled) this.emit(this.event(c, 'oom'));
     this.emit(this.event(c, 'die', { exitCode: String(exit.exitCode) }));

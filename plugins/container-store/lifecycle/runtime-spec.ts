@@ -8,6 +8,7 @@ import type { ContainerSpec, MountSpec } from '../../exec/index.js';
 import { resolveUser } from '../../../lib/resolve-user.js';
 import type { Container } from '../records/index.js';
 import { lookupInitBinary } from './init-binary.js';
+import { cgroupsPathOf } from './namespaces.js';
 import type { RuntimeOptions } from './runtime-options.js';
 
 export const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -33,7 +34,7 @@ export async function containerSpecFor(c: Container, rootfs: string, dir: string
   if (c.Config.Tty && !env.some((e) => e.startsWith('TERM='))) env.push('TERM=xterm');
   const h = c.HostConfig as Record<string, any>;
   // HostConfig.Init (true/false) wins over the daemon's default; an init needs its own pid namespace.
-  const withInit = (typeof h.Init === 'boolean' ? h.Init : Boolean(opts.init?.enabled)) && h.PidMode !== 'host';
+  const withInit = (typeof h.Init === 'boolean' ? h.Init : Boolean(opts.init?.enabled)) && !h.PidMode;
   const ulimits = ((h.Ulimits ?? []) as { Name: string; Soft: number; Hard: number }[]).map((u) => ({ name: u.Name, soft: u.Soft, hard: u.Hard }));
   return {
     id: c.Id,
@@ -69,7 +70,7 @@ export async function containerSpecFor(c: Container, rootfs: string, dir: string
       ...(h.BlkioWeight ? { blkioWeight: h.BlkioWeight } : {}),
     },
     ...(h.NetworkMode === 'host' ? { network: 'host' } : {}),
-    cgroupsPath: `/berth/${c.Id}`,
+    cgroupsPath: cgroupsPathOf(c),
     ...(withInit ? { init: await lookupInitBinary(opts.init?.path) } : {}),
   };
 }

@@ -8,7 +8,7 @@ import { command, createdState, mergeConfig, type Container, type HostConfig } f
 import { validateHealthcheck } from '../health/index.js';
 import { daemonLogConfig, resolveLogConfig, type LogConfig } from '../logs/index.js';
 import { checkName, generateName } from './names.js';
-import { validateRestartPolicy } from '../lifecycle/index.js';
+import { adaptNamespaceModes, validateRestartPolicy } from '../lifecycle/index.js';
 import type { RuntimesService } from '../../exec/index.js';
 import { adaptCreateResources } from '../resources/index.js';
 import type { ContainerRuntime } from '../lifecycle/index.js';
@@ -60,9 +60,10 @@ export function registerContainerJobs(ctx: PluginContext, deps: ContainerJobDeps
       const runtimes = ctx.services.get<RuntimesService>('runtimes');
       const runtime = (body.HostConfig?.Runtime as string | undefined) || runtimes.defaultName();
       if (!runtimes.names().includes(runtime)) throw ctx.errors.invalid(`unknown or invalid runtime name: ${runtime}`);
+      // PidMode/IpcMode checked and container:<name> recorded as the donor's ID, as dockerd.
+      const hostConfig = adaptNamespaceModes(adaptCreateResources(body.HostConfig ?? {}), (ref) => store().find(ref));
       // Other plugins' checks (networks, ports) refuse a request before anything is made.
       await hooks.creating.promise(body as CreateRequest);
-      const hostConfig = adaptCreateResources(body.HostConfig ?? {});
       const logConfig = resolveLogConfig(body.HostConfig?.LogConfig as Partial<LogConfig> | undefined, daemonLogConfig(ctx.config));
       const s = store();
       const id = randomBytes(32).toString('hex');
@@ -191,7 +192,10 @@ export function registerContainerJobs(ctx: PluginContext, deps: ContainerJobDeps
       try {
         if (c.State.Running || c.State.Paused) {
           if (!job.payload.force) {
-            throw ctx.errors.conflict(`You cannot remove a ${c.State.Restarting ? 'restarting' : 'running'} container ${c.Id}. Stop the container before attempting removal or force remove`);
+            // dockerd 25+ (API 1.44): whatever else runs in its namespaces (a pod's app containers).
+            throw ctx.errors.conflict(c.State.Paused
+              ? `cannot remove container ${JSON.stringify(c.Name)}: container is paused and must be unpaused first`
+              : `cannot remove container ${JSON.stringify(c.Name)}: container is ${c.State.Restarting ? 'restarting' : 'running'}: stop the container before removing or force remove`);
           }
           const stopped = rt.wait(c, 'not-running', job.signal);
           // It may have stopped on its own meanwhile: then there is nothing to kill.
@@ -204,7 +208,7 @@ export function registerContainerJobs(ctx: PluginContext, deps: ContainerJobDeps
         await rt.cleanedUp(c.Id);
         await rt.locks.run(c.Id, async () => {
           const now = store().get(c.Id);
-          if (now.State.Running) throw ctx.errors.conflict(`You cannot remove a running container ${c.Id}. Stop the container before attempting removal or force remove`);
+          if (now.State.Running) throw ctx.errors.conflict(`cannot remove container ${JSON.stringify(now.Name)}: container is running: stop the container before removing or force remove`);
           await removeContainer(now, (ev) => job.emit(ev));
         });
       } finally {
