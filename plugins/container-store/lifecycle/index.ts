@@ -8,3 +8,4 @@ export { parseDetachKeys } from './detach-keys.js';
 export { DEFAULT_PATH, parseBind } from './runtime-spec.js';
 export { validateRestartPolicy } from './restart-manager.js';
 export { type LifecycleObserver } from './runtime-options.js';
+export { ContainerLocks } from './container-locks.js';
