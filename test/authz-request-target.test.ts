@@ -18,6 +18,9 @@ test('targets are decoded once and normalized', () => {
     ['/v1.41/images/localhost:5000/a/b/json', '/images/localhost:5000/a/b/json', '1.41', ''],
     ['/v1.41/containers/create?x=/auth&y=%2F', '/containers/create', '1.41', 'x=/auth&y=%2F'],
     ['/', '/', undefined, ''],
+    // Names dockerd accepts with a space (docker-py, dockerode encode it): one segment, as data.
+    ['/v1.41/networks/test%2001', '/networks/test 01', '1.41', ''],
+    ['/networks/a%20b/connect', '/networks/a b/connect', undefined, ''],
   ];
   for (const [url, path, version, query] of cases) {
     assert.deepEqual(parseTarget(url), { path, version, query }, url);
@@ -43,6 +46,11 @@ test('ambiguous targets are refused with a 400 naming the problem', () => {
     ['/v1.41/containers/create#x', /alphabet/],
     ['/v1.41/containers\\create', /alphabet/],
     ['/v1.41/containers/%E2%82%AC', /alphabet/],
+    ['/v1.41/networks/a%3Fb', /alphabet/],
+    ['/v1.41/networks/a%23b', /alphabet/],
+    ['/v1.41/networks/a%09b', /alphabet/],
+    ['/v1.41/networks/%20/..', /dot segments/],
+    ['/v1.41/networks/test%2001%2f..%2fx', /encoded slashes/],
     ['/v1.41/bad%zz', /bad percent-encoding/],
     ['http://host/v1.41/containers/create', /must start with \//],
     ['*', /must start with \//],

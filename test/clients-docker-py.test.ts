@@ -112,3 +112,15 @@ test('containers.prune removes the stopped container only; images.prune answers 
   assert.equal(r.reclaimedIsInt, true);
   assert.deepEqual(r.imagesReport, ['ImagesDeleted', 'SpaceReclaimed']);
 });
+
+test('networks: IPAM pools (dual-stack too), MAC addresses from create and connect, a name with a space; all removed', async () => {
+  const r = await py('networks');
+  assert.equal(r.got, 'py net');
+  assert.equal(r.enable_ipv6, true);
+  assert.deepEqual(r.ipam6, [{ Subnet: '10.123.249.0/24', Gateway: '10.123.249.1' }, { Subnet: 'fd00:b26::/64', Gateway: 'fd00:b26::1' }]);
+  assert.deepEqual(r.macs, ['02:42:0a:7b:f8:42', '02:42:0a:7b:f9:43']);
+  assert.equal(r.wide, '02:42:0a:7b:f8:44');
+  assert.equal(r.ping6[0], 0, r.ping6[1]);
+  assert.match(r.ping6[1], /PING py6peer \(fd00:b26::3\)/);
+  assert.deepEqual(r.left, []);
+});

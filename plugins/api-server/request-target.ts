@@ -12,8 +12,10 @@ export interface RequestTarget {
   version: string | undefined;
 }
 
-// After one decoding only these characters may remain: RFC 3986 pchar without '%'.
-const SAFE_PATH = /^[A-Za-z0-9._~!$&'()*+,;=:@/-]*$/;
+// After one decoding only printable ASCII may remain, without '%' (double encoding), '\\' (a
+// separator to some readers), '?' and '#' (they would end the path for a reader that re-parses
+// it). A space and the like are data: names dockerd accepts ("test 01") come percent-encoded.
+const SAFE_PATH = /^[^%\\?#\x00-\x1f\x7f-\uffff]*$/;
 const ENCODED_SEPARATOR = /%(2f|5c|00)/i;
 const VERSIONED = /^\/v(\d{1,4})\.(\d{1,4})(\/.*)?$/;
 
@@ -33,7 +35,7 @@ export function parseTarget(url: string): RequestTarget {
       throw refuse('bad percent-encoding', url);
     }
   }
-  // A '%' left after decoding was double-encoded; spaces, controls, '#', '\' and non-ASCII never name a route.
+  // A '%' left after decoding was double-encoded; controls, '#', '?', '\' and non-ASCII never name a route.
   if (!SAFE_PATH.test(path)) throw refuse('characters outside the URL path alphabet (or double encoding)', url);
   if (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1);
   const segments = path.split('/');

@@ -145,7 +145,6 @@ export interface Refusal {
 }
 
 const mounts = (b: Body): Body[] => (Array.isArray(b?.HostConfig?.Mounts) ? b.HostConfig.Mounts.filter((m: unknown) => m && typeof m === 'object') : []);
-const endpoints = (b: Body): [string, Body][] => Object.entries((b?.NetworkingConfig?.EndpointsConfig ?? {}) as Record<string, Body>).filter(([, v]) => v && typeof v === 'object');
 const bindOption = (name: string) => (b: Body) => {
   const i = mounts(b).findIndex((m) => m.BindOptions && typeof m.BindOptions === 'object' && m.BindOptions[name]);
   return i < 0 ? undefined : `HostConfig.Mounts[${i}].BindOptions.${name}`;
@@ -158,17 +157,6 @@ export const REFUSALS: readonly Refusal[] = [
   {
     since: '1.43', routes: [CREATE], field: 'HostConfig.Annotations',
     find: (b) => (b?.HostConfig?.Annotations && Object.keys(b.HostConfig.Annotations).length ? 'HostConfig.Annotations' : undefined),
-  },
-  {
-    since: '1.44', routes: [CREATE], field: 'EndpointSettings.MacAddress',
-    find: (b) => {
-      const hit = endpoints(b).find(([, v]) => typeof v.MacAddress === 'string' && v.MacAddress !== '');
-      return hit ? `NetworkingConfig.EndpointsConfig.${hit[0]}.MacAddress` : undefined;
-    },
-  },
-  {
-    since: '1.44', routes: ['POST /networks/{id}/connect'], field: 'EndpointConfig.MacAddress',
-    find: (b) => (typeof b?.EndpointConfig?.MacAddress === 'string' && b.EndpointConfig.MacAddress !== '' ? 'EndpointConfig.MacAddress' : undefined),
   },
 ];
 

@@ -27,6 +27,8 @@ export class BridgeDriver implements NetworkDriver {
   constructor(
     private readonly cfg: BridgeConfig,
     private readonly iptables: Iptables | null,
+    /** ip6tables, for dual-stack networks: the same chains and tags as IPv4's. */
+    private readonly ip6tables: Iptables | null,
     private readonly stateDir: string,
     private readonly log: Logger,
     private readonly fs: PluginFs,
@@ -73,6 +75,7 @@ export class BridgeDriver implements NetworkDriver {
   async reconcile(): Promise<void> {
     this.owned = new Set(JSON.parse(await readFile(join(this.stateDir, 'owned-bridges.json'), 'utf8').catch(() => '[]')) as string[]);
     await this.iptables?.removeOwnRules();
+    await this.ip6tables?.removeOwnRules();
     await this.proxies.load();
     if (this.cfg.ipForward) {
       const now = await readFile('/proc/sys/net/ipv4/ip_forward', 'utf8').catch(() => '1');
@@ -90,7 +93,8 @@ export class BridgeDriver implements NetworkDriver {
     if (!pool?.Gateway) throw new Error(`network ${net.Name}: no gateway`);
     const mayCreate = !(net.Options[OPT.isDefault] === 'true' && s.bridge !== DEFAULT_BRIDGE);
     if (!mayCreate && !bridgeExists(s.bridge)) throw configError(`bridge device with non default name ${s.bridge} must be created manually`);
-    const made = await ensureBridge(s.bridge, `${pool.Gateway}/${pool.Subnet.split('/')[1]}`, s.mtu, mayCreate);
+    const pool6 = this.pool6(net);
+    const made = await ensureBridge(s.bridge, `${pool.Gateway}/${pool.Subnet.split('/')[1]}`, s.mtu, mayCreate, pool6 && `${pool6.Gateway}/${pool6.Subnet.split('/')[1]}`);
     // berth0 is Berth's whoever made it: the last daemon to leave it (none attached) removes it.
     if ((made || s.bridge === DEFAULT_BRIDGE) && !this.owned.has(s.bridge)) {
       // On disk first: a bridge whose ownership cannot be recorded (a full disk) is not kept.
@@ -105,14 +109,29 @@ export class BridgeDriver implements NetworkDriver {
     }
     if (this.iptables && !this.installed.has(net.Id)) {
       await this.iptables.add(networkRules({ bridge: s.bridge, subnet: pool.Subnet, icc: s.icc, masq: s.masq, internal: net.Internal }));
+      if (pool6 && this.ip6tables) {
+        try {
+          await this.ip6tables.add(networkRules({ bridge: s.bridge, subnet: pool6.Subnet, icc: s.icc, masq: s.masq, internal: net.Internal }));
+        } catch (err) {
+          await this.iptables.remove(networkRules({ bridge: s.bridge, subnet: pool.Subnet, icc: s.icc, masq: s.masq, internal: net.Internal }));
+          throw err;
+        }
+      }
       this.installed.add(net.Id);
     }
+  }
+
+  /** The network's IPv6 pool, on a dual-stack network. */
+  private pool6(net: NetworkRecord) {
+    return net.EnableIPv6 ? net.IPAM.Config.find((c) => c.Subnet.includes(':')) : undefined;
   }
 
   async deleteNetwork(net: NetworkRecord): Promise<void> {
     const s = this.settings(net);
     const pool = net.IPAM.Config[0];
     if (this.iptables && pool) await this.iptables.remove(networkRules({ bridge: s.bridge, subnet: pool.Subnet, icc: s.icc, masq: s.masq, internal: net.Internal }));
+    const pool6 = this.pool6(net);
+    if (this.ip6tables && pool6) await this.ip6tables.remove(networkRules({ bridge: s.bridge, subnet: pool6.Subnet, icc: s.icc, masq: s.masq, internal: net.Internal }));
     this.installed.delete(net.Id);
     if (this.owned.has(s.bridge)) {
       if (!(await deleteBridge(s.bridge))) this.log.info({ bridge: s.bridge }, 'bridge still has interfaces attached (another daemon?): left in place');
@@ -167,5 +186,6 @@ export class BridgeDriver implements NetworkDriver {
     await this.proxies.stopAll();
     for (const net of networks) await this.deleteNetwork(net).catch((err) => this.log.warn({ err, network: net.Name }, 'cannot remove network at shutdown'));
     await this.iptables?.teardown().catch((err) => this.log.warn({ err }, 'cannot remove iptables chains'));
+    await this.ip6tables?.teardown().catch((err) => this.log.warn({ err }, 'cannot remove ip6tables chains'));
   }
 }

@@ -15,13 +15,16 @@ export async function bridgeAddress(name: string): Promise<string | undefined> {
   return /inet (\S+)/.exec(out)?.[1];
 }
 
-/** Creates the bridge when missing (true if made now); sets its address and brings it up. */
-export async function ensureBridge(name: string, gatewayCidr: string, mtu: number, create: boolean): Promise<boolean> {
+/** Creates the bridge when missing (true if made now); sets its address (and its IPv6 gateway
+ * address on a dual-stack network, without duplicate address detection: the address is the
+ * network's own) and brings it up. */
+export async function ensureBridge(name: string, gatewayCidr: string, mtu: number, create: boolean, gateway6Cidr?: string): Promise<boolean> {
   const made = create && !bridgeExists(name);
   const lines: string[] = [];
   if (made) lines.push(`link add ${name} mtu ${mtu} type bridge`);
-  const addrs = made ? '' : await run('ip', ['-4', '-o', 'addr', 'show', 'dev', name]);
+  const addrs = made ? '' : await run('ip', ['-o', 'addr', 'show', 'dev', name]);
   if (!addrs.includes(`inet ${gatewayCidr} `)) lines.push(`addr add ${gatewayCidr} dev ${name}`);
+  if (gateway6Cidr && !addrs.includes(`inet6 ${gateway6Cidr} `)) lines.push(`addr add ${gateway6Cidr} dev ${name} nodad`);
   lines.push(`link set ${name} up`);
   await ipBatch(lines);
   return made;
@@ -41,8 +44,10 @@ export async function addVeth(ep: EndpointRecord, netns: string, bridge: string,
   await ipBatch([
     `link add ${ifName} mtu ${mtu} address ${ep.mac} type veth peer name ${peer} mtu ${mtu} netns ${process.pid}`,
     `addr add ${ep.ip}/${ep.prefixLen} dev ${ifName}`,
+    ...(ep.ip6 ? [`addr add ${ep.ip6}/${ep.prefixLen6} dev ${ifName} nodad`] : []),
     `link set ${ifName} up`,
     ...(defaultRoute ? [`route add default via ${ep.gateway} dev ${ifName}`] : []),
+    ...(defaultRoute && ep.ip6 && ep.gateway6 ? [`route add ::/0 via ${ep.gateway6} dev ${ifName}`] : []),
   ], netns);
   try {
     await ipBatch([`link set ${peer} master ${bridge} up`]);

@@ -16,7 +16,7 @@ export default definePlugin({
     const tag = createHash('sha256').update(ctx.daemon.dataRoot).digest('hex').slice(0, 12);
     // Port proxies are processes of their own, recorded in the exec root (they end with the host).
     const proxies = new ProxyProcesses(join(ctx.daemon.execRoot, 'port-proxies'), ctx.fs, ctx.log);
-    const driver = new BridgeDriver(cfg, cfg.iptables ? new Iptables(tag) : null, ctx.stateDir, ctx.log, ctx.fs, proxies);
-    ctx.drivers.register<NetworkDriverRegistration>('network', { name: driver.name, api: '1.1.0', driver });
+    const driver = new BridgeDriver(cfg, cfg.iptables ? new Iptables(tag) : null, cfg.iptables ? new Iptables(tag, 'ip6') : null, ctx.stateDir, ctx.log, ctx.fs, proxies);
+    ctx.drivers.register<NetworkDriverRegistration>('network', { name: driver.name, api: '1.2.0', driver });
   },
 });

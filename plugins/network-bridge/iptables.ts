@@ -13,10 +13,10 @@ const CHAINS: Record<Table, string[]> = {
   nat: ['BERTH', 'BERTH-POSTROUTING'],
 };
 /** The jumps from builtin chains, and the rules the chains need whoever uses them. */
-const JUMPS: Rule[] = [
+const jumps = (loopback: string): Rule[] => [
   { table: 'filter', chain: 'FORWARD', spec: '-j BERTH-FORWARD' },
   { table: 'nat', chain: 'PREROUTING', spec: '-m addrtype --dst-type LOCAL -j BERTH' },
-  { table: 'nat', chain: 'OUTPUT', spec: '! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -j BERTH' },
+  { table: 'nat', chain: 'OUTPUT', spec: `! -d ${loopback} -m addrtype --dst-type LOCAL -j BERTH` },
   { table: 'nat', chain: 'POSTROUTING', spec: '-j BERTH-POSTROUTING' },
 ];
 const STRUCTURE: Rule[] = [{ table: 'filter', chain: 'BERTH-FORWARD', spec: '-j BERTH-ISOLATION-1' }];
@@ -24,8 +24,14 @@ const STRUCTURE: Rule[] = [{ table: 'filter', chain: 'BERTH-FORWARD', spec: '-j 
 export class Iptables {
   private ensured = false;
   private ensuring: Promise<void> = Promise.resolve();
+  /** iptables, or ip6tables for the IPv6 rules of dual-stack networks (the same chains, the same tag). */
+  private readonly cmd: string;
+  private readonly JUMPS: Rule[];
 
-  constructor(private readonly tag: string) {}
+  constructor(private readonly tag: string, family: 'ip4' | 'ip6' = 'ip4') {
+    this.cmd = family === 'ip6' ? 'ip6tables' : 'iptables';
+    this.JUMPS = jumps(family === 'ip6' ? '::1/128' : '127.0.0.0/8');
+  }
 
   private tagged(r: Rule): string {
     return `${r.spec} -m comment --comment berth:${this.tag}`;
@@ -34,7 +40,7 @@ export class Iptables {
   private async restore(lines: Map<Table, string[]>): Promise<void> {
     let script = '';
     for (const [table, l] of lines) if (l.length) script += `*${table}\n${l.join('\n')}\nCOMMIT\n`;
-    if (script) await run('iptables-restore', ['-w', '--noflush'], script);
+    if (script) await run(`${this.cmd}-restore`, ['-w', '--noflush'], script);
   }
 
   private static byTable(lines: [Table, string][]): Map<Table, string[]> {
@@ -55,14 +61,14 @@ export class Iptables {
   private async makeChains(): Promise<void> {
     const lines: [Table, string][] = [];
     for (const table of ['filter', 'nat'] as Table[]) {
-      const saved = await run('iptables-save', ['-t', table]);
+      const saved = await run(`${this.cmd}-save`, ['-t', table]);
       const have = new Set(saved.split('\n').filter((l) => l.startsWith(':')).map((l) => l.slice(1).split(' ')[0]));
       for (const chain of CHAINS[table]) if (!have.has(chain)) lines.push([table, `-N ${chain}`]);
     }
     await this.restore(Iptables.byTable(lines));
-    for (const r of [...STRUCTURE, ...JUMPS]) {
-      const exists = await run('iptables', ['-w', '-t', r.table, '-C', r.chain, ...r.spec.split(' ')]).then(() => true, () => false);
-      if (!exists) await run('iptables', ['-w', '-t', r.table, r.chain === 'FORWARD' ? '-I' : '-A', r.chain, ...(r.chain === 'FORWARD' ? ['1'] : []), ...r.spec.split(' ')]);
+    for (const r of [...STRUCTURE, ...this.JUMPS]) {
+      const exists = await run(this.cmd, ['-w', '-t', r.table, '-C', r.chain, ...r.spec.split(' ')]).then(() => true, () => false);
+      if (!exists) await run(this.cmd, ['-w', '-t', r.table, r.chain === 'FORWARD' ? '-I' : '-A', r.chain, ...(r.chain === 'FORWARD' ? ['1'] : []), ...r.spec.split(' ')]);
     }
     this.ensured = true;
   }
@@ -90,7 +96,7 @@ export class Iptables {
     try {
       await this.restore(Iptables.byTable(lines));
     } catch {
-      for (const [table, l] of lines) await run('iptables', ['-w', '-t', table, ...l.split(' ')]).catch(() => {});
+      for (const [table, l] of lines) await run(this.cmd, ['-w', '-t', table, ...l.split(' ')]).catch(() => {});
     }
   }
 
@@ -98,7 +104,7 @@ export class Iptables {
   async ownRules(): Promise<[Table, string][]> {
     const out: [Table, string][] = [];
     for (const table of ['filter', 'nat'] as Table[]) {
-      const saved = await run('iptables-save', ['-t', table]).catch(() => '');
+      const saved = await run(`${this.cmd}-save`, ['-t', table]).catch(() => '');
       for (const l of saved.split('\n')) if (l.startsWith('-A ') && l.includes(`berth:${this.tag}`)) out.push([table, l]);
     }
     return out;
@@ -112,7 +118,7 @@ export class Iptables {
     try {
       await this.restore(Iptables.byTable(lines));
     } catch {
-      for (const [table, l] of lines) await run('iptables', ['-w', '-t', table, ...splitSaved(l)]).catch(() => {});
+      for (const [table, l] of lines) await run(this.cmd, ['-w', '-t', table, ...splitSaved(l)]).catch(() => {});
     }
   }
 
@@ -124,7 +130,7 @@ export class Iptables {
   async teardown(): Promise<void> {
     await this.removeOwnRules();
     for (const table of ['filter', 'nat'] as Table[]) {
-      const saved = (await run('iptables-save', ['-t', table]).catch(() => '')).split('\n');
+      const saved = (await run(`${this.cmd}-save`, ['-t', table]).catch(() => '')).split('\n');
       const have = CHAINS[table].filter((c) => saved.some((l) => l.startsWith(`:${c} `)));
       if (!have.length) continue;
       const structure = STRUCTURE.filter((r) => r.table === table).map((r) => `-A ${r.chain} ${r.spec}`);

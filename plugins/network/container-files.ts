@@ -16,6 +16,8 @@ export interface HostsInput {
   hostname: string;
   /** The container's own address on its primary network, if it has one. */
   ip?: string;
+  /** Its IPv6 address there, on a dual-stack network. */
+  ip6?: string;
   /** --add-host entries, "name:ip" (host-gateway already replaced). */
   extraHosts: string[];
   /** Peers on the container's user-defined networks: address and the names they answer to. */
@@ -29,6 +31,7 @@ export function hostsContent(h: HostsInput): string {
     lines.push(`${e.slice(i + 1)}\t${e.slice(0, i)}`);
   }
   if (h.ip) lines.push(`${h.ip}\t${h.hostname}`);
+  if (h.ip6) lines.push(`${h.ip6}\t${h.hostname}`);
   for (const p of h.peers) lines.push(`${p.ip}\t${p.names.join(' ')}`);
   return `${lines.join('\n')}\n`;
 }

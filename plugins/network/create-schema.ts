@@ -1,5 +1,5 @@
 // The network.create payload: the body of POST /networks/create, the fields the controller reads.
-// As dockerd's decoder: null leaves a field unset, unknown keys (CheckDuplicate, Scope …) are ignored.
+// As dockerd's decoder: null leaves a field unset, unknown keys (CheckDuplicate …) are ignored.
 const str = { type: ['string', 'null'] };
 const bool = { type: ['boolean', 'null'] };
 const strMap = { type: ['object', 'null'], additionalProperties: { type: 'string' } };
@@ -10,7 +10,8 @@ export const createSchema = {
     config: {
       type: 'object',
       properties: {
-        Name: str, Driver: str, Internal: bool, Attachable: bool, EnableIPv6: bool, Options: strMap, Labels: strMap,
+        Name: str, Driver: str, Scope: str, Internal: bool, Attachable: bool, Ingress: bool, ConfigOnly: bool, EnableIPv6: bool, Options: strMap, Labels: strMap,
+        ConfigFrom: { type: ['object', 'null'], properties: { Network: str } },
         IPAM: {
           type: ['object', 'null'],
           properties: {

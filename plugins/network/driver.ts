@@ -6,7 +6,9 @@
 import type { JsonSchema } from '../../core/plugin-api.js';
 import type { IpamState } from './ipam.js';
 
-export const NETWORK_DRIVER_API = '1.1.0';
+export const NETWORK_DRIVER_API = '1.2.0';
+/** The first version whose drivers give endpoints their IPv6 address (ep.ip6): dual-stack networks need it. */
+export const IPV6_DRIVER_API = '1.2.0';
 
 export interface IpamConfig { Subnet: string; Gateway?: string; IPRange?: string }
 
@@ -16,7 +18,7 @@ export interface NetworkRecord {
   Name: string;
   Driver: string;
   Created: string;
-  Scope: 'local';
+  Scope: 'local' | 'global';
   EnableIPv6: boolean;
   Internal: boolean;
   Attachable: boolean;
@@ -28,6 +30,8 @@ export interface NetworkRecord {
   Labels: Record<string, string>;
   /** Address allocations (the IPAM's state); absent for networks without addresses (host, none). */
   ipam?: IpamState;
+  /** The IPv6 pool's allocations, on a network with EnableIPv6 (since 1.2.0). */
+  ipam6?: IpamState;
   /** A network the daemon itself defines (bridge, host, none): `docker network rm` refuses it. */
   predefined?: boolean;
 }
@@ -42,9 +46,17 @@ export interface EndpointRecord {
   prefixLen?: number;
   gateway?: string;
   mac?: string;
+  /** On a dual-stack network (since 1.2.0): the IPv6 address, its prefix length and gateway. */
+  ip6?: string;
+  prefixLen6?: number;
+  gateway6?: string;
   aliases: string[];
   /** docker run --ip / connect --ip. */
   requestedIp?: string;
+  /** docker run --ip6 / connect --ip6. */
+  requestedIp6?: string;
+  /** docker run --mac-address / the endpoint config's MacAddress: used as `mac` at join. */
+  requestedMac?: string;
   /** Set by the controller while the endpoint's interface exists (between join and leave). */
   joined?: boolean;
 }
@@ -93,7 +105,8 @@ export interface NetworkDriver {
   /** Removes all the network holds on the host. */
   deleteNetwork(net: NetworkRecord): Promise<void>;
   /** Creates the endpoint's interface inside the namespace at `netnsPath`, with ep.ip/prefixLen/mac,
-   * and the default route via ep.gateway when asked. */
+   * and the default route via ep.gateway when asked; on a dual-stack network (1.2.0) also
+   * ep.ip6/prefixLen6 and the default IPv6 route via ep.gateway6. */
   join(net: NetworkRecord, ep: EndpointRecord, netnsPath: string, opts: JoinOptions): Promise<void>;
   /** Removes the endpoint's interface (the namespace may already be gone). */
   leave(net: NetworkRecord, ep: EndpointRecord): Promise<void>;

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
-import { answer, parseQuestion, RCODE, TYPE_A } from './dns-message.js';
+import { answer, parseQuestion, RCODE, TYPE_A, TYPE_AAAA } from './dns-message.js';
 
 const HELPER = fileURLToPath(new URL('./dns-socket-helper.js', import.meta.url));
 const FORWARD_TIMEOUT_MS = 3000;
@@ -63,7 +63,9 @@ export class EmbeddedDns {
     if (!q) return;
     const local = this.view.lookup(containerId, q.name);
     let reply: Buffer;
-    if (local) reply = answer(msg, q, RCODE.ok, q.qtype === TYPE_A ? local : []);
+    // A name of its networks: A or AAAA records of that family (none for other types, NOERROR).
+    const family = (ip: string) => (ip.includes(':') ? TYPE_AAAA : TYPE_A);
+    if (local) reply = answer(msg, q, RCODE.ok, local.filter((ip) => family(ip) === q.qtype));
     else reply = (await this.forward(msg, this.view.upstream(containerId)).catch(() => null)) ?? answer(msg, q, RCODE.serverFailure);
     sock.send(reply, from.port, from.address);
   }

@@ -22,12 +22,12 @@ export function registerNetworkJobs(ctx: PluginContext, ctl: NetworkController, 
     Type: 'network', Action: action, Actor: { ID: n.Id, Attributes: { name: n.Name, type: n.Driver, ...extra } },
   });
   const view = (n: NetworkRecord, withContainers: boolean) => {
-    const { ipam: _ipam, predefined: _p, ...shown } = n;
+    const { ipam: _ipam, ipam6: _ipam6, predefined: _p, ...shown } = n;
     const containers: Record<string, unknown> = {};
     if (withContainers) {
       for (const { sb, ep } of store.endpointsOf(n.Id)) {
         if (!sb.netns && sb.mode !== 'host') continue;
-        containers[sb.containerId] = { Name: sb.name, EndpointID: ep.id, MacAddress: ep.mac ?? '', IPv4Address: ep.ip ? `${ep.ip}/${ep.prefixLen}` : '', IPv6Address: '' };
+        containers[sb.containerId] = { Name: sb.name, EndpointID: ep.id, MacAddress: ep.mac ?? '', IPv4Address: ep.ip ? `${ep.ip}/${ep.prefixLen}` : '', IPv6Address: ep.ip6 ? `${ep.ip6}/${ep.prefixLen6}` : '' };
       }
     }
     return { ...shown, Containers: containers };
@@ -81,7 +81,8 @@ export function registerNetworkJobs(ctx: PluginContext, ctl: NetworkController, 
     run: async (job) => {
       const deleted: string[] = [];
       for (const n of [...store.networks.values()]) {
-        if (n.predefined || store.activeEndpointsOf(n.Id).length || !labelsMatch(n.Labels, job.payload?.filters?.label ?? [])) continue;
+        // As dockerd: config-only networks are not pruned.
+        if (n.predefined || n.ConfigOnly || store.activeEndpointsOf(n.Id).length || !labelsMatch(n.Labels, job.payload?.filters?.label ?? [])) continue;
         await ctl.remove(n);
         job.emit(event(n, 'destroy'));
         deleted.push(n.Name);

@@ -20,11 +20,25 @@ import { settingsView } from './settings-view.js';
 export interface ContainerLike {
   Id: string;
   Name: string;
-  Config: { Hostname?: string; ExposedPorts?: Record<string, unknown> | null };
+  Config: { Hostname?: string; ExposedPorts?: Record<string, unknown> | null; MacAddress?: string };
   HostConfig: Record<string, unknown>;
 }
 
-export interface EndpointSettings { Aliases?: string[] | null; IPAMConfig?: { IPv4Address?: string } | null }
+export interface EndpointSettings {
+  Aliases?: string[] | null;
+  IPAMConfig?: { IPv4Address?: string; IPv6Address?: string } | null;
+  MacAddress?: string | null;
+}
+
+/** A MAC address as Go's net.ParseMAC reads a 48-bit one (aa:bb:…, aa-bb-…, aabb.ccdd.eeff), in
+ * the form `ip link` takes; undefined when it is not one, or not a unicast address. */
+export function normalizeMac(mac: string): string | undefined {
+  const m = /^([0-9a-f]{2})([:-])([0-9a-f]{2})\2([0-9a-f]{2})\2([0-9a-f]{2})\2([0-9a-f]{2})\2([0-9a-f]{2})$/i.exec(mac);
+  const dotted = /^([0-9a-f]{4})\.([0-9a-f]{4})\.([0-9a-f]{4})$/i.exec(mac);
+  const bytes = m ? [m[1], m[3], m[4], m[5], m[6], m[7]] : dotted ? dotted.slice(1).flatMap((g) => [g.slice(0, 2), g.slice(2)]) : undefined;
+  if (!bytes || parseInt(bytes[0], 16) & 1) return undefined;
+  return bytes.join(':').toLowerCase();
+}
 
 export class Sandboxes {
   readonly dns: EmbeddedDns;
@@ -54,7 +68,9 @@ export class Sandboxes {
       for (const other of running) {
         if (other === sb && !self) continue;
         const oep = other.endpoints.find((e) => e.networkId === net.Id && e.joined);
-        if (oep?.ip) peers.push({ ip: oep.ip, names: [...new Set([other.name, ...oep.aliases, other.containerId.slice(0, 12)])] });
+        const names = [...new Set([other.name, ...(oep?.aliases ?? []), other.containerId.slice(0, 12)])];
+        if (oep?.ip) peers.push({ ip: oep.ip, names });
+        if (oep?.ip6) peers.push({ ip: oep.ip6, names });
       }
     }
     return peers;
@@ -88,12 +104,23 @@ export class Sandboxes {
   }
 
   newEndpoint(net: NetworkRecord, containerId: string, cfg: EndpointSettings = {}): EndpointRecord {
+    if (net.ConfigOnly) throw denied('cannot create endpoint on configuration-only network');
     const userDefined = !net.predefined;
     if (!userDefined && cfg.Aliases?.length) throw invalid('network-scoped alias is supported only for containers in user defined networks');
-    if (!userDefined && cfg.IPAMConfig?.IPv4Address) throw invalid('user specified IP address is supported on user defined networks only');
+    if (!userDefined && (cfg.IPAMConfig?.IPv4Address || cfg.IPAMConfig?.IPv6Address)) throw invalid('user specified IP address is supported on user defined networks only');
+    let mac: string | undefined;
+    if (cfg.MacAddress) {
+      mac = normalizeMac(cfg.MacAddress);
+      if (!mac) throw invalid(`invalid MAC address ${cfg.MacAddress}`);
+      if (DRIVERLESS.has(net.Driver)) throw invalid('conflicting options: mac-address and the network mode');
+    }
+    const ip6 = cfg.IPAMConfig?.IPv6Address;
+    if (ip6 && !net.ipam6) throw invalid(`invalid endpoint settings:\nuser specified IP address ${ip6} is not within any IPv6 subnet of network ${net.Name}`);
     return {
       id: randomBytes(32).toString('hex'), networkId: net.Id, containerId, aliases: cfg.Aliases ?? [],
       ...(cfg.IPAMConfig?.IPv4Address ? { requestedIp: cfg.IPAMConfig.IPv4Address } : {}),
+      ...(ip6 ? { requestedIp6: ip6 } : {}),
+      ...(mac ? { requestedMac: mac } : {}),
     };
   }
 
@@ -103,16 +130,28 @@ export class Sandboxes {
     let mode = raw === 'default' ? this.ctl.defaultMode() : raw;
     const eps: EndpointRecord[] = [];
     if (mode.startsWith('container:')) {
+      if (c.Config.MacAddress) throw invalid('conflicting options: mac-address and the network mode');
       const other = this.findSandbox(mode.slice('container:'.length));
       if (!other) throw notFound(`No such container: ${mode.slice('container:'.length)}`);
       mode = `container:${other.containerId}`;
     } else {
       const net = this.store.get(mode);
-      eps.push(this.newEndpoint(net, c.Id, endpoints[net.Name] ?? endpoints[net.Id] ?? endpoints[raw]));
+      const primaryCfg = { ...(endpoints[net.Name] ?? endpoints[net.Id] ?? endpoints[raw]) };
+      // The container-wide MacAddress (API < 1.44, docker-py's mac_address) is the primary endpoint's.
+      const wide = c.Config.MacAddress;
+      if (wide) {
+        if (DRIVERLESS.has(net.Driver)) throw invalid('conflicting options: mac-address and the network mode');
+        if (primaryCfg.MacAddress && primaryCfg.MacAddress !== wide) {
+          throw invalid('the container-wide MAC address must match the endpoint-specific MAC address for the main network, or be left empty');
+        }
+        primaryCfg.MacAddress = wide;
+      }
+      eps.push(this.newEndpoint(net, c.Id, primaryCfg));
       for (const [ref, cfg] of Object.entries(endpoints)) {
         if (ref === raw || ref === mode) continue;
         const other = this.store.get(ref);
         if (other.Id === net.Id) continue;
+        if (other.ConfigOnly) throw denied('cannot create endpoint on configuration-only network');
         if (DRIVERLESS.has(other.Driver) || DRIVERLESS.has(net.Driver)) throw invalid('Container cannot be connected to network endpoints');
         eps.push(this.newEndpoint(other, c.Id, cfg));
       }
@@ -204,7 +243,18 @@ export class Sandboxes {
       ep.ip = allocate(net.ipam, ep.id, ep.requestedIp);
       ep.prefixLen = Number(net.ipam.subnet.split('/')[1]);
       ep.gateway = net.ipam.gateway;
-      ep.mac = `02:42:${ep.ip.split('.').map((b) => Number(b).toString(16).padStart(2, '0')).join(':')}`;
+      try {
+        if (net.ipam6) {
+          ep.ip6 = allocate(net.ipam6, ep.id, ep.requestedIp6);
+          ep.prefixLen6 = Number(net.ipam6.subnet.split('/')[1]);
+          ep.gateway6 = net.ipam6.gateway;
+        }
+      } catch (err) {
+        release(net.ipam, ep.id);
+        delete ep.ip;
+        throw err;
+      }
+      ep.mac = ep.requestedMac ?? `02:42:${ep.ip.split('.').map((b) => Number(b).toString(16).padStart(2, '0')).join(':')}`;
       await this.store.saveNetwork(net);
     }
     const ifName = `eth${sb.endpoints.filter((e) => e !== ep && e.joined).length}`;
@@ -255,12 +305,14 @@ export class Sandboxes {
     const net = this.store.networks.get(ep.networkId);
     if (!net?.ipam) return;
     release(net.ipam, ep.id);
+    if (net.ipam6) release(net.ipam6, ep.id);
     await this.store.saveNetwork(net);
   }
 
   async connect(containerRef: string, net: NetworkRecord, cfg: EndpointSettings): Promise<void> {
     const sb = this.findSandbox(containerRef);
     if (!sb) throw notFound(`No such container: ${containerRef}`);
+    if (net.ConfigOnly) throw denied('cannot create endpoint on configuration-only network');
     if (DRIVERLESS.has(net.Driver) || sb.mode === 'host' || sb.mode === 'none' || sb.mode.startsWith('container:')) {
       throw denied(`container cannot be disconnected from host network or connected to host network`);
     }
@@ -300,7 +352,7 @@ export class Sandboxes {
     const id = sb.containerId;
     const write = (this.hostWrites.get(id) ?? Promise.resolve()).then(async () => {
       if (this.leaving.has(id) || !sb.netns || !sb.dir || this.store.sandboxes.get(id) !== sb) return;
-      const content = hostsContent({ hostname: sb.hostname, ip: sb.endpoints[0]?.ip, extraHosts: sb.files?.extraHosts ?? [], peers: this.peersOf(sb) });
+      const content = hostsContent({ hostname: sb.hostname, ip: sb.endpoints[0]?.ip, ip6: sb.endpoints[0]?.ip6, extraHosts: sb.files?.extraHosts ?? [], peers: this.peersOf(sb) });
       await writeInPlace(join(sb.dir, 'hosts'), content).catch((err) => this.log.warn({ err, container: id }, 'cannot write hosts file'));
     });
     this.hostWrites.set(id, write);

@@ -20,11 +20,15 @@ export function settingsView(sb: SandboxRecord, networks: Map<string, NetworkRec
     const net = networks.get(ep.networkId);
     if (!net) continue;
     const on = running && Boolean(ep.ip);
+    const ipamConfig = ep.requestedIp || ep.requestedIp6
+      ? { ...(ep.requestedIp ? { IPv4Address: ep.requestedIp } : {}), ...(ep.requestedIp6 ? { IPv6Address: ep.requestedIp6 } : {}) } : null;
     nets[net.Name] = {
-      IPAMConfig: ep.requestedIp ? { IPv4Address: ep.requestedIp } : null, Links: null, Aliases: ep.aliases.length ? ep.aliases : null,
-      MacAddress: on ? ep.mac : '', DriverOpts: null, NetworkID: net.Id, EndpointID: running ? ep.id : '',
+      IPAMConfig: ipamConfig, Links: null, Aliases: ep.aliases.length ? ep.aliases : null,
+      // A requested MAC shows from create on (dockerd keeps the endpoint config's MacAddress).
+      MacAddress: on ? ep.mac : ep.requestedMac ?? '', DriverOpts: null, NetworkID: net.Id, EndpointID: running ? ep.id : '',
       Gateway: on ? ep.gateway : '', IPAddress: on ? ep.ip : '', IPPrefixLen: on ? ep.prefixLen : 0,
-      IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, DNSNames: dnsNames(net, sb, containerId, ep.aliases),
+      IPv6Gateway: on && ep.ip6 ? ep.gateway6 : '', GlobalIPv6Address: on && ep.ip6 ? ep.ip6 : '', GlobalIPv6PrefixLen: on && ep.ip6 ? ep.prefixLen6 : 0,
+      DNSNames: dnsNames(net, sb, containerId, ep.aliases),
     };
   }
   const primary = sb.endpoints[0];
@@ -37,8 +41,10 @@ export function settingsView(sb: SandboxRecord, networks: Map<string, NetworkRec
   return {
     Bridge: '', SandboxID: sb.netns ? sandboxId(containerId) : '', SandboxKey: sb.netns ?? '', HairpinMode: false,
     LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0, Ports: ports, SecondaryIPAddresses: null, SecondaryIPv6Addresses: null,
-    EndpointID: (p?.EndpointID as string) ?? '', Gateway: (p?.Gateway as string) ?? '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0,
-    IPAddress: (p?.IPAddress as string) ?? '', IPPrefixLen: (p?.IPPrefixLen as number) ?? 0, IPv6Gateway: '', MacAddress: (p?.MacAddress as string) ?? '',
+    EndpointID: (p?.EndpointID as string) ?? '', Gateway: (p?.Gateway as string) ?? '',
+    GlobalIPv6Address: (p?.GlobalIPv6Address as string) ?? '', GlobalIPv6PrefixLen: (p?.GlobalIPv6PrefixLen as number) ?? 0,
+    IPAddress: (p?.IPAddress as string) ?? '', IPPrefixLen: (p?.IPPrefixLen as number) ?? 0, IPv6Gateway: (p?.IPv6Gateway as string) ?? '',
+    MacAddress: (p?.MacAddress as string) ?? '',
     Networks: nets,
   };
 }

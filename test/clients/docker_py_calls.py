@@ -179,4 +179,45 @@ def prune():
         kept.remove(force=True)
 
 
+def networks():
+    """Networks as docker-py users make them: IPAM pools (dual-stack too), MAC addresses in the
+    endpoint config of create and connect, a name with a space; then everything removed."""
+    from docker.types import IPAMConfig, IPAMPool
+    out = {}
+    v4 = client.networks.create('py net', options={'com.docker.network.bridge.name': 'cn-py1'},
+                                ipam=IPAMConfig(pool_configs=[IPAMPool(subnet='10.123.248.0/24', gateway='10.123.248.254')]))
+    six = client.networks.create('py6', enable_ipv6=True, options={'com.docker.network.bridge.name': 'cn-py2'},
+                                 ipam=IPAMConfig(pool_configs=[IPAMPool(subnet='10.123.249.0/24'), IPAMPool(subnet='fd00:b26::/64')]))
+    out['got'] = client.networks.get('py net').name
+    out['ipam6'] = six.attrs['IPAM']['Config']
+    out['enable_ipv6'] = six.attrs['EnableIPv6']
+    # docker-py 5.0.3's EndpointConfig has no mac_address: the endpoint config as a plain dict.
+    nc = {'EndpointsConfig': {'py net': {'MacAddress': '02:42:0a:7b:f8:42'}}}
+    c = client.api.create_container('busybox', ['sleep', '300'], networking_config=nc,
+                                    host_config=client.api.create_host_config(network_mode='py net'))
+    client.api.start(c['Id'])
+    box = client.containers.get(c['Id'])
+    # connect_container_to_network has no mac_address either: the API call it makes, with one.
+    res = client.api._post_json(client.api._url('/networks/{0}/connect', six.id),
+                                data={'Container': box.id, 'EndpointConfig': {'MacAddress': '02:42:0a:7b:f9:43'}})
+    client.api._raise_for_status(res)
+    # The container-wide mac_address= of create_container.
+    wide = client.api.create_container('busybox', ['cat', '/sys/class/net/eth0/address'], mac_address='02:42:0a:7b:f8:44',
+                                       host_config=client.api.create_host_config(network_mode='py net'))
+    client.api.start(wide['Id'])
+    client.api.wait(wide['Id'])
+    out['wide'] = client.api.logs(wide['Id']).decode().strip()
+    client.api.remove_container(wide['Id'])
+    peer = client.containers.run('busybox', ['sleep', '300'], detach=True, network='py6', name='py6peer')
+    out['macs'] = [box.exec_run(['cat', '/sys/class/net/%s/address' % dev]).output.decode().strip() for dev in ('eth0', 'eth1')]
+    ping = box.exec_run(['busybox', 'ping', '-6', '-c1', '-W2', 'py6peer'])
+    out['ping6'] = [ping.exit_code, ping.output.decode()]
+    box.remove(force=True)
+    peer.remove(force=True)
+    v4.remove()
+    six.remove()
+    out['left'] = sorted(n.name for n in client.networks.list() if n.name in ('py net', 'py6'))
+    return out
+
+
 print(json.dumps(globals()[SCENARIO]()))

@@ -36,6 +36,7 @@ export const links = (): string[] => readdirSync('/sys/class/net');
 /** Removes what a daemon with this data root and exec root left: its tagged rules, port proxies, namespaces. */
 export function scrubDaemon(dataRoot: string, execRoot: string, bridges: string[] = []): void {
   const tag = createHash('sha256').update(dataRoot).digest('hex').slice(0, 12);
+  scrubIp6(tag);
   for (const t of ['filter', 'nat']) {
     for (const l of sh('iptables-save', ['-t', t]).split('\n')) {
       if (!l.startsWith('-A ') || !l.includes(`berth:${tag}`)) continue;
@@ -75,3 +76,27 @@ export function portFree(port: number): Promise<boolean> {
 }
 
 export { freePort } from './ports.js';
+
+/** The host's IPv6 rules without counters (dual-stack networks' rules go to ip6tables). */
+export function ip6tablesState(): string {
+  return ['filter', 'nat'].map((t) => sh('ip6tables-save', ['-t', t]).split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.replace(/ \[\d+:\d+\]$/, '')).join('\n')).join('\n');
+}
+
+/** A daemon's tagged ip6tables rules, and Berth's IPv6 chains once nobody has a rule in them. */
+function scrubIp6(tag: string): void {
+  let saved: string;
+  try { saved = ['filter', 'nat'].map((t) => `*${t}\n${sh('ip6tables-save', ['-t', t])}`).join('\n'); } catch { return; }
+  let table = 'filter';
+  for (const l of saved.split('\n')) {
+    if (l.startsWith('*')) table = l.slice(1).split('\n')[0];
+    if (!l.startsWith('-A ') || !l.includes(`berth:${tag}`)) continue;
+    try { sh('ip6tables', ['-w', '-t', table, '-D', ...l.slice(3).replace(/"/g, '').split(' ')]); } catch { /* gone meanwhile */ }
+  }
+  const now = ['filter', 'nat'].map((t) => sh('ip6tables-save', ['-t', t])).join('\n');
+  if (now.split('\n').some((l) => l.startsWith('-A BERTH') && l.includes('berth:'))) return;
+  const jumps: [string, string][] = [['filter', 'FORWARD -j BERTH-FORWARD'], ['nat', 'PREROUTING -m addrtype --dst-type LOCAL -j BERTH'],
+    ['nat', 'OUTPUT ! -d ::1/128 -m addrtype --dst-type LOCAL -j BERTH'], ['nat', 'POSTROUTING -j BERTH-POSTROUTING']];
+  for (const [t, j] of jumps) try { sh('ip6tables', ['-w', '-t', t, '-D', ...j.split(' ')]); } catch { /* not there */ }
+  const chains: [string, string][] = [['filter', 'BERTH-FORWARD'], ['filter', 'BERTH'], ['filter', 'BERTH-ISOLATION-1'], ['filter', 'BERTH-ISOLATION-2'], ['nat', 'BERTH'], ['nat', 'BERTH-POSTROUTING']];
+  for (const op of ['-F', '-X']) for (const [t, c] of chains) try { sh('ip6tables', ['-w', '-t', t, op, c]); } catch { /* not there */ }
+}
