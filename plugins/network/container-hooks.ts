@@ -5,6 +5,7 @@ import type { ContainerHooks, CreateRequest } from '../container-store/index.js'
 import type { NetworkStore } from './network-store.js';
 import { ensureContainerFiles } from './container-files.js';
 import { portBindingsOf } from './ports.js';
+import { parsePortFilter } from '../../lib/port-filter.js';
 import type { ContainerLike, EndpointSettings, Sandboxes } from './sandboxes.js';
 
 const endpointsOf = (body: CreateRequest) => (body.NetworkingConfig?.EndpointsConfig ?? {}) as Record<string, EndpointSettings>;
@@ -55,8 +56,12 @@ export function tapContainerHooks(hooks: ContainerHooks, store: NetworkStore, sa
     const sb = store.sandboxes.get(c.Id);
     const nets = (sb?.endpoints ?? []).map((ep) => store.networks.get(ep.networkId)).filter((n) => n !== undefined);
     if (f.network?.length && !f.network.some((x) => nets.some((n) => n.Name === x || n.Id.startsWith(x)))) return false;
-    const published = (sb?.netns ? sb.ports ?? [] : []).map((b) => `${b.containerPort}/${b.proto}`);
-    if (f.publish?.length && !f.publish.some((x) => published.includes(x.includes('/') ? x : `${x}/tcp`))) return false;
+    if (f.publish?.length) {
+      // A running container's published ports, by the host port (dockerd) or the container's.
+      const wanted = parsePortFilter('publish', f.publish);
+      const published = (sb?.netns ? sb.ports ?? [] : []).flatMap((b) => [`${b.hostPort}/${b.proto}`, `${b.containerPort}/${b.proto}`]);
+      if (!published.some((p) => wanted.has(p))) return false;
+    }
     return undefined;
   });
   hooks.summary.tap('networks', (row, c) => {
