@@ -144,45 +144,67 @@ test('legacy links: ALIAS_* variables and hosts entry as dockerd writes them, Ho
   await run(['rm', '-f', 'db', 'p2']);
 });
 
-test('container prune reports the space of the removed read-write layers; system df counts containers per image and their sizes', async () => {
+test('container prune reports the space of the removed read-write layers', async () => {
   await run(['run', '--name', 'big', 'busybox', 'busybox', 'dd', 'if=/dev/zero', 'of=/big', 'bs=1024', 'count=200']);
+  const id = (await inspect('big')).Id;
+  const pruned = (await apiRequest(d.socket, 'POST', '/containers/prune')).json();
+  assert.ok(pruned.ContainersDeleted.includes(id));
+  assert.ok(pruned.SpaceReclaimed >= 200 * 1024, `reclaimed ${pruned.SpaceReclaimed}`);
+});
+
+test('system df: containers with their sizes, images with the containers made from them (ACTIVE)', async () => {
   await run(['run', '-d', '--name', 'dfc', 'busybox', 'sh', '-c', 'busybox dd if=/dev/zero of=/mid bs=1024 count=50 2>/dev/null; sleep 60']);
+  await run(['exec', 'dfc', 'busybox', 'dd', 'if=/dev/zero', 'of=/mid2', 'bs=1024', 'count=50']);
   const df = (await apiRequest(d.socket, 'GET', '/system/df')).json();
   const busybox = df.Images.find((i: { RepoTags: string[] }) => i.RepoTags?.includes('busybox:latest'));
-  assert.ok(busybox.Containers >= 2, `busybox used by ${busybox.Containers} containers`);
-  const big = df.Containers.find((c: { Names: string[] }) => c.Names.includes('/big'));
-  assert.ok(big.SizeRw >= 200 * 1024 && big.SizeRootFs > big.SizeRw, JSON.stringify(big));
-  assert.doesNotMatch((await run(['system', 'df'])).stdout, /^Images\s+\d+\s+0\s/m, 'the image counts as active');
-  const pruned = (await apiRequest(d.socket, 'POST', '/containers/prune')).json();
-  assert.ok(pruned.ContainersDeleted.includes((await Promise.resolve(big.Id))));
-  assert.ok(pruned.SpaceReclaimed >= 200 * 1024, `reclaimed ${pruned.SpaceReclaimed}`);
+  assert.equal(busybox.Containers, 1);
+  const row = df.Containers.find((c: { Names: string[] }) => c.Names.includes('/dfc'));
+  assert.ok(row.SizeRw >= 50 * 1024 && row.SizeRootFs > row.SizeRw, JSON.stringify(row));
+  assert.match((await run(['system', 'df'])).stdout, /^Images\s+\d+\s+1\s/m, 'the image counts as active');
   await run(['rm', '-f', 'dfc']);
 });
 
-test('ps --filter expose=, volume= and publish= (host port or container port)', async () => {
-  const dir = join(work, 'vol');
-  mkdirSync(dir, { recursive: true });
-  const port = await freePort();
+test('ps --filter expose= (ports exposed or published, ranges)', async () => {
   await run(['run', '-d', '--name', 'ex', '--expose', '7000', 'busybox', 'sleep', '60']);
-  await run(['run', '-d', '--name', 'vo', '-v', `${dir}:/data`, 'busybox', 'sleep', '60']);
-  await run(['run', '-d', '--name', 'pu', '-p', `127.0.0.1:${port}:8080`, 'busybox', 'sleep', '60']);
   assert.deepEqual(await ids('expose=7000'), ['ex']);
   assert.deepEqual(await ids('expose=6990-7010/tcp'), ['ex']);
   assert.deepEqual(await ids('expose=7000/udp'), []);
-  assert.deepEqual(await ids('volume=/data'), ['vo']);
-  assert.deepEqual(await ids(`volume=${dir}`), ['vo']);
-  assert.deepEqual(await ids(`publish=${port}`), ['pu']);
-  assert.deepEqual(await ids('publish=8080/tcp'), ['pu']);
-  assert.deepEqual(await ids('publish=9999'), []);
   const bad = await run(['ps', '--filter', 'expose=1:2'], { expectCode: 'failure' });
   assert.match(bad.stderr, /filter for 'expose' should not contain ':': 1:2/);
-  await run(['rm', '-f', 'ex', 'vo', 'pu']);
+  await run(['rm', '-f', 'ex']);
 });
 
-test('commit -m sets the image Comment; inspect shows GraphDriver.Data and Config.Hostname', async () => {
-  const id = (await run(['run', '-d', '--name', 'gd', 'busybox', 'sleep', '60'])).stdout.trim();
+test('ps --filter volume= (a mount\'s destination or source)', async () => {
+  const dir = join(work, 'vol');
+  mkdirSync(dir, { recursive: true });
+  await run(['run', '-d', '--name', 'vo', '-v', `${dir}:/data`, 'busybox', 'sleep', '60']);
+  await run(['run', '-d', '--name', 'novol', 'busybox', 'sleep', '60']);
+  assert.deepEqual(await ids('volume=/data'), ['vo']);
+  assert.deepEqual(await ids(`volume=${dir}`), ['vo']);
+  assert.deepEqual(await ids('volume=/elsewhere'), []);
+  await run(['rm', '-f', 'vo', 'novol']);
+});
+
+test('ps --filter publish= matches the published host port, and the container port', async () => {
+  const port = await freePort();
+  await run(['run', '-d', '--name', 'pu', '-p', `127.0.0.1:${port}:8080`, 'busybox', 'sleep', '60']);
+  assert.deepEqual(await ids(`publish=${port}`), ['pu']);
+  assert.deepEqual(await ids(`publish=${port}/tcp`), ['pu']);
+  assert.deepEqual(await ids('publish=8080/tcp'), ['pu']);
+  assert.deepEqual(await ids('publish=9999'), []);
+  await run(['rm', '-f', 'pu']);
+});
+
+test('commit -m sets the image Comment', async () => {
+  await run(['run', '--name', 'cm', 'busybox', 'sh', '-c', 'echo x > /marker']);
+  await run(['commit', '-m', 'the message', 'cm', 'committed:1']);
+  assert.equal((await run(['image', 'inspect', '-f', '{{.Comment}}', 'committed:1'])).stdout, 'the message\n');
+  await run(['rm', '-f', 'cm']);
+});
+
+test('inspect shows GraphDriver.Data: overlay\'s LowerDir, UpperDir, MergedDir, WorkDir', async () => {
+  await run(['run', '-d', '--name', 'gd', 'busybox', 'sleep', '60']);
   const c = await inspect('gd');
-  assert.equal(c.Config.Hostname, id.slice(0, 12));
   assert.equal(c.GraphDriver.Name, 'overlay');
   const data = c.GraphDriver.Data;
   assert.ok(data, 'GraphDriver.Data is filled');
@@ -190,8 +212,7 @@ test('commit -m sets the image Comment; inspect shows GraphDriver.Data and Confi
   assert.equal(readFileSync(join(data.LowerDir.split(':')[0], 'etc/group'), 'utf8'), 'root:x:0:\naudio:x:29:\n');
   await run(['exec', 'gd', 'sh', '-c', 'echo x > /marker']);
   assert.equal(readFileSync(join(data.UpperDir, 'marker'), 'utf8'), 'x\n');
-  await run(['commit', '-m', 'the message', 'gd', 'committed:1']);
-  assert.equal((await run(['image', 'inspect', '-f', '{{.Comment}}', 'committed:1'])).stdout, 'the message\n');
+  assert.equal(readFileSync(join(data.MergedDir, 'marker'), 'utf8'), 'x\n');
   await run(['rm', '-f', 'gd']);
 });
 
@@ -205,9 +226,15 @@ test('docker cp reads and writes the container\'s own /etc/hostname, /etc/hosts 
   assert.match(readFileSync(join(out, 'hosts'), 'utf8'), /\tcp-host$/m);
   await run(['cp', 'cpc:/etc/resolv.conf', join(out, 'resolv.conf')]);
   assert.match(readFileSync(join(out, 'resolv.conf'), 'utf8'), /^nameserver 10\.123\.93\.53$/m);
-  writeFileSync(join(out, 'new-hosts'), '10.123.93.99\tadded\n');
-  await run(['cp', join(out, 'new-hosts'), 'cpc:/etc/hosts']);
+  // Written into the file the container's bind mount shows (not over it: that would detach the mount).
+  writeFileSync(join(out, 'new-hostname'), 'renamed\n');
+  await run(['cp', join(out, 'new-hostname'), 'cpc:/etc/hostname']);
+  assert.equal((await run(['exec', 'cpc', 'cat', '/etc/hostname'])).stdout, 'renamed\n');
+  assert.equal(readFileSync((await inspect('cpc')).HostnamePath, 'utf8'), 'renamed\n', 'the bound file itself');
+  writeFileSync(join(out, 'hosts'), '10.123.93.99\tadded\n');
+  await run(['cp', join(out, 'hosts'), 'cpc:/etc/']);
   assert.equal((await run(['exec', 'cpc', 'cat', '/etc/hosts'])).stdout, '10.123.93.99\tadded\n');
+  assert.equal(readFileSync((await inspect('cpc')).HostsPath, 'utf8'), '10.123.93.99\tadded\n', 'the bound file itself');
   await run(['rm', '-f', 'cpc']);
 });
 
