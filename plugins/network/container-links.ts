@@ -3,7 +3,7 @@
 // the parent gets the child's ALIAS_NAME, ALIAS_PORT_*, ALIAS_ENV_* variables and a hosts entry
 // (alias, hostname, name); inspect shows HostConfig.Links as "/child:/parent/alias";
 // DELETE /containers/{parent}/{alias}?link=1 removes one (docker rm --link).
-import { conflict, invalid, notFound, type PluginContext, systemError } from '../../core/plugin-api.js';
+import { invalid, notFound, type PluginContext, systemError } from '../../core/plugin-api.js';
 import type { Container, ContainersService, CreateRequest } from '../container-store/index.js';
 import type { NetworkStore } from './network-store.js';
 
@@ -97,14 +97,19 @@ export interface StartLinks {
 /** At the parent's start: every child must run, on the default bridge (setupLinkedContainers). */
 export function startLinks(containers: ContainersService, store: NetworkStore, parent: Container, links: LinkRecord[]): StartLinks {
   const out: StartLinks = { env: [], hosts: [] };
+  const onBridge = (containerId: string) => store.sandboxes.get(containerId)?.endpoints.find((e) => {
+    const net = store.networks.get(e.networkId);
+    return net?.predefined && net.Driver === 'bridge';
+  });
+  // A parent off the default bridge (none, host, container:X) gets nothing from its links.
+  if (!links.length || !onBridge(parent.Id)) return out;
   for (const link of links) {
     const child = containers.store().find(link.childId);
     if (!child) continue; // removed since: its links went with it
     const linkName = `${parent.Name}/${link.alias}`;
     if (!child.State.Running) throw systemError(`Cannot link to a non running container: ${child.Name} AS ${linkName}`);
-    const sb = store.sandboxes.get(child.Id);
-    const ep = sb?.endpoints.find((e) => store.networks.get(e.networkId)?.predefined && e.ip);
-    if (!ep?.ip) throw conflict(`container ${child.Id} not attached to default bridge network`);
+    const ep = onBridge(child.Id);
+    if (!ep?.ip) throw systemError(`container ${child.Id} not attached to default bridge network`);
     out.env.push(...linkEnv(linkName, ep.ip, child.Config.Env ?? [], Object.keys(child.Config.ExposedPorts ?? {})));
     const childName = child.Name.slice(1);
     const names = [link.alias, child.Config.Hostname || child.Id.slice(0, 12), ...(link.alias !== childName ? [childName] : [])];
