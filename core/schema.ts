@@ -13,7 +13,7 @@ export type JsonSchema = Record<string, unknown>;
 export const AJV_OPTIONS: Options = { allErrors: true, useDefaults: true, strict: false };
 
 const require = createRequire(import.meta.url);
-const PRECOMPILED_DIR = new URL('../schemas', import.meta.url);
+const PRECOMPILED_DIR = new URL('../schemas/', import.meta.url);
 
 let ajv: Ajv | undefined;
 export function getAjv(): Ajv {

@@ -1,28 +1,20 @@
 // Host-command helpers the drivers share: run a host tool, name the backing file system, and read
 // folders and file status where a missing path is an answer, not an error.
-import { spawn } from 'node:child_process';
 import type { BigIntStats } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
+import { spawnCollect } from './spawner/spawner.js';
 
 /**
  * Runs a host tool (mount, cp, ip, iptables-restore, nsenter …) and resolves with its stdout; `input`
- * goes to its stdin. A failure carries the tool's own message (its stderr, else its exit).
+ * goes to its stdin. A failure carries the tool's own message (its stderr, else its exit). The fork
+ * happens on the spawner thread (lib/spawner), never on the event loop.
  */
-export function runCommand(cmd: string, args: string[], opts: { cwd?: string; input?: string } = {}): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: opts.cwd, stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout!.on('data', (b: Buffer) => out.push(b));
-    child.stderr!.on('data', (b: Buffer) => err.push(b));
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      if (code === 0) return resolve(Buffer.concat(out).toString());
-      const why = Buffer.concat(err).toString().trim() || `exit ${code ?? signal}`;
-      reject(new Error(`${cmd} ${args.join(' ')}: ${why}`));
-    });
-    if (opts.input !== undefined) child.stdin!.end(opts.input);
-  });
+export async function runCommand(cmd: string, args: string[], opts: { cwd?: string; input?: string } = {}): Promise<string> {
+  const r = await spawnCollect({ cmd, args, cwd: opts.cwd, input: opts.input });
+  if (r.error) throw Object.assign(new Error(`${cmd} ${args.join(' ')}: ${r.error.message}`), { code: r.error.code });
+  if (r.code === 0) return r.stdout;
+  const why = r.stderr.trim() || `exit ${r.code ?? r.signal}`;
+  throw new Error(`${cmd} ${args.join(' ')}: ${why}`);
 }
 
 /** The same with a script on stdin: the network tools' usual form. */

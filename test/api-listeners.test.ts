@@ -53,7 +53,7 @@ function tcpRequest(port: number, path: string, opts: TcpOptions = {}): Promise<
 
 /** The headers dockerd puts on every response. */
 function assertCommonHeaders(r: { headers: IncomingHttpHeaders | ApiResponse['headers'] }, what: string): void {
-  assert.equal(r.headers['api-version'], '1.41', `${what}: Api-Version`);
+  assert.equal(r.headers['api-version'], '1.44', `${what}: Api-Version`);
   assert.equal(r.headers['ostype'], 'linux', `${what}: Ostype`);
   assert.equal(r.headers['docker-experimental'], 'false', `${what}: Docker-Experimental`);
   assert.match(String(r.headers['server']), /^Berth\/\S+ \(linux\)$/, `${what}: Server`);
@@ -68,7 +68,7 @@ test('-H tcp://127.0.0.1:PORT serves /_ping and /version next to the unix socket
   const version = await tcpRequest(port, '/version');
   assert.equal(version.status, 200);
   const v = JSON.parse(version.body);
-  assert.equal(v.ApiVersion, '1.41');
+  assert.equal(v.ApiVersion, '1.44');
   assert.equal(v.Os, 'linux');
   assertCommonHeaders(version, 'tcp /version');
   const unix = await apiRequest(d.socket, 'GET', '/_ping');
@@ -142,7 +142,7 @@ test('TLS with client verification: a client certificate is required', async (t)
   });
   assert.equal(cli.code, 0, `docker version: ${cli.stdout}\n${cli.stderr}`);
   assert.match(cli.stdout, /^Server:/m, cli.stdout);
-  assert.match(cli.stdout, /API version:\s+1\.41/, cli.stdout);
+  assert.match(cli.stdout, /API version:\s+1\.44/, cli.stdout);
 });
 
 test('--api-cors-header sets CORS headers and answers OPTIONS', async (t) => {
@@ -195,7 +195,7 @@ test('errors and headers have dockerd\'s shapes', async (t) => {
   const tooNew = await apiRequest(d.socket, 'GET', '/v1.99/version');
   assert.equal(tooNew.status, 400);
   assert.match(String(tooNew.headers['content-type']), /^application\/json/);
-  assert.deepEqual(tooNew.json(), { message: 'client version 1.99 is too new. Maximum supported API version is 1.41' });
+  assert.deepEqual(tooNew.json(), { message: 'client version 1.99 is too new. Maximum supported API version is 1.44' });
   assertCommonHeaders(tooNew, 'too new');
 
   const tooOld = await apiRequest(d.socket, 'GET', '/v1.11/version');

@@ -2,7 +2,7 @@
 // declares it with the version of its driver interface; driver plugins register against it and
 // are refused, naming plugin, kind, driver and both versions, when written for another interface.
 import { pluginError } from '../errors.js';
-import { semver } from '../semver.js';
+import { coerceVersion, isVersion } from '../semver.js';
 
 /** What every registration carries; each kind's owner defines the rest (factories, the driver …). */
 export interface DriverRegistrationBase {
@@ -49,8 +49,8 @@ export interface DriversFacade {
 /** Why a driver written for interface `api` cannot work with a host offering `offered`, if it cannot:
  * the major must match (below 1.0.0 the minor too, as semver has it), and the minor be no newer. */
 export function apiMismatch(api: string, offered: string): string | undefined {
-  const want = semver.coerce(api)!;
-  const have = semver.coerce(offered)!;
+  const want = coerceVersion(api)!;
+  const have = coerceVersion(offered)!;
   if (want.major !== have.major) return `needs ${have.major}.x`;
   if (have.major === 0 && want.minor !== have.minor) return `needs ${have.major}.${have.minor}.x`;
   if (want.minor > have.minor) return `needs ${have.major}.${have.minor} or older`;
@@ -89,7 +89,7 @@ export class DriverRegistry {
   private declareKind(plugin: string, kind: string, opts: DriverKindOptions): void {
     const other = this.kindsByName.get(kind);
     if (other) throw pluginError(plugin, `driver kind "${kind}" is already declared by plugin ${other.owner}`);
-    if (!semver.valid(opts.version)) throw pluginError(plugin, `driver kind "${kind}": version: must be a semver version, got "${opts.version}"`);
+    if (!isVersion(opts.version)) throw pluginError(plugin, `driver kind "${kind}": version: must be a semver version, got "${opts.version}"`);
     this.kindsByName.set(kind, { ...opts, owner: plugin, entries: [] });
   }
 
@@ -106,7 +106,7 @@ export class DriverRegistry {
     const plugin = via === k.owner && this.initialising ? this.initialising : via;
     const name = typeof reg?.name === 'string' && reg.name ? reg.name : undefined;
     if (!name) throw pluginError(plugin, `${kind} driver: name: must be a non-empty string`);
-    if (typeof reg.api !== 'string' || !semver.valid(reg.api)) {
+    if (typeof reg.api !== 'string' || !isVersion(reg.api)) {
       throw pluginError(plugin, `${kind} driver "${name}": api: must be the version of the ${kind} driver API it was written for (this daemon's is ${k.version}), got ${JSON.stringify(reg.api)}`);
     }
     const why = apiMismatch(reg.api, k.version);

@@ -5,7 +5,7 @@ import { release } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Logger } from 'pino';
-import { semver } from '../semver.js';
+import { coerceVersion, olderThan } from '../semver.js';
 import type { Engine } from '../engine.js';
 import * as errors from '../errors.js';
 import { hookFacades, type CoreHooks } from '../hooks.js';
@@ -20,8 +20,8 @@ const INIT_TIMEOUT_MS = 10_000;
 export function checkKernel(c: PluginCandidate, running = release()): void {
   const need = c.manifest.kernel;
   if (!need) return;
-  const have = semver.coerce(running);
-  if (have && semver.lt(have, semver.coerce(need)!)) {
+  const have = coerceVersion(running);
+  if (have && olderThan(have, coerceVersion(need)!)) {
     throw errors.pluginError(c.manifest.name, `kernel: requires Linux kernel >= ${need}, running ${running}`);
   }
 }

@@ -1,6 +1,6 @@
 // The plugin manifest (plugin.json): what a plugin is, what it needs, and the schema of its config.
 // Validated with ajv before any of the plugin's code is loaded.
-import { semver } from '../semver.js';
+import { isRange, isVersion, satisfies } from '../semver.js';
 import { pluginError } from '../errors.js';
 import { validate, type JsonSchema } from '../schema.js';
 import type { FlagType } from '../config/flags.js';
@@ -96,21 +96,21 @@ export function checkManifest(data: unknown, where: string): PluginManifest {
   const problems = validate(manifestSchema, data);
   if (problems.length) throw pluginError(who, `manifest ${where}: ${problems.join('; ')}`);
   const m = data as PluginManifest;
-  if (!semver.valid(m.version)) {
+  if (!isVersion(m.version)) {
     throw pluginError(m.name, `manifest ${where}: version: must be a semver version, got "${m.version}"`);
   }
   m.provides = serviceTable(m.provides, m.version);
   m.requires = serviceTable(m.requires, '*');
   for (const [svc, v] of Object.entries(m.provides)) {
-    if (!semver.valid(v)) throw pluginError(m.name, `manifest ${where}: provides.${svc}: must be a semver version, got "${v}"`);
+    if (!isVersion(v)) throw pluginError(m.name, `manifest ${where}: provides.${svc}: must be a semver version, got "${v}"`);
   }
   for (const [svc, r] of Object.entries(m.requires)) {
-    if (!semver.validRange(r)) throw pluginError(m.name, `manifest ${where}: requires.${svc}: must be a semver range, got "${r}"`);
+    if (!isRange(r)) throw pluginError(m.name, `manifest ${where}: requires.${svc}: must be a semver range, got "${r}"`);
   }
-  if (!semver.validRange(m.coreApi)) {
+  if (!isRange(m.coreApi)) {
     throw pluginError(m.name, `manifest ${where}: coreApi: must be a semver range, got "${m.coreApi}"`);
   }
-  if (!semver.satisfies(CORE_API_VERSION, m.coreApi)) {
+  if (!satisfies(CORE_API_VERSION, m.coreApi)) {
     throw pluginError(m.name, `coreApi: requires core plugin API "${m.coreApi}", but this daemon provides ${CORE_API_VERSION}`);
   }
   const keys = Object.keys((m.config.properties as object | undefined) ?? {});

@@ -1,7 +1,7 @@
 // Initialisation order by requires/provides (Kahn's algorithm, stable by discovery order), and
 // each required version range checked against the version its provider declares.
 import { pluginError } from '../errors.js';
-import { semver } from '../semver.js';
+import { satisfies } from '../semver.js';
 import type { PluginCandidate } from './discover.js';
 import { providedVersion } from './manifest.js';
 
@@ -28,7 +28,7 @@ export function orderPlugins(plugins: PluginCandidate[]): PluginCandidate[] {
       const provider = providers.get(svc);
       if (!provider) throw pluginError(p.manifest.name, `requires: "${svc}" is provided by no loaded plugin`);
       const version = providedVersion(provider.manifest, svc);
-      if (!semver.satisfies(version, range)) {
+      if (!satisfies(version, range)) {
         throw pluginError(p.manifest.name, `requires: service "${svc}" "${range}", but plugin ${provider.manifest.name} provides ${svc} ${version}`);
       }
       return provider;

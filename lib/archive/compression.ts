@@ -1,5 +1,8 @@
-// Layer compression: recognised by magic bytes, decompressed in process (never by an external
-// binary, see security notes on CVE-2014-9357), gzip only, as dockerd accepts for layers.
+// Compression: recognised by magic bytes. Layers: gzip only, decompressed in process. Whole image
+// archives (docker load) also bzip2 and xz, as dockerd's DecompressStream: those stream through
+// the host's own /usr/bin tools, never a binary found inside an image or archive (CVE-2014-9357),
+// outside any chroot, reading stdin and writing stdout only.
+import { spawn } from 'node:child_process';
 import { Readable, pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { BerthError } from '../../core/plugin-api.js';
@@ -7,6 +10,7 @@ import { BerthError } from '../../core/plugin-api.js';
 const GZIP = Buffer.from([0x1f, 0x8b, 0x08]);
 const ZSTD = Buffer.from([0x28, 0xb5, 0x2f, 0xfd]);
 const XZ = Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]);
+const BZIP2 = Buffer.from('BZh');
 const PEEK = 6;
 
 const startsWith = (buf: Buffer, magic: Buffer) =>
@@ -21,6 +25,44 @@ export function isGzip(buf: Buffer): boolean {
  * the tar parser judges), a gunzip stream when it is gzip. zstd and xz are refused clearly.
  */
 export async function decompressed(input: Readable): Promise<Readable> {
+  return decompress(input, 'layer');
+}
+
+/**
+ * The tar inside a docker load archive: plain, gzip, bzip2 or xz, as dockerd accepts. bzip2 and xz
+ * stream through the host's `bzip2 -dc` and `xz -dc` (their failure is the stream's error).
+ */
+export async function decompressedArchive(input: Readable): Promise<Readable> {
+  return decompress(input, 'archive');
+}
+
+/**
+ * A host decompressor fed from `whole`: its stdout, which ends only once the tool has exited 0
+ * (a corrupt input fails with the tool's message, never as a truncated tar).
+ */
+function hostTool(whole: Readable, tool: 'bzip2' | 'xz'): Readable {
+  const child = spawn(`/usr/bin/${tool}`, ['-dc'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => { if (stderr.length < 4096) stderr += d.toString(); });
+  const exited = new Promise<string | null>((resolve) => {
+    child.once('error', (err) => resolve(err.message));
+    child.once('close', (code, signal) => resolve(code === 0 ? null : stderr.trim() || `exit ${code ?? signal}`));
+  });
+  // The tool may quit before reading all (corrupt input): its stdin then errors with EPIPE.
+  pipeline(whole, child.stdin, () => {});
+  return Readable.from((async function* () {
+    try {
+      for await (const chunk of child.stdout) yield chunk as Buffer;
+      const why = await exited;
+      if (why !== null) throw new BerthError('E_INVALID', `invalid archive: ${tool}: ${why}`);
+    } finally {
+      // A consumer that stopped early (a refused archive) ends the tool too.
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+  })(), { objectMode: false });
+}
+
+async function decompress(input: Readable, what: 'layer' | 'archive'): Promise<Readable> {
   const iterator = input[Symbol.asyncIterator]() as AsyncIterator<Buffer | string>;
   const head: Buffer[] = [];
   let length = 0;
@@ -36,12 +78,14 @@ export async function decompressed(input: Readable): Promise<Readable> {
     length += chunk.length;
   }
   const peeked = Buffer.concat(head, length);
-  const refuse = (what: string) => {
+  const refuse = (kind: string) => {
     input.destroy();
-    return new BerthError('E_INVALID', `invalid layer archive: ${what}-compressed layers are not supported`);
+    return new BerthError('E_INVALID', what === 'layer'
+      ? `invalid layer archive: ${kind}-compressed layers are not supported`
+      : `invalid archive: ${kind}-compressed archives are not supported`);
   };
   if (startsWith(peeked, ZSTD)) throw refuse('zstd');
-  if (startsWith(peeked, XZ)) throw refuse('xz');
+  if (what === 'layer' && startsWith(peeked, XZ)) throw refuse('xz');
 
   // The peeked bytes go back in front of the rest; the iterator keeps back-pressure.
   const whole = Readable.from(
@@ -56,6 +100,8 @@ export async function decompressed(input: Readable): Promise<Readable> {
     })(),
     { objectMode: false },
   );
+  if (what === 'archive' && startsWith(peeked, XZ)) return hostTool(whole, 'xz');
+  if (what === 'archive' && startsWith(peeked, BZIP2)) return hostTool(whole, 'bzip2');
   if (!isGzip(peeked)) return whole;
   // Big output chunks: with the default 16 KiB, a callback and a buffer per 16 KiB on the main
   // thread made gunzip three times slower (50 MB: ~300 ms of CPU against ~70 ms with 1 MiB).

@@ -24,6 +24,7 @@ export function mountResourceRoutes(ctx: PluginContext, api: ApiService): void {
 
   api.route('post', '/containers/:id/update', async (req, res) => {
     const config = (await api.readJson(req)) ?? {};
+    api.checkBody(req, 'container-update', config);
     api.sendJSON(res, 200, await ctx.engine.run('container.update', { name: req.params.id, config }, { origin: api.origin(req) }));
   });
 }

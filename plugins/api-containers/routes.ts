@@ -8,12 +8,23 @@ import { CONTAINER_LIST_FILTERS } from '../container-store/index.js';
 import { detachKeysParam } from './tty-routes.js';
 
 const truthy = (v: unknown) => v === '1' || v === 'true' || v === 'True';
+const CREATE = 'POST /containers/create';
+const WAIT_CONDITIONS = ['not-running', 'next-exit', 'removed'];
+const RAW = 'application/vnd.docker.raw-stream';
+const MUX = 'application/vnd.docker.multiplexed-stream';
 
 export function mountContainerRoutes(ctx: PluginContext, api: ApiService): void {
   const run = <R>(req: ApiRequest, name: string, payload: unknown) => ctx.engine.run<R>(name, payload, { origin: api.origin(req) });
+  const containers = () => ctx.services.get<ContainersService>('containers');
+  /** From API 1.42 a stream says whether it is framed; older versions: undefined (the caller's default). */
+  const streamType = (req: ApiRequest, tty: boolean | undefined) =>
+    (api.since(req, 'stream-content-type') && tty !== undefined ? (tty ? RAW : MUX) : undefined);
 
   api.route('post', '/containers/create', async (req, res) => {
-    const body = await api.readJson(req);
+    const raw = await api.readJson(req);
+    api.checkBody(req, 'container-create', raw);
+    const body = api.adaptRequest(req, CREATE, raw);
+    api.refuseUnsupported(CREATE, body);
     const name = typeof req.query.name === 'string' && req.query.name ? req.query.name : undefined;
     const payload: CreatePayload = { ...(name ? { name } : {}), config: (body ?? {}) as CreatePayload['config'] };
     api.sendJSON(res, 201, await run(req, 'container.create', payload));
@@ -26,7 +37,8 @@ export function mountContainerRoutes(ctx: PluginContext, api: ApiService): void 
   });
 
   api.route('get', '/containers/:id/json', async (req, res) => {
-    api.sendJSON(res, 200, await run(req, 'container.inspect', { name: req.params.id, size: truthy(req.query.size) }));
+    const view = await run(req, 'container.inspect', { name: req.params.id, size: truthy(req.query.size) });
+    api.sendJSON(res, 200, api.adaptResponse(req, 'GET /containers/{id}/json', view));
   });
 
   api.route('post', '/containers/:id/rename', async (req, res) => {
@@ -53,6 +65,9 @@ export function mountContainerRoutes(ctx: PluginContext, api: ApiService): void 
 
   const noContent = (res: Parameters<Parameters<ApiService['route']>[2]>[1]) => { res.statusCode = 204; res.end(); };
   const seconds = (v: unknown) => (typeof v === 'string' && v !== '' ? Number(v) : undefined);
+  /** API 1.42's ?signal= on stop and restart; older clients' is ignored, as dockerd does. */
+  const stopSignal = (req: ApiRequest) =>
+    (api.since(req, 'stop-signal') && typeof req.query.signal === 'string' && req.query.signal ? { signal: req.query.signal } : {});
 
   api.route('post', '/containers/:id/start', async (req, res) => {
     await run(req, 'container.start', { name: req.params.id });
@@ -60,12 +75,12 @@ export function mountContainerRoutes(ctx: PluginContext, api: ApiService): void 
   });
   api.route('post', '/containers/:id/stop', async (req, res) => {
     const t = seconds(req.query.t);
-    await run(req, 'container.stop', { name: req.params.id, ...(t !== undefined ? { t } : {}) });
+    await run(req, 'container.stop', { name: req.params.id, ...(t !== undefined ? { t } : {}), ...stopSignal(req) });
     noContent(res);
   });
   api.route('post', '/containers/:id/restart', async (req, res) => {
     const t = seconds(req.query.t);
-    await run(req, 'container.restart', { name: req.params.id, ...(t !== undefined ? { t } : {}) });
+    await run(req, 'container.restart', { name: req.params.id, ...(t !== undefined ? { t } : {}), ...stopSignal(req) });
     noContent(res);
   });
   api.route('post', '/containers/:id/kill', async (req, res) => {
@@ -79,7 +94,11 @@ export function mountContainerRoutes(ctx: PluginContext, api: ApiService): void 
     });
   }
   api.route('post', '/containers/:id/wait', async (req, res) => {
-    const condition = typeof req.query.condition === 'string' && req.query.condition ? req.query.condition : 'not-running';
+    let condition = typeof req.query.condition === 'string' && req.query.condition ? req.query.condition : 'not-running';
+    if (!WAIT_CONDITIONS.includes(condition)) {
+      if (api.since(req, 'wait-condition-400')) throw ctx.errors.invalid(`invalid condition: ${JSON.stringify(condition)}`);
+      condition = 'not-running';
+    }
     await run(req, 'container.inspect', { name: req.params.id }); // a 404 before the stream begins
     // Headers go out at once: the CLI waits for them before it starts the container.
     res.statusCode = 200;
@@ -102,16 +121,16 @@ export function mountContainerRoutes(ctx: PluginContext, api: ApiService): void 
       ...(num(q.since) ? { since: num(q.since) } : {}), ...(num(q.until) ? { until: num(q.until) } : {}), ...(tail !== undefined ? { tail } : {}),
     };
     const job = ctx.engine.job('container.logs', payload, { origin: api.origin(req), signal: api.clientGone(req, res) });
-    await api.streamJob(job, res, '');
+    const tty = api.since(req, 'stream-content-type') ? Boolean(containers().store().get(req.params.id).Config.Tty) : undefined;
+    await api.streamJob(job, res, streamType(req, tty) ?? '');
   });
 
   api.hijack('post', '/containers/:id/attach', async (req, conn) => {
     try {
       const q = req.query;
       const detachKeys = detachKeysParam(ctx, req);
-      const c = ctx.services.get<ContainersService>('containers').store().get(req.params.id);
-      // API 1.41 says raw-stream either way; clients decide framing from the container's Tty.
-      const socket = conn.upgrade('application/vnd.docker.raw-stream');
+      const c = containers().store().get(req.params.id);
+      const socket = conn.upgrade(streamType(req, Boolean(c.Config.Tty)) ?? RAW);
       await ctx.engine.run('container.attach', { name: c.Id, stdin: truthy(q.stdin), stdout: truthy(q.stdout), stderr: truthy(q.stderr), socket, detachKeys }, { origin: api.origin(req) });
     } catch (err) {
       conn.fail(err);
@@ -119,15 +138,30 @@ export function mountContainerRoutes(ctx: PluginContext, api: ApiService): void 
   });
 
   api.route('post', '/containers/:id/exec', async (req, res) => {
-    api.sendJSON(res, 201, await run(req, 'exec.create', { name: req.params.id, config: (await api.readJson(req)) ?? {} }));
+    const raw = await api.readJson(req);
+    api.checkBody(req, 'exec-create', raw);
+    const config = api.adaptRequest(req, 'POST /containers/{id}/exec', raw ?? {});
+    api.sendJSON(res, 201, await run(req, 'exec.create', { name: req.params.id, config }));
   });
   api.hijack('post', '/exec/:id/start', async (req, conn) => {
     try {
-      const body = conn.body.length ? JSON.parse(conn.body.toString('utf8')) as { Detach?: boolean; Tty?: boolean } : {};
-      if (body.Detach) throw ctx.errors.invalid('detached exec is not supported yet');
+      let body: { Detach?: boolean; Tty?: boolean } = {};
+      try {
+        if (conn.body.length) body = JSON.parse(conn.body.toString('utf8'));
+      } catch (err) {
+        throw ctx.errors.invalid(`invalid JSON body: ${(err as Error).message}`);
+      }
+      api.checkBody(req, 'exec-start', body);
+      // A 404 before the upgrade; the exec's Tty decides the stream's framing.
+      const exec = await run<{ ProcessConfig: { tty: boolean } }>(req, 'exec.inspect', { id: req.params.id });
+      if (body.Detach) {
+        // docker exec -d: the process starts with no client attached; the answer comes at once.
+        await ctx.engine.run('exec.start', { id: req.params.id, detach: true }, { origin: api.origin(req) });
+        conn.done();
+        return;
+      }
       const detachKeys = detachKeysParam(ctx, req);
-      await run(req, 'exec.inspect', { id: req.params.id }); // a 404 before the upgrade
-      const socket = conn.upgrade('application/vnd.docker.raw-stream');
+      const socket = conn.upgrade(streamType(req, exec.ProcessConfig.tty) ?? RAW);
       await ctx.engine.run('exec.start', { id: req.params.id, socket, detachKeys }, { origin: api.origin(req) }).catch((err) => {
         // After the upgrade an error travels in the stream: a system-error frame, or text on a TTY.
         const msg = Buffer.from(`${(err as Error).message}\r\n`);

@@ -17,7 +17,9 @@ export function mountImageRoutes(ctx: PluginContext, api: ApiService): void {
 
   api.route('get', '/images/json', async (req, res) => {
     const filters = api.parseFilters(req.query.filters, IMAGE_LIST_FILTERS);
-    api.sendJSON(res, 200, await run(req, 'image.list', { all: truthy(req.query.all), filters }));
+    const sharedSize = api.since(req, 'images-shared-size') && truthy(req.query['shared-size']);
+    const list = await run(req, 'image.list', { all: truthy(req.query.all), filters, sharedSize });
+    api.sendJSON(res, 200, api.adaptResponse(req, 'GET /images/json', list));
   });
 
   // Pulls are the registry plugin's job (image.pull); X-Registry-Auth travels in the payload.
@@ -57,7 +59,8 @@ export function mountImageRoutes(ctx: PluginContext, api: ApiService): void {
   api.route('get', '/images/*name/get', (req, res) => save(req, res, [nameParam(req)]));
 
   api.route('get', '/images/*name/json', async (req, res) => {
-    api.sendJSON(res, 200, await run(req, 'image.inspect', { name: nameParam(req) }));
+    // Container and ContainerConfig stay at 1.44: docker-compose 1.29 reads ContainerConfig.
+    api.sendJSON(res, 200, api.adaptResponse(req, 'GET /images/{name}/json', await run(req, 'image.inspect', { name: nameParam(req) })));
   });
 
   api.route('get', '/images/*name/history', async (req, res) => {

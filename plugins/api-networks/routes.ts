@@ -16,7 +16,9 @@ export function mountNetworkRoutes(ctx: PluginContext, api: ApiService): void {
   });
 
   api.route('post', '/networks/create', async (req, res) => {
-    api.sendJSON(res, 201, await run(req, 'network.create', { config: (await api.readJson(req)) ?? {} }));
+    const config = (await api.readJson(req)) ?? {};
+    api.checkBody(req, 'network-create', config);
+    api.sendJSON(res, 201, await run(req, 'network.create', { config }));
   });
 
   api.route('post', '/networks/prune', async (req, res) => {
@@ -31,6 +33,8 @@ export function mountNetworkRoutes(ctx: PluginContext, api: ApiService): void {
 
   api.route('post', '/networks/:id/connect', async (req, res) => {
     const body = ((await api.readJson(req)) ?? {}) as { Container?: string; EndpointConfig?: unknown };
+    api.checkBody(req, 'network-connect', body);
+    api.refuseUnsupported('POST /networks/{id}/connect', body);
     if (!body.Container) throw ctx.errors.invalid('no container specified');
     await run(req, 'network.connect', { name: req.params.id, container: body.Container, endpoint: body.EndpointConfig ?? {} });
     res.writeHead(200).end();
@@ -38,6 +42,7 @@ export function mountNetworkRoutes(ctx: PluginContext, api: ApiService): void {
 
   api.route('post', '/networks/:id/disconnect', async (req, res) => {
     const body = ((await api.readJson(req)) ?? {}) as { Container?: string; Force?: boolean };
+    api.checkBody(req, 'network-disconnect', body);
     if (!body.Container) throw ctx.errors.invalid('no container specified');
     await run(req, 'network.disconnect', { name: req.params.id, container: body.Container, force: Boolean(body.Force) });
     res.writeHead(200).end();

@@ -2,7 +2,7 @@
 import type { ServerResponse } from 'node:http';
 
 export const MIN_API_VERSION = '1.24';
-export const MAX_API_VERSION = '1.41';
+export const MAX_API_VERSION = '1.44';
 
 export function compareVersions(a: string, b: string): number {
   const [a1, a2] = a.split('.').map(Number);

@@ -27,6 +27,8 @@ export interface DispatchOptions {
   identify: (req: IncomingMessage) => Identity;
   /** Upload routes (tar) whose body streams to the handler: authz plugins cannot see it. */
   streamsBody: (method: string, path: string) => boolean;
+  /** A hijacking route (attach, exec start) asked without Upgrade: served by the hijack table, true if so. */
+  hijack?: (req: IncomingMessage, res: ServerResponse, path: string) => boolean;
 }
 
 export function createDispatcher(o: DispatchOptions): RequestListener {
@@ -86,6 +88,8 @@ export function createDispatcher(o: DispatchOptions): RequestListener {
     }
     const version = target.version ?? MAX_API_VERSION;
     if (!acceptVersion(version, res)) return;
+    // Before the URL is normalized: the hijack table parses the target (and version) itself.
+    if (o.hijack?.(req, res, target.path)) return;
     const r = req as ApiRequest;
     r.apiVersion = version;
     // The router dispatches the normalized form, the one authorization saw.

@@ -14,11 +14,15 @@ import { sendJSON } from './respond.js';
 import type { AuthzService } from '../authz/index.js';
 import { identify } from './authz-stage.js';
 import { parseHost } from './listeners.js';
+import { adaptRequest, adaptResponse, refusedFields, since } from './version-gates.js';
+import { invalid } from '../../core/plugin-api.js';
+import { checkRequestBody } from '../../lib/engine-api/request-bodies.js';
 import { API_SERVICE_VERSION, type ApiService, type Method, type RouteHandler, type RouteOptions } from './service.js';
 
 export type { ApiRequest, ApiService, RouteHandler } from './service.js';
 export type { Hijacked, HijackHandler } from './hijack.js';
 export { MAX_API_VERSION, MIN_API_VERSION } from './api-version.js';
+export { VERSION_GATES, REFUSALS, type GateId, type VersionGate } from './version-gates.js';
 
 function origin(req: IncomingMessage): JobOrigin {
   const peer = (req.socket as TLSSocket).getPeerCertificate?.();
@@ -145,8 +149,20 @@ export default definePlugin({
       streamJob,
       clientGone,
       commonHeaders,
+      since,
+      adaptRequest,
+      adaptResponse,
+      refuseUnsupported: (route, body) => {
+        const problems = refusedFields(route, body);
+        if (problems.length) throw invalid(problems.join('; '));
+      },
+      checkBody: (req, kind, body) => {
+        const problems = checkRequestBody(ctx.schema.compile, kind, req.apiVersion, body);
+        if (problems.length) throw invalid(problems.join('\n'));
+      },
     });
 
+    const hijackOptions = { commonHeaders, daemon: ctx.daemon, log: ctx.log, authz, identify: who };
     // Listen now so /_ping answers early; other routes wait for readiness (see dispatch).
     const listeners = await openListeners(
       {
@@ -161,9 +177,14 @@ export default definePlugin({
       },
       createDispatcher({
         commonHeaders, cors: cors !== undefined, daemon: ctx.daemon, log: ctx.log, exact, early, earlyAdded, expressApp, authz, identify: who, streamsBody,
+        hijack: (req, res, path) => {
+          if (!hijacks.matches(req.method, path)) return false;
+          void hijacks.serveWithoutUpgrade(hijackOptions, req, res);
+          return true;
+        },
       }),
       ctx.log,
-      hijacks.listener({ commonHeaders, daemon: ctx.daemon, log: ctx.log, authz, identify: who }),
+      hijacks.listener(hijackOptions),
     );
     // Load express once the daemon is up and idle, so the first parametrised request does not wait.
     ctx.hooks.ready.tap('warm-express', () => { setTimeout(() => void expressApp(), 200).unref(); });

@@ -4,13 +4,17 @@ import { readFileSync } from 'node:fs';
 import { chmod, chown, mkdir, readFile, rm } from 'node:fs/promises';
 import { createServer as createHttpServer, type IncomingMessage, type RequestListener, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { createServer as createHttpsServer } from 'node:https';
+import { createRequire } from 'node:module';
 import { isIP } from 'node:net';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import { configError } from '../../core/plugin-api.js';
 import { ConnectionGuard, HEADER_TIMEOUT_MS, serverOptions } from './http-limits.js';
+
+// node:https (and tls under it) loads only for a TLS listener: it is not on the start-up path.
+const require = createRequire(import.meta.url);
+const https = () => require('node:https') as typeof import('node:https');
 
 export interface ListenerConfig {
   hosts: string[];
@@ -130,7 +134,7 @@ export async function openListeners(cfg: ListenerConfig, app: RequestListener, l
         else log.warn({ group }, 'could not change group of the API socket: the group does not exist');
       } else {
         const secure = cfg.tls || cfg.tlsverify;
-        const server = secure ? createHttpsServer({ ...serverOptions, ...tlsOptions(cfg) }, app) : createHttpServer(serverOptions, app);
+        const server = secure ? https().createServer({ ...serverOptions, ...tlsOptions(cfg) }, app) : createHttpServer(serverOptions, app);
         if (onUpgrade) server.on('upgrade', onUpgrade);
         if (!secure) log.warn({ address }, 'API listening on TCP without TLS: anyone who can reach it gets root on this host');
         await listen(server, [host.port, host.host]);

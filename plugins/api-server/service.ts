@@ -1,10 +1,12 @@
-// The `api` service (interface version 1.0.0): what route-group plugins mount their routes through.
+// The `api` service (interface version 1.1.0: the version gates): what route-group plugins mount their routes through.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Job, JobOrigin } from '../../core/plugin-api.js';
 import type { FilterArgs } from './filters.js';
 import type { HijackHandler } from './hijack.js';
+import type { GateId } from './version-gates.js';
+import type { BodyKind } from '../../lib/engine-api/request-bodies.js';
 
-export const API_SERVICE_VERSION = '1.0.0';
+export const API_SERVICE_VERSION = '1.1.0';
 
 /** Node's request, with the path parameters and the query string parsed. */
 export type ApiRequest = IncomingMessage & {
@@ -53,4 +55,17 @@ export interface ApiService {
   clientGone(req: IncomingMessage, res: ServerResponse): AbortSignal;
   /** The headers every response carries (Api-Version, Server, ...). */
   commonHeaders: Record<string, string>;
+  /** 1.1.0: whether the request's API version has a gated behaviour (version-gates.ts). */
+  since(req: { apiVersion: string }, gate: GateId): boolean;
+  /** 1.1.0: a request body as dockerd reads it at the request's version (route as "POST /containers/create"). */
+  adaptRequest<T>(req: { apiVersion: string }, route: string, body: T): T;
+  /** 1.1.0: a response body as dockerd writes it at the request's version. */
+  adaptResponse<T>(req: { apiVersion: string }, route: string, body: T): T;
+  /** 1.1.0: throws 400 naming every field of `body` that Berth cannot honour on `route`. */
+  refuseUnsupported(route: string, body: unknown): void;
+  /**
+   * 1.1.0: throws 400 when a JSON body does not decode as dockerd decodes it against the spec of
+   * the request's version (wrong types, numbers out of range, enums dockerd checks), in its words.
+   */
+  checkBody(req: { apiVersion: string }, kind: BodyKind, body: unknown): void;
 }

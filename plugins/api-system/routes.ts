@@ -7,7 +7,10 @@ const PING_HEADERS = {
   'Cache-Control': 'no-cache, no-store, must-revalidate',
   Pragma: 'no-cache',
   'Builder-Version': '1',
+  // Berth runs no swarm: API 1.42's header, unversioned as in dockerd.
+  Swarm: 'inactive',
 };
+const DF_TYPES: Record<string, string[]> = { container: ['Containers'], image: ['LayersSize', 'Images'], volume: ['Volumes'], 'build-cache': ['BuildCache'] };
 
 export function mountSystemRoutes(ctx: PluginContext, api: ApiService): void {
   const ping: RouteHandler = async (req, res) => {
@@ -25,11 +28,17 @@ export function mountSystemRoutes(ctx: PluginContext, api: ApiService): void {
   }, { early: true });
 
   api.route('get', '/info', async (req, res) => {
-    api.sendJSON(res, 200, await ctx.engine.run('info', undefined, { origin: api.origin(req) }));
+    api.sendJSON(res, 200, api.adaptResponse(req, 'GET /info', await ctx.engine.run('info', undefined, { origin: api.origin(req) })));
   });
 
   api.route('get', '/system/df', async (req, res) => {
-    api.sendJSON(res, 200, await ctx.engine.run('system.df', undefined, { origin: api.origin(req) }));
+    const raw = req.query.type;
+    const types = raw === undefined || !api.since(req, 'df-type') ? undefined : Array.isArray(raw) ? raw : [raw];
+    for (const t of types ?? []) if (!DF_TYPES[t]) throw ctx.errors.invalid(`unknown object type: ${t}`);
+    const usage = await ctx.engine.run<Record<string, unknown>>('system.df', undefined, { origin: api.origin(req) });
+    const keep = types && new Set(types.flatMap((t) => DF_TYPES[t]));
+    const answer = keep ? Object.fromEntries(Object.entries(usage).filter(([k]) => keep.has(k))) : usage;
+    api.sendJSON(res, 200, api.adaptResponse(req, 'GET /system/df', answer));
   });
 
   api.route('get', '/events', async (req, res) => {

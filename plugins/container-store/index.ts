@@ -72,6 +72,9 @@ export default definePlugin({
     const hooks = createContainerHooks();
     // One way out for every removal (docker rm, prune, --rm): layer, record, then the removed hook.
     const remove = async (c: Container, emit: (ev: JobEvent) => void, lenient = false) => {
+      // Whatever the runtime still holds of it goes first (a created container a crash left).
+      const driver = await runtimes.get((c.HostConfig.Runtime as string | undefined) || undefined).catch(() => undefined);
+      await driver?.delete(c.Id).catch((err) => ctx.log.warn({ err, container: c.Id }, 'runtime delete failed'));
       await images.store().layers.removeRwLayer(c.Id).catch((err) => { if (!lenient) throw err; });
       await store().remove(c);
       await hooks.removed.promise(c);

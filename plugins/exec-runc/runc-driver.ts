@@ -10,7 +10,6 @@ import { isMissing, runCommand } from '../../lib/host-cmd.js';
 import { connectAttach } from './attach-socket.js';
 import { removeCgroup } from './cgroup-paths.js';
 import { containerPids, containerStats, updateResources } from './cgroup-driver-ops.js';
-import { ALL_CAPABILITIES } from './capabilities.js';
 import { containerArgs, execArgs } from './conmon-args.js';
 import { startConmon, type ConmonHandle, type SyncMessage } from './conmon-process.js';
 import { writeTerminalSize } from './terminal-size.js';
@@ -194,7 +193,29 @@ class RuncDriver implements ExecDriver {
     // Nothing of it here and nothing in the runtime's root: no runtime process to spawn (every
     // start deletes first, in case a crash left a record).
     if (!meta && !(await exists(join(this.layout.runtimeRoot, id)))) return;
-    await this.cleanup(id, meta?.bundle, meta?.cgroupsPath);
+    await this.cleanup(id, meta?.bundle, meta?.cgroupsPath ?? await this.runtimeCgroup(id));
+  }
+
+  /** The cgroup runc recorded for a container (its state.json), for one whose meta a crash lost. */
+  private async runtimeCgroup(id: string): Promise<string | undefined> {
+    const text = await readFile(join(this.layout.runtimeRoot, id, 'state.json'), 'utf8').catch(() => '');
+    try {
+      return (JSON.parse(text) as { config?: { cgroups?: { path?: string } } }).config?.cgroups?.path || undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Daemon start: every container of this runtime root that Berth does not keep goes, created
+   * ones a crash left included (a live `runc init` waiting for a start that never comes). */
+  async prune(keep: ReadonlySet<string>): Promise<string[]> {
+    const gone: string[] = [];
+    for (const id of await this.list()) {
+      if (keep.has(id) || !VALID_ID.test(id)) continue;
+      this.log.warn({ container: id }, 'removing a runtime container no running container owns');
+      await this.delete(id).then(() => gone.push(id), (err) => this.log.warn({ err, container: id }, 'cannot remove runtime container'));
+    }
+    return gone;
   }
 
   /** Removes every trace of a container: the runtime's record, its monitor and their files. */
@@ -238,7 +259,13 @@ class RuncDriver implements ExecDriver {
       ...spec.process, terminal: req.tty, args: req.args, env: req.env, cwd: req.cwd || '/',
       user: { uid: req.user.uid, gid: req.user.gid, ...(req.user.additionalGids?.length ? { additionalGids: req.user.additionalGids } : {}) },
     };
-    if (req.privileged) proc.capabilities = { bounding: ALL_CAPABILITIES, effective: ALL_CAPABILITIES, permitted: ALL_CAPABILITIES };
+    // docker exec --privileged: every capability, in a privileged container or not (moby's
+    // execSetPlatformOpt), as far as this host allows: runc cannot apply one outside the
+    // daemon's bounding set ("unable to apply caps").
+    if (req.privileged) {
+      const all = (await this.hostFacts()).capabilities;
+      proc.capabilities = { bounding: all, effective: all, permitted: all };
+    }
     delete proc.consoleSize;
     await writeFile(join(dir, 'process.json'), JSON.stringify(proc), { mode: 0o600 });
 

@@ -6,10 +6,13 @@
 // 2.0.0 (breaking): CreateRequest carries a runtime-neutral ContainerSpec instead of an OCI
 // config.json. Each driver builds its own artefacts from it (runc's config.json, a VM's
 // configuration …) with its own secure defaults and host facts; Berth writes no runtime file.
+//
+// 2.1.0: optional prune(keep), Berth's reconciliation with the runtime at daemon start; list()
+// gives every container the driver holds, in any state.
 import type { Readable, Writable } from 'node:stream';
 import type { Logger } from 'pino';
 
-export const EXEC_DRIVER_API = '2.0.0';
+export const EXEC_DRIVER_API = '2.1.0';
 
 /** The user a process runs as, numeric (the container store resolves names in the image). */
 export interface ProcessUser { uid: number; gid: number; additionalGids?: number[] }
@@ -212,8 +215,16 @@ export interface ExecDriver {
   resize?(id: string, execId: string | undefined, height: number, width: number): Promise<void>;
   /** Resolves when the container's process has exited (also for an exit while the daemon was down). */
   waitExit(id: string): Promise<ExitInfo>;
-  /** Containers this driver still knows after a daemon restart (live restore). */
+  /** Every container this driver holds, in any state: after a daemon restart (live restore) too,
+   * and those a crash of the daemon left half made (created, never started). */
   list(): Promise<string[]>;
+  /**
+   * Since 2.1.0, optional: the daemon's reconciliation at start. Removes every container the
+   * driver holds whose id is not in `keep` (the containers Berth records as running), as delete()
+   * does: its processes killed, its monitor, cgroup and files gone. Resolves with the ids removed.
+   * Without it, Berth calls delete() for each id of list() not kept.
+   */
+  prune?(keep: ReadonlySet<string>): Promise<string[]>;
   /** The entries of a log this driver's monitor wrote (CreateRequest.logPath), for docker logs.
    * Since 1.3.0 it reads the rotated files first (`<logPath>.N` … `<logPath>.1`, see rotateLog),
    * and a follow goes on across rotations and across runs of the container. */

@@ -16,7 +16,8 @@ export interface RuntimesService {
   configured(): Record<string, { path: string; runtimeArgs?: string[] }>;
   names(): string[];
   /** Each runtime with its binary, as /info's Runtimes shows them. */
-  describe(): Record<string, { path: string }>;
+  /** With API 1.44's `status`: facts about the runtime as key/value strings. */
+  describe(): Record<string, { path: string; status: Record<string, string> }>;
   defaultName(): string;
   /** The driver for a runtime, opened on first use. */
   get(name?: string): Promise<ExecDriver>;
@@ -32,7 +33,7 @@ export default definePlugin({
       register: (reg) => ctx.drivers.register<RuntimeRegistration>('exec', { ...reg, api: reg.api ?? '1.0.0' }),
       configured: () => ctx.config.runtimes as Record<string, { path: string; runtimeArgs?: string[] }>,
       names: () => regs().map((r) => r.name).sort(),
-      describe: () => Object.fromEntries(regs().map((r) => [r.name, { path: r.path ?? r.name }])),
+      describe: () => Object.fromEntries(regs().map((r) => [r.name, { path: r.path ?? r.name, status: { 'berth.exec-driver-api': r.api ?? '1.0.0', 'berth.default': String(r.name === defaultName) } }])),
       defaultName: () => defaultName,
       get(name = defaultName) {
         let driver = opened.get(name);

@@ -86,13 +86,10 @@ export function applyChanges(config: ContainerConfig, changes: string[]): Contai
       case 'USER': c.User = rest.trim(); break;
       case 'STOPSIGNAL': c.StopSignal = rest.trim(); break;
       case 'ENV': {
-        const env = [...(c.Env ?? [])];
-        for (const [k, v] of splitKeyValues(rest, 'ENV')) {
-          const i = env.findIndex((e) => e.split('=')[0] === k);
-          if (i >= 0) env[i] = `${k}=${v}`;
-          else env.push(`${k}=${v}`);
-        }
-        c.Env = env;
+        // By key in a Map (order kept): linear in the entries, however many a client sends.
+        const env = new Map((c.Env ?? []).map((e) => [e.split('=')[0], e] as const));
+        for (const [k, v] of splitKeyValues(rest, 'ENV')) env.set(k, `${k}=${v}`);
+        c.Env = [...env.values()];
         break;
       }
       case 'LABEL': {

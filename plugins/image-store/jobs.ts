@@ -53,10 +53,10 @@ export function registerImageJobs(ctx: PluginContext, store: () => Images, drive
       for (const { image } of items) job.emit({ Type: 'image', Action: 'save', Actor: { ID: image.id, Attributes: { name: image.id } } });
     },
   });
-  e.register<{ all?: boolean; filters?: Record<string, string[]> }, unknown[]>('image.list', {
+  e.register<{ all?: boolean; filters?: Record<string, string[]>; sharedSize?: boolean }, unknown[]>('image.list', {
     description: 'lists images (docker images)',
-    schema: { type: 'object', properties: { all: { type: 'boolean' }, filters: filtersSchema } },
-    run: (job) => listImages(store(), Boolean(job.payload?.all), job.payload?.filters ?? {}),
+    schema: { type: 'object', properties: { all: { type: 'boolean' }, filters: filtersSchema, sharedSize: { type: 'boolean' } } },
+    run: (job) => listImages(store(), Boolean(job.payload?.all), job.payload?.filters ?? {}, Boolean(job.payload?.sharedSize)),
   });
   e.register<{ name: string }, unknown>('image.inspect', {
     description: 'an image in detail (docker image inspect)',

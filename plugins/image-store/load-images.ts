@@ -9,7 +9,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Logger } from 'pino';
 import { BerthError, invalid } from '../../core/plugin-api.js';
-import { TarReader } from '../../lib/archive/index.js';
+import { decompressedArchive, TarReader } from '../../lib/archive/index.js';
 import { chainIds, hexOf } from '../../lib/digest.js';
 import type { Emit, Images } from './images.js';
 import type { ChainItem } from './layer-store.js';
@@ -142,7 +142,7 @@ export async function loadImages(images: Images, input: Readable, tmpRoot: strin
   await mkdir(dir, { recursive: true, mode: 0o700 });
   try {
     const started = performance.now();
-    const spool = await spoolArchive(input, dir);
+    const spool = await spoolArchive(await decompressedArchive(input), dir);
     log?.debug({ ms: Math.round(performance.now() - started), members: spool.files.size }, 'load: archive spooled');
     let targets: LoadTarget[];
     if (spool.files.has('manifest.json') || spool.links.has('manifest.json')) targets = await dockerArchiveTargets(spool);

@@ -28,6 +28,10 @@ export interface EndpointSettings { Aliases?: string[] | null; IPAMConfig?: { IP
 
 export class Sandboxes {
   readonly dns: EmbeddedDns;
+  /** Containers stopping or being removed: no hosts file is written into their folders any more. */
+  private readonly leaving = new Set<string>();
+  /** The hosts-file write in flight per container: a release waits for it before the folder may go. */
+  private readonly hostWrites = new Map<string, Promise<void>>();
 
   constructor(private readonly ctl: NetworkController, private readonly netns: NetnsFiles, private readonly log: Logger) {
     this.dns = new EmbeddedDns({
@@ -148,6 +152,7 @@ export class Sandboxes {
     if (sb.netns) await this.release(c.Id);
     // Not saved yet: a crash before the end leaves a namespace file that the next start removes.
     sb.netns = await this.netns.create(c.Id);
+    this.leaving.delete(c.Id);
     try {
       let k = 0;
       for (const ep of sb.endpoints) {
@@ -210,6 +215,11 @@ export class Sandboxes {
   /** After the container stopped (or failed to start): its ports, interfaces and namespace go;
    * its addresses stay reserved for its next start. */
   async release(containerId: string): Promise<void> {
+    // From here on the container is going away: a refresh skips its folder, and one already
+    // writing there is waited for (the removal that follows deleted a folder being written into:
+    // ENOTEMPTY, and a phantom folder left behind).
+    this.leaving.add(containerId);
+    await this.hostWrites.get(containerId);
     const sb = this.store.sandboxes.get(containerId);
     if (!sb?.netns) return;
     this.dns.close(containerId);
@@ -238,6 +248,7 @@ export class Sandboxes {
     await this.release(containerId);
     for (const ep of sb.endpoints) await this.releaseAddress(ep);
     await this.store.removeSandbox(containerId);
+    this.leaving.delete(containerId);
   }
 
   private async releaseAddress(ep: EndpointRecord): Promise<void> {
@@ -281,10 +292,20 @@ export class Sandboxes {
 
   /** Rewrites /etc/hosts of every running container: its own name, then its peers. */
   async refreshHosts(): Promise<void> {
-    for (const sb of [...this.store.sandboxes.values()].filter((s) => s.netns && s.dir)) {
+    for (const sb of [...this.store.sandboxes.values()].filter((s) => s.netns && s.dir)) await this.writeHosts(sb);
+  }
+
+  /** One write at a time per container, decided when its turn comes: not for one going away. */
+  private writeHosts(sb: SandboxRecord): Promise<void> {
+    const id = sb.containerId;
+    const write = (this.hostWrites.get(id) ?? Promise.resolve()).then(async () => {
+      if (this.leaving.has(id) || !sb.netns || !sb.dir || this.store.sandboxes.get(id) !== sb) return;
       const content = hostsContent({ hostname: sb.hostname, ip: sb.endpoints[0]?.ip, extraHosts: sb.files?.extraHosts ?? [], peers: this.peersOf(sb) });
-      await writeInPlace(join(sb.dir!, 'hosts'), content).catch((err) => this.log.warn({ err, container: sb.containerId }, 'cannot write hosts file'));
-    }
+      await writeInPlace(join(sb.dir, 'hosts'), content).catch((err) => this.log.warn({ err, container: id }, 'cannot write hosts file'));
+    });
+    this.hostWrites.set(id, write);
+    void write.then(() => { if (this.hostWrites.get(id) === write) this.hostWrites.delete(id); });
+    return write;
   }
 
   /** Daemon start: sandboxes whose namespace is gone are released; namespaces nobody holds are removed;

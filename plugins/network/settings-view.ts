@@ -6,6 +6,12 @@ import type { SandboxRecord } from './network-store.js';
 
 const sandboxId = (id: string) => createHash('sha256').update(`sandbox:${id}`).digest('hex');
 
+/** API 1.44 DNSNames: the names the embedded DNS answers for (user-defined networks only), as dockerd lists them. */
+function dnsNames(net: NetworkRecord, sb: SandboxRecord, containerId: string, aliases: string[]): string[] | null {
+  if (['bridge', 'host', 'none'].includes(net.Name)) return null;
+  return [...new Set([sb.name, ...aliases, containerId.slice(0, 12), sb.hostname].filter((n): n is string => Boolean(n)))];
+}
+
 /** NetworkSettings as docker inspect shows them. */
 export function settingsView(sb: SandboxRecord, networks: Map<string, NetworkRecord>, containerId: string) {
   const running = Boolean(sb.netns) || sb.mode === 'host';
@@ -18,7 +24,7 @@ export function settingsView(sb: SandboxRecord, networks: Map<string, NetworkRec
       IPAMConfig: ep.requestedIp ? { IPv4Address: ep.requestedIp } : null, Links: null, Aliases: ep.aliases.length ? ep.aliases : null,
       MacAddress: on ? ep.mac : '', DriverOpts: null, NetworkID: net.Id, EndpointID: running ? ep.id : '',
       Gateway: on ? ep.gateway : '', IPAddress: on ? ep.ip : '', IPPrefixLen: on ? ep.prefixLen : 0,
-      IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, DNSNames: null,
+      IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, DNSNames: dnsNames(net, sb, containerId, ep.aliases),
     };
   }
   const primary = sb.endpoints[0];

@@ -24,9 +24,11 @@ export interface RequestOptions {
 
 const TRANSIENT = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ECONNABORTED']);
 const isTransient = (err: any) => TRANSIENT.has(err?.code) || /timeout|socket hang up|aborted/i.test(String(err?.message));
+// The listener goes when the back-off ends: a pull's signal lives through many retries.
 const sleep = (ms: number, signal?: AbortSignal) => new Promise<void>((resolve, reject) => {
-  const t = setTimeout(resolve, ms);
-  signal?.addEventListener('abort', () => { clearTimeout(t); reject(signal.reason); }, { once: true });
+  const abort = () => { clearTimeout(t); reject(signal!.reason); };
+  const t = setTimeout(() => { signal?.removeEventListener('abort', abort); resolve(); }, ms);
+  signal?.addEventListener('abort', abort, { once: true });
 });
 
 export class RegistryClient {

@@ -1,8 +1,12 @@
 // Calls a Docker-protocol plugin: POST /Iface.Method with JSON, over a unix socket or TCP (TLS),
 // with a deadline and a bounded answer. Errors carry the method, as dockerd's plugin client does.
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { createRequire } from 'node:module';
 import type { PluginAddress } from './discover.js';
+
+// node:https (and tls under it) loads only for a TLS plugin address: it is not on the start-up path.
+const require = createRequire(import.meta.url);
+const https = () => require('node:https') as typeof import('node:https');
 
 export const PLUGIN_MEDIA_TYPE = 'application/vnd.docker.plugins.v1.2+json';
 const MAX_ANSWER = 4 << 20;
@@ -14,7 +18,7 @@ export class PluginClient {
     const tls = address.kind === 'tcp' ? address.tls : undefined;
     // Keep-alive: one connection per concurrent request, reused, instead of a connect per call.
     this.agent = tls
-      ? new HttpsAgent({ keepAlive: true, ca: tls.ca, cert: tls.cert, key: tls.key, rejectUnauthorized: !tls.insecureSkipVerify })
+      ? new (https().Agent)({ keepAlive: true, ca: tls.ca, cert: tls.cert, key: tls.key, rejectUnauthorized: !tls.insecureSkipVerify })
       : new HttpAgent({ keepAlive: true });
   }
 
@@ -26,7 +30,7 @@ export class PluginClient {
     const body = args === undefined ? '' : JSON.stringify(args);
     const a = this.address;
     const target = a.kind === 'unix' ? { socketPath: a.path } : { host: a.host, port: a.port };
-    const send = a.kind === 'tcp' && a.tls ? httpsRequest : httpRequest;
+    const send = a.kind === 'tcp' && a.tls ? https().request : httpRequest;
     return new Promise((resolve, reject) => {
       const fail = (why: string) => reject(new Error(`${method}: ${why}`));
       const req = send({

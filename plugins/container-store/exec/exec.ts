@@ -13,6 +13,8 @@ import type { ContainerStore } from '../records/index.js';
 export interface ExecConfig {
   AttachStdin?: boolean; AttachStdout?: boolean; AttachStderr?: boolean; Tty?: boolean;
   Cmd?: string[]; Env?: string[]; WorkingDir?: string; User?: string; Privileged?: boolean; DetachKeys?: string;
+  /** API 1.42: [height, width] of the exec's terminal from its start. */
+  ConsoleSize?: number[] | null;
 }
 
 interface ExecRecord {
@@ -79,7 +81,7 @@ export class Execs {
   }
 
   /** Starts the process and connects it to the hijacked client; resolves when it has begun. */
-  async start(id: string, socket: Duplex, emit: (e: JobEvent) => void, detachKeys?: Buffer): Promise<void> {
+  async start(id: string, socket: Duplex | undefined, emit: (e: JobEvent) => void, detachKeys?: Buffer): Promise<void> {
     const e = this.get(id);
     if (e.running || e.exitCode !== null) throw conflict(`Exec ${id} has already been started`);
     try {
@@ -91,7 +93,8 @@ export class Execs {
     }
   }
 
-  private async run(e: ExecRecord, socket: Duplex, emit: (e: JobEvent) => void, detachKeys?: Buffer): Promise<void> {
+  /** Without a socket the exec is detached (docker exec -d): no stdin, its output discarded. */
+  private async run(e: ExecRecord, socket: Duplex | undefined, emit: (e: JobEvent) => void, detachKeys?: Buffer): Promise<void> {
     const c = this.store().get(e.containerId);
     if (!c.State.Running) throw conflict(`Container ${c.Id} is not running`);
     const driver = await this.runtimes.get((c.HostConfig.Runtime as string | undefined) || undefined);
@@ -105,13 +108,22 @@ export class Execs {
     // As dockerd: the container's environment (with this exec's TERM), then the exec's Env.
     const env = replaceOrAppendEnv(containerEnv(c, Boolean(e.config.Tty)), e.config.Env ?? []);
     e.running = true;
-    const { stdio, exited } = await driver.exec(c.Id, {
+    const { stdio, exited, pid } = await driver.exec(c.Id, {
       execId: driverExecId(e.id), args: e.config.Cmd!, env, cwd: e.config.WorkingDir || c.Config.WorkingDir || '/',
-      user, tty: Boolean(e.config.Tty), openStdin: Boolean(e.config.AttachStdin), privileged: Boolean(e.config.Privileged),
+      user, tty: Boolean(e.config.Tty), openStdin: Boolean(socket && e.config.AttachStdin), privileged: Boolean(e.config.Privileged),
     }).catch((err) => { e.running = false; e.exitCode = 126; throw err; });
+    e.pid = pid ?? 0;
+    const [rows, cols] = e.config.ConsoleSize ?? [];
+    if (e.config.Tty && rows > 0 && cols > 0 && driver.resize) await driver.resize(c.Id, driverExecId(e.id), rows, cols).catch(() => {});
     emit(this.runtime().event(c, `exec_start: ${e.config.Cmd!.join(' ')}`, { execID: e.id }));
     // The exit is recorded before the client's stream ends, so its GET /exec/{id}/json sees it.
     const recorded = exited.then((x) => { e.running = false; e.exitCode = x.exitCode; }, () => { e.running = false; e.exitCode = -1; });
+    if (!socket) {
+      // Read and dropped, as dockerd drops a detached exec's output: a full pipe would stall it.
+      stdio.output.on('error', () => {}).resume();
+      void recorded.finally(() => stdio.close());
+      return;
+    }
     pipeStdio(stdio, {
       socket, beforeEnd: recorded, detachKeys: detachKeys ?? e.detachKeys,
       onDetach: () => this.runtime().emit(this.runtime().event(c, 'detach', { execID: e.id })),
@@ -150,6 +162,7 @@ const execConfigSchema = {
   properties: {
     AttachStdin: bool, AttachStdout: bool, AttachStderr: bool, Tty: bool, Privileged: bool,
     Cmd: strList, Env: strList, WorkingDir: str, User: str, DetachKeys: str,
+    ConsoleSize: { type: ['array', 'null'], items: { type: 'integer', minimum: 0 } },
   },
 };
 const idSchema = { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1 } } };
@@ -160,11 +173,15 @@ export function registerExecJobs(ctx: PluginContext, execs: Execs): void {
     schema: { type: 'object', required: ['name', 'config'], properties: { name: { type: 'string', minLength: 1 }, config: execConfigSchema } },
     run: (job) => ({ Id: execs.create(job.payload.name, job.payload.config ?? {}, (ev) => job.emit(ev)) }),
   });
-  ctx.engine.register<{ id: string; socket: Duplex; detachKeys?: Buffer }, void>('exec.start', {
-    description: 'runs a prepared exec, its stdio on a hijacked connection',
+  ctx.engine.register<{ id: string; socket?: Duplex; detach?: boolean; detachKeys?: Buffer }, void>('exec.start', {
+    description: 'runs a prepared exec, its stdio on a hijacked connection, or detached (docker exec -d)',
     // socket is the hijacked connection (a Duplex), detachKeys a Buffer: objects, as far as JSON Schema sees.
-    schema: { type: 'object', required: ['id', 'socket'], properties: { ...idSchema.properties, socket: { type: 'object' }, detachKeys: { type: 'object' } } },
-    run: (job) => execs.start(job.payload.id, job.payload.socket, (ev) => job.emit(ev), job.payload.detachKeys),
+    schema: {
+      type: 'object', required: ['id'],
+      properties: { ...idSchema.properties, socket: { type: 'object' }, detach: { const: true }, detachKeys: { type: 'object' } },
+      oneOf: [{ required: ['socket'] }, { required: ['detach'] }],
+    },
+    run: (job) => execs.start(job.payload.id, job.payload.detach ? undefined : job.payload.socket, (ev) => job.emit(ev), job.payload.detachKeys),
   });
   ctx.engine.register<{ id: string }, unknown>('exec.inspect', {
     description: 'an exec in detail, with its exit code once it ended',

@@ -44,7 +44,10 @@ export function mergeCommitConfig(user: ContainerConfig, from: ContainerConfig):
   if (!out.ExposedPorts || Object.keys(out.ExposedPorts).length === 0) out.ExposedPorts = from.ExposedPorts;
   else out.ExposedPorts = { ...(from.ExposedPorts ?? {}), ...out.ExposedPorts };
   if (!out.Env?.length) out.Env = from.Env;
-  else out.Env = [...out.Env, ...(from.Env ?? []).filter((e) => !out.Env!.some((u) => envKey(u) === envKey(e)))];
+  else {
+    const given = new Set(out.Env.map(envKey));
+    out.Env = [...out.Env, ...(from.Env ?? []).filter((e) => !given.has(envKey(e)))];
+  }
   out.Labels = { ...(from.Labels ?? {}), ...(out.Labels ?? {}) };
   if (!out.Entrypoint?.length) {
     if (!out.Cmd?.length) out.Cmd = from.Cmd;

@@ -9,3 +9,4 @@ export { DEFAULT_PATH, parseBind } from './runtime-spec.js';
 export { containerEnv, replaceOrAppendEnv } from './process-env.js';
 export { validateRestartPolicy } from './restart-manager.js';
 export { type LifecycleObserver } from './runtime-options.js';
+export { ContainerLocks } from './container-locks.js';

@@ -4,7 +4,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import { BerthError, conflict, type JobEvent, notModified, systemError } from '../../../core/plugin-api.js';
+import { BerthError, conflict, type JobEvent, notFound, notModified, systemError } from '../../../core/plugin-api.js';
 import type { ExecDriver, ExitInfo, StdioHandle } from '../../exec/index.js';
 import type { RuntimesService } from '../../exec/index.js';
 import type { GraphService } from '../../graph/index.js';
@@ -15,6 +15,7 @@ import { RestartManager, restartingState, stoppedState } from './restart-manager
 import { DEFAULT_DETACH_KEYS, forwardWithDetach } from './detach-keys.js';
 import { logConfigOf } from '../logs/index.js';
 import { containerSpecFor, networkPeerRef } from './runtime-spec.js';
+import { ContainerLocks } from './container-locks.js';
 import type { ContainerStore } from '../records/index.js';
 
 export interface AttachClient {
@@ -40,6 +41,10 @@ export class ContainerRuntime {
   readonly restarts = new RestartManager();
   /** Containers in a restart job (docker restart): their stop is on the way to a start. */
   readonly restartJobs = new Set<string>();
+  /** Exits being recorded: the state says stopped before the runtime, hooks and mount are released. */
+  private readonly cleanups = new Map<string, Promise<void>>();
+  /** Per-container serialisation of state changes (dockerd's container lock). */
+  readonly locks = new ContainerLocks();
 
   constructor(
     private readonly store: () => ContainerStore,
@@ -60,9 +65,21 @@ export class ContainerRuntime {
     return this.runtimes.get((c.HostConfig.Runtime as string | undefined) || undefined);
   }
 
+  /** The record as it is now (a rename replaces it), under the container's lock. */
+  private current(c: Container): Container {
+    const now = this.store().find(c.Id);
+    if (!now) throw notFound(`No such container: ${c.Id}`);
+    return now;
+  }
+
   /** Starts a container; `byPolicy` for a restart policy's restart (the container is "restarting"). */
-  async start(c: Container, emit: (e: JobEvent) => void, byPolicy = false): Promise<void> {
+  start(c: Container, emit: (e: JobEvent) => void, byPolicy = false): Promise<void> {
+    return this.locks.run(c.Id, () => this.startLocked(this.current(c), emit, byPolicy));
+  }
+
+  private async startLocked(c: Container, emit: (e: JobEvent) => void, byPolicy: boolean): Promise<void> {
     if (c.State.Running && !byPolicy) throw notModified('container already started');
+    if (this.locks.isRemoving(c.Id)) throw conflict('container is marked for removal and cannot be started');
     if (!byPolicy) this.restarts.reset(c);
     const dir = this.store().dir(c.Id);
     // Every failure, from an unknown runtime on, goes through the catch: waiters must hear of it.
@@ -84,6 +101,9 @@ export class ContainerRuntime {
         id: c.Id, bundle, container: input, logPath,
         openStdin: Boolean(c.Config.OpenStdin), stdinOnce: Boolean(c.Config.StdinOnce), tty: Boolean(c.Config.Tty),
       });
+      // API 1.42 ConsoleSize: the terminal has its size before the first byte is written.
+      const [rows, cols] = (c.HostConfig.ConsoleSize as number[] | null | undefined) ?? [];
+      if (c.Config.Tty && rows > 0 && cols > 0 && driver.resize) await driver.resize(c.Id, undefined, rows, cols);
       // Clients that attached before start see the output from the first byte.
       for (const client of this.pendingAttach.get(c.Id) ?? []) await this.connect(c, driver, client);
       this.pendingAttach.delete(c.Id);
@@ -108,8 +128,9 @@ export class ContainerRuntime {
       c.State = { ...c.State, Error: msg, ExitCode: code };
       await this.store().save(c).catch(() => {});
       this.notify(c.Id, code, ['not-running', 'next-exit']);
-      if (c.HostConfig.AutoRemove) {
-        await this.onRemove(c).catch(() => {});
+      // Under this start's lock already: the removal runs here, not behind it.
+      if (c.HostConfig.AutoRemove && this.locks.beginRemoval(c.Id)) {
+        await this.onRemove(c).catch(() => {}).finally(() => this.locks.endRemoval(c.Id));
         this.notify(c.Id, code, ['removed']);
       }
       throw err;
@@ -129,9 +150,43 @@ export class ContainerRuntime {
     return this.exited(c.Id, exit, false);
   }
 
+  /** Resolves once an exit being recorded has released the container's runtime state and file system. */
+  cleanedUp(id: string): Promise<void> {
+    return this.cleanups.get(id) ?? Promise.resolve();
+  }
+
   private async exited(id: string, exit: ExitInfo, mayRestart = true): Promise<void> {
     const c = this.store().find(id);
     if (!c) return;
+    // As dockerd, waiters (docker wait, rm) hear of the exit only once the container is
+    // cleaned up: an rm right after must not find its layer still mounted.
+    let cleaned!: () => void;
+    this.cleanups.set(id, new Promise<void>((resolve) => (cleaned = resolve)));
+    let delay: number | null;
+    try {
+      delay = await this.releaseAfterExit(c, exit, mayRestart);
+    } finally {
+      this.cleanups.delete(id);
+      cleaned();
+    }
+    if (delay !== null) {
+      void this.restartAfter(c.Id, delay);
+      return;
+    }
+    // --rm: unless a docker rm already removes it (that one notifies its waiters).
+    if (c.HostConfig.AutoRemove && this.locks.beginRemoval(id)) {
+      try {
+        await this.locks.run(id, () => this.onRemove(c));
+      } finally {
+        this.locks.endRemoval(id);
+      }
+      this.notify(c.Id, exit.exitCode, ['removed']);
+    }
+  }
+
+  /** The exit on disk, then the runtime, hooks and mount released, then waiters told; the restart delay or null. */
+  private async releaseAfterExit(c: Container, exit: ExitInfo, mayRestart: boolean): Promise<number | null> {
+    const id = c.Id;
     const delay = mayRestart ? this.restarts.onExit(c, exit.exitCode, Date.parse(exit.finishedAt) - Date.parse(c.State.StartedAt)) : null;
     const recorded = { ...c.State, ExitCode: exit.exitCode, OOMKilled: exit.oomKilled, FinishedAt: exit.finishedAt };
     c.State = delay === null ? stoppedState(recorded) : restartingState(c.State, exit);
@@ -144,14 +199,7 @@ export class ContainerRuntime {
     if (exit.oomKilled) this.emit(this.event(c, 'oom'));
     this.emit(this.event(c, 'die', { exitCode: String(exit.exitCode) }));
     this.notify(c.Id, exit.exitCode, ['not-running', 'next-exit']);
-    if (delay !== null) {
-      void this.restartAfter(c.Id, delay);
-      return;
-    }
-    if (c.HostConfig.AutoRemove) {
-      await this.onRemove(c);
-      this.notify(c.Id, exit.exitCode, ['removed']);
-    }
+    return delay;
   }
 
   /** The restart policy's restart, after its back-off; a stop, kill or rm during it cancels it. */
@@ -187,48 +235,105 @@ export class ContainerRuntime {
 
   /** POST /containers/{id}/wait: resolves with the exit code once the condition holds. */
   wait(c: Container, condition: WaitCondition, signal: AbortSignal): Promise<number> {
-    if (condition === 'not-running' && !c.State.Running) return Promise.resolve(c.State.ExitCode);
+    if (condition === 'not-running' && !c.State.Running) return this.cleanedUp(c.Id).then(() => c.State.ExitCode);
     return new Promise((resolve, reject) => {
       const list = this.waiters.get(c.Id) ?? [];
-      const waiter = { condition, resolve };
-      list.push(waiter);
-      this.waiters.set(c.Id, list);
-      signal.addEventListener('abort', () => {
+      // The signal may be the daemon's own (rm -f's job): its listener goes with the wait, or
+      // every wait would leave one on it for the daemon's life.
+      const cancel = () => {
         this.waiters.set(c.Id, (this.waiters.get(c.Id) ?? []).filter((w) => w !== waiter));
         reject(new Error('wait cancelled'));
-      }, { once: true });
+      };
+      const waiter: Waiter = { condition, resolve: (code) => { signal.removeEventListener('abort', cancel); resolve(code); } };
+      list.push(waiter);
+      this.waiters.set(c.Id, list);
+      signal.addEventListener('abort', cancel, { once: true });
     });
   }
 
-  async kill(c: Container, signal: string, emit: (e: JobEvent) => void): Promise<void> {
+  kill(c: Container, signal: string, emit: (e: JobEvent) => void): Promise<void> {
+    return this.locks.run(c.Id, () => this.killLocked(this.current(c), signal, emit));
+  }
+
+  private async killLocked(c: Container, signal: string, emit: (e: JobEvent) => void): Promise<void> {
     if (!c.State.Running) throw conflict(`Container ${c.Id} is not running`);
     const name = /^\d+$/.test(signal) ? signal : signal.toUpperCase().startsWith('SIG') ? signal.toUpperCase() : `SIG${signal.toUpperCase()}`;
+    // SIGKILL, as dockerd's Kill: the answer waits until the container has stopped (inspect
+    // right after says exited, 137), 10 s, then 2 s more before it gives up. Registered before
+    // any await, so an exit recorded meanwhile is not missed.
+    const exited = name === 'SIGKILL' || name === '9' ? this.nextExit(c.Id) : undefined;
     this.restarts.userSignal(c, name);
-    await this.store().save(c);
+    try {
+      await this.store().save(c);
+    } catch (err) {
+      exited?.cancel();
+      throw err;
+    }
     // A container between restarts has no process: the canceled back-off is what stops it.
-    if (c.State.Restarting) return;
-    const driver = await this.driver(c);
-    // A process that just died (its exit not yet recorded) is not an error, as in dockerd.
-    await driver.kill(c.Id, name).catch((err) => {
-      if (!(err instanceof BerthError && (err.code === 'E_NOT_FOUND' || /not running/.test(err.message)))) throw err;
-    });
+    if (c.State.Restarting) {
+      exited?.cancel();
+      return;
+    }
+    try {
+      const driver = await this.driver(c);
+      // A process that just died (its exit not yet recorded) is not an error, as in dockerd.
+      await driver.kill(c.Id, name).catch((err) => {
+        if (!(err instanceof BerthError && (err.code === 'E_NOT_FOUND' || /not running/.test(err.message)))) throw err;
+      });
+    } catch (err) {
+      exited?.cancel();
+      throw err;
+    }
     emit(this.event(c, 'kill', { signal: String(signalNumber[name] ?? name) }));
+    if (!exited) return;
+    const driver = await this.driver(c);
+    const within = (ms: number) => Promise.race([exited.promise.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), ms).unref())]);
+    if (await within(10_000)) return;
+    this.log.warn({ container: c.Id }, 'container did not exit within 10 s of SIGKILL; sending it again');
+    await driver.kill(c.Id, 'SIGKILL').catch(() => {});
+    if (await within(2_000)) return;
+    exited.cancel();
+    throw systemError('tried to kill container, but did not receive an exit event');
   }
 
-  /** docker stop; `byDaemon` for the daemon's own stops (shutdown, start without live-restore): not a user's stop. */
-  async stop(c: Container, timeoutSeconds: number | undefined, emit: (e: JobEvent) => void, byDaemon = false): Promise<void> {
-    if (!c.State.Running) throw notModified('container already stopped');
-    const driver = await this.driver(c);
-    const exited = new Promise<void>((resolve) => {
-      const list = this.waiters.get(c.Id) ?? [];
-      list.push({ condition: 'next-exit', resolve: () => resolve() });
-      this.waiters.set(c.Id, list);
+  /** A waiter for the container's next exit, registered now (before any await can miss it). */
+  private nextExit(id: string): { promise: Promise<number>; cancel: () => void } {
+    let waiter!: Waiter;
+    const promise = new Promise<number>((resolve) => (waiter = { condition: 'next-exit', resolve }));
+    const list = this.waiters.get(id) ?? [];
+    list.push(waiter);
+    this.waiters.set(id, list);
+    return { promise, cancel: () => this.notifyOne(id, waiter) };
+  }
+
+  private notifyOne(id: string, waiter: Waiter): void {
+    const keep = (this.waiters.get(id) ?? []).filter((w) => w !== waiter);
+    if (keep.length) this.waiters.set(id, keep);
+    else this.waiters.delete(id);
+  }
+
+  /**
+   * docker stop; `byDaemon` for the daemon's own stops (shutdown, start without live-restore): not a user's stop.
+   * `signal` (API 1.42 `?signal=`) replaces the container's stop signal for this stop.
+   */
+  async stop(c: Container, timeoutSeconds: number | undefined, emit: (e: JobEvent) => void, byDaemon = false, signal?: string): Promise<void> {
+    // The check and the stop signal under the lock; the wait for the exit outside it.
+    const { driver, exited } = await this.locks.run(c.Id, async () => {
+      c = this.current(c);
+      if (!c.State.Running) throw notModified('container already stopped');
+      const driver = await this.driver(c);
+      const exited = new Promise<void>((resolve) => {
+        const list = this.waiters.get(c.Id) ?? [];
+        list.push({ condition: 'next-exit', resolve: () => resolve() });
+        this.waiters.set(c.Id, list);
+      });
+      const stopSignal = signal || c.Config.StopSignal || 'SIGTERM';
+      if (byDaemon) this.restarts.cancel(c.Id);
+      else this.restarts.userSignal(c, stopSignal);
+      await this.store().save(c);
+      if (!c.State.Restarting) await driver.kill(c.Id, stopSignal).catch(() => {});
+      return { driver, exited };
     });
-    const stopSignal = c.Config.StopSignal || 'SIGTERM';
-    if (byDaemon) this.restarts.cancel(c.Id);
-    else this.restarts.userSignal(c, stopSignal);
-    await this.store().save(c);
-    if (!c.State.Restarting) await driver.kill(c.Id, stopSignal).catch(() => {});
     const t = timeoutSeconds ?? (c.Config as { StopTimeout?: number }).StopTimeout ?? 10;
     const timer = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), t * 1000).unref());
     if ((await Promise.race([exited.then(() => 'exited' as const), timer])) === 'timeout') {
@@ -238,7 +343,11 @@ export class ContainerRuntime {
     emit(this.event(c, 'stop'));
   }
 
-  async pause(c: Container, emit: (e: JobEvent) => void): Promise<void> {
+  pause(c: Container, emit: (e: JobEvent) => void): Promise<void> {
+    return this.locks.run(c.Id, () => this.pauseLocked(this.current(c), emit));
+  }
+
+  private async pauseLocked(c: Container, emit: (e: JobEvent) => void): Promise<void> {
     if (!c.State.Running) throw conflict(`Container ${c.Id} is not running`);
     if (c.State.Paused) throw conflict(`Container ${c.Id} is already paused`);
     if (c.State.Restarting) throw conflict(`Container ${c.Id} is restarting, wait until the container is running`);
@@ -249,7 +358,11 @@ export class ContainerRuntime {
     emit(this.event(c, 'pause'));
   }
 
-  async unpause(c: Container, emit: (e: JobEvent) => void): Promise<void> {
+  unpause(c: Container, emit: (e: JobEvent) => void): Promise<void> {
+    return this.locks.run(c.Id, () => this.unpauseLocked(this.current(c), emit));
+  }
+
+  private async unpauseLocked(c: Container, emit: (e: JobEvent) => void): Promise<void> {
     if (!c.State.Paused) throw conflict(`Container ${c.Id} is not paused`);
     await (await this.driver(c)).resume(c.Id);
     c.State = { ...c.State, Status: 'running', Paused: false };

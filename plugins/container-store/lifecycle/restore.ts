@@ -4,7 +4,7 @@
 // an exit record is never reported running.
 import type { Logger } from 'pino';
 import { BerthError, type JobEvent } from '../../../core/plugin-api.js';
-import type { RuntimeState } from '../../exec/index.js';
+import type { ExecDriver, RuntimeState } from '../../exec/index.js';
 import type { RuntimesService } from '../../exec/index.js';
 import type { GraphService } from '../../graph/index.js';
 import { ZERO_TIME, type Container } from '../records/index.js';
@@ -30,6 +30,7 @@ export async function restoreContainers(o: RestoreOptions): Promise<void> {
   await Promise.all(o.store.all().map((c) => reconcile(c, o).catch((err) => {
     o.log.warn({ err, container: c.Id }, 'cannot reconcile container with its runtime');
   })));
+  await pruneRuntimes(o);
   // As dockerd: containers started before whose policy wants them running (always, unless-stopped
   // not stopped by the user, on-failure after a failure within its count) start again.
   const due = o.store.all().filter((c) => !c.State.Running && c.State.StartedAt !== ZERO_TIME
@@ -37,6 +38,34 @@ export async function restoreContainers(o: RestoreOptions): Promise<void> {
   await Promise.all(due.map((c) => o.runtime.start(c, o.publish).catch((err) => {
     o.log.error({ err, container: c.Id }, 'restart policy: cannot start the container at daemon start');
   })));
+}
+
+/**
+ * What the runtimes hold that no running container owns goes: a daemon killed during `docker run`
+ * leaves runtime containers created and never started (a live `runc init`, its monitor, its
+ * cgroup) whose record says "created", or no record at all.
+ */
+async function pruneRuntimes(o: RestoreOptions): Promise<void> {
+  const keep = new Set(o.store.all().filter((c) => c.State.Running).map((c) => c.Id));
+  for (const name of o.runtimes.names()) {
+    try {
+      const driver = await o.runtimes.get(name);
+      const gone = driver.prune ? await driver.prune(keep) : await deleteEach(driver, keep);
+      if (gone.length) o.log.warn({ runtime: name, containers: gone }, 'removed runtime containers no running container owns');
+    } catch (err) {
+      o.log.warn({ err, runtime: name }, 'cannot reconcile the runtime\'s containers');
+    }
+  }
+}
+
+async function deleteEach(driver: ExecDriver, keep: ReadonlySet<string>): Promise<string[]> {
+  const gone: string[] = [];
+  for (const id of await driver.list()) {
+    if (keep.has(id)) continue;
+    await driver.delete(id);
+    gone.push(id);
+  }
+  return gone;
 }
 
 async function reconcile(c: Container, o: RestoreOptions): Promise<void> {

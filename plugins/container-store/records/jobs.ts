@@ -164,8 +164,9 @@ export function registerContainerJobs(ctx: PluginContext, deps: ContainerJobDeps
   e.register<{ name: string; newName: string }, void>('container.rename', {
     description: 'renames a container (docker rename)',
     schema: { type: 'object', required: ['name', 'newName'], properties: { name: { type: 'string', minLength: 1 }, newName: { type: 'string' } } },
-    run: async (job) => {
+    run: async (job) => runtime().locks.run(store().get(job.payload.name).Id, async () => {
       const s = store();
+      // Under the container's lock, by its name now: a rename just before may have taken the old one.
       const c = s.get(job.payload.name);
       if (!job.payload.newName) throw ctx.errors.invalid('Neither old nor new names may be empty');
       const next = checkName(job.payload.newName);
@@ -181,7 +182,7 @@ export function registerContainerJobs(ctx: PluginContext, deps: ContainerJobDeps
       s.releaseName(old, c.Id);
       await hooks.renamed.promise(s.get(c.Id), old);
       job.emit(event({ ...c, Name: next }, 'rename', { oldName: old }));
-    },
+    }),
   });
 
   const removeContainer = deps.remove;
@@ -191,16 +192,32 @@ export function registerContainerJobs(ctx: PluginContext, deps: ContainerJobDeps
     schema: { type: 'object', required: ['name'], properties: { name: { type: 'string', minLength: 1 }, force: { type: 'boolean' }, volumes: { type: 'boolean' } } },
     run: async (job) => {
       const c = store().get(job.payload.name);
-      if (c.State.Running || c.State.Paused) {
-        if (!job.payload.force) {
-          throw ctx.errors.conflict(`You cannot remove a ${c.State.Restarting ? 'restarting' : 'running'} container ${c.Id}. Stop the container before attempting removal or force remove`);
+      const rt = runtime();
+      // As dockerd: one removal at a time; the others are told so (and, once it is gone, 404).
+      if (!rt.locks.beginRemoval(c.Id)) throw ctx.errors.conflict(`removal of container ${c.Id} is already in progress`);
+      try {
+        if (c.State.Running || c.State.Paused) {
+          if (!job.payload.force) {
+            throw ctx.errors.conflict(`You cannot remove a ${c.State.Restarting ? 'restarting' : 'running'} container ${c.Id}. Stop the container before attempting removal or force remove`);
+          }
+          const stopped = rt.wait(c, 'not-running', job.signal);
+          // It may have stopped on its own meanwhile: then there is nothing to kill.
+          await rt.kill(c, 'SIGKILL', (ev) => job.emit(ev)).catch((err) => {
+            if (store().find(c.Id)?.State.Running) throw err;
+          });
+          await stopped;
         }
-        const stopped = runtime().wait(c, 'not-running', job.signal);
-        await runtime().kill(c, 'SIGKILL', (ev) => job.emit(ev));
-        await stopped;
+        // An exit still being recorded holds the container's mount: rm waits for it, as dockerd's lock does.
+        await rt.cleanedUp(c.Id);
+        await rt.locks.run(c.Id, async () => {
+          const now = store().get(c.Id);
+          if (now.State.Running) throw ctx.errors.conflict(`You cannot remove a running container ${c.Id}. Stop the container before attempting removal or force remove`);
+          await removeContainer(now, (ev) => job.emit(ev));
+        });
+      } finally {
+        rt.locks.endRemoval(c.Id);
       }
-      await removeContainer(store().get(c.Id), (ev) => job.emit(ev));
-      runtime().notify(c.Id, c.State.ExitCode, ['removed']);
+      rt.notify(c.Id, c.State.ExitCode, ['removed']);
     },
   });
 
@@ -215,6 +232,7 @@ export function registerContainerJobs(ctx: PluginContext, deps: ContainerJobDeps
         if (c.State.Running || c.State.Paused) continue;
         const l = c.Config.Labels ?? {};
         if (!labels.every((x) => (x.includes('=') ? l[x.split('=')[0]] === x.slice(x.indexOf('=') + 1) : x in l))) continue;
+        await runtime().cleanedUp(c.Id);
         // As dockerd: what the read-write layer held, measured before it goes.
         const size = await images().layers.rwLayerSize(c.Id, c.ImageTopLayer).catch(() => 0);
         await removeContainer(c, (ev) => job.emit(ev));

@@ -6,6 +6,28 @@ import type { Logger } from 'pino';
 import { conflict, notFound, type PluginFs } from '../../../core/plugin-api.js';
 import type { Container } from './container.js';
 
+/**
+ * Records written before request bodies were checked may hold what dockerd's types cannot
+ * (a numeric label, Cmd as a string): read as dockerd would show them, so one such record
+ * does not break every list (docker ps -a, system df).
+ */
+function tolerate(c: Container): Container {
+  const cfg = c.Config as Record<string, any> | undefined;
+  if (!cfg) return c;
+  if (cfg.Labels && typeof cfg.Labels === 'object') {
+    cfg.Labels = Object.fromEntries(Object.entries(cfg.Labels).map(([k, v]) => [k, typeof v === 'string' ? v : v === null ? '' : JSON.stringify(v)]));
+  } else if (cfg.Labels !== undefined) cfg.Labels = {};
+  for (const key of ['Cmd', 'Entrypoint', 'Env']) {
+    if (typeof cfg[key] === 'string') cfg[key] = [cfg[key]];
+    else if (Array.isArray(cfg[key])) cfg[key] = cfg[key].map((v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v)));
+    else if (cfg[key] !== null && cfg[key] !== undefined) cfg[key] = null;
+  }
+  if (typeof c.Path !== 'string') c.Path = String(c.Path ?? '');
+  if (!Array.isArray(c.Args)) c.Args = [];
+  c.Args = c.Args.map((v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v)));
+  return c;
+}
+
 export class ContainerStore {
   private readonly byId = new Map<string, Container>();
   /** name → id, reservations included. */
@@ -19,7 +41,7 @@ export class ContainerStore {
     for (const id of await readdir(this.root)) {
       if (!/^[a-f0-9]{64}$/.test(id)) continue;
       try {
-        const c = JSON.parse(await readFile(join(this.root, id, 'config.v2.json'), 'utf8')) as Container;
+        const c = tolerate(JSON.parse(await readFile(join(this.root, id, 'config.v2.json'), 'utf8')) as Container);
         this.byId.set(c.Id, c);
         this.names.set(c.Name, c.Id);
       } catch (err) {

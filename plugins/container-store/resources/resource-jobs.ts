@@ -1,6 +1,6 @@
 // The jobs that look at and change a container's resources: top, stats, update.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { conflict, type PluginContext, systemError } from '../../../core/plugin-api.js';
+import { conflict, type JobEvent, type PluginContext, systemError } from '../../../core/plugin-api.js';
 import type { RuntimesService } from '../../exec/index.js';
 import type { Container } from '../records/index.js';
 import type { ContainerRuntime } from '../lifecycle/index.js';
@@ -73,28 +73,32 @@ export function registerResourceJobs(ctx: PluginContext, store: () => ContainerS
       const req = job.payload.config ?? {};
       checkResources(req, { update: true });
       if (req.RestartPolicy) validateRestartPolicy({ RestartPolicy: { Name: req.RestartPolicy.Name ?? '', MaximumRetryCount: req.RestartPolicy.MaximumRetryCount ?? 0 } });
-      const c = store().get(job.payload.name);
-      if (c.State.Status === 'removing' || c.State.Dead) throw conflict(`Cannot update container ${c.Id}: container is marked for removal and cannot be "update"`);
-      const next = mergeUpdate(c.Id, c.HostConfig, req);
-      // Live first: a refusal by the kernel leaves the record as it was.
-      if (c.State.Running && !c.State.Restarting) {
-        const live = liveResources(next, req);
-        if (Object.keys(live).length) {
-          await (await driverOf(c)).update(c.Id, live).catch((err) => {
-            throw systemError(`Cannot update container ${c.Id}: ${(err as Error).message}`, err);
-          });
-        }
-      }
-      const before = c.HostConfig;
-      c.HostConfig = next;
-      try {
-        await store().save(c);
-      } catch (err) {
-        c.HostConfig = before;
-        throw err;
-      }
-      job.emit(runtime().event(c, 'update'));
-      return { Warnings: [] };
+      return runtime().locks.run(store().get(job.payload.name).Id, () => update(job, req));
     },
   });
+
+  const update = async (job: { payload: { name: string }; emit: (ev: JobEvent) => void }, req: UpdateRequest): Promise<{ Warnings: string[] }> => {
+    const c = store().get(job.payload.name);
+    if (c.State.Status === 'removing' || c.State.Dead || runtime().locks.isRemoving(c.Id)) throw conflict(`Cannot update container ${c.Id}: container is marked for removal and cannot be "update"`);
+    const next = mergeUpdate(c.Id, c.HostConfig, req);
+    // Live first: a refusal by the kernel leaves the record as it was.
+    if (c.State.Running && !c.State.Restarting) {
+      const live = liveResources(next, req);
+      if (Object.keys(live).length) {
+        await (await driverOf(c)).update(c.Id, live).catch((err) => {
+          throw systemError(`Cannot update container ${c.Id}: ${(err as Error).message}`, err);
+        });
+      }
+    }
+    const before = c.HostConfig;
+    c.HostConfig = next;
+    try {
+      await store().save(c);
+    } catch (err) {
+      c.HostConfig = before;
+      throw err;
+    }
+    job.emit(runtime().event(c, 'update'));
+    return { Warnings: [] };
+  };
 }

@@ -1,0 +1,182 @@
+#!/usr/bin/python3
+"""What docker-py users do, back to back and without sleeps, against a Berth socket.
+
+Usage: docker_py_calls.py SOCKET SCENARIO [REPEAT]. Prints one JSON object (the observations);
+the node test (test/clients-docker-py.test.ts) checks them against dockerd's behaviour. A call
+that fails is reported with its exception, never retried.
+"""
+import io
+import json
+import sys
+import tarfile
+import time
+
+import docker
+
+SOCKET, SCENARIO = sys.argv[1], sys.argv[2]
+REPEAT = int(sys.argv[3]) if len(sys.argv) > 3 else 1
+client = docker.DockerClient(base_url='unix://' + SOCKET, version='auto', timeout=60)
+
+
+def run_remove():
+    """containers.run(remove=True): create, start, wait, logs, remove. dockerd: 50 of 50."""
+    failures = []
+    outputs = set()
+    for i in range(REPEAT):
+        try:
+            outputs.add(client.containers.run('busybox', ['echo', 'hi'], remove=True).decode())
+        except Exception as err:  # noqa: BLE001 - reported to the test, which fails on it
+            failures.append('%d: %s' % (i, err))
+    left = [c.name for c in client.containers.list(all=True)]
+    return {'failures': failures, 'outputs': sorted(outputs), 'left': left}
+
+
+def detached():
+    """A detached run, then wait and logs, as a script supervising a job does."""
+    c = client.containers.run('busybox', ['sh', '-c', 'echo out; echo err >&2; exit 3'], detach=True)
+    status = c.wait()
+    out = {
+        'wait': status,
+        'stdout': c.logs(stdout=True, stderr=False).decode(),
+        'stderr': c.logs(stdout=False, stderr=True).decode(),
+    }
+    c.reload()
+    out['status'] = c.status
+    out['exitCode'] = c.attrs['State']['ExitCode']
+    c.remove()
+    return out
+
+
+def execs():
+    """exec_run with and without a TTY, demultiplexed, streamed and detached."""
+    c = client.containers.run('busybox', ['sleep', '60'], detach=True)
+    try:
+        out = {}
+        r = c.exec_run(['sh', '-c', 'echo out; echo err >&2; exit 4'])
+        out['plain'] = [r.exit_code, r.output.decode()]
+        r = c.exec_run(['sh', '-c', 'echo out; echo err >&2'], demux=True)
+        out['demux'] = [r.output[0].decode(), r.output[1].decode()]
+        r = c.exec_run(['sh', '-c', 'echo tty'], tty=True)
+        out['tty'] = [r.exit_code, r.output.decode('latin1')]
+        r = c.exec_run(['sh', '-c', 'echo one; echo two'], tty=True, stream=True)
+        out['ttyStream'] = b''.join(r.output).decode('latin1')
+        started = time.monotonic()
+        r = c.exec_run(['sh', '-c', 'echo $$ > /tmp/detached.pid; exec sleep 30'], detach=True)
+        out['detachSeconds'] = time.monotonic() - started
+        out['detachOutput'] = r.output.decode() if isinstance(r.output, bytes) else r.output
+        # The detached process runs: its pid file appears and names a live process.
+        seen = ''
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not seen:
+            seen = c.exec_run(['sh', '-c', 'test -s /tmp/detached.pid && kill -0 $(cat /tmp/detached.pid) && echo alive']).output.decode().strip()
+        out['detachedAlive'] = seen
+        return out
+    finally:
+        c.remove(force=True)
+
+
+def kill_inspect():
+    """kill then reload at once: dockerd says exited, 137 every time."""
+    seen = []
+    for _ in range(REPEAT):
+        c = client.containers.run('busybox', ['sleep', '60'], detach=True)
+        c.kill()
+        c.reload()
+        seen.append([c.status, c.attrs['State']['ExitCode'], c.attrs['State']['Running']])
+        c.remove()
+    return {'seen': seen}
+
+
+def attach():
+    """attach(stream=True) to a running container's output, and attach_socket's raw bytes."""
+    c = client.containers.run('busybox', ['sh', '-c', 'read line; echo got $line; echo bye >&2'], detach=True, stdin_open=True)
+    try:
+        sock = c.attach_socket(params={'stdin': 1, 'stdout': 1, 'stderr': 1, 'stream': 1})
+        sock._sock.sendall(b'ping\n')
+        data = b''
+        while True:
+            chunk = sock._sock.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+        sock.close()
+        frames = []
+        while len(data) >= 8:
+            kind, size = data[0], int.from_bytes(data[4:8], 'big')
+            frames.append([kind, data[8:8 + size].decode()])
+            data = data[8 + size:]
+        return {'frames': frames, 'wait': c.wait()}
+    finally:
+        c.remove(force=True)
+
+
+def archives():
+    """put_archive then get_archive of the same file."""
+    c = client.containers.create('busybox', ['true'])
+    try:
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode='w') as tar:
+            info = tarfile.TarInfo('hello.txt')
+            body = b'hello from docker-py\n'
+            info.size = len(body)
+            info.mode = 0o640
+            tar.addfile(info, io.BytesIO(body))
+        put = c.put_archive('/tmp', buf.getvalue())
+        stream, stat = c.get_archive('/tmp/hello.txt')
+        got = io.BytesIO(b''.join(stream))
+        with tarfile.open(fileobj=got) as tar:
+            member = tar.getmember('hello.txt')
+            content = tar.extractfile(member).read().decode()
+        return {'put': put, 'stat': {'name': stat['name'], 'size': stat['size'], 'mode': stat['mode'] & 0o777}, 'content': content, 'memberMode': member.mode}
+    finally:
+        c.remove()
+
+
+def images():
+    """image save, load and history, as a backup script does."""
+    img = client.images.get('busybox:latest')
+    data = b''.join(img.save(named=True))
+    client.images.get('busybox:latest').tag('busybox', 'copy')
+    client.images.remove('busybox:copy')
+    loaded = client.images.load(data)
+    history = img.history()
+    return {
+        'saveIsTar': data[257:262] == b'ustar',
+        'loaded': [t for i in loaded for t in i.tags],
+        'historyCreatedBy': [h.get('CreatedBy', '') for h in history],
+        'historyIds': [h['Id'] for h in history],
+        'imageId': img.id,
+    }
+
+
+def events():
+    """events(decode=True) bounded by until, with a container made and removed meanwhile."""
+    since = int(time.time())
+    c = client.containers.run('busybox', ['true'], detach=True)
+    c.wait()
+    c.remove()
+    until = int(time.time()) + 1
+    seen = [(e.get('Type'), e.get('Action'), e.get('id', '')[:12] == c.id[:12])
+            for e in client.events(since=since, until=until, decode=True, filters={'container': c.id})]
+    return {'actions': [a for t, a, mine in seen if t == 'container' and mine]}
+
+
+def prune():
+    """containers.prune and images.prune: what was deleted, and the report's shape."""
+    kept = client.containers.run('busybox', ['sleep', '60'], detach=True)
+    gone = client.containers.run('busybox', ['true'], detach=True)
+    gone.wait()
+    try:
+        pc = client.containers.prune()
+        pi = client.images.prune()
+        return {
+            'deleted': pc.get('ContainersDeleted') or [],
+            'gone': gone.id, 'kept': kept.id,
+            'reclaimedIsInt': isinstance(pc.get('SpaceReclaimed'), int),
+            'imagesReport': sorted(pi.keys()),
+        }
+    finally:
+        kept.remove(force=True)
+
+
+print(json.dumps(globals()[SCENARIO]()))
