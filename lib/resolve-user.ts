@@ -26,8 +26,9 @@ function parseGroup(text: string | null): GroupEntry[] {
   });
 }
 
-/** "name", "uid", "name:group", "uid:gid" (and mixes); empty means root. */
-export async function resolveUser(rootfs: string, user: string | undefined): Promise<ProcessUser> {
+/** "name", "uid", "name:group", "uid:gid" (and mixes); empty means root. `groupAdd` (docker run
+ * --group-add): more supplementary groups, by name in the image's /etc/group or by number. */
+export async function resolveUser(rootfs: string, user: string | undefined, groupAdd: string[] = []): Promise<ProcessUser> {
   const [userPart = '', groupPart] = (user ?? '').split(':', 2);
   const passwd = parsePasswd(await readFileInRoot(rootfs, '/etc/passwd'));
   const groups = parseGroup(await readFileInRoot(rootfs, '/etc/group'));
@@ -51,6 +52,15 @@ export async function resolveUser(rootfs: string, user: string | undefined): Pro
       gid = g.gid;
     }
   }
-  const additionalGids = name === undefined ? [] : [...new Set(groups.filter((g) => g.members.includes(name!)).map((g) => g.gid))];
-  return { uid, gid, additionalGids };
+  const member = name === undefined ? [] : groups.filter((g) => g.members.includes(name!)).map((g) => g.gid);
+  // As moby/sys/user GetAdditionalGroups: a name (or a gid) in the group file, else a number.
+  const added = groupAdd.map((ag) => {
+    const g = groups.find((e) => e.name === ag || String(e.gid) === ag);
+    if (g) return g.gid;
+    if (!/^-?[0-9]+$/.test(ag)) throw invalid(`Unable to find group ${ag}: no matching entries in group file`);
+    const n = Number(ag);
+    if (n < 0 || n > 2 ** 31 - 1) throw invalid('uids and gids must be in range 0-2147483647');
+    return n;
+  });
+  return { uid, gid, additionalGids: [...new Set([...member, ...added])] };
 }

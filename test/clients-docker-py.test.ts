@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { rmSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { makeTempDir, REPO, type RunningDaemon, startDaemon } from './helpers/daemon.js';
@@ -123,4 +124,21 @@ test('networks: IPAM pools (dual-stack too), MAC addresses from create and conne
   assert.equal(r.ping6[0], 0, r.ping6[1]);
   assert.match(r.ping6[1], /PING py6peer \(fd00:b26::3\)/);
   assert.deepEqual(r.left, []);
+});
+
+test('run options and views as docker-py sends them: group_add, a bare environment entry, ulimits, host hostname, dns, links, GraphDriver.Data, get_archive of /etc/hostname, commit message, df and prune sizes', async () => {
+  const r = await py('container_options');
+  assert.deepEqual(r.groups, ['0', '4242']);
+  assert.deepEqual(r.env, ['A=1']);
+  assert.equal(r.nofile, '1024');
+  assert.equal(r.hostHostname, hostname());
+  assert.match(r.dns, /^nameserver 127\.0\.0\.53$/m);
+  // No bridge on this daemon: links record and resolve, but there is no address to give (as dockerd off the bridge).
+  assert.deepEqual(r.linkEnv, []);
+  assert.equal(r.hostname[0], r.hostname[1]);
+  assert.deepEqual(r.graphDriverData, ['LowerDir', 'MergedDir', 'UpperDir', 'WorkDir']);
+  assert.equal(r.cpHostname, `${r.hostname[1]}\n`);
+  assert.equal(r.comment, 'from docker-py');
+  assert.deepEqual(r.dfContainers, [true]);
+  assert.ok(r.reclaimed >= 64 * 1024, `reclaimed ${r.reclaimed}`);
 });

@@ -48,7 +48,17 @@ export function mountContainerRoutes(ctx: PluginContext, api: ApiService): void 
   });
 
   api.route('delete', '/containers/:id', async (req, res) => {
-    await run(req, 'container.delete', { name: req.params.id, force: truthy(req.query.force), volumes: truthy(req.query.v) });
+    // docker rm --link NAME: a link's name is "parent/alias" (dockerd's link names are container names).
+    if (truthy(req.query.link)) await run(req, 'network.unlink', { name: req.params.id });
+    else await run(req, 'container.delete', { name: req.params.id, force: truthy(req.query.force), volumes: truthy(req.query.v) });
+    res.statusCode = 204;
+    res.end();
+  });
+
+  // A link's name in the path unencoded: /containers/parent/alias?link=1.
+  api.route('delete', '/containers/:id/:link', async (req, res) => {
+    if (!truthy(req.query.link)) throw ctx.errors.notFound(`page not found`);
+    await run(req, 'network.unlink', { name: `${req.params.id}/${req.params.link}` });
     res.statusCode = 204;
     res.end();
   });

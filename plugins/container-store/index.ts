@@ -120,7 +120,10 @@ export default definePlugin({
       if ('live-restore' in changed) liveRestore = Boolean(changed['live-restore']);
     });
 
-    registerContainerJobs(ctx, { store, images: () => images.store(), driverName: () => graph.driver().name, runtime: () => lifecycle, hooks, remove });
+    registerContainerJobs(ctx, {
+      store, images: () => images.store(), driverName: () => graph.driver().name, runtime: () => lifecycle, hooks, remove,
+      graphMetadata: async (id) => (await graph.driver().metadata?.(id)) ?? null,
+    });
     registerRunJobs(ctx, store, () => lifecycle, runtimes);
     registerLogsJob(ctx, store, () => lifecycle, runtimes);
     registerResourceJobs(ctx, store, () => lifecycle, runtimes);
@@ -147,12 +150,25 @@ export default definePlugin({
         LiveRestoreEnabled: liveRestore,
       };
     });
-    system.hooks.df.tap('containers', (usage) => {
+    // docker system df: each container with its sizes, and each image with the number of containers
+    // made from it, running or not (dockerd's ACTIVE images).
+    system.hooks.df.tapPromise('containers', async (usage) => {
       if (!containers) return usage;
-      return {
-        ...usage,
-        Containers: containers.all().map((c) => ({ Id: c.Id, Names: [c.Name], Image: c.Config.Image, ImageID: c.Image, Command: [c.Path, ...c.Args].join(' '), Created: Math.floor(Date.parse(c.Created) / 1000), State: c.State.Status, Status: c.State.Status, SizeRw: 0, SizeRootFs: 0, Labels: c.Config.Labels ?? {}, Mounts: [] })),
-      };
+      const all = containers.all();
+      const layers = images.store().layers;
+      const rows = await Promise.all(all.map(async (c) => {
+        const rw = await layers.rwLayerSize(c.Id, c.ImageTopLayer).catch(() => 0);
+        const image = images.store().find(c.Image);
+        return {
+          Id: c.Id, Names: [c.Name], Image: c.Config.Image, ImageID: c.Image, Command: [c.Path, ...c.Args].join(' '),
+          Created: Math.floor(Date.parse(c.Created) / 1000), State: c.State.Status, Status: c.State.Status,
+          SizeRw: rw, SizeRootFs: rw + (image ? images.store().size(image) : 0), Labels: c.Config.Labels ?? {}, Mounts: [],
+        };
+      }));
+      const users = new Map<string, number>();
+      for (const c of all) users.set(c.Image, (users.get(c.Image) ?? 0) + 1);
+      const imageRows = (usage.Images as { Id: string }[]).map((img) => ({ ...img, Containers: users.get(img.Id) ?? 0 }));
+      return { ...usage, Images: imageRows, Containers: rows };
     });
   },
 });

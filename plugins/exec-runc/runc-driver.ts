@@ -20,6 +20,7 @@ import { readLogs } from './log-reader.js';
 import { wasOomKilled } from './oom-status.js';
 import { monitorRunning, stopMonitor } from './monitor-process.js';
 import { buildOciSpec, type HostFacts } from './oci-spec.js';
+import { listHostDevices } from './host-devices.js';
 import { RuntimeCli, parseVersion } from './runtime-cli.js';
 import { StateLayout, type ContainerMeta } from './state-layout.js';
 
@@ -105,7 +106,10 @@ class RuncDriver implements ExecDriver {
     const { id } = req;
     if (!VALID_ID.test(id)) throw invalid(`runtime ${this.name}: invalid container id ${JSON.stringify(id)}`);
     // This driver's config.json: the description with dockerd's defaults, within what this host allows.
-    const spec = buildOciSpec(req.container, await this.hostFacts());
+    // A privileged container gets the host's device nodes as they are now (dockerd reads them at
+    // each create too: a disk plugged in since is there).
+    const devices = req.container.privileged ? await listHostDevices() : undefined;
+    const spec = buildOciSpec(req.container, { ...(await this.hostFacts()), ...(devices ? { devices } : {}) });
     const cgroupsPath = spec.linux.cgroupsPath;
     const meta: ContainerMeta = { bundle: req.bundle, logPath: req.logPath, tty: req.tty, openStdin: req.openStdin, cgroupsPath };
     try {

@@ -9,7 +9,7 @@ export default definePlugin({
   init(ctx) {
     ctx.drivers.register<DriverRegistration>('graph', {
       name: 'overlay',
-      api: '1.2.0', // GRAPH_DRIVER_API it implements: unpackTarget, independentLayers
+      api: '1.3.0', // GRAPH_DRIVER_API it implements: unpackTarget, independentLayers, metadata
       priority: 10,
       // No quota support: any --storage-opt is refused, naming the key.
       optionsSchema: { type: 'object', properties: {}, additionalProperties: false },

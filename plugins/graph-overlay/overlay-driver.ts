@@ -1,6 +1,6 @@
 // The overlay driver: each layer stores only its own diff; get() stacks it on its parents'
 // diffs with an overlay mount. Layout and short links: see layout.ts.
-import { mkdir, readdir, rm, stat, symlink, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, realpath, rm, stat, symlink, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
@@ -225,6 +225,16 @@ class OverlayDriver implements GraphDriver {
     await this.existing(id);
     const upper = this.layout.diff(id);
     return packChanges(upper, await upperEntries(upper));
+  }
+
+  /** dockerd's overlay2 GetMetadata: the parents' diff dirs (nearest first), upper, merged, work. */
+  async metadata(id: string): Promise<Record<string, string>> {
+    await this.existing(id);
+    const lowers = await Promise.all((await this.layout.lowers(id)).map((l) => realpath(join(this.layout.root, l))));
+    return {
+      ...(lowers.length ? { LowerDir: lowers.join(':') } : {}),
+      MergedDir: this.layout.merged(id), UpperDir: this.layout.diff(id), WorkDir: this.layout.work(id),
+    };
   }
 
   async diffSize(id: string, _parent: string | null): Promise<number> {

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { JsonSchema } from '../../core/plugin-api.js';
 import type { WhiteoutMode } from '../../lib/archive/index.js';
 
-export const GRAPH_DRIVER_API = '1.2.0';
+export const GRAPH_DRIVER_API = '1.3.0';
 
 /** One path changed between a layer and its parent, as `docker diff` reports it. */
 export interface Change {
@@ -56,6 +56,11 @@ export interface GraphDriver {
   changes(id: string, parent: string | null): Promise<Change[]>;
   /** Size in bytes of what `id` adds over `parent`. */
   diffSize(id: string, parent: string | null): Promise<number>;
+  /**
+   * Since 1.3.0, optional. What docker inspect shows as GraphDriver.Data for layer `id` (overlay:
+   * LowerDir, UpperDir, MergedDir, WorkDir, as dockerd's overlay2); absent or null: Data is null.
+   */
+  metadata?(id: string): Promise<Record<string, string> | null>;
   /** Daemon shutdown: unmount everything this driver mounted. */
   cleanup(): Promise<void>;
 }

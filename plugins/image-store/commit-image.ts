@@ -40,6 +40,8 @@ export async function commitImage(images: Images, req: CommitRequest, dockerVers
   const config: ImageConfig = {
     architecture: base.architecture,
     ...(req.author ? { author: req.author } : {}),
+    // docker commit -m: the image's Comment (inspect), as well as its history entry's.
+    ...(req.comment ? { comment: req.comment } : {}),
     config: req.config,
     container: req.containerId,
     container_config: req.containerConfig,

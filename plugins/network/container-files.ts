@@ -40,14 +40,14 @@ export interface ResolvInput { dns: string[]; search: string[]; options: string[
 
 const LOOPBACK = /^(127\.|::1$)/;
 
-/** The host's resolv.conf with what the container asked for; loopback resolvers cannot be reached
- * from the container's namespace, so they are dropped and Google's are the fallback (dockerd). */
+/** The host's resolv.conf with what the container asked for. The host's loopback resolvers cannot
+ * be reached from the container's namespace, so they are dropped and Google's are the fallback;
+ * servers given with --dns (or the daemon's dns) are written as given (dockerd). */
 export async function resolvConfContent(r: ResolvInput, hostFile = '/etc/resolv.conf'): Promise<string> {
   const host = await readFile(hostFile, 'utf8').catch(() => '');
   const lines = host.split('\n').map((l) => l.trim());
   const field = (key: string) => lines.filter((l) => l.startsWith(`${key} `) || l.startsWith(`${key}\t`)).map((l) => l.slice(key.length).trim());
-  let servers = r.dns.length ? r.dns : field('nameserver');
-  servers = servers.filter((s) => !LOOPBACK.test(s));
+  const servers = r.dns.length ? r.dns : field('nameserver').filter((s) => !LOOPBACK.test(s));
   const search = r.search.length ? r.search : field('search').flatMap((s) => s.split(/\s+/));
   const options = r.options.length ? r.options : field('options').flatMap((s) => s.split(/\s+/));
   const out: string[] = [];

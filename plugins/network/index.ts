@@ -6,6 +6,7 @@ import type { EventsService } from '../events/index.js';
 import { NetworkController } from './controller.js';
 import { NETWORK_DRIVER_API, type NetworkDriver, type NetworkDriverRegistration } from './driver.js';
 import { tapContainerHooks } from './container-hooks.js';
+import { registerLinkJobs } from './container-links.js';
 import type { ContainersService } from '../container-store/index.js';
 import { registerNetworkJobs } from './jobs.js';
 import { NetworkStore } from './network-store.js';
@@ -44,7 +45,7 @@ export default definePlugin({
       dns: (ctx.config.dns as string[]) ?? [], search: (ctx.config['dns-search'] as string[]) ?? [], options: (ctx.config['dns-opts'] as string[]) ?? [],
     };
     const containers = ctx.services.get<ContainersService>('containers');
-    tapContainerHooks(containers.hooks, store, sandboxes);
+    tapContainerHooks(containers, store, sandboxes);
     // After the containers stopped: without live-restore everything the networks hold on the host goes.
     containers.hooks.shutdown.tapPromise('networks', async ({ liveRestore }) => {
       sandboxes.dns.closeAll();
@@ -57,6 +58,7 @@ export default definePlugin({
       controller: () => ctl,
     });
     registerNetworkJobs(ctx, ctl, sandboxes);
+    registerLinkJobs(ctx, containers, store, () => sandboxes.refreshHosts());
     const bus = ctx.services.get<EventsService>('events').bus;
     sandboxes.emit = (e) => bus.publish(e);
 

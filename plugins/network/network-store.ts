@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { notFound, type PluginFs } from '../../core/plugin-api.js';
 import { namesIn } from '../../lib/host-cmd.js';
 import type { EndpointRecord, NetworkRecord, PortBinding } from './driver.js';
+import type { LinkRecord } from './container-links.js';
 
 export interface SandboxRecord {
   containerId: string;
@@ -25,6 +26,8 @@ export interface SandboxRecord {
   dir?: string;
   /** What its hosts file holds besides peers (--add-host), kept for the rewrites. */
   files?: { extraHosts: string[]; dns: string[]; search: string[]; options: string[]; /** Where the embedded resolver forwards. */ upstream?: string[] };
+  /** Legacy links (--link child:alias) of this container, the parent (container-links.ts). */
+  links?: LinkRecord[];
 }
 
 export class NetworkStore {

@@ -286,6 +286,7 @@ export class Sandboxes {
     }
     await this.netns.remove(sb.netns);
     delete sb.netns;
+    this.hostsWritten.delete(containerId);
     delete sb.ports;
     await this.store.saveSandbox(sb);
     await this.refreshHosts();
@@ -343,6 +344,9 @@ export class Sandboxes {
   }
 
   /** Rewrites /etc/hosts of every running container: its own name, then its peers. */
+  /** The hosts file content last written for each running container. */
+  private readonly hostsWritten = new Map<string, string>();
+
   async refreshHosts(): Promise<void> {
     for (const sb of [...this.store.sandboxes.values()].filter((s) => s.netns && s.dir)) await this.writeHosts(sb);
   }
@@ -353,7 +357,10 @@ export class Sandboxes {
     const write = (this.hostWrites.get(id) ?? Promise.resolve()).then(async () => {
       if (this.leaving.has(id) || !sb.netns || !sb.dir || this.store.sandboxes.get(id) !== sb) return;
       const content = hostsContent({ hostname: sb.hostname, ip: sb.endpoints[0]?.ip, ip6: sb.endpoints[0]?.ip6, extraHosts: sb.files?.extraHosts ?? [], peers: this.peersOf(sb) });
-      await writeInPlace(join(sb.dir, 'hosts'), content).catch((err) => this.log.warn({ err, container: id }, 'cannot write hosts file'));
+      // Only when its entries change, as dockerd: what a user wrote there (docker cp, an edit in
+      // the container) stays until then.
+      if (this.hostsWritten.get(id) === content) return;
+      await writeInPlace(join(sb.dir, 'hosts'), content).then(() => this.hostsWritten.set(id, content), (err) => this.log.warn({ err, container: id }, 'cannot write hosts file'));
     });
     this.hostWrites.set(id, write);
     void write.then(() => { if (this.hostWrites.get(id) === write) this.hostWrites.delete(id); });

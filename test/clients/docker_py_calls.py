@@ -217,6 +217,39 @@ def networks():
     v4.remove()
     six.remove()
     out['left'] = sorted(n.name for n in client.networks.list() if n.name in ('py net', 'py6'))
+
+
+def container_options():
+    """Run options and container views as docker-py sends them (issue 17, Containers)."""
+    out = {}
+    r = client.containers.run('busybox', ['sh', '-c', 'id -G; busybox env; ulimit -n'], remove=True,
+                              group_add=['4242'], environment=['BERTH_PY_UNSET', 'A=1'],
+                              ulimits=[docker.types.Ulimit(name='nofile', soft=1024, hard=2048)]).decode()
+    out['groups'] = sorted(r.split('\n')[0].split())
+    out['env'] = sorted(line for line in r.split('\n') if line.startswith(('A=', 'BERTH_PY_UNSET')))
+    out['nofile'] = r.strip().split('\n')[-1]
+    out['hostHostname'] = client.containers.run('busybox', ['cat', '/etc/hostname'], remove=True, network_mode='host').decode().strip()
+    out['dns'] = client.containers.run('busybox', ['cat', '/etc/resolv.conf'], remove=True, dns=['127.0.0.53']).decode()
+    db = client.containers.run('busybox', ['sleep', '60'], detach=True, name='pydb', environment=['SECRET=s'])
+    try:
+        env = client.containers.run('busybox', ['busybox', 'env'], remove=True, name='pyweb', links={'pydb': 'db'}).decode()
+        out['linkEnv'] = sorted(line for line in env.split('\n') if line.startswith('DB_'))
+        db.reload()
+        out['hostname'] = [db.attrs['Config']['Hostname'], db.id[:12]]
+        out['graphDriverData'] = sorted((db.attrs['GraphDriver'].get('Data') or {}).keys())
+        bits, _ = db.get_archive('/etc/hostname')
+        with tarfile.open(fileobj=io.BytesIO(b''.join(bits))) as t:
+            out['cpHostname'] = t.extractfile('hostname').read().decode()
+        db.exec_run(['sh', '-c', 'busybox dd if=/dev/zero of=/f bs=1024 count=64 2>/dev/null'])
+        img = db.commit(repository='pycommit', tag='1', message='from docker-py')
+        out['comment'] = img.attrs['Comment']
+        df = client.df()
+        out['dfContainers'] = [c.get('SizeRw', 0) >= 64 * 1024 for c in df['Containers'] if c['Id'] == db.id]
+    finally:
+        db.remove(force=True)
+    gone = client.containers.run('busybox', ['sh', '-c', 'busybox dd if=/dev/zero of=/f bs=1024 count=64 2>/dev/null'], detach=True)
+    gone.wait()
+    out['reclaimed'] = client.containers.prune().get('SpaceReclaimed', 0)
     return out
 
 

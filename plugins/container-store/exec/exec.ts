@@ -7,7 +7,7 @@ import { resolveUser } from '../../../lib/resolve-user.js';
 import type { GraphService } from '../../graph/index.js';
 import { parseDetachKeys } from '../lifecycle/index.js';
 import { pipeStdio, type ContainerRuntime } from '../lifecycle/index.js';
-import { DEFAULT_PATH } from '../lifecycle/index.js';
+import { containerEnv, replaceOrAppendEnv } from '../lifecycle/index.js';
 import type { ContainerStore } from '../records/index.js';
 
 export interface ExecConfig {
@@ -101,12 +101,12 @@ export class Execs {
     const rootfs = await this.graph.driver().get(c.Id);
     let user;
     try {
-      user = await resolveUser(rootfs, e.config.User || c.Config.User || undefined);
+      user = await resolveUser(rootfs, e.config.User || c.Config.User || undefined, (c.HostConfig.GroupAdd as string[] | null) ?? []);
     } finally {
       await this.graph.driver().put(c.Id);
     }
-    const env = [...(c.Config.Env ?? []), ...(e.config.Env ?? [])];
-    if (!env.some((v) => v.startsWith('PATH='))) env.unshift(DEFAULT_PATH);
+    // As dockerd: the container's environment (with this exec's TERM), then the exec's Env.
+    const env = replaceOrAppendEnv(containerEnv(c, Boolean(e.config.Tty)), e.config.Env ?? []);
     e.running = true;
     const { stdio, exited, pid } = await driver.exec(c.Id, {
       execId: driverExecId(e.id), args: e.config.Cmd!, env, cwd: e.config.WorkingDir || c.Config.WorkingDir || '/',

@@ -13,6 +13,7 @@ import type { Container } from '../records/index.js';
 import type { ContainerFsHandle } from './container-fs.js';
 import { baseName, containerAbsPath, type ResolvedPath } from './container-path.js';
 import { pathStatOf, type PathStat } from './path-stat.js';
+import { mountsBelow, routeThroughMounts } from './mount-routing.js';
 
 const fileNotFound = (path: string, ref: string) => notFound(`Could not find the file ${path} in container ${ref}`);
 
@@ -78,7 +79,10 @@ export async function extractToDir(h: ContainerFsHandle, c: Container, req: Extr
   if (resolved.mount?.readonly) throw invalid('mounted volume is marked read-only');
   if (!resolved.mount && c.HostConfig.ReadonlyRootfs) throw invalid('container rootfs is marked read-only');
   const user = req.copyUIDGID && c.Config.User ? await resolveUser(h.root, c.Config.User) : undefined;
-  await extractLayer(req.tar, resolved.host, {
+  // Bind mounts below the folder (its own files in /etc, -v binds) get their entries.
+  const below = resolved.mount ? [] : mountsBelow(resolved.inContainer, h.paths.bindMounts);
+  const tar = below.length ? await routeThroughMounts(req.tar, resolved.inContainer, below) : req.tar;
+  await extractLayer(tar, resolved.host, {
     whiteouts: 'delete',
     noOverwriteDirNonDir: req.noOverwriteDirNonDir,
     ...(user ? { owner: { uid: user.uid, gid: user.gid } } : {}),

@@ -22,11 +22,11 @@ export interface ContainerFsHandle {
 
 interface Freeze { count: number; paused: Promise<boolean> }
 
+/** The bind mounts of the container's last start (its own and other plugins' files included);
+ * before any start, its -v binds. */
 export function bindMountsOf(c: Container): PathMount[] {
-  return (c.HostConfig.Binds ?? []).map((spec) => {
-    const b = parseBind(spec);
-    return { source: b.source, destination: posix.normalize(b.destination).replace(/(.)\/$/, '$1'), readonly: b.readonly };
-  });
+  const mounts = c.MountPoints ?? (c.HostConfig.Binds ?? []).map(parseBind);
+  return mounts.map((b) => ({ source: b.source, destination: posix.normalize(b.destination).replace(/(.)\/$/, '$1'), readonly: Boolean(b.readonly) }));
 }
 
 export class ContainerFs {

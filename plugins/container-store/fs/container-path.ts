@@ -25,9 +25,9 @@ export interface ResolvedPath {
 export class ContainerPaths {
   private readonly mounts: { parts: string[]; mount: PathMount }[];
 
-  constructor(private readonly root: string, mounts: PathMount[]) {
+  constructor(private readonly root: string, readonly bindMounts: PathMount[]) {
     // Longest destination first: a mount inside another mount wins.
-    this.mounts = mounts
+    this.mounts = bindMounts
       .map((mount) => ({ parts: mount.destination.split('/').filter(Boolean), mount }))
       .sort((a, b) => b.parts.length - a.parts.length);
   }

@@ -12,7 +12,7 @@ import type { GraphService } from '../../graph/index.js';
 import type { Container, ContainerHealth, HealthLogEntry } from '../records/index.js';
 import { goDuration, healthTimings, MAX_LOG_ENTRIES, MAX_OUTPUT_LEN, probeCommand } from './health-config.js';
 import type { LifecycleObserver } from '../lifecycle/index.js';
-import { DEFAULT_PATH } from '../lifecycle/index.js';
+import { containerEnv } from '../lifecycle/index.js';
 import type { ContainerStore } from '../records/index.js';
 
 export interface HealthMonitorDeps {
@@ -153,13 +153,11 @@ export class HealthMonitor implements LifecycleObserver {
     const rootfs = await this.deps.graph.driver().get(c.Id);
     let user;
     try {
-      user = await resolveUser(rootfs, c.Config.User || undefined);
+      user = await resolveUser(rootfs, c.Config.User || undefined, (c.HostConfig.GroupAdd as string[] | null) ?? []);
     } finally {
       await this.deps.graph.driver().put(c.Id);
     }
-    const env = [...(c.Config.Env ?? [])];
-    if (!env.some((v) => v.startsWith('PATH='))) env.unshift(DEFAULT_PATH);
-    if (!env.some((v) => v.startsWith('HOSTNAME='))) env.push(`HOSTNAME=${c.Config.Hostname || c.Id.slice(0, 12)}`);
+    const env = containerEnv(c, false);
     const execID = randomBytes(32).toString('hex');
     const { publish, event } = this.deps;
     publish(event(c, `exec_create: ${cmd.join(' ')}`, { execID }));

@@ -14,7 +14,7 @@ import type { RuntimeOptions } from './runtime-options.js';
 import { RestartManager, restartingState, stoppedState } from './restart-manager.js';
 import { DEFAULT_DETACH_KEYS, forwardWithDetach } from './detach-keys.js';
 import { logConfigOf } from '../logs/index.js';
-import { containerSpecFor } from './runtime-spec.js';
+import { containerSpecFor, networkPeerRef } from './runtime-spec.js';
 import { joinNamespaces, releaseShm, setupShm } from './namespaces.js';
 import { ContainerLocks } from './container-locks.js';
 import type { ContainerStore } from '../records/index.js';
@@ -90,7 +90,8 @@ export class ContainerRuntime {
       driver = await this.driver(c);
       const rootfs = await this.graph.driver().get(c.Id);
       mounted = true;
-      const input = await containerSpecFor(c, rootfs, dir, this.options);
+      const peer = networkPeerRef(c);
+      const input = await containerSpecFor(c, rootfs, dir, this.options, peer ? this.store().find(peer) : undefined);
       // Other plugins add their part: the network plugin its namespace and files, volumes their mounts.
       await this.options.hooks?.starting.promise({ container: c, dir, spec: input });
       // --ipc/--pid container:<id>: the donors' namespaces, after the network's (dockerd's order).
@@ -116,6 +117,7 @@ export class ContainerRuntime {
       const state = started ?? await driver.state(c.Id);
       c.State = { ...c.State, Status: 'running', Running: true, Paused: false, Restarting: false, Pid: state.pid, ExitCode: 0, Error: '', OOMKilled: false, StartedAt: new Date().toISOString() };
       c.LogPath = logPath;
+      c.MountPoints = input.mounts.filter((m) => m.type === 'bind').map((m) => ({ source: m.source, destination: m.destination, readonly: Boolean(m.readonly) }));
       this.options.observer?.started(c);
       await this.store().save(c);
     } catch (err) {

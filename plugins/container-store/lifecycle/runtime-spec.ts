@@ -3,15 +3,17 @@
 // own configuration and defaults. Other plugins add theirs through the starting hook (the network
 // plugin /etc/hosts and /etc/resolv.conf and the namespace to join).
 import { writeFile } from 'node:fs/promises';
+import { hostname as hostHostname } from 'node:os';
 import { join } from 'node:path';
 import type { ContainerSpec, MountSpec } from '../../exec/index.js';
 import { resolveUser } from '../../../lib/resolve-user.js';
 import type { Container } from '../records/index.js';
 import { lookupInitBinary } from './init-binary.js';
 import { cgroupsPathOf } from './namespaces.js';
+import { containerEnv } from './process-env.js';
 import type { RuntimeOptions } from './runtime-options.js';
 
-export const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+export { DEFAULT_PATH } from './process-env.js';
 
 export interface BindMount extends MountSpec { type: 'bind'; readonly: boolean }
 
@@ -24,14 +26,27 @@ export function parseBind(spec: string): BindMount {
 }
 
 
-export async function containerSpecFor(c: Container, rootfs: string, dir: string, opts: RuntimeOptions = {}): Promise<ContainerSpec> {
-  const hostname = c.Config.Hostname || c.Id.slice(0, 12);
+/**
+ * The hostname a container gets, as dockerd gives it: the one asked for, else the host's with
+ * --network host, else the short ID. With --network container:X it is X's (dockerd copies it into
+ * the record at each start), so the caller passes X's record.
+ */
+export function networkHostname(c: Container, peer?: Container): string {
+  if (peer) c.Config.Hostname = peer.Config.Hostname || peer.Id.slice(0, 12);
+  return c.Config.Hostname || (c.HostConfig.NetworkMode === 'host' ? hostHostname() : c.Id.slice(0, 12));
+}
+
+/** The container whose network namespace `c` joins (--network container:X), if any. */
+export function networkPeerRef(c: Container): string | undefined {
+  const mode = c.HostConfig.NetworkMode ?? '';
+  return mode.startsWith('container:') ? mode.slice('container:'.length) : undefined;
+}
+
+export async function containerSpecFor(c: Container, rootfs: string, dir: string, opts: RuntimeOptions = {}, peer?: Container): Promise<ContainerSpec> {
+  const hostname = networkHostname(c, peer);
   const hostnameFile = join(dir, 'hostname');
   await writeFile(hostnameFile, `${hostname}\n`);
-  const env = [...(c.Config.Env ?? [])];
-  if (!env.some((e) => e.startsWith('PATH='))) env.unshift(DEFAULT_PATH);
-  env.push(`HOSTNAME=${hostname}`);
-  if (c.Config.Tty && !env.some((e) => e.startsWith('TERM='))) env.push('TERM=xterm');
+  const env = containerEnv(c, Boolean(c.Config.Tty));
   const h = c.HostConfig as Record<string, any>;
   // HostConfig.Init (true/false) wins over the daemon's default; an init needs its own pid namespace.
   const withInit = (typeof h.Init === 'boolean' ? h.Init : Boolean(opts.init?.enabled)) && !h.PidMode;
@@ -42,7 +57,7 @@ export async function containerSpecFor(c: Container, rootfs: string, dir: string
       args: [c.Path, ...c.Args],
       env,
       cwd: c.Config.WorkingDir || '/',
-      user: await resolveUser(rootfs, c.Config.User || undefined),
+      user: await resolveUser(rootfs, c.Config.User || undefined, (h.GroupAdd as string[] | null) ?? []),
       tty: Boolean(c.Config.Tty),
       ...(ulimits.length ? { ulimits } : {}),
     },

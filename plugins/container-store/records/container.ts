@@ -52,6 +52,12 @@ export interface Container {
   /** A user stopped or killed it (dockerd's field, persisted, not shown by inspect): unless-stopped stays down. */
   HasBeenManuallyStopped?: boolean;
   Driver: string;
+  /**
+   * The bind mounts of its last start, as the runtime got them (its /etc/hostname, the network
+   * plugin's /etc/hosts and /etc/resolv.conf, -v binds): docker cp reads and writes the files the
+   * container sees (dockerd keeps MountPoints). Persisted, not shown by inspect.
+   */
+  MountPoints?: { source: string; destination: string; readonly: boolean }[];
   Platform: 'linux';
   MountLabel: string;
   ProcessLabel: string;
@@ -79,14 +85,17 @@ export function mergeConfig(request: ContainerConfig, image: ContainerConfig | u
   const byKey = new Map<string, string>();
   for (const e of [...(img.Env ?? []), ...(request.Env ?? [])]) byKey.set(envKey(e), e);
   const env = [...byKey.values()];
-  const entrypointGiven = request.Entrypoint !== undefined && request.Entrypoint !== null;
+  // As dockerd's merge: a non-empty entrypoint on create drops the image's Cmd; [""] (docker run
+  // --entrypoint '') then means no entrypoint at all (mergeAndVerifyConfig).
+  const entrypoint = request.Entrypoint;
   const cmdGiven = request.Cmd !== undefined && request.Cmd !== null && request.Cmd.length > 0;
+  const ownEntrypoint = entrypoint !== undefined && entrypoint !== null && entrypoint.length > 0;
+  const cleared = ownEntrypoint && entrypoint!.length === 1 && entrypoint![0] === '';
   return {
     ...request,
     Env: env.length ? env : null,
-    // An entrypoint given on create drops the image's Cmd, as dockerd does.
-    Entrypoint: entrypointGiven ? (request.Entrypoint!.length ? request.Entrypoint : null) : img.Entrypoint ?? null,
-    Cmd: cmdGiven ? request.Cmd : entrypointGiven ? null : img.Cmd ?? null,
+    Entrypoint: ownEntrypoint ? (cleared ? null : entrypoint!) : entrypoint == null ? img.Entrypoint ?? null : null,
+    Cmd: cmdGiven ? request.Cmd : ownEntrypoint ? null : img.Cmd ?? null,
     WorkingDir: request.WorkingDir || img.WorkingDir || '',
     User: request.User || img.User || '',
     Labels: { ...(img.Labels ?? {}), ...(request.Labels ?? {}) },

@@ -1,5 +1,6 @@
 // The container jobs of this stage: create, inspect, list, rename, remove, prune.
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { JobEvent, PluginContext } from '../../../core/plugin-api.js';
 import type { Images } from '../../image-store/index.js';
 import type { ContainerConfig } from '../../image-store/index.js';
@@ -31,6 +32,8 @@ export interface ContainerJobDeps {
   driverName: () => string;
   runtime: () => ContainerRuntime;
   hooks: ContainerHooks;
+  /** The graph driver's description of a layer (inspect's GraphDriver.Data), null when it has none. */
+  graphMetadata: (id: string) => Promise<Record<string, string> | null>;
   /** Removes a stopped container's layer and record, and tells the removed hook. */
   remove: (c: Container, emit: (ev: JobEvent) => void) => Promise<void>;
 }
@@ -75,6 +78,9 @@ export function registerContainerJobs(ctx: PluginContext, deps: ContainerJobDeps
       try {
         const { HostConfig: _host, NetworkingConfig: _net, ...requested } = body;
         const config = { ...mergeConfig(requested, image.config.config), Image: body.Image };
+        if (!config.Entrypoint?.length && !config.Cmd?.length) throw ctx.errors.invalid('no command specified');
+        // As dockerd's newContainer: the host's name with --network host, else the short ID.
+        config.Hostname ||= hostConfig.NetworkMode === 'host' ? hostname() : id.slice(0, 12);
         const top = image.chain.length ? image.chain[image.chain.length - 1] : null;
         await images().layers.createRwLayer(id, top);
         const c: Container = {
@@ -128,7 +134,8 @@ export function registerContainerJobs(ctx: PluginContext, deps: ContainerJobDeps
     schema: { type: 'object', required: ['name'], properties: { name: { type: 'string', minLength: 1 }, size: { type: 'boolean' } } },
     run: async (job) => {
       const c = store().get(job.payload.name);
-      return hooks.inspect.call({ ...inspectContainer(c), ...(job.payload.size ? await sizes(c) : {}) }, c);
+      const view = inspectContainer(c, await deps.graphMetadata(c.Id).catch(() => null));
+      return hooks.inspect.call({ ...view, ...(job.payload.size ? await sizes(c) : {}) }, c);
     },
   });
 
@@ -224,16 +231,20 @@ export function registerContainerJobs(ctx: PluginContext, deps: ContainerJobDeps
     run: async (job) => {
       const labels = job.payload?.filters?.label ?? [];
       const deleted: string[] = [];
+      let reclaimed = 0;
       for (const c of store().all()) {
         if (c.State.Running || c.State.Paused) continue;
         const l = c.Config.Labels ?? {};
         if (!labels.every((x) => (x.includes('=') ? l[x.split('=')[0]] === x.slice(x.indexOf('=') + 1) : x in l))) continue;
         await runtime().cleanedUp(c.Id);
+        // As dockerd: what the read-write layer held, measured before it goes.
+        const size = await images().layers.rwLayerSize(c.Id, c.ImageTopLayer).catch(() => 0);
         await removeContainer(c, (ev) => job.emit(ev));
         deleted.push(c.Id);
+        reclaimed += size;
       }
-      if (deleted.length) job.emit({ Type: 'container', Action: 'prune', Actor: { ID: '', Attributes: { reclaimed: '0' } } });
-      return { ContainersDeleted: deleted.length ? deleted : null, SpaceReclaimed: 0 };
+      if (deleted.length) job.emit({ Type: 'container', Action: 'prune', Actor: { ID: '', Attributes: { reclaimed: String(reclaimed) } } });
+      return { ContainersDeleted: deleted.length ? deleted : null, SpaceReclaimed: reclaimed };
     },
   });
 }

@@ -1,6 +1,7 @@
 // What the API returns for containers: inspect, and the summaries of GET /containers/json.
 import { invalid } from '../../../core/plugin-api.js';
 import type { Container } from './container.js';
+import { parsePortFilter } from '../../../lib/port-filter.js';
 
 export const CONTAINER_LIST_FILTERS = [
   'ancestor', 'before', 'expose', 'exited', 'health', 'id', 'isolation', 'is-task', 'label', 'name', 'network', 'publish', 'since', 'status', 'volume',
@@ -9,14 +10,14 @@ export const CONTAINER_LIST_FILTERS = [
 const HEALTH_STATES = ['starting', 'healthy', 'unhealthy', 'none'];
 const STATUSES = ['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead'];
 
-export function inspectContainer(c: Container) {
-  const { ImageTopLayer: _top, HasBeenManuallyStopped: _stopped, ...shown } = c;
+export function inspectContainer(c: Container, graphData: Record<string, string> | null = null) {
+  const { ImageTopLayer: _top, HasBeenManuallyStopped: _stopped, MountPoints: _mounts, ...shown } = c;
   return {
     ...shown,
     ResolvConfPath: c.ResolvConfPath,
     Mounts: [],
     NetworkSettings: { Bridge: '', SandboxID: '', Ports: {}, Networks: {} },
-    GraphDriver: { Data: null, Name: c.Driver },
+    GraphDriver: { Data: graphData, Name: c.Driver },
     SizeRw: undefined,
   };
 }
@@ -79,6 +80,7 @@ export function filterContainers(all: Container[], filters: Record<string, strin
   };
   const before = anchor('before');
   const since = anchor('since');
+  const expose = filters.expose?.length ? parsePortFilter('expose', filters.expose) : undefined;
   const showAll = opts.all || (filters.status?.length ?? 0) > 0 || (filters.exited?.length ?? 0) > 0;
   return all
     .filter((c) => {
@@ -94,9 +96,29 @@ export function filterContainers(all: Container[], filters: Record<string, strin
         const eq = l.indexOf('=');
         if (eq < 0 ? !(l in labels) : labels[l.slice(0, eq)] !== l.slice(eq + 1)) return false;
       }
+      // expose: a port the container exposes or publishes (its container side).
+      if (expose && !containerPorts(c).some((p) => expose.has(p))) return false;
+      // volume: a mount's destination or source (-v binds, --mount).
+      if (filters.volume?.length && !filters.volume.some((v) => mountsOf(c).some((m) => m.destination === v || m.source === v))) return false;
       if (before !== undefined && Date.parse(c.Created) >= before) return false;
       if (since !== undefined && Date.parse(c.Created) <= since) return false;
       return true;
     })
     .sort((a, b) => Date.parse(b.Created) - Date.parse(a.Created));
+}
+
+/** "80/tcp" keys of the ports a container exposes or publishes. */
+function containerPorts(c: Container): string[] {
+  const keys = [...Object.keys(c.Config.ExposedPorts ?? {}), ...Object.keys((c.HostConfig.PortBindings ?? {}) as object)];
+  return keys.map((k) => (k.includes('/') ? k.toLowerCase() : `${k}/tcp`));
+}
+
+/** What dockerd lists as its Mounts: -v binds and --mount entries (not its own /etc files). */
+function mountsOf(c: Container): { source: string; destination: string }[] {
+  const binds = (c.HostConfig.Binds ?? []).map((b) => {
+    const [source = '', destination = ''] = b.split(':');
+    return { source, destination };
+  });
+  const mounts = ((c.HostConfig.Mounts ?? []) as { Source?: string; Target?: string }[]).map((m) => ({ source: m.Source ?? '', destination: m.Target ?? '' }));
+  return [...binds, ...mounts];
 }
