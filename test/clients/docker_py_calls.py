@@ -217,6 +217,7 @@ def networks():
     v4.remove()
     six.remove()
     out['left'] = sorted(n.name for n in client.networks.list() if n.name in ('py net', 'py6'))
+    return out
 
 
 def container_options():
