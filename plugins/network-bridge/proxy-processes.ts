@@ -139,7 +139,7 @@ export class ProxyProcesses {
     h.child = child;
     try {
       const { pid, line } = await child.answer;
-      if (h.cancelled) return;
+      if (h.cancelled) throw new Error('cancelled');
       const report = JSON.parse(line) as { ports: number[] } | { error: string };
       if ('error' in report) throw new Error(report.error);
       if (report.ports.join() !== bound.map((t) => t.hostPort).join()) throw new Error(`port proxy serves ${report.ports.join()}, not ${bound.map((t) => t.hostPort).join()}`);
