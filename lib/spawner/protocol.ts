@@ -1,6 +1,8 @@
 // Messages between the main thread and the spawner thread (spawner.ts, spawner-worker.ts).
 
+/** A command run to its end; its output collected (answered with a SpawnReply). */
 export interface SpawnRequest {
+  kind?: 'run';
   id: number;
   cmd: string;
   args: string[];
@@ -19,3 +21,55 @@ export interface SpawnReply {
   /** spawn's own failure (ENOENT …): the command never ran. */
   error?: { message: string; code?: string };
 }
+
+/**
+ * A child that lives on (a port proxy): the given descriptors of this process are its fds 3, 4, …;
+ * answered with a StartReply once it wrote its first line on stdout. Its stdin stays open until a
+ * StayRequest (the child then runs on alone) or a KillRequest; if this process dies first, its
+ * stdin closes. Its stderr goes nowhere.
+ */
+export interface StartRequest {
+  kind: 'start';
+  id: number;
+  cmd: string;
+  args: string[];
+  cwd?: string;
+  env?: Record<string, string>;
+  fds: number[];
+  /** In a session of its own. */
+  detached: boolean;
+  /** No line within this time: it is killed and the start fails. */
+  timeoutMs: number;
+}
+
+export interface StartReply {
+  id: number;
+  pid?: number;
+  /** Its first stdout line, without the newline. */
+  line?: string;
+  error?: { message: string; code?: string };
+}
+
+/** Writes `input` to the started child's stdin and closes it; answered with a DoneReply. */
+export interface StayRequest {
+  kind: 'stay';
+  id: number;
+  /** The StartRequest's id. */
+  child: number;
+  input: string;
+}
+
+/** SIGKILLs the started child (if it still runs); answered with a DoneReply once it exited. */
+export interface KillRequest {
+  kind: 'kill';
+  id: number;
+  child: number;
+}
+
+export interface DoneReply {
+  id: number;
+  /** The child was not known (it had exited, or was never started): nothing was done. */
+  unknown?: boolean;
+}
+
+export type Request = SpawnRequest | StartRequest | StayRequest | KillRequest;

@@ -4,38 +4,46 @@
 // The thread starts on first use and is unref'd while nothing is pending: it never keeps a
 // process alive by itself.
 import { Worker } from 'node:worker_threads';
-import type { SpawnReply, SpawnRequest } from './protocol.js';
+import type { DoneReply, Request, SpawnReply, SpawnRequest, StartReply, StartRequest } from './protocol.js';
 
 export type { SpawnReply } from './protocol.js';
 
 const WORKER_URL = new URL('./spawner-worker.js', import.meta.url);
 
+type Reply = SpawnReply | StartReply | DoneReply;
+type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
+
 class Spawner {
   private worker: Worker | undefined;
-  private readonly pending = new Map<number, (r: SpawnReply) => void>();
+  private readonly pending = new Map<number, (r: Reply) => void>();
   private nextId = 1;
 
-  run(req: Omit<SpawnRequest, 'id'>): Promise<SpawnReply> {
+  /** Sends a request; `id` is the one it was sent with (a StartRequest's names its child). */
+  send<R extends Reply>(req: WithoutId<Request>, id = this.nextId++): Promise<R> {
     const w = this.ensure();
-    const id = this.nextId++;
     return new Promise((resolve) => {
-      this.pending.set(id, resolve);
+      this.pending.set(id, resolve as (r: Reply) => void);
       if (this.pending.size === 1) w.ref();
-      w.postMessage({ id, ...req } satisfies SpawnRequest);
+      w.postMessage({ id, ...req });
     });
+  }
+
+  newId(): number {
+    return this.nextId++;
   }
 
   private ensure(): Worker {
     if (this.worker) return this.worker;
     const w = new Worker(WORKER_URL);
     w.unref();
-    w.on('message', (r: SpawnReply) => {
+    w.on('message', (r: Reply) => {
       const done = this.pending.get(r.id);
       this.pending.delete(r.id);
       if (this.pending.size === 0) w.unref();
       done?.(r);
     });
-    // A thread that died takes its pending commands with it: they fail, the next call starts a new one.
+    // A thread that died takes its pending commands with it: they fail, the next call starts a new
+    // one. Children it started and had not told to stay see their stdin close.
     const fail = (why: string) => {
       if (this.worker === w) this.worker = undefined;
       for (const [id, done] of this.pending) done({ id, code: null, signal: null, stdout: '', stderr: '', error: { message: `spawner thread ${why}` } });
@@ -52,5 +60,37 @@ const spawner = new Spawner();
 
 /** Runs a command to its end from the spawner thread. */
 export function spawnCollect(req: Omit<SpawnRequest, 'id'>): Promise<SpawnReply> {
-  return spawner.run(req);
+  return spawner.send<SpawnReply>({ kind: 'run', ...req });
+}
+
+/** A child started from the spawner thread that may live on (startChild). */
+export interface StartedChild {
+  /** Its pid and first stdout line; rejects when it could not start, exited first or gave none in time. */
+  readonly answer: Promise<{ pid: number; line: string }>;
+  /** Writes `input` to its stdin and closes it: it runs on alone. */
+  stay(input: string): Promise<void>;
+  /** SIGKILLs it; resolves once it exited (at once when it had already). */
+  kill(): Promise<void>;
+}
+
+/**
+ * Starts a long-lived child from the spawner thread (no fork on the event loop), with `fds` — open
+ * descriptors of this process, such as listening sockets — as its fds 3, 4, …; they are
+ * duplicated at the fork, the caller keeps (and may close) its own. Until stay(), its stdin is a
+ * pipe this process holds: if the daemon dies, the child reads end-of-file.
+ */
+export function startChild(req: Omit<StartRequest, 'id' | 'kind'>): StartedChild {
+  const id = spawner.newId();
+  const answer = spawner.send<StartReply>({ kind: 'start', ...req }, id).then((r) => {
+    if (r.error || r.pid === undefined || r.line === undefined) {
+      throw Object.assign(new Error(`${req.cmd}: ${r.error?.message ?? 'no answer'}`), { code: r.error?.code });
+    }
+    return { pid: r.pid, line: r.line };
+  });
+  answer.catch(() => {}); // the caller may kill it without waiting for its answer
+  return {
+    answer,
+    stay: async (input) => { await spawner.send<DoneReply>({ kind: 'stay', child: id, input }); },
+    kill: async () => { await spawner.send<DoneReply>({ kind: 'kill', child: id }); },
+  };
 }

@@ -1,6 +1,7 @@
 // The bridge network driver (dockerd's bridge): a Linux bridge per network, a veth pair per
-// endpoint, NAT and isolation rules, published ports through DNAT plus the userland proxy (a
-// process per endpoint with ports, which outlives the daemon: proxy-processes.ts).
+// endpoint, NAT and isolation rules, published ports through DNAT plus the userland proxy (served
+// by the daemon at once, then by a process per endpoint with ports, which outlives the daemon:
+// proxy-processes.ts).
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
@@ -181,8 +182,9 @@ export class BridgeDriver implements NetworkDriver {
   }
 
   async shutdown(networks: NetworkRecord[], liveRestore: boolean): Promise<void> {
-    // With live-restore the proxies stay with their containers, for the next run to adopt.
-    if (liveRestore) return;
+    // With live-restore the proxies stay with their containers, for the next run to adopt: those
+    // still taking over their ports from the daemon are waited for.
+    if (liveRestore) return this.proxies.settle();
     await this.proxies.stopAll();
     for (const net of networks) await this.deleteNetwork(net).catch((err) => this.log.warn({ err, network: net.Name }, 'cannot remove network at shutdown'));
     await this.iptables?.teardown().catch((err) => this.log.warn({ err }, 'cannot remove iptables chains'));

@@ -1,14 +1,19 @@
 // The daemon's side of the port proxy processes (proxy-main.ts): one per endpoint with published
-// ports, outliving the daemon. Each is recorded in the exec root ({pid, endpoint, targets}) before
-// it is told to stay, so a restarted daemon adopts it (the same ports, no gap) or, when it is
-// gone or differs, replaces it; stopping checks the pid is still that proxy (pids are reused).
-import { spawn, type ChildProcess } from 'node:child_process';
+// ports, outliving the daemon. Publishing binds the ports in the daemon and serves them at once
+// (a taken port is refused before the container starts); then, off the critical path, the proxy
+// process is started from the spawner thread with the listening sockets as its fds, serves them
+// too, reports; it is recorded in the exec root ({pid, endpoint, targets}) and told to stay, and
+// only then does the daemon close its own copies. A daemon that dies before that takes the ports
+// with it and the proxy, its stdin closed, exits. A restarted daemon adopts a recorded proxy (the
+// same ports, no gap) or, when it is gone or differs, replaces it; stopping checks the pid is
+// still that proxy (pids are reused).
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import type { PluginFs } from '../../core/plugin-api.js';
-import type { ProxyTarget } from './port-proxy.js';
+import { startChild, type StartedChild } from '../../lib/spawner/spawner.js';
+import { PortProxies, type ProxyTarget } from './port-proxy.js';
 import { PROXY_FLAG } from './proxy-main.js';
 
 const PROXY_MAIN = fileURLToPath(new URL('./proxy-main.js', import.meta.url));
@@ -16,6 +21,9 @@ const REPORT_TIMEOUT_MS = 10_000;
 const STOP_WAIT_MS = 3000;
 
 export interface ProxyRecord { pid: number; endpoint: string; targets: ProxyTarget[] }
+
+/** A hand-off under way: stop() cancels it. */
+interface HandOff { cancelled: boolean; child?: StartedChild; done: Promise<void> }
 
 const sameTargets = (a: ProxyTarget[], b: ProxyTarget[]) => JSON.stringify(a.map(key).sort()) === JSON.stringify(b.map(key).sort());
 const key = (t: ProxyTarget) => `${t.proto}:${t.hostIp}:${t.hostPort}:${t.containerIp}:${t.containerPort}`;
@@ -25,10 +33,37 @@ async function isOurProxy(pid: number, endpoint: string): Promise<boolean> {
   return args.includes(PROXY_FLAG) && args.includes(endpoint);
 }
 
+async function bindAll(targets: ProxyTarget[]): Promise<{ local: PortProxies; ports: number[] }> {
+  const local = new PortProxies();
+  const ports: number[] = [];
+  try {
+    for (const t of targets) ports.push(await local.start(t));
+  } catch (err) {
+    await local.stopAll();
+    throw err;
+  }
+  return { local, ports };
+}
+
+/** SIGKILLs the proxy processes of this endpoint (none recorded); true when there were any, gone now. */
+async function killStrays(endpoint: string): Promise<boolean> {
+  const pids: number[] = [];
+  for (const p of await readdir('/proc')) {
+    if (/^\d+$/.test(p) && Number(p) !== process.pid && (await isOurProxy(Number(p), endpoint))) pids.push(Number(p));
+  }
+  for (const pid of pids) try { process.kill(pid, 'SIGKILL'); } catch { /* gone meanwhile */ }
+  const deadline = Date.now() + STOP_WAIT_MS;
+  for (const pid of pids) while (Date.now() < deadline && (await isOurProxy(pid, endpoint))) await new Promise((res) => setTimeout(res, 10));
+  return pids.length > 0;
+}
+
 export class ProxyProcesses {
   private readonly records = new Map<string, ProxyRecord>();
-  /** Children started by this run (reaped by Node; their exit is awaited on stop). */
-  private readonly children = new Map<number, ChildProcess>();
+  /** Proxies started by this run (from the spawner thread, which reaps them). */
+  private readonly children = new Map<string, StartedChild>();
+  /** The ports the daemon serves itself: until the hand-off, and the connections it took meanwhile. */
+  private readonly local = new Map<string, PortProxies>();
+  private readonly handOffs = new Map<string, HandOff>();
   /** Endpoints started or adopted by this run: the others an earlier run left go at sweep. */
   private readonly claimed = new Set<string>();
 
@@ -69,56 +104,92 @@ export class ProxyProcesses {
     return true;
   }
 
-  /** Starts the endpoint's proxy (after stopping any other it had); returns the host ports taken. */
+  /** Binds and serves the endpoint's ports (after stopping any proxy it had) and returns the host
+   * ports taken; the proxy process takes them over in the background. */
   async start(endpoint: string, targets: ProxyTarget[]): Promise<number[]> {
     await this.stop(endpoint);
-    await this.ensureDir();
     this.claimed.add(endpoint);
-    const child = spawn(process.execPath, ['--max-semi-space-size=1', PROXY_MAIN, PROXY_FLAG, endpoint, JSON.stringify(targets)], {
-      detached: true, stdio: ['pipe', 'pipe', 'ignore'], cwd: '/', env: {},
-    });
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    let local: PortProxies;
+    let ports: number[];
     try {
-      const report = await readReport(child);
-      if ('error' in report) throw new Error(report.error);
-      const record: ProxyRecord = { pid: child.pid!, endpoint, targets: targets.map((t, i) => ({ ...t, hostPort: report.ports[i] })) };
-      await this.fs.writeFileAtomic(this.file(endpoint), JSON.stringify(record));
-      this.records.set(endpoint, record);
-      this.children.set(record.pid, child);
-      void exited.then(() => this.children.delete(record.pid));
-      child.stdin!.end('ok\n');
-      child.stdout!.destroy();
-      // It lives on its own now: the daemon's event loop does not wait for it.
-      child.unref();
-      return report.ports;
+      ({ local, ports } = await bindAll(targets));
     } catch (err) {
-      child.kill('SIGKILL');
-      child.stdin?.destroy();
-      child.stdout?.destroy();
-      await exited;
+      // A daemon killed during a hand-off leaves a proxy that holds the ports until it reads the
+      // end of its stdin (once its Node is up): an unrecorded proxy of this endpoint goes.
+      if (!(await killStrays(endpoint))) throw err;
+      ({ local, ports } = await bindAll(targets));
+    }
+    this.local.set(endpoint, local);
+    const bound = targets.map((t, i) => ({ ...t, hostPort: ports[i] }));
+    const h: HandOff = { cancelled: false, done: Promise.resolve() };
+    h.done = this.handOff(endpoint, bound, local, h).catch((err: Error) => {
+      if (!h.cancelled) this.log.warn({ err, endpoint }, 'port proxy process failed to start: the daemon serves the ports itself, until it stops');
+    }).finally(() => { if (this.handOffs.get(endpoint) === h) this.handOffs.delete(endpoint); });
+    this.handOffs.set(endpoint, h);
+    return ports;
+  }
+
+  private async handOff(endpoint: string, bound: ProxyTarget[], local: PortProxies, h: HandOff): Promise<void> {
+    await this.ensureDir();
+    if (h.cancelled) return;
+    const child = startChild({
+      cmd: process.execPath, args: ['--max-semi-space-size=1', PROXY_MAIN, PROXY_FLAG, endpoint, JSON.stringify(bound)],
+      fds: bound.map((t) => local.fd(t)), detached: true, cwd: '/', env: {}, timeoutMs: REPORT_TIMEOUT_MS,
+    });
+    h.child = child;
+    try {
+      const { pid, line } = await child.answer;
+      if (h.cancelled) throw new Error('cancelled');
+      const report = JSON.parse(line) as { ports: number[] } | { error: string };
+      if ('error' in report) throw new Error(report.error);
+      if (report.ports.join() !== bound.map((t) => t.hostPort).join()) throw new Error(`port proxy serves ${report.ports.join()}, not ${bound.map((t) => t.hostPort).join()}`);
+      const record: ProxyRecord = { pid, endpoint, targets: bound };
+      await this.fs.writeFileAtomic(this.file(endpoint), JSON.stringify(record));
+      // Recorded: stop() (waiting for this hand-off) finds it from here on, cancelled or not.
+      this.records.set(endpoint, record);
+      this.children.set(endpoint, child);
+      if (h.cancelled) return;
+      await child.stay('ok\n');
+    } catch (err) {
+      await child.kill();
       throw err;
     }
+    // It serves the ports alone now: the daemon's copies close (their connections run on).
+    for (const t of bound) await local.release(t);
+    this.log.debug({ endpoint, pid: this.records.get(endpoint)?.pid }, 'port proxy took over the ports');
   }
 
   /** Stops the endpoint's proxy, if it has one; its ports are free when this resolves. */
   async stop(endpoint: string): Promise<void> {
-    const r = this.records.get(endpoint);
-    if (!r) return;
-    const child = this.children.get(r.pid);
-    if (child) {
-      const exited = new Promise<void>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve())));
-      child.ref();
-      child.kill('SIGKILL');
-      await exited;
-    } else if (await isOurProxy(r.pid, endpoint)) {
-      try { process.kill(r.pid, 'SIGKILL'); } catch { /* gone meanwhile */ }
-      // Not our child (an earlier run's): gone once its cmdline is (a zombie has none).
-      const deadline = Date.now() + STOP_WAIT_MS;
-      while (Date.now() < deadline && (await isOurProxy(r.pid, endpoint))) await new Promise((res) => setTimeout(res, 10));
+    const h = this.handOffs.get(endpoint);
+    if (h) {
+      h.cancelled = true;
+      void h.child?.kill();
+      await h.done;
     }
-    await rm(this.file(endpoint), { force: true });
-    this.records.delete(endpoint);
+    const r = this.records.get(endpoint);
+    if (r) {
+      const child = this.children.get(endpoint);
+      this.children.delete(endpoint);
+      if (child) await child.kill();
+      if (await isOurProxy(r.pid, endpoint)) {
+        try { process.kill(r.pid, 'SIGKILL'); } catch { /* gone meanwhile */ }
+        // Not our child (an earlier run's): gone once its cmdline is (a zombie has none).
+        const deadline = Date.now() + STOP_WAIT_MS;
+        while (Date.now() < deadline && (await isOurProxy(r.pid, endpoint))) await new Promise((res) => setTimeout(res, 10));
+      }
+      await rm(this.file(endpoint), { force: true });
+      this.records.delete(endpoint);
+    }
+    const local = this.local.get(endpoint);
+    this.local.delete(endpoint);
+    await local?.stopAll();
     this.claimed.delete(endpoint);
+  }
+
+  /** Waits for the hand-offs under way (a graceful stop with live-restore: the ports outlive it). */
+  async settle(): Promise<void> {
+    await Promise.all([...this.handOffs.values()].map((h) => h.done));
   }
 
   /** Daemon start, after the running containers' ports were published again: the proxies of
@@ -132,35 +203,6 @@ export class ProxyProcesses {
   }
 
   async stopAll(): Promise<void> {
-    for (const endpoint of [...this.records.keys()]) await this.stop(endpoint);
+    for (const endpoint of new Set([...this.records.keys(), ...this.local.keys(), ...this.handOffs.keys()])) await this.stop(endpoint);
   }
-}
-
-/** The child's one line: the ports it bound, or why it could not. */
-function readReport(child: ChildProcess): Promise<{ ports: number[] } | { error: string }> {
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => done(new Error(`port proxy gave no answer within ${REPORT_TIMEOUT_MS / 1000} s`)), REPORT_TIMEOUT_MS);
-    const done = (err?: Error, v?: { ports: number[] } | { error: string }) => {
-      clearTimeout(timer);
-      child.stdout!.removeAllListeners('data');
-      child.stdout!.removeListener('end', onEnd);
-      if (err) reject(err); else resolve(v!);
-    };
-    // Its output is read to the end before its exit counts: an error line comes just before it.
-    const onEnd = () => done(new Error('port proxy exited before it bound its ports'));
-    child.stdout!.once('end', onEnd);
-    child.once('error', (err) => done(new Error(`port proxy: ${err.message}`)));
-    child.stdout!.setEncoding('utf8');
-    child.stdout!.on('data', (c: string) => {
-      out += c;
-      const nl = out.indexOf('\n');
-      if (nl < 0) return;
-      try {
-        done(undefined, JSON.parse(out.slice(0, nl)) as { ports: number[] } | { error: string });
-      } catch {
-        done(new Error(`port proxy: ${out.slice(0, nl)}`));
-      }
-    });
-  });
 }

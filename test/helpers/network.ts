@@ -3,7 +3,7 @@
 // test left of its own daemon (rules by the daemon's tag, namespaces under its exec root, bridges).
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 
@@ -73,6 +73,25 @@ export function portFree(port: number): Promise<boolean> {
     s.once('error', () => resolve(false));
     s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
   });
+}
+
+/** The processes holding the socket that listens on 127.0.0.1:port (TCP), by pid. */
+export function portHolders(port: number): number[] {
+  const local = `0100007F:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  const line = readFileSync('/proc/net/tcp', 'utf8').split('\n').find((l) => {
+    const f = l.trim().split(/\s+/);
+    return f[1] === local && f[3] === '0A';
+  });
+  if (!line) return [];
+  const socket = `socket:[${line.trim().split(/\s+/)[9]}]`;
+  const out: number[] = [];
+  for (const p of readdirSync('/proc')) {
+    if (!/^\d+$/.test(p)) continue;
+    let fds: string[];
+    try { fds = readdirSync(`/proc/${p}/fd`); } catch { continue; }
+    if (fds.some((fd) => { try { return readlinkSync(`/proc/${p}/fd/${fd}`) === socket; } catch { return false; } })) out.push(Number(p));
+  }
+  return out.sort((a, b) => a - b);
 }
 
 export { freePort } from './ports.js';
