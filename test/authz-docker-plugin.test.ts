@@ -60,7 +60,7 @@ test('the plugin is activated once and sees every request of docker run: user, m
   assert.equal(r.stdout, 'hi\n', r.stderr);
   const seen = requests();
   const lines = seen.map((doc) => `${doc.RequestMethod} ${doc.RequestUri}`);
-  const create = seen.find((doc) => doc.RequestMethod === 'POST' && /^\/v1\.41\/containers\/create(\?|$)/.test(doc.RequestUri));
+  const create = seen.find((doc) => doc.RequestMethod === 'POST' && /^\/v1\.\d+\/containers\/create(\?|$)/.test(doc.RequestUri));
   assert.ok(create, `create seen: ${lines.join('\n')}`);
   const body = JSON.parse(bodyOf(create));
   assert.equal(body.Image, 'busybox');
@@ -74,7 +74,7 @@ test('the plugin is activated once and sees every request of docker run: user, m
   const id = JSON.parse(Buffer.from(res.ResponseBody, 'base64').toString('utf8')).Id as string;
   assert.match(id, /^[0-9a-f]{64}$/, 'AuthZRes carried the create response body');
   for (const path of [`/containers/${id}/attach`, `/containers/${id}/start`, `/containers/${id}/wait`]) {
-    assert.ok(seen.some((doc) => doc.RequestMethod === 'POST' && doc.RequestUri.startsWith(`/v1.41${path}`)), `${path} seen: ${lines.join('\n')}`);
+    assert.ok(seen.some((doc) => doc.RequestMethod === 'POST' && /^\/v1\.\d+\//.test(doc.RequestUri) && doc.RequestUri.replace(/^\/v1\.\d+/, '').startsWith(path)), `${path} seen: ${lines.join('\n')}`);
   }
   assert.ok(lines.some((l) => /^(HEAD|GET) \/_ping$/.test(l)), 'the ping is authorized too');
 });

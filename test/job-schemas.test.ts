@@ -32,17 +32,17 @@ const listAll = async () => {
   return (r.json() as { Id: string }[]).map((c) => c.Id).sort();
 };
 
-test('malformed create bodies get a 400 naming the field, and nothing is stored', async () => {
+test('malformed create bodies get a 400 naming the field in dockerd\'s words, and nothing is stored', async () => {
   const before = await listAll();
   const cases: [unknown, RegExp][] = [
-    [{ Image: 123 }, /config\.Image: must be string/],
-    [{ Image: 'busybox', Cmd: 5 }, /config\.Cmd: must be array,string/],
-    [{ Image: 'busybox', HostConfig: { Memory: 'abc' } }, /HostConfig\.Memory: must be integer/],
-    [{ Image: 'busybox', Labels: { tier: 1 } }, /config\.Labels\.tier: must be string/],
-    [{ Image: 'busybox', Env: { A: '1' } }, /config\.Env: must be array/],
-    [{ Image: 'busybox', Healthcheck: { Interval: '1s' } }, /Healthcheck\.Interval: must be integer/],
-    [{ Image: 'busybox', NetworkingConfig: { EndpointsConfig: { bridge: { Aliases: 'web' } } } }, /EndpointsConfig\.bridge\.Aliases: must be array/],
-    [['busybox'], /container\.create\.config: must be object/],
+    [{ Image: 123 }, /Go struct field Config\.Image of type string/],
+    [{ Image: 'busybox', Cmd: 5 }, /Go struct field Config\.Cmd of type string/],
+    [{ Image: 'busybox', HostConfig: { Memory: 'abc' } }, /^json: cannot unmarshal string into Go struct field Resources\.HostConfig\.Memory of type int64$/],
+    [{ Image: 'busybox', Labels: { tier: 1 } }, /Go struct field Config\.Labels of type string/],
+    [{ Image: 'busybox', Env: { A: '1' } }, /cannot unmarshal object into Go struct field Config\.Env of type \[\]string/],
+    [{ Image: 'busybox', Healthcheck: { Interval: '1s' } }, /Go struct field HealthConfig\.Healthcheck\.Interval of type int64/],
+    [{ Image: 'busybox', NetworkingConfig: { EndpointsConfig: { bridge: { Aliases: 'web' } } } }, /Go struct field EndpointSettings\.NetworkingConfig\.EndpointsConfig\.Aliases of type \[\]string/],
+    [['busybox'], /cannot unmarshal array into Go value of type CreateRequest/],
   ];
   for (const [body, field] of cases) {
     const r = await create(body, 'malformed');
@@ -90,10 +90,10 @@ test('a string Cmd, Entrypoint or Healthcheck.Test is stored as a list of that o
 test('the other jobs refuse a malformed payload the same way', async () => {
   const exec = await apiRequest(d.socket, 'POST', '/containers/nope/exec', JSON.stringify({ Cmd: 'ls' }));
   assert.equal(exec.status, 400, exec.body);
-  assert.match(exec.json().message, /exec\.create\.config\.Cmd: must be array/);
+  assert.match(exec.json().message, /Go struct field ExecOptions\.Cmd of type \[\]string/);
   const net = await apiRequest(d.socket, 'POST', '/networks/create', JSON.stringify({ Name: 'n1', Labels: { a: 1 } }));
   assert.equal(net.status, 400, net.body);
-  assert.match(net.json().message, /network\.create\.config\.Labels\.a: must be string/);
+  assert.match(net.json().message, /Go struct field CreateRequest\.Labels of type string/);
 });
 
 test('every registered handler declares a payload schema (the commands job says so)', async () => {

@@ -28,13 +28,11 @@ test('--validate checks every manifest and the configuration without loading the
   writeFileSync(file, JSON.stringify({ debug: false, 'storage-driver': 'vfs' }));
   const rec = moduleRecorder(dir);
   const r = await runBerthd(['--config-file', file, '--validate'], rec.env);
-  assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout, 'configuration OK\n');
   assert.deepEqual(ajvCompiler(rec.loaded()), []);
   // The precompiled validators still name the field, as ajv does.
   writeFileSync(file, JSON.stringify({ debug: 'yes' }));
-  const bad = await runBerthd(['--config-file', file, '--validate'], rec.env);
-  assert.equal(bad.code, 1);
+  const bad = await runBerthd(['--config-file', file, '--validate'], rec.env, { expectCode: 1 });
   assert.match(bad.stderr, /debug: must be boolean/);
   assert.deepEqual(ajvCompiler(rec.loaded()), []);
 });

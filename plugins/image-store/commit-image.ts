@@ -26,7 +26,8 @@ export async function commitImage(images: Images, req: CommitRequest, dockerVers
   const parent = images.db.get(req.parentId);
   if (!parent) throw notFound(`No such image: ${req.parentId}`);
   const top = parent.chain.at(-1) ?? null;
-  const layer = await images.layers.register(req.layer, top);
+  // Provisional until the image is recorded: a crash in between leaves a layer start-up collects.
+  const layer = await images.layers.register(req.layer, top, undefined, { provisional: true });
   const emptyLayer = layer.diffId === EMPTY_LAYER_DIFF_ID;
   const created = new Date().toISOString();
   const entry: HistoryEntry = {
@@ -53,6 +54,7 @@ export async function commitImage(images: Images, req: CommitRequest, dockerVers
     rootfs: { type: 'layers', diff_ids: [...base.rootfs.diff_ids, ...(emptyLayer ? [] : [layer.diffId])] },
   };
   const image = await images.db.create(Buffer.from(JSON.stringify(config)), parent.id);
+  await images.layers.confirm(layer.chainId);
   // An empty layer is not part of the image: keep it only if another image has it.
   if (emptyLayer && !images.db.all().some((i) => i.chain.includes(layer.chainId))) await images.layers.remove(layer.chainId);
   if (req.ref) await images.tag(image.id, req.ref, emit);

@@ -151,8 +151,8 @@ export class Images {
   }
 
   /**
-   * Start-up: removes the layers no image owns and nothing else holds (what a crash left between a
-   * commit's, pull's or load's layer and its image), children before parents; returns them.
+   * Start-up: removes the layers a crash left between a commit's layer and its image (provisional,
+   * no image owns them, nothing else holds them), children before parents; returns them.
    */
   async collectOrphanLayers(): Promise<string[]> {
     const used = new Set(this.db.all().flatMap((i) => i.chain));
@@ -165,7 +165,13 @@ export class Images {
       for (; id; id = this.layers.get(id)?.parent ?? null) n++;
       return n;
     };
-    const orphans = this.layers.all().filter((l) => !used.has(l.chainId)).sort((a, b) => depth(b.chainId) - depth(a.chainId));
+    // An unowned layer of an interrupted pull or load stays for the next one to reuse; what a commit
+    // left provisional (and anything on it) goes.
+    const fromCommit = (id: string | null): boolean => {
+      for (; id; id = this.layers.get(id)?.parent ?? null) if (this.layers.get(id)?.provisional) return true;
+      return false;
+    };
+    const orphans = this.layers.all().filter((l) => !used.has(l.chainId) && fromCommit(l.chainId)).sort((a, b) => depth(b.chainId) - depth(a.chainId));
     for (const l of orphans) await this.layers.remove(l.chainId);
     return orphans.map((l) => l.chainId);
   }

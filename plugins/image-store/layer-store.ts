@@ -25,6 +25,12 @@ export interface Layer {
   size: number;
   /** Length of the layer's uncompressed tar (what `docker save` writes as layer.tar). */
   tarSize: number;
+  /**
+   * Made by a commit whose image is not recorded yet: if a crash comes first, start-up collects
+   * it. Layers of a pull or load are not provisional: an interrupted pull's complete layers stay
+   * for the next one to reuse.
+   */
+  provisional?: boolean;
 }
 
 /** One layer of a chain given to registerChain. */
@@ -57,6 +63,9 @@ class ChainCancelled extends Error {
 
 const explain = async (item: ChainItem, err: unknown) => (item.explain ? item.explain(err) : err);
 
+/** The metadata file that marks a provisional layer (see Layer.provisional). */
+const PROVISIONAL = 'provisional';
+
 export class LayerStore {
   private readonly layers = new Map<string, Layer>();
   /** Layers start-up found but could not read: kept on disk, reported. */
@@ -76,10 +85,12 @@ export class LayerStore {
       const d = join(this.dir, hex);
       try {
         const read = (f: string) => readFile(join(d, f), 'utf8').then((s) => s.trim());
-        const [diffId, cacheId, size, tarSize, parent] = await Promise.all([
-          read('diff'), read('cache-id'), read('size'), read('tar-size'), read('parent').catch(() => ''),
+        const [diffId, cacheId, size, tarSize, parent, provisional] = await Promise.all([
+          read('diff'), read('cache-id'), read('size'), read('tar-size'), read('parent').catch(() => ''), read(PROVISIONAL).catch(() => ''),
         ]);
-        this.layers.set(`sha256:${hex}`, { chainId: `sha256:${hex}`, diffId, cacheId, size: Number(size), tarSize: Number(tarSize), parent: parent || null });
+        this.layers.set(`sha256:${hex}`, {
+          chainId: `sha256:${hex}`, diffId, cacheId, size: Number(size), tarSize: Number(tarSize), parent: parent || null, ...(provisional ? { provisional: true } : {}),
+        });
       } catch (err) {
         this.log.warn({ err, layer: hex, path: d }, 'ignoring unreadable layer metadata');
         this.unreadable.push({ layer: `sha256:${hex}`, reason: (err as Error).message });
@@ -114,15 +125,25 @@ export class LayerStore {
    * Applies a layer tar (plain or gzip) on `parent` and returns the layer; a layer whose chainID
    * already exists is not stored twice. `expectedDiffId`, when given, must match.
    */
-  async register(tar: Readable, parent: string | null, expectedDiffId?: string): Promise<Layer> {
+  async register(tar: Readable, parent: string | null, expectedDiffId?: string, opts: { provisional?: boolean } = {}): Promise<Layer> {
     const parentLayer = this.parentOf(parent);
     const [slot] = await this.reserve(1);
     try {
       await this.driver.create(slot.cacheId, parentLayer?.cacheId ?? null);
-      return await this.verifyAndCommit(slot, await this.apply(tar, slot.cacheId, parentLayer?.cacheId ?? null), parent, expectedDiffId);
+      return await this.verifyAndCommit(slot, await this.apply(tar, slot.cacheId, parentLayer?.cacheId ?? null), parent, expectedDiffId, opts.provisional);
     } finally {
       await this.release([slot]);
     }
+  }
+
+  /** The image owning a provisional layer is recorded: it is an ordinary layer from now on. */
+  async confirm(chainId: string): Promise<void> {
+    const layer = this.layers.get(chainId);
+    if (!layer?.provisional) return;
+    const dir = join(this.dir, hexOf(chainId));
+    await rm(join(dir, PROVISIONAL), { force: true });
+    await this.fs.fsyncDir(dir);
+    delete layer.provisional;
   }
 
   /**
@@ -242,7 +263,7 @@ export class LayerStore {
   }
 
   /** Checks the diffID and commits the layer; an existing layer with its chainID is returned instead. */
-  private async verifyAndCommit(slot: Slot, applied: Applied, parent: string | null, expectedDiffId?: string): Promise<Layer> {
+  private async verifyAndCommit(slot: Slot, applied: Applied, parent: string | null, expectedDiffId?: string, provisional = false): Promise<Layer> {
     const { diffId, size, tarSize, split } = applied;
     if (expectedDiffId && expectedDiffId !== diffId) {
       throw new Error(`layer content does not match its digest: expected ${expectedDiffId}, got ${diffId}`);
@@ -250,7 +271,7 @@ export class LayerStore {
     const chainId = parent ? sha256(`${parent} ${diffId}`) : diffId;
     const existing = this.layers.get(chainId);
     if (existing) return existing;
-    const layer: Layer = { chainId, diffId, parent, cacheId: slot.cacheId, size, tarSize };
+    const layer: Layer = { chainId, diffId, parent, cacheId: slot.cacheId, size, tarSize, ...(provisional ? { provisional: true } : {}) };
     await this.commit(layer, split);
     slot.committed = true;
     this.layers.set(chainId, layer);
@@ -302,6 +323,7 @@ export class LayerStore {
         size: String(layer.size),
         'tar-size': String(layer.tarSize),
         ...(layer.parent ? { parent: layer.parent } : {}),
+        ...(layer.provisional ? { [PROVISIONAL]: '1' } : {}),
         'tar-split.json.gz': gzipSync(JSON.stringify(split)),
       });
       await rename(staging, join(this.dir, hexOf(layer.chainId)));
