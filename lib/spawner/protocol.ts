@@ -73,3 +73,9 @@ export interface DoneReply {
 }
 
 export type Request = SpawnRequest | StartRequest | StayRequest | KillRequest;
+
+/** A child that startChild started has exited (id 0: no request of the main thread's). */
+export interface ExitNotice {
+  id: 0;
+  exited: number;
+}

@@ -3,7 +3,7 @@
 // large; here it blocks only this thread, never the event loop that serves the API.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { parentPort } from 'node:worker_threads';
-import type { DoneReply, KillRequest, Request, SpawnReply, SpawnRequest, StartReply, StartRequest, StayRequest } from './protocol.js';
+import type { ExitNotice, DoneReply, KillRequest, Request, SpawnReply, SpawnRequest, StartReply, StartRequest, StayRequest } from './protocol.js';
 
 /** Children that live on (StartRequest), by the id of their start, until they exit. */
 const started = new Map<number, ChildProcess>();
@@ -71,7 +71,11 @@ function start(req: StartRequest): void {
   }
   const c = child;
   started.set(req.id, c);
-  c.once('exit', () => started.delete(req.id));
+  c.once('exit', () => {
+    started.delete(req.id);
+    // The main thread keeps this thread while any child it started lives (it reaps them).
+    parentPort!.postMessage({ id: 0, exited: req.id } satisfies ExitNotice);
+  });
   c.once('error', (err) => reply({ error: { message: err.message, code: (err as NodeJS.ErrnoException).code } }));
   c.stdin!.on('error', () => {});
   let out = '';

@@ -2,13 +2,16 @@
 // never stalls its event loop: measured under the soak (50 clients running containers), spawn()
 // on the main thread took 9 of 28 seconds of its CPU, about 13 ms a call, 7 calls a container.
 // The thread starts on first use and is unref'd while nothing is pending: it never keeps a
-// process alive by itself.
+// process alive by itself. It ends after IDLE_MS with nothing pending and no child of its alive
+// (a thread costs ~10 MiB; an idle daemon need not keep one), and starts again when needed.
 import { Worker } from 'node:worker_threads';
-import type { DoneReply, Request, SpawnReply, SpawnRequest, StartReply, StartRequest } from './protocol.js';
+import type { DoneReply, ExitNotice, Request, SpawnReply, SpawnRequest, StartReply, StartRequest } from './protocol.js';
 
 export type { SpawnReply } from './protocol.js';
 
 const WORKER_URL = new URL('./spawner-worker.js', import.meta.url);
+/** How long the thread waits, idle, before it ends. */
+const IDLE_MS = 500;
 
 type Reply = SpawnReply | StartReply | DoneReply;
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
@@ -16,11 +19,16 @@ type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 class Spawner {
   private worker: Worker | undefined;
   private readonly pending = new Map<number, (r: Reply) => void>();
+  /** Children started from the thread and not yet exited: the thread reaps them, so it stays. */
+  private readonly children = new Set<number>();
+  private idleTimer: NodeJS.Timeout | undefined;
   private nextId = 1;
 
   /** Sends a request; `id` is the one it was sent with (a StartRequest's names its child). */
   send<R extends Reply>(req: WithoutId<Request>, id = this.nextId++): Promise<R> {
     const w = this.ensure();
+    clearTimeout(this.idleTimer);
+    if (req.kind === 'start') this.children.add(id);
     return new Promise((resolve) => {
       this.pending.set(id, resolve as (r: Reply) => void);
       if (this.pending.size === 1) w.ref();
@@ -36,11 +44,18 @@ class Spawner {
     if (this.worker) return this.worker;
     const w = new Worker(WORKER_URL);
     w.unref();
-    w.on('message', (r: Reply) => {
-      const done = this.pending.get(r.id);
-      this.pending.delete(r.id);
-      if (this.pending.size === 0) w.unref();
-      done?.(r);
+    w.on('message', (r: Reply | ExitNotice) => {
+      if ('exited' in r) {
+        this.children.delete(r.exited);
+      } else {
+        const done = this.pending.get(r.id);
+        this.pending.delete(r.id);
+        // A child that could not start sends no exit notice.
+        if (this.children.has(r.id) && (r as StartReply).pid === undefined) this.children.delete(r.id);
+        if (this.pending.size === 0) w.unref();
+        done?.(r);
+      }
+      this.endWhenIdle(w);
     });
     // A thread that died takes its pending commands with it: they fail, the next call starts a new
     // one. Children it started and had not told to stay see their stdin close.
@@ -53,6 +68,17 @@ class Spawner {
     w.on('exit', (code) => fail(`exited (${code})`));
     this.worker = w;
     return w;
+  }
+
+  private endWhenIdle(w: Worker): void {
+    clearTimeout(this.idleTimer);
+    if (this.pending.size || this.children.size) return;
+    this.idleTimer = setTimeout(() => {
+      if (this.worker !== w || this.pending.size || this.children.size) return;
+      this.worker = undefined;
+      void w.terminate();
+    }, IDLE_MS);
+    this.idleTimer.unref();
   }
 }
 
