@@ -21,7 +21,11 @@ function onBridge(spec: DaemonSpec, bridge: string): DaemonSpec {
     ...spec,
     command: (dir) => {
       const c = spec.command(dir);
-      const args = c.args.map((a) => (a === '--bridge=none' ? `--bridge=${bridge}` : a));
+      // Either form of the flag: `--bridge=none` (dockerd's spec) or `--bridge none` (berthd's).
+      const args = c.args.map((a, i) => (a === '--bridge=none' ? `--bridge=${bridge}` : a === 'none' && c.args[i - 1] === '--bridge' ? bridge : a));
+      if (!args.some((a, i) => a === `--bridge=${bridge}` || (a === bridge && args[i - 1] === '--bridge'))) {
+        throw new Error(`${spec.name}: no "no bridge" setting to swap for ${bridge} in ${c.args.join(' ')}`);
+      }
       return { file: c.file, args: spec.name === 'berth' ? [...args, '--iptables=false'] : args };
     },
   };
