@@ -6,24 +6,15 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import { apiRequest, docker, type DockerOptions, makeTempDir, type RunningDaemon, startDaemon } from './helpers/daemon.js';
-import { importBusybox, removeAllContainers } from './helpers/busybox.js';
+import { test } from 'node:test';
+import { apiRequest, docker, type DockerOptions, type RunningDaemon } from './helpers/daemon.js';
+import { withBusyboxDaemon } from './helpers/busybox.js';
 import { poll } from './helpers/poll.js';
 import { jsonRequest, rawRequest } from './helpers/raw-http.js';
 
 let d: RunningDaemon;
 let work: string;
-before(async () => {
-  work = makeTempDir('berth-clients-cli-');
-  d = await startDaemon();
-  await importBusybox(d.socket, work);
-});
-after(async () => {
-  await removeAllContainers(d.socket);
-  await d?.cleanup();
-  rmSync(work, { recursive: true, force: true });
-});
+withBusyboxDaemon('berth-clients-cli-', (daemon, dir) => { d = daemon; work = dir; });
 
 const cli = (args: string[], opts: DockerOptions = {}) => docker(d.socket, args, { timeoutMs: 60_000, ...opts });
 const json = async (method: string, path: string, body?: object) => {

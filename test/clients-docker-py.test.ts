@@ -3,29 +3,18 @@
 // Each program prints its observations as JSON; they are checked here against dockerd's behaviour.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import { makeTempDir, REPO, type RunningDaemon, startDaemon } from './helpers/daemon.js';
-import { importBusybox, removeAllContainers } from './helpers/busybox.js';
+import { test } from 'node:test';
+import { REPO, type RunningDaemon } from './helpers/daemon.js';
+import { withBusyboxDaemon } from './helpers/busybox.js';
 
 // Debian's interpreter and its dist-packages, never another python on PATH with another docker-py.
 const PYTHON = '/usr/bin/python3';
 const PROGRAM = join(REPO, 'test/clients/docker_py_calls.py');
 
 let d: RunningDaemon;
-let work: string;
-before(async () => {
-  work = makeTempDir('berth-docker-py-');
-  d = await startDaemon();
-  await importBusybox(d.socket, work);
-});
-after(async () => {
-  await removeAllContainers(d.socket);
-  await d?.cleanup();
-  rmSync(work, { recursive: true, force: true });
-});
+withBusyboxDaemon('berth-docker-py-', (daemon) => { d = daemon; });
 
 /** Runs one scenario of the program; its JSON observations. */
 function py(scenario: string, repeat = 1, timeoutMs = 120_000): Promise<any> {

@@ -23,7 +23,7 @@ before(async () => {
   work = makeTempDir('berth-conc-');
   d = await startDaemon({ args: ['--bridge', BRIDGE] });
   await importBusybox(d.socket, work);
-  const net = await docker(d.socket, ['network', 'create', '--subnet', '10.123.102.0/24', NET]);
+  await docker(d.socket, ['network', 'create', '--subnet', '10.123.102.0/24', NET]);
 });
 
 after(async () => {

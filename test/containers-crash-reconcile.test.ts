@@ -99,7 +99,7 @@ test('kill -9 of the daemon during ten parallel docker run -d: after a restart n
   assert.ok(leftByCrash > 0, 'the kills came while the runtime held containers of the runs');
   const all = (await docker(d.socket, ['ps', '-aq', '--no-trunc'])).stdout.trim().split('\n').filter(Boolean);
   for (const id of all) {
-    const rm = await docker(d.socket, ['rm', '-f', id], { timeoutMs: 60_000 });
+    await docker(d.socket, ['rm', '-f', id], { timeoutMs: 60_000 });
   }
   assert.equal((await docker(d.socket, ['ps', '-aq'])).stdout.trim(), '');
   // conmon exits a moment after its container: bounded wait for the stragglers.

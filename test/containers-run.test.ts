@@ -1,24 +1,13 @@
 // docker run and the running life cycle with the real CLI, runc and conmon.
 import assert from 'node:assert/strict';
-import { readlinkSync, rmSync } from 'node:fs';
-import { after, before, test } from 'node:test';
-import { apiRequest, docker, type DockerOptions, makeTempDir, type RunningDaemon, startDaemon } from './helpers/daemon.js';
-import { importBusybox, removeAllContainers } from './helpers/busybox.js';
+import { readlinkSync } from 'node:fs';
+import { test } from 'node:test';
+import { apiRequest, docker, type DockerOptions, type RunningDaemon } from './helpers/daemon.js';
+import { withBusyboxDaemon } from './helpers/busybox.js';
 import { poll } from './helpers/poll.js';
 
 let d: RunningDaemon;
-let work: string;
-before(async () => {
-  work = makeTempDir('berth-run-');
-  d = await startDaemon();
-  await importBusybox(d.socket, work);
-});
-after(async () => {
-  // Containers still running are killed and removed before the daemon stops.
-  await removeAllContainers(d.socket);
-  await d?.cleanup();
-  rmSync(work, { recursive: true, force: true });
-});
+withBusyboxDaemon('berth-run-', (daemon) => { d = daemon; });
 
 const run = (args: string[], opts: DockerOptions = {}) => docker(d.socket, args, { timeoutMs: 60_000, ...opts });
 

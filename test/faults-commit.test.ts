@@ -93,7 +93,7 @@ test('kill -9 at several moments of docker commit leaves nothing behind; committ
   }
   // And nothing survives a prune once the container is gone.
   await docker(d.socket, ['rm', 'big']);
-  const prune = await docker(d.socket, ['image', 'prune', '-a', '-f'], { timeoutMs: 60_000 });
+  await docker(d.socket, ['image', 'prune', '-a', '-f'], { timeoutMs: 60_000 });
   await checkNoLeftovers(d, 0);
   assert.deepEqual(namesIn(join(root(), 'layerdb', 'sha256')), []);
   assert.equal((await apiRequest(d.socket, 'GET', '/system/df')).json().LayersSize, 0);

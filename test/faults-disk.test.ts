@@ -104,8 +104,8 @@ test('a container exiting on a full data root: the daemon stays up, logs it and 
   const info3 = (await apiRequest(again.socket, 'GET', '/info')).json();
   assert.ok(!(info3.Warnings ?? []).some((w: string) => w.includes(id)), 'no warning once saved');
   disk.fill();
-  const rm = await docker(again.socket, ['rm', '-f', id]);
-  const rmi = await docker(again.socket, ['rmi', 'busybox']);
+  await docker(again.socket, ['rm', '-f', id]);
+  await docker(again.socket, ['rmi', 'busybox']);
   assert.equal((await docker(again.socket, ['images', '-q'])).stdout.trim(), '');
 });
 
@@ -151,5 +151,5 @@ test('on a full data root, tag, rename and network create answer an error and ch
   // With space back, the same requests work.
   await docker(again.socket, ['tag', 'busybox', 'busybox:full']);
   await docker(again.socket, ['rename', 'first', 'second']);
-  const r = await docker(again.socket, ['rm', id]);
+  await docker(again.socket, ['rm', id]);
 });

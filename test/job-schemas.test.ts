@@ -69,7 +69,7 @@ test('what dockerd\'s decoder accepts still passes: null anywhere, unknown keys,
   assert.deepEqual(c.Config.Cmd, ['sh'], 'a null Cmd leaves the image\'s');
   assert.equal((await apiRequest(d.socket, 'DELETE', '/containers/lenient')).status, 204);
   // docker create/run build their own bodies: they pass as before.
-  const cli = await docker(d.socket, ['create', '--name', 'from-cli', '-m', '64m', '-e', 'A=1', '-l', 'k=v', '--health-cmd', 'true', 'busybox', 'echo', 'hi']);
+  await docker(d.socket, ['create', '--name', 'from-cli', '-m', '64m', '-e', 'A=1', '-l', 'k=v', '--health-cmd', 'true', 'busybox', 'echo', 'hi']);
   await docker(d.socket, ['rm', 'from-cli']);
 });
 

@@ -5,13 +5,11 @@
 import assert from 'node:assert/strict';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { get } from 'node:http';
 import { createServer } from 'node:net';
 import { after, before, test } from 'node:test';
 import { docker, type DockerOptions, makeTempDir, type RunningDaemon, startDaemon } from './helpers/daemon.js';
 import { importBusybox, removeAllContainers } from './helpers/busybox.js';
-import { assertSubnetsFree, deleteLink, freePort, iptablesState, links, makeBridge, portFree, scrubDaemon } from './helpers/network.js';
-import { waitFor } from './helpers/poll.js';
+import { assertSubnetsFree, deleteLink, fetchWithin, freePort, iptablesState, links, makeBridge, portFree, scrubDaemon } from './helpers/network.js';
 
 const BRIDGE = 'bt-nbr';
 let d: RunningDaemon;
@@ -38,21 +36,6 @@ after(async () => {
 });
 
 const run = (args: string[], opts: DockerOptions = {}) => docker(d.socket, args, { timeoutMs: 60_000, ...opts });
-
-function httpGet(port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    get({ host: '127.0.0.1', port, path: '/', timeout: 5000 }, (res) => {
-      let body = '';
-      res.on('data', (c) => (body += c));
-      res.on('end', () => resolve(body));
-    }).on('error', reject).on('timeout', function (this: { destroy: () => void }) { this.destroy(); });
-  });
-}
-
-/** The server in the container may take a moment to listen. */
-async function fetchWithin(port: number): Promise<string> {
-  return waitFor(`an HTTP answer on 127.0.0.1:${port}`, () => httpGet(port), { maxTries: 50, intervalMs: 100 });
-}
 
 test('-p 127.0.0.1:PORT:8080 serves busybox httpd to the host; docker port shows it; rm -f leaves no rule and frees the port', async () => {
   const port = await freePort();

@@ -5,11 +5,10 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { get } from 'node:http';
 import { after, before, test } from 'node:test';
 import { docker, makeTempDir, onCleanup, startDaemon, type RunningDaemon } from './helpers/daemon.js';
 import { importBusybox, removeAllContainers } from './helpers/busybox.js';
-import { assertSubnetsFree, deleteLink, freePort, iptablesState, makeBridge, scrubDaemon } from './helpers/network.js';
+import { assertSubnetsFree, deleteLink, fetchWithin, freePort, iptablesState, makeBridge, scrubDaemon } from './helpers/network.js';
 
 const BRIDGES = { a: { name: 'rn-da', gw: '10.123.231.1/24', subnet: '10.123.231.0/24' }, b: { name: 'rn-db', gw: '10.123.232.1/24', subnet: '10.123.232.0/24' } };
 const USER_SUBNET = '10.123.233.0/24';
@@ -22,25 +21,6 @@ const rulesOf = (tag: string) => iptablesState().split('\n').filter((l) => l.inc
 const berthLines = () => iptablesState().split('\n').filter((l) => /\bBERTH\b|BERTH-/.test(l));
 /** Rules of daemons other than the given ones (tests running beside this one). */
 const othersRules = (tags: string[]) => iptablesState().split('\n').filter((l) => /berth:[0-9a-f]{12}/.test(l) && !tags.some((t) => l.includes(`berth:${t}`)));
-
-function httpGet(port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    get({ host: '127.0.0.1', port, path: '/', timeout: 3000 }, (res) => {
-      let body = '';
-      res.on('data', (c) => (body += c));
-      res.on('end', () => resolve(body));
-    }).on('error', reject).on('timeout', function (this: { destroy: () => void }) { this.destroy(); });
-  });
-}
-
-async function fetchWithin(port: number): Promise<string> {
-  let last: unknown;
-  for (let i = 0; i < 50; i++) {
-    try { return await httpGet(port); } catch (err) { last = err; }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw last;
-}
 
 before(() => {
   assertSubnetsFree(['10.123.231.', '10.123.232.', '10.123.233.']);
@@ -71,7 +51,7 @@ async function daemonWithWeb(t: { after: (fn: () => unknown) => void }, bridge: 
   mkdirSync(own, { recursive: true });
   await importBusybox(d.socket, own, { files: { 'www/index.html': `served on ${bridge.name}\n` } });
   const port = await freePort();
-  const r = await docker(d.socket, ['run', '-d', '--name', 'web', '-p', `127.0.0.1:${port}:8080`, 'busybox', 'busybox', 'httpd', '-f', '-p', '8080', '-h', '/www'], { timeoutMs: 60_000 });
+  await docker(d.socket, ['run', '-d', '--name', 'web', '-p', `127.0.0.1:${port}:8080`, 'busybox', 'busybox', 'httpd', '-f', '-p', '8080', '-h', '/www'], { timeoutMs: 60_000 });
   assert.equal(await fetchWithin(port), `served on ${bridge.name}\n`);
   return { state, port, dir };
 }
@@ -98,7 +78,7 @@ test('two daemons side by side: a graceful stop of one leaves every rule of the 
   assert.equal(await fetchWithin(b.port), 'served on rn-db\n', "B's published port still answers");
   // B still works as a whole: a new container's port and its peers' traffic.
   const port2 = await freePort();
-  const r = await docker(b.state.d.socket, ['run', '-d', '--name', 'web2', '-p', `127.0.0.1:${port2}:8080`, 'busybox', 'busybox', 'httpd', '-f', '-p', '8080', '-h', '/www'], { timeoutMs: 60_000 });
+  await docker(b.state.d.socket, ['run', '-d', '--name', 'web2', '-p', `127.0.0.1:${port2}:8080`, 'busybox', 'busybox', 'httpd', '-f', '-p', '8080', '-h', '/www'], { timeoutMs: 60_000 });
   assert.equal(await fetchWithin(port2), 'served on rn-db\n');
   await docker(b.state.d.socket, ['rm', '-f', 'web2']);
 

@@ -4,12 +4,11 @@
 // very same proxy (no gap) and `docker port` shows it; `docker stop` closes the port and leaves no
 // proxy; without live-restore a graceful stop leaves none either.
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
-import { get } from 'node:http';
+import { rmSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { docker, makeTempDir, startDaemon, type DockerOptions, type RunningDaemon } from './helpers/daemon.js';
 import { importBusybox, removeAllContainers } from './helpers/busybox.js';
-import { assertSubnetsFree, deleteLink, makeBridge, portFree, portHolders, scrubDaemon } from './helpers/network.js';
+import { assertSubnetsFree, deleteLink, fetchWithin, handedOff, makeBridge, publishedPort, portFree, proxiesOfSubnet, scrubDaemon } from './helpers/network.js';
 
 const BRIDGE = 'rn-pp';
 const SUBNET = '10.123.234.';
@@ -20,54 +19,7 @@ let work: string;
 const start = (live: boolean) => startDaemon({ dir, args: ['--bridge', BRIDGE, ...(live ? ['--live-restore'] : [])] });
 const run = (a: string[], o: DockerOptions = {}) => docker(d.socket, a, { timeoutMs: 60_000, ...o });
 const WEB = ['busybox', 'busybox', 'httpd', '-f', '-p', '8080', '-h', '/www'];
-
-/** The port proxy processes serving this test's subnet (their command line names the container's address). */
-function proxies(): number[] {
-  const out: number[] = [];
-  for (const p of readdirSync('/proc')) {
-    if (!/^\d+$/.test(p)) continue;
-    let args: string[];
-    try { args = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0'); } catch { continue; }
-    if (args.includes('--berth-port-proxy') && args.some((a) => a.includes(`"containerIp":"${SUBNET}`))) out.push(Number(p));
-  }
-  return out.sort();
-}
-
-function httpGet(port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    get({ host: '127.0.0.1', port, path: '/', timeout: 3000 }, (res) => {
-      let body = '';
-      res.on('data', (c) => (body += c));
-      res.on('end', () => resolve(body));
-    }).on('error', reject).on('timeout', function (this: { destroy: () => void }) { this.destroy(); });
-  });
-}
-
-async function fetchWithin(port: number): Promise<string> {
-  let last: unknown;
-  for (let i = 0; i < 50; i++) {
-    try { return await httpGet(port); } catch (err) { last = err; }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw last;
-}
-
-async function publishedPort(name: string): Promise<number> {
-  const out = (await run(['port', name, '8080'])).stdout.trim();
-  const m = /^127\.0\.0\.1:(\d+)$/.exec(out);
-  assert.ok(m, `docker port ${name} 8080: ${out}`);
-  return Number(m[1]);
-}
-
-/** The port's proxy process, once it alone holds the port: the daemon served it until then. */
-async function handedOff(port: number): Promise<number[]> {
-  for (let i = 0; i < 200; i++) {
-    const p = proxies();
-    if (p.length === 1 && portHolders(port).join() === p.join()) return p;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  assert.fail(`the port ${port} was not handed to one proxy process: held by ${portHolders(port).join() || 'nobody'}, proxies ${proxies().join() || 'none'}`);
-}
+const proxies = () => proxiesOfSubnet(SUBNET);
 
 before(async () => {
   assertSubnetsFree([SUBNET]);
@@ -96,17 +48,17 @@ after(async () => {
 });
 
 test('kill -9 with live-restore: the published port still answers; the restarted daemon adopts its proxy and docker port shows it; docker stop closes it', async () => {
-  const r = await run(['run', '-d', '--name', 'web', '--restart', 'unless-stopped', '-p', '127.0.0.1::8080', ...WEB]);
-  const port = await publishedPort('web');
+  await run(['run', '-d', '--name', 'web', '--restart', 'unless-stopped', '-p', '127.0.0.1::8080', ...WEB]);
+  const port = await publishedPort(d.socket, 'web');
   assert.equal(await fetchWithin(port), 'proxied\n');
-  const proxy = await handedOff(port);
+  const proxy = [await handedOff(port, SUBNET)];
 
   await d.stop('SIGKILL');
   assert.equal(await fetchWithin(port), 'proxied\n', 'the port answers with the daemon gone');
   assert.deepEqual(proxies(), proxy);
 
   d = await start(true);
-  assert.equal(await publishedPort('web'), port, 'docker port shows the same port after the restart');
+  assert.equal(await publishedPort(d.socket, 'web'), port, 'docker port shows the same port after the restart');
   assert.equal(await fetchWithin(port), 'proxied\n');
   assert.deepEqual(proxies(), proxy, 'the restarted daemon adopted the proxy (no second one, no gap)');
 
@@ -114,7 +66,7 @@ test('kill -9 with live-restore: the published port still answers; the restarted
   assert.equal(await d.stop(), 0);
   assert.equal(await fetchWithin(port), 'proxied\n');
   d = await start(true);
-  assert.equal(await publishedPort('web'), port);
+  assert.equal(await publishedPort(d.socket, 'web'), port);
   assert.deepEqual(proxies(), proxy);
 
   await run(['stop', '-t', '1', 'web']);
@@ -123,9 +75,9 @@ test('kill -9 with live-restore: the published port still answers; the restarted
 
   // Started again: a new proxy; removed: none left.
   await run(['start', 'web']);
-  const again = await publishedPort('web');
+  const again = await publishedPort(d.socket, 'web');
   assert.equal(await fetchWithin(again), 'proxied\n');
-  await handedOff(again);
+  await handedOff(again, SUBNET);
   await run(['rm', '-f', 'web']);
   assert.deepEqual(proxies(), []);
   assert.equal(await portFree(again), true);
@@ -133,9 +85,9 @@ test('kill -9 with live-restore: the published port still answers; the restarted
 
 test('a container that ends while the daemon is down: at restart its proxy is gone and its port free', async () => {
   await run(['run', '-d', '--name', 'gone', '-p', '127.0.0.1::8080', ...WEB]);
-  const port = await publishedPort('gone');
+  const port = await publishedPort(d.socket, 'gone');
   assert.equal(await fetchWithin(port), 'proxied\n');
-  await handedOff(port);
+  await handedOff(port, SUBNET);
   const pid = JSON.parse((await run(['inspect', 'gone'])).stdout)[0].State.Pid as number;
   await d.stop('SIGKILL');
   process.kill(pid, 'SIGKILL');
@@ -150,9 +102,9 @@ test('without live-restore a graceful stop leaves no proxy process and frees the
   assert.equal(await d.stop(), 0);
   d = await start(false);
   await run(['run', '-d', '--name', 'web2', '--stop-timeout', '1', '-p', '127.0.0.1::8080', ...WEB]);
-  const port = await publishedPort('web2');
+  const port = await publishedPort(d.socket, 'web2');
   assert.equal(await fetchWithin(port), 'proxied\n');
-  await handedOff(port);
+  await handedOff(port, SUBNET);
   assert.equal(await d.stop(), 0);
   assert.deepEqual(proxies(), []);
   assert.equal(await portFree(port), true);

@@ -5,13 +5,12 @@
 // kill -9 before it leaves no proxy behind, and the restarted daemon serves the port again.
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { get } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { docker, makeTempDir, startDaemon, type DockerOptions, type RunningDaemon } from './helpers/daemon.js';
 import { importBusybox, removeAllContainers } from './helpers/busybox.js';
-import { assertSubnetsFree, deleteLink, freePort, makeBridge, portFree, portHolders, scrubDaemon } from './helpers/network.js';
+import { assertSubnetsFree, deleteLink, fetchWithin, freePort, handedOff, makeBridge, publishedPort, portFree, portHolders, proxiesOfSubnet, scrubDaemon } from './helpers/network.js';
 
 const BRIDGE = 'rn-ph';
 const SUBNET = '10.123.235.';
@@ -23,18 +22,7 @@ const start = (live: boolean) => startDaemon({ dir, args: ['--bridge', BRIDGE, .
 const run = (a: string[], o: DockerOptions = {}) => docker(d.socket, a, { timeoutMs: 60_000, ...o });
 const WEB = ['busybox', 'busybox', 'httpd', '-f', '-p', '8080', '-h', '/www'];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** The port proxy processes serving this test's subnet (their command line names the container's address). */
-function proxies(): number[] {
-  const out: number[] = [];
-  for (const p of readdirSync('/proc')) {
-    if (!/^\d+$/.test(p)) continue;
-    let args: string[];
-    try { args = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0'); } catch { continue; }
-    if (args.includes('--berth-port-proxy') && args.some((a) => a.includes(`"containerIp":"${SUBNET}`))) out.push(Number(p));
-  }
-  return out.sort();
-}
+const proxies = () => proxiesOfSubnet(SUBNET);
 
 /** Whether a TCP connection to 127.0.0.1:port is accepted right now (one attempt). */
 function accepts(port: number): Promise<boolean> {
@@ -43,42 +31,6 @@ function accepts(port: number): Promise<boolean> {
     s.once('connect', () => { s.destroy(); resolve(true); });
     s.once('error', () => resolve(false));
   });
-}
-
-function httpGet(port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    get({ host: '127.0.0.1', port, path: '/', timeout: 3000 }, (res) => {
-      let body = '';
-      res.on('data', (c) => (body += c));
-      res.on('end', () => resolve(body));
-    }).on('error', reject).on('timeout', function (this: { destroy: () => void }) { this.destroy(); });
-  });
-}
-
-async function fetchWithin(port: number): Promise<string> {
-  let last: unknown;
-  for (let i = 0; i < 50; i++) {
-    try { return await httpGet(port); } catch (err) { last = err; }
-    await sleep(100);
-  }
-  throw last;
-}
-
-async function publishedPort(name: string): Promise<number> {
-  const out = (await run(['port', name, '8080'])).stdout.trim();
-  const m = /^127\.0\.0\.1:(\d+)$/.exec(out);
-  assert.ok(m, `docker port ${name} 8080: ${out}`);
-  return Number(m[1]);
-}
-
-/** Waits (10 s at most) until the port's only holder is one proxy process: the hand-off is done. */
-async function handedOff(port: number): Promise<number> {
-  for (let i = 0; i < 200; i++) {
-    const p = proxies();
-    if (p.length === 1 && portHolders(port).join() === p.join()) return p[0];
-    await sleep(50);
-  }
-  assert.fail(`the port ${port} was not handed to one proxy process: held by ${portHolders(port).join() || 'nobody'} (daemon ${d.proc.pid}, proxies ${proxies().join() || 'none'})`);
 }
 
 before(async () => {
@@ -123,13 +75,13 @@ test('the port answers as soon as docker run -d returns, served by the daemon it
   t.diagnostic(`when the port first listened: ${proxiesThen.length ? `proxy process ${proxiesThen.join()} existed` : 'no proxy process existed yet'}`);
   assert.equal(await fetchWithin(port), 'handed\n');
 
-  const proxy = await handedOff(port);
+  const proxy = await handedOff(port, SUBNET);
   assert.equal(await fetchWithin(port), 'handed\n', 'served by the proxy process');
 
   await d.stop('SIGKILL');
   assert.equal(await fetchWithin(port), 'handed\n', 'the port answers with the daemon gone');
   d = await start(true);
-  assert.equal(await publishedPort('web'), port);
+  assert.equal(await publishedPort(d.socket, 'web'), port);
   assert.deepEqual(proxies(), [proxy], 'the restarted daemon adopted the proxy');
   assert.deepEqual(portHolders(port), [proxy]);
 
@@ -140,13 +92,13 @@ test('the port answers as soon as docker run -d returns, served by the daemon it
 
 test('a taken port is refused at once with dockerd\'s message, and the container does not start', async () => {
   await run(['run', '-d', '--name', 'first', '-p', '127.0.0.1::8080', ...WEB]);
-  const port = await publishedPort('first');
+  const port = await publishedPort(d.socket, 'first');
   const r = await run(['run', '-d', '--name', 'second', '-p', `127.0.0.1:${port}:8080`, ...WEB], { expectCode: 'any' });
   assert.notEqual(r.code, 0);
   assert.match(r.stderr, new RegExp(`Bind for 127\\.0\\.0\\.1:${port} failed: port is already allocated`));
   const state = JSON.parse((await run(['inspect', 'second'])).stdout)[0].State as { Running: boolean };
   assert.equal(state.Running, false);
-  await handedOff(port);
+  await handedOff(port, SUBNET);
   await run(['rm', '-f', 'first', 'second']);
   assert.deepEqual(proxies(), []);
   assert.equal(await portFree(port), true);
@@ -179,9 +131,9 @@ test('a kill -9 of the daemon before the hand-off leaves no proxy process and fr
   // The kill may have come before the container started: it is started now.
   const state = JSON.parse((await run(['inspect', 'early'])).stdout)[0].State as { Running: boolean };
   if (!state.Running) await run(['start', 'early']);
-  const again = await publishedPort('early');
+  const again = await publishedPort(d.socket, 'early');
   assert.equal(await fetchWithin(again), 'handed\n', 'the restarted daemon serves the port again');
-  await handedOff(again);
+  await handedOff(again, SUBNET);
   await run(['rm', '-f', 'early']);
   assert.deepEqual(proxies(), []);
   assert.equal(await portFree(again), true);

@@ -6,27 +6,15 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { makeTempDir } from './helpers/daemon.js';
+import { proxyProcesses } from './helpers/network.js';
 
 const PROXY_PROCESSES = fileURLToPath(new URL('../plugins/network-bridge/proxy-processes.js', import.meta.url));
-
-/** The proxy processes of this endpoint, by command line. */
-function proxiesOf(endpoint: string): number[] {
-  const out: number[] = [];
-  for (const p of readdirSync('/proc')) {
-    if (!/^\d+$/.test(p)) continue;
-    try {
-      const args = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
-      if (args.includes('--berth-port-proxy') && args.includes(endpoint)) out.push(Number(p));
-    } catch { /* gone */ }
-  }
-  return out;
-}
 
 function ask(port: number, text: string): Promise<string> {
   return new Promise((resolve) => {
@@ -60,7 +48,7 @@ test('a UDP port answers at once, then through the proxy process, and still afte
   const daemon = spawn(process.execPath, [main], { stdio: ['ignore', 'pipe', 'inherit'] });
   t.after(() => {
     daemon.kill('SIGKILL');
-    for (const pid of proxiesOf(endpoint)) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+    for (const pid of proxyProcesses((args) => args.includes(endpoint))) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
     echo.close();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -70,12 +58,12 @@ test('a UDP port answers at once, then through the proxy process, and still afte
   assert.ok(port > 0);
   assert.equal(await ask(port, 'a'), 'echo:a', 'answered at once');
   assert.equal(await next(), 'handed');
-  const proxy = proxiesOf(endpoint);
+  const proxy = proxyProcesses((args) => args.includes(endpoint));
   assert.equal(proxy.length, 1, 'one proxy process');
   assert.equal(await ask(port, 'b'), 'echo:b', 'answered after the hand-off');
 
   daemon.kill('SIGKILL');
   await new Promise((r) => daemon.once('exit', r));
   assert.equal(await ask(port, 'c'), 'echo:c', 'answered with the daemon gone');
-  assert.deepEqual(proxiesOf(endpoint), proxy);
+  assert.deepEqual(proxyProcesses((args) => args.includes(endpoint)), proxy);
 });

@@ -4,14 +4,12 @@
 // and their addresses wait for their next start.
 import assert from 'node:assert/strict';
 import { readdirSync, rmSync } from 'node:fs';
-import { get } from 'node:http';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { docker, type DockerOptions, makeTempDir, type RunningDaemon, startDaemon } from './helpers/daemon.js';
 import { removeAllContainers } from './helpers/busybox.js';
-import { assertSubnetsFree, deleteLink, freePort, iptablesState, links, makeBridge, portFree, scrubDaemon } from './helpers/network.js';
+import { assertSubnetsFree, deleteLink, fetchWithin, freePort, iptablesState, links, makeBridge, portFree, scrubDaemon } from './helpers/network.js';
 import { makeBusyboxRootfs } from './helpers/rootfs.js';
-import { waitFor } from './helpers/poll.js';
 
 const BRIDGE = 'bt-nrst';
 let d: RunningDaemon;
@@ -26,20 +24,6 @@ const args = (live: boolean) => ['--bridge', BRIDGE, ...(live ? ['--live-restore
 const run = (a: string[], opts: DockerOptions = {}) => docker(d.socket, a, { timeoutMs: 60_000, ...opts });
 const veths = () => links().filter((l) => l.startsWith('veth')).sort();
 const ownRules = () => iptablesState().split('\n').filter((l) => l.includes('berth:')).sort();
-
-function httpGet(p: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    get({ host: '127.0.0.1', port: p, path: '/', timeout: 5000 }, (res) => {
-      let body = '';
-      res.on('data', (c) => (body += c));
-      res.on('end', () => resolve(body));
-    }).on('error', reject);
-  });
-}
-
-async function fetchWithin(p: number): Promise<string> {
-  return waitFor(`an HTTP answer on 127.0.0.1:${p}`, () => httpGet(p), { maxTries: 50, intervalMs: 100 });
-}
 
 const addresses = async () => Object.fromEntries(await Promise.all(['web', 'peer', 'plain'].map(async (n) => {
   const ns = JSON.parse((await run(['inspect', n])).stdout)[0].NetworkSettings;

@@ -5,28 +5,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { request } from 'node:http';
 import { join } from 'node:path';
 import { importBusybox } from './helpers/busybox.js';
 import { apiRequest, makeTempDir, onCleanup, startDaemon } from './helpers/daemon.js';
 import { freePort } from './helpers/ports.js';
-import { percentile, promValue, soakRound } from './helpers/soak.js';
+import { percentile, promValue, scrapeMetrics, soakRound } from './helpers/soak.js';
 
 const ROUNDS = 4;
-
-function scrape(port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path: '/metrics', agent: false, timeout: 10_000 }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c) => (text += c));
-      res.on('end', () => resolve(text));
-    });
-    req.on('timeout', () => req.destroy(new Error('/metrics timed out')));
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 /** Names under dir (recursively, a few levels) that look like container ids, full or short. */
 function idLike(dir: string, depth = 4): string[] {
@@ -53,7 +38,7 @@ test('soak: 4 rounds of 200 create/start/wait/rm by 50 clients, 100 readers: no 
   const pid = d.proc.pid!;
   const baseMounts = mountsUnder(d.dir).length;
   const baseExecIds = idLike(d.execRoot).length;
-  await scrape(port); // starts the lag window at the soak
+  await scrapeMetrics(port); // starts the lag window at the soak
   const rows: { round: number; ops: number; errors: number; seconds: number; p99: number; reads: number; fds: number; rss: number; lagMax: number; lagP99: number }[] = [];
   const errors: string[] = [];
   for (let round = 1; round <= ROUNDS; round++) {
@@ -67,7 +52,7 @@ test('soak: 4 rounds of 200 create/start/wait/rm by 50 clients, 100 readers: no 
     assert.equal(execLeft.length, baseExecIds, `round ${round}: runtime state or netns left: ${execLeft.slice(0, 5).join(' ')}`);
     const cgroups = r.ids.filter((id) => existsSync(`/sys/fs/cgroup/berth/${id}`));
     assert.deepEqual(cgroups, [], `round ${round}: cgroups left`);
-    const metrics = await scrape(port);
+    const metrics = await scrapeMetrics(port);
     rows.push({
       round, ops: r.ops, errors: r.errors.length, seconds: r.seconds, p99: percentile(r.cycleMs, 99), reads: r.reads,
       fds: fdCount(pid), rss: rssMiB(pid),

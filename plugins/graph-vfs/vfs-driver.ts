@@ -6,7 +6,7 @@ import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
-import { BerthError, conflict, invalid, messageOf, notFound, systemError } from '../../core/plugin-api.js';
+import { conflict, invalid, messageOf, notFound, systemError } from '../../core/plugin-api.js';
 import { applyDiffInto, packChanges, type WhiteoutMode } from '../../lib/archive/index.js';
 import type { Change, CreateOptions, GraphDriver } from '../graph/index.js';
 import { backingFs } from '../../lib/host-cmd.js';

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { berthdCommand, berthdPaths, spawnDaemon, waitForPing, type Exit } from '../helpers/daemon-process.js';
+import { berthdCommand, berthdPaths, spawnDaemon, waitForPing, type DaemonProcess } from '../helpers/daemon-process.js';
 import { poll } from '../helpers/poll.js';
 import { cgroupDirs, isAlive, processFamily, processTree, procId, type Family, type ProcId } from './proc-tree.js';
 
@@ -68,17 +68,10 @@ export function dockerdVersion(): string | undefined {
   return r.status === 0 ? r.stdout.trim() : undefined;
 }
 
-export interface Daemon {
+export interface Daemon extends DaemonProcess {
   spec: DaemonSpec;
   dir: string;
   socket: string;
-  proc: ChildProcess;
-  pid: number;
-  /** performance.now() just before spawn. */
-  spawnedAt: number;
-  exited: Promise<Exit>;
-  hasExited: () => boolean;
-  logs: () => string;
   /** The current process tree; every member is remembered for cleanup. */
   tree: () => ProcId[];
   /** The tree plus the monitors (conmon, containerd shims) and containers it started; all remembered for cleanup. */

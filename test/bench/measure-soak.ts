@@ -2,26 +2,11 @@
 // through create → start → wait → rm over the API, 200 cycles, while 100 readers list containers
 // and images. Berth also serves --metrics-addr, whose event-loop lag window covers the round;
 // dockerd's event loop cannot be measured (n/a).
-import { request } from 'node:http';
 import { freePort } from '../helpers/ports.js';
-import { percentile, promValue, soakRound } from '../helpers/soak.js';
+import { percentile, promValue, scrapeMetrics, soakRound } from '../helpers/soak.js';
 import { PartialFailure, type Benchmark } from './benchmark.js';
 import { IMAGE, withBusybox } from './busybox-daemon.js';
 import { withArgs } from './daemons.js';
-
-function scrape(port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path: '/metrics', agent: false, timeout: 10_000 }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c) => (text += c));
-      res.on('end', () => resolve(text));
-    });
-    req.on('timeout', () => req.destroy(new Error('/metrics timed out')));
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 export const soak: Benchmark = {
   name: 'soak',
@@ -30,7 +15,7 @@ export const soak: Benchmark = {
     const port = base.name === 'berth' ? await freePort() : undefined;
     const spec = port === undefined ? base : withArgs(base, base.label, '--metrics-addr', `127.0.0.1:${port}`);
     return withBusybox(spec, async (d) => {
-      if (port !== undefined) await scrape(port); // the lag window starts with the round
+      if (port !== undefined) await scrapeMetrics(port); // the lag window starts with the round
       const r = await soakRound({ socket: d.socket, image: IMAGE });
       const figures: Record<string, number> = {
         soakOpsPerSec: r.ops / r.seconds,
@@ -38,7 +23,7 @@ export const soak: Benchmark = {
         soakErrors: r.errors.length,
       };
       if (port !== undefined) {
-        const m = await scrape(port);
+        const m = await scrapeMetrics(port);
         figures.soakLagMaxMs = (promValue(m, 'berth_event_loop_lag_window_seconds{stat="max"}') ?? NaN) * 1000;
         figures.soakLagP99Ms = (promValue(m, 'berth_event_loop_lag_window_seconds{stat="p99"}') ?? NaN) * 1000;
       }

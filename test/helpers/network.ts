@@ -1,11 +1,16 @@
 // For network tests: a bridge and subnet of the test's own (never docker0, never berth0), the
 // host's iptables state to compare before and after, and a scrub that removes whatever a failed
-// test left of its own daemon (rules by the daemon's tag, namespaces under its exec root, bridges).
+// test left of its own daemon (rules by the daemon's tag, namespaces under its exec root, bridges);
+// and what reaches a published port from the host (HTTP on 127.0.0.1, the port proxy processes).
+import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { get } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { docker } from './daemon.js';
+import { poll, waitFor } from './poll.js';
 
 const sh = (cmd: string, args: string[]) => execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
@@ -118,4 +123,53 @@ function scrubIp6(tag: string): void {
   for (const [t, j] of jumps) try { sh('ip6tables', ['-w', '-t', t, '-D', ...j.split(' ')]); } catch { /* not there */ }
   const chains: [string, string][] = [['filter', 'BERTH-FORWARD'], ['filter', 'BERTH'], ['filter', 'BERTH-ISOLATION-1'], ['filter', 'BERTH-ISOLATION-2'], ['nat', 'BERTH'], ['nat', 'BERTH-POSTROUTING']];
   for (const op of ['-F', '-X']) for (const [t, c] of chains) try { sh('ip6tables', ['-w', '-t', t, op, c]); } catch { /* not there */ }
+}
+
+/** One HTTP GET of http://127.0.0.1:port/ (the body; a timeout or refusal rejects). */
+export function httpGet(port: number, timeoutMs = 5000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    get({ host: '127.0.0.1', port, path: '/', timeout: timeoutMs }, (res) => {
+      let body = '';
+      res.on('data', (c) => (body += c));
+      res.on('end', () => resolve(body));
+    }).on('error', reject).on('timeout', function (this: { destroy: () => void }) { this.destroy(); });
+  });
+}
+
+/** The body of http://127.0.0.1:port/ once something answers there (a container's server may take a moment to listen). */
+export function fetchWithin(port: number): Promise<string> {
+  return waitFor(`an HTTP answer on 127.0.0.1:${port}`, () => httpGet(port), { maxTries: 50, intervalMs: 100 });
+}
+
+/** Pids of the port proxy processes whose command line `matches` (an endpoint, a subnet of the test's). */
+export function proxyProcesses(matches: (args: string[]) => boolean): number[] {
+  const out: number[] = [];
+  for (const p of readdirSync('/proc')) {
+    if (!/^\d+$/.test(p)) continue;
+    let args: string[];
+    try { args = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0'); } catch { continue; }
+    if (args.includes('--berth-port-proxy') && matches(args)) out.push(Number(p));
+  }
+  return out.sort();
+}
+
+/** The proxy processes serving containers of a subnet ("10.123.234."): their targets name the address. */
+export const proxiesOfSubnet = (subnet: string) => proxyProcesses((args) => args.some((a) => a.includes(`"containerIp":"${subnet}`)));
+
+/** Waits until the port's only holder is one proxy process of the subnet (the daemon served it until then); its pid. */
+export async function handedOff(port: number, subnet: string): Promise<number> {
+  const done = await poll(() => {
+    const p = proxiesOfSubnet(subnet);
+    return p.length === 1 && portHolders(port).join() === p.join() ? p[0] : undefined;
+  }, { maxTries: 200, intervalMs: 50 });
+  if (done !== undefined) return done;
+  return assert.fail(`the port ${port} was not handed to one proxy process: held by ${portHolders(port).join() || 'nobody'}, proxies ${proxiesOfSubnet(subnet).join() || 'none'}`);
+}
+
+/** The host port that `docker port NAME 8080` shows on 127.0.0.1. */
+export async function publishedPort(socket: string, name: string): Promise<number> {
+  const out = (await docker(socket, ['port', name, '8080'])).stdout.trim();
+  const m = /^127\.0\.0\.1:(\d+)$/.exec(out);
+  assert.ok(m, `docker port ${name} 8080: ${out}`);
+  return Number(m[1]);
 }
