@@ -60,7 +60,9 @@ class Spawner {
     // A thread that died takes its pending commands with it: they fail, the next call starts a new
     // one. Children it started and had not told to stay see their stdin close.
     const fail = (why: string) => {
-      if (this.worker === w) this.worker = undefined;
+      // A thread ended for being idle had nothing pending: what is pending now is its successor's.
+      if (this.worker !== w) return;
+      this.worker = undefined;
       for (const [id, done] of this.pending) done({ id, code: null, signal: null, stdout: '', stderr: '', error: { message: `spawner thread ${why}` } });
       this.pending.clear();
     };
