@@ -39,7 +39,7 @@ test('soak: 4 rounds of 200 create/start/wait/rm by 50 clients, 100 readers: no 
   const baseMounts = mountsUnder(d.dir).length;
   const baseExecIds = idLike(d.execRoot).length;
   await scrapeMetrics(port); // starts the lag window at the soak
-  const rows: { round: number; ops: number; errors: number; seconds: number; p99: number; reads: number; fds: number; rss: number; lagMax: number; lagP99: number }[] = [];
+  const rows: { round: number; ops: number; errors: number; seconds: number; p99: number; reads: number; fds: number; rss: number; heap: number; lagMax: number; lagP99: number }[] = [];
   const errors: string[] = [];
   for (let round = 1; round <= ROUNDS; round++) {
     const r = await soakRound({ socket: d.socket });
@@ -55,23 +55,28 @@ test('soak: 4 rounds of 200 create/start/wait/rm by 50 clients, 100 readers: no 
     const metrics = await scrapeMetrics(port);
     rows.push({
       round, ops: r.ops, errors: r.errors.length, seconds: r.seconds, p99: percentile(r.cycleMs, 99), reads: r.reads,
-      fds: fdCount(pid), rss: rssMiB(pid),
+      fds: fdCount(pid), rss: rssMiB(pid), heap: (promValue(metrics, 'berth_heap_live_bytes') ?? NaN) / 2 ** 20,
       lagMax: (promValue(metrics, 'berth_event_loop_lag_window_seconds{stat="max"}') ?? NaN) * 1000,
       lagP99: (promValue(metrics, 'berth_event_loop_lag_window_seconds{stat="p99"}') ?? NaN) * 1000,
     });
   }
-  t.diagnostic('round  ops  errors  seconds  ops/s  cycle-p99-ms  reads  fds  rss-MiB  lag-p99-ms  lag-max-ms');
+  t.diagnostic('round  ops  errors  seconds  ops/s  cycle-p99-ms  reads  fds  rss-MiB  live-heap-MiB  lag-p99-ms  lag-max-ms');
   for (const w of rows) {
-    t.diagnostic([w.round, w.ops, w.errors, w.seconds.toFixed(1), (w.ops / w.seconds).toFixed(1), w.p99.toFixed(0), w.reads, w.fds, w.rss.toFixed(1), w.lagP99.toFixed(1), w.lagMax.toFixed(1)].join('  '));
+    t.diagnostic([w.round, w.ops, w.errors, w.seconds.toFixed(1), (w.ops / w.seconds).toFixed(1), w.p99.toFixed(0), w.reads, w.fds, w.rss.toFixed(1), w.heap.toFixed(1), w.lagP99.toFixed(1), w.lagMax.toFixed(1)].join('  '));
   }
   assert.deepEqual(errors.slice(0, 20), [], `${errors.length} failed requests`);
   assert.ok(rows.every((w) => w.ops === 200), 'every round completed its 200 cycles');
   // Descriptors: each round ends with the same idle set (keep-alive connections closed, no pipes left).
   const fds = rows.map((w) => w.fds);
   assert.ok(Math.max(...fds) - Math.min(...fds) <= 10, `fd count per round: ${fds.join(', ')}`);
-  // Memory: round 1 warms up (JIT, the express router, V8 growing its heap to the load); from
-  // round 2 on a leak of 50 KB per container (200 a round) would add 20 MiB by round 4. V8 frees
-  // lazily, so a flat daemon still wanders a few MiB: 20 MiB over two rounds is the line.
-  const growth = rows[ROUNDS - 1].rss - rows[1].rss;
-  assert.ok(growth < 20, `RSS grew ${growth.toFixed(1)} MiB from round 2 to round ${ROUNDS}: ${rows.map((w) => w.rss.toFixed(1)).join(', ')}`);
+  // Memory: round 1 warms up (JIT, the express router). What the daemon holds is its heap after a
+  // full collection: from round 2 on, a leak of 25 KB per container (200 a round) adds 10 MiB by
+  // round 4. RSS moves in steps as V8 sizes its heap to the load (one 29 MiB step, then flat, was
+  // seen) and is only checked for gross native growth.
+  const mem = (k: 'rss' | 'heap') => rows.map((w) => w[k].toFixed(1)).join(', ');
+  assert.ok(rows.every((w) => w.heap > 0), `a full collection ran in every round: live heap ${mem('heap')}`);
+  const heapGrowth = rows[ROUNDS - 1].heap - rows[1].heap;
+  assert.ok(heapGrowth < 10, `live heap grew ${heapGrowth.toFixed(1)} MiB from round 2 to round ${ROUNDS}: ${mem('heap')} (RSS ${mem('rss')})`);
+  const rssGrowth = rows[ROUNDS - 1].rss - rows[1].rss;
+  assert.ok(rssGrowth < 64, `RSS grew ${rssGrowth.toFixed(1)} MiB from round 2 to round ${ROUNDS}: ${mem('rss')} (live heap ${mem('heap')})`);
 });

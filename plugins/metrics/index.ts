@@ -1,10 +1,26 @@
 // The metrics plugin: counts every job through the jobRun hook and serves Prometheus text.
 import { createServer } from 'node:http';
-import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { constants as perfConstants, monitorEventLoopDelay, PerformanceObserver, type IntervalHistogram } from 'node:perf_hooks';
+import { getHeapStatistics } from 'node:v8';
 import { definePlugin } from '../../core/plugin-api.js';
 import { JobMetrics } from './job-metrics.js';
 
-function processMetrics(version: string, commit: string): string {
+/**
+ * Heap in use just after the latest full (mark-sweep) collection: what the daemon really holds.
+ * RSS only grows in steps as V8 sizes its heap to the load and rarely gives pages back, so a leak
+ * shows here first and a one-time heap step does not look like one.
+ */
+function watchLiveHeap(): { bytes: () => number; stop: () => void } {
+  let live = 0;
+  const obs = new PerformanceObserver((list) => {
+    const major = list.getEntries().some((e) => (e as { detail?: { kind?: number } }).detail?.kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR);
+    if (major) live = getHeapStatistics().used_heap_size;
+  });
+  obs.observe({ entryTypes: ['gc'] });
+  return { bytes: () => live, stop: () => obs.disconnect() };
+}
+
+function processMetrics(version: string, commit: string, liveHeap: number): string {
   const mem = process.memoryUsage();
   const cpu = process.cpuUsage();
   return [
@@ -17,6 +33,9 @@ function processMetrics(version: string, commit: string): string {
     '# HELP process_cpu_seconds_total Total user and system CPU time spent in seconds.',
     '# TYPE process_cpu_seconds_total counter',
     `process_cpu_seconds_total ${(cpu.user + cpu.system) / 1e6}`,
+    '# HELP berth_heap_live_bytes Heap in use after the latest full garbage collection (0 before the first).',
+    '# TYPE berth_heap_live_bytes gauge',
+    `berth_heap_live_bytes ${liveHeap}`,
     '',
   ].join('\n');
 }
@@ -62,6 +81,7 @@ export default definePlugin({
     const lag = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
     const lagWindow = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
     ctx.hooks.ready.tap('event-loop-lag', () => { lag.enable(); lagWindow.enable(); });
+    const liveHeap = watchLiveHeap();
     const cut = addr.lastIndexOf(':');
     const host = addr.slice(0, cut).replace(/^\[|\]$/g, '') || '0.0.0.0';
     const port = Number(addr.slice(cut + 1));
@@ -71,7 +91,7 @@ export default definePlugin({
         return;
       }
       res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' });
-      res.end(metrics.render() + processMetrics(ctx.daemon.version, ctx.daemon.commit) + eventLoopMetrics(lag, lagWindow));
+      res.end(metrics.render() + processMetrics(ctx.daemon.version, ctx.daemon.commit, liveHeap.bytes()) + eventLoopMetrics(lag, lagWindow));
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err) => reject(ctx.errors.configError(`plugin metrics: metrics-addr: cannot listen on ${addr}: ${err.message}`)));
@@ -81,6 +101,7 @@ export default definePlugin({
     ctx.hooks.shutdown.tapPromise('close', () => new Promise<void>((resolve) => {
       lag.disable();
       lagWindow.disable();
+      liveHeap.stop();
       server.close(() => resolve());
       server.closeAllConnections();
     }));
