@@ -3,7 +3,7 @@
 // made and filled (copy-up), mounted when it starts and released when it stops; inspect and ps
 // show them; docker rm -v removes its anonymous volumes.
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, stat } from 'node:fs/promises';
+import { mkdir, readdir, stat } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { invalid } from '../../core/plugin-api.js';
 import type { Container, ContainersService, CreateRequest } from '../container-store/index.js';
@@ -72,15 +72,25 @@ export function tapContainerMounts(containers: ContainersService, volumes: Volum
     }
   });
 
-  // The image's folder at the mount point, copied into the volume while the volume is empty.
+  // The image's folder at the mount point, copied into the volume while the volume is empty. Images
+  // do not change: that an image has no folder at a path is remembered, so a later container of it
+  // mounts neither its root file system nor the volume for nothing.
+  const noFolder = new Set<string>();
   async function populate(c: Container, m: MountPoint): Promise<void> {
+    const key = `${c.Image}\0${m.Destination}`;
+    if (noFolder.has(key)) return;
     const driver = await volumes.driver(m.Driver!);
     const ref = `copy-up-${c.Id}`;
     const path = await driver.mount(m.Name!, ref);
     try {
+      if ((await readdir(path)).length) return;
       const rootfs = await graph.driver().get(c.Id);
       try {
-        await copyUp(rootfs, m.Destination, path);
+        const copied = await copyUp(rootfs, m.Destination, path);
+        if (copied === 'no-folder') {
+          if (noFolder.size >= 4096) noFolder.clear();
+          noFolder.add(key);
+        }
       } finally {
         await graph.driver().put(c.Id);
       }
