@@ -170,6 +170,14 @@ test('docker cp into and out of a volume, running or not; commit leaves the volu
   assert.equal(readFileSync(back, 'utf8'), 'from container\n');
   await run(['cp', file, `${id}:/data/in2`]);
   assert.equal(await out(['exec', id, 'cat', '/data/in2']), 'copied in');
+  // A folder copied into / with the volume below: what is under /data lands in the volume.
+  const tree = join(work, 'tree');
+  mkdirSync(join(tree, 'data', 'sub'), { recursive: true });
+  writeFileSync(join(tree, 'data', 'sub', 'x'), 'through the volume\n');
+  writeFileSync(join(tree, 'rootfile'), 'in the root\n');
+  await run(['cp', `${tree}/.`, `${id}:/`]);
+  assert.equal(readFileSync(join(d.dataRoot, 'volumes', 'cpv', '_data', 'sub', 'x'), 'utf8'), 'through the volume\n');
+  assert.equal(await out(['exec', id, 'cat', '/data/sub/x', '/rootfile']), 'through the volume\nin the root');
   await run(['commit', id, 'committed:v']);
   assert.equal(await out(['run', '--rm', 'committed:v', 'busybox', 'ls', '-A', '/data']), '');
   await run(['rm', '-f', id]);

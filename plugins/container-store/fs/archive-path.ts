@@ -7,7 +7,7 @@ import { basename, dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { invalid, notFound } from '../../../core/plugin-api.js';
 import { resolveUser } from '../../../lib/resolve-user.js';
-import { extractLayer, packChanges, type PackEntry } from '../../../lib/archive/index.js';
+import { extractLayer, packChanges, type ExtractOptions, type PackEntry } from '../../../lib/archive/index.js';
 import { isMissing } from '../../../lib/host-cmd.js';
 import type { Container } from '../records/index.js';
 import type { ContainerFsHandle } from './container-fs.js';
@@ -79,12 +79,13 @@ export async function extractToDir(h: ContainerFsHandle, c: Container, req: Extr
   if (resolved.mount?.readonly) throw invalid('mounted volume is marked read-only');
   if (!resolved.mount && c.HostConfig.ReadonlyRootfs) throw invalid('container rootfs is marked read-only');
   const user = req.copyUIDGID && c.Config.User ? await resolveUser(h.root, c.Config.User) : undefined;
-  // Bind mounts below the folder (its own files in /etc, -v binds) get their entries.
+  // Mounts below the folder (its own files in /etc, -v binds, volumes) get their entries.
   const below = resolved.mount ? [] : mountsBelow(resolved.inContainer, h.paths.bindMounts);
-  const tar = below.length ? await routeThroughMounts(req.tar, resolved.inContainer, below) : req.tar;
-  await extractLayer(tar, resolved.host, {
+  const opts: ExtractOptions = {
     whiteouts: 'delete',
     noOverwriteDirNonDir: req.noOverwriteDirNonDir,
     ...(user ? { owner: { uid: user.uid, gid: user.gid } } : {}),
-  });
+  };
+  const tar = below.length ? await routeThroughMounts(req.tar, resolved.inContainer, below, opts) : req.tar;
+  await extractLayer(tar, resolved.host, opts);
 }
