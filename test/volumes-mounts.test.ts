@@ -178,6 +178,13 @@ test('docker cp into and out of a volume, running or not; commit leaves the volu
   await run(['cp', `${tree}/.`, `${id}:/`]);
   assert.equal(readFileSync(join(d.dataRoot, 'volumes', 'cpv', '_data', 'sub', 'x'), 'utf8'), 'through the volume\n');
   assert.equal(await out(['exec', id, 'cat', '/data/sub/x', '/rootfile']), 'through the volume\nin the root');
+  // And out again: a folder with the volume below it is packed with the volume's content.
+  const outDir = join(work, 'cpback');
+  mkdirSync(outDir);
+  await run(['cp', `${id}:/`, outDir]);
+  assert.equal(readFileSync(join(outDir, 'data', 'sub', 'x'), 'utf8'), 'through the volume\n');
+  assert.equal(readFileSync(join(outDir, 'data', 'in'), 'utf8'), 'copied in\n');
+  assert.equal(readFileSync(join(outDir, 'rootfile'), 'utf8'), 'in the root\n');
   await run(['commit', id, 'committed:v']);
   assert.equal(await out(['run', '--rm', 'committed:v', 'busybox', 'ls', '-A', '/data']), '');
   await run(['rm', '-f', id]);
