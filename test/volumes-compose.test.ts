@@ -3,11 +3,12 @@
 // (compose reads Mounts[].Name); down -v removes both. No network: the service runs with
 // network_mode none, so the test touches no bridge.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { docker, makeTempDir, startDaemon, type RunningDaemon } from './helpers/daemon.js';
+import { compose as runCompose } from './helpers/compose.js';
 import { importBusybox, removeAllContainers } from './helpers/busybox.js';
 
 let d: RunningDaemon;
@@ -27,18 +28,7 @@ volumes:
   data: {}
 `;
 
-function compose(args: string[]): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const p = spawn('docker-compose', ['-p', 'bvol', ...args], {
-      cwd: work, env: { ...process.env, DOCKER_HOST: `unix://${d.socket}`, DOCKER_CONFIG: join(work, 'docker-config') }, stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    p.stdout.on('data', (c) => (out += c));
-    p.stderr.on('data', (c) => (out += c));
-    const timer = setTimeout(() => p.kill('SIGKILL'), 90_000);
-    p.on('close', (code) => { clearTimeout(timer); resolve({ code, out }); });
-  });
-}
+const compose = (args: string[]) => runCompose('bvol', work, d.socket, args);
 
 before(async () => {
   assert.equal(spawnSync('docker-compose', ['version'], { stdio: 'ignore' }).status, 0, 'docker-compose is not installed (bin/setup installs it)');
