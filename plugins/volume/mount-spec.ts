@@ -171,7 +171,9 @@ export function containerMounts(req: MountRequest, mountsOf: (ref: string) => Mo
     const { container, mode } = parseVolumesFrom(spec);
     for (const m of mountsOf(container)) {
       if (m.Hidden) continue;
-      byDest.set(m.Destination, mode ? { ...m, RW: mode === 'rw', Mode: m.Type === 'volume' ? mode : mode } : { ...m });
+      // Shared volumes keep their content: nothing of this container's image is copied into them.
+      const shared: MountPoint = { ...m, ...(m.Type === 'volume' ? { NoCopy: true } : {}) };
+      byDest.set(m.Destination, mode ? { ...shared, RW: mode === 'rw', Mode: mode } : shared);
     }
   }
   const own = new Set<string>();
