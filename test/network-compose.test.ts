@@ -1,11 +1,12 @@
 // Debian's docker-compose (1.29, through docker-py) against Berth: a two-service project whose
 // client fetches from a busybox httpd by service name; `down` removes containers and network.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { docker, makeTempDir, startDaemon, type RunningDaemon } from './helpers/daemon.js';
+import { compose as runCompose } from './helpers/compose.js';
 import { importBusybox, removeAllContainers } from './helpers/busybox.js';
 import { assertSubnetsFree, deleteLink, iptablesState, links, makeBridge, scrubDaemon } from './helpers/network.js';
 import { poll } from './helpers/poll.js';
@@ -32,18 +33,7 @@ networks:
         - subnet: 10.123.92.0/24
 `;
 
-function compose(args: string[]): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const p = spawn('docker-compose', ['-p', 'bcmp', ...args], {
-      cwd: work, env: { ...process.env, DOCKER_HOST: `unix://${d.socket}`, DOCKER_CONFIG: join(work, 'docker-config') }, stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    p.stdout.on('data', (c) => (out += c));
-    p.stderr.on('data', (c) => (out += c));
-    const timer = setTimeout(() => p.kill('SIGKILL'), 90_000);
-    p.on('close', (code) => { clearTimeout(timer); resolve({ code, out }); });
-  });
-}
+const compose = (args: string[]) => runCompose('bcmp', work, d.socket, args);
 
 before(async () => {
   // bin/setup installs Debian's docker-compose: missing, the test fails rather than skips.

@@ -27,13 +27,22 @@ export function packChanges(root: string, entries: PackEntry[]): Readable {
   return Readable.from(pack(root, entries), { objectMode: false });
 }
 
+/** Entries of several roots in one archive, one root after the other (docker cp of a folder with mounts below it). */
+export function packRoots(parts: { root: string; entries: PackEntry[] }[]): Readable {
+  async function* all(): AsyncGenerator<Buffer> {
+    for (const p of parts) yield* pack(p.root, p.entries, false);
+    yield END_OF_ARCHIVE;
+  }
+  return Readable.from(all(), { objectMode: false });
+}
+
 interface Resolved {
   entry: PackEntry;
   rel: string;
   st: BigIntStats | null;
 }
 
-async function* pack(root: string, entries: PackEntry[]): AsyncGenerator<Buffer> {
+async function* pack(root: string, entries: PackEntry[], end = true): AsyncGenerator<Buffer> {
   const checked = new Set<string>(['']);
   const linked = new Map<string, string>(); // "dev:ino" → first path packed
   const full = (rel: string) => (rel === '' ? root : `${root}/${rel}`);
@@ -109,7 +118,7 @@ async function* pack(root: string, entries: PackEntry[]): AsyncGenerator<Buffer>
       }
     }
   }
-  yield END_OF_ARCHIVE;
+  if (end) yield END_OF_ARCHIVE;
 }
 
 /** Exactly `size` bytes of the file that was stat-ed; a file that changed meanwhile is an error. */

@@ -23,6 +23,7 @@ export const BODY_KINDS = {
   'network-disconnect': { path: '/networks/{id}/disconnect', root: 'DisconnectOptions' },
   'exec-create': { path: '/containers/{id}/exec', root: 'ExecOptions' },
   'exec-start': { path: '/exec/{id}/start', root: 'ExecStartOptions' },
+  'volume-create': { path: '/volumes/create', root: 'VolumeCreateOptions' },
 } as const;
 export type BodyKind = keyof typeof BODY_KINDS;
 

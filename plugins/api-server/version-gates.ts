@@ -57,6 +57,10 @@ export const VERSION_GATES = {
     since: '1.42', routes: ['GET /images/json'],
     change: 'query parameter `shared-size` fills SharedSize (below: always -1)',
   },
+  'volume-prune-anonymous': {
+    since: '1.42', routes: ['POST /volumes/prune'],
+    change: 'only anonymous volumes are pruned unless the filter `all=true` is given (below: every unused volume)',
+  },
   'df-type': {
     since: '1.42', routes: ['GET /system/df'],
     change: 'query parameter `type` (container, image, volume, build-cache) limits what is computed (below: everything)',
@@ -151,6 +155,13 @@ const bindOption = (name: string) => (b: Body) => {
 };
 
 export const REFUSALS: readonly Refusal[] = [
+  {
+    since: '1.45', routes: [CREATE], field: 'VolumeOptions.Subpath',
+    find: (b) => {
+      const i = mounts(b).findIndex((m) => m.VolumeOptions && typeof m.VolumeOptions === 'object' && m.VolumeOptions.Subpath);
+      return i < 0 ? undefined : `HostConfig.Mounts[${i}].VolumeOptions.Subpath`;
+    },
+  },
   { since: '1.42', routes: [CREATE], field: 'BindOptions.CreateMountpoint', find: bindOption('CreateMountpoint') },
   { since: '1.44', routes: [CREATE], field: 'BindOptions.ReadOnlyNonRecursive', find: bindOption('ReadOnlyNonRecursive') },
   { since: '1.44', routes: [CREATE], field: 'BindOptions.ReadOnlyForceRecursive', find: bindOption('ReadOnlyForceRecursive') },

@@ -1,6 +1,6 @@
 // Every extension point of the containers service, declared in one place (as webpack declares a
 // compiler's hooks). Other plugins tap them through the service (`containers.hooks`); only the
-// container store calls them. The network plugin follows containers here, and volumes will too.
+// container store calls them. The network and volume plugins follow containers here.
 import { AsyncParallelHook, AsyncSeriesHook, SyncBailHook, SyncHook, SyncWaterfallHook } from 'tapable';
 import type { ContainerSpec } from '../exec/index.js';
 import type { Container } from './records/index.js';
@@ -20,6 +20,10 @@ export interface StartingContext {
   spec: ContainerSpec;
 }
 
+export interface RemovedContext {
+  removeVolumes: boolean;
+}
+
 export function createContainerHooks() {
   return Object.freeze({
     /** Before anything is created: throw a coded error to refuse what you cannot honour. */
@@ -32,8 +36,8 @@ export function createContainerHooks() {
     started: new SyncHook<[Container]>(['container']),
     /** Its process stopped, or its start failed: release what you hold for this run. */
     stopped: new AsyncSeriesHook<[Container]>(['container']),
-    /** The record is gone (docker rm, prune, --rm). */
-    removed: new AsyncSeriesHook<[Container]>(['container']),
+    /** The record is gone (docker rm, prune, --rm); removeVolumes: docker rm -v or --rm (its anonymous volumes go too). */
+    removed: new AsyncSeriesHook<[Container, RemovedContext]>(['container', 'context']),
     /** Renamed: the record already carries the new name. */
     renamed: new AsyncSeriesHook<[Container, string]>(['container', 'oldName']),
     /** What docker inspect shows: return the view with your part added. */

@@ -26,7 +26,7 @@ export { type CreatePayload } from './records/jobs.js';
 export { CONTAINER_LIST_FILTERS } from './records/views.js';
 export { type CommitPayload } from './fs/commit.js';
 export { PATH_STAT_HEADER, type PathStat, encodePathStat } from './fs/path-stat.js';
-export type { ContainerHooks, CreateRequest, StartingContext } from './hooks.js';
+export type { ContainerHooks, CreateRequest, RemovedContext, StartingContext } from './hooks.js';
 export type { Container } from './records/index.js';
 
 /** The `containers` service (interface version 1.1.0: hooks since 1.1). */
@@ -71,13 +71,13 @@ export default definePlugin({
     const init = { enabled: Boolean(ctx.config.init), path: (ctx.config['init-path'] as string | undefined) || undefined };
     const hooks = createContainerHooks();
     // One way out for every removal (docker rm, prune, --rm): layer, record, then the removed hook.
-    const remove = async (c: Container, emit: (ev: JobEvent) => void, lenient = false) => {
+    const remove = async (c: Container, emit: (ev: JobEvent) => void, lenient = false, removeVolumes = false) => {
       // Whatever the runtime still holds of it goes first (a created container a crash left).
       const driver = await runtimes.get((c.HostConfig.Runtime as string | undefined) || undefined).catch(() => undefined);
       await driver?.delete(c.Id).catch((err) => ctx.log.warn({ err, container: c.Id }, 'runtime delete failed'));
       await images.store().layers.removeRwLayer(c.Id).catch((err) => { if (!lenient) throw err; });
       await store().remove(c);
-      await hooks.removed.promise(c);
+      await hooks.removed.promise(c, { removeVolumes });
       emit(containerEvent(c, 'destroy'));
     };
     // An image a container was made from cannot be deleted without force.
@@ -89,7 +89,7 @@ export default definePlugin({
       if (containers.setAside.some((a) => a.now)) return 'an unreadable container record';
       return containers.all().find((c) => c.ImageTopLayer === chainId)?.Id;
     });
-    const lifecycle: ContainerRuntime = new ContainerRuntime(store, runtimes, graph, ctx.log, publish, (c) => remove(c, publish, true), { init, observer: health, hooks });
+    const lifecycle: ContainerRuntime = new ContainerRuntime(store, runtimes, graph, ctx.log, publish, (c) => remove(c, publish, true, true), { init, observer: health, hooks });
     ctx.hooks.shutdown.tap('health-monitor', () => health.closeAll());
     // As dockerd: a bad daemon-wide log-driver or log-opts stops the daemon at start.
     try {

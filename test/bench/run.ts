@@ -25,12 +25,13 @@ import { bareRunc, runc } from './measure-runc.js';
 import { sharedDisk } from './measure-shared-disk.js';
 import { soak } from './measure-soak.js';
 import { throughput } from './measure-throughput.js';
+import { volumes } from './measure-volumes.js';
 import { DOCKERD_REFERENCE } from './metrics.js';
 import { formatReport, reportJson, type Results, type Side } from './report.js';
 
 const GROUPS: Record<string, Benchmark[]> = {
   daemon: [lifecycle, memory, throughput, load, sharedDisk, pull],
-  containers: [run, runc, parallel, phases, containerMemory, list, authz, runBridge, soak],
+  containers: [run, runc, parallel, phases, containerMemory, list, authz, runBridge, soak, volumes],
 };
 const ALL = Object.values(GROUPS).flat();
 

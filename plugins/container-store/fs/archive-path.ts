@@ -7,7 +7,7 @@ import { basename, dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { invalid, notFound } from '../../../core/plugin-api.js';
 import { resolveUser } from '../../../lib/resolve-user.js';
-import { extractLayer, packChanges, type PackEntry } from '../../../lib/archive/index.js';
+import { extractLayer, packChanges, packRoots, type ExtractOptions, type PackEntry } from '../../../lib/archive/index.js';
 import { isMissing } from '../../../lib/host-cmd.js';
 import type { Container } from '../records/index.js';
 import type { ContainerFsHandle } from './container-fs.js';
@@ -30,7 +30,8 @@ export async function statPath(h: ContainerFsHandle, path: string, ref: string):
 
 /**
  * A tar of `path` whose entries start with the path's own name (dockerd's TarResourceRebase): a
- * symlink is packed as the link itself, a folder with everything below it.
+ * symlink is packed as the link itself, a folder with everything below it, mounts below it (volumes,
+ * binds, its own /etc files) with what is mounted there, as dockerd packs with them mounted.
  */
 export async function archivePath(h: ContainerFsHandle, path: string, ref: string): Promise<{ stat: PathStat; tar: Readable }> {
   const { stat, resolved, absPath } = await statPath(h, path, ref);
@@ -38,8 +39,22 @@ export async function archivePath(h: ContainerFsHandle, path: string, ref: strin
   const base = basename(resolved.host);
   const rebase = baseName(absPath);
   const entries: PackEntry[] = [{ path: base, kind: 'entry', as: rebase }];
-  if (stat.mode >= 2 ** 31) await listTree(packRoot, base, rebase === '/' ? '' : rebase, entries);
-  return { stat, tar: packChanges(packRoot, entries) };
+  if (stat.mode < 2 ** 31) return { stat, tar: packChanges(packRoot, entries) };
+  const prefix = rebase === '/' ? '' : rebase;
+  await listTree(packRoot, base, prefix, entries);
+  const below = resolved.mount ? [] : mountsBelow(resolved.inContainer, h.paths.bindMounts);
+  if (!below.length) return { stat, tar: packChanges(packRoot, entries) };
+  // Each mount's name in the archive; what lies at or under a mount comes from the mount alone.
+  const named = below.map((m) => ({ m, as: `${prefix}/${m.destination.slice(resolved.inContainer === '/' ? 1 : resolved.inContainer.length + 1)}` }));
+  const hidden = (as: string | undefined, inside?: string) => named.some((n) => n.as !== inside && (inside === undefined || n.as.startsWith(`${inside}/`))
+    && (as === n.as || as?.startsWith(`${n.as}/`)));
+  const parts = [{ root: packRoot, entries: entries.filter((e) => !hidden(e.as)) }];
+  for (const { m, as } of named) {
+    const mountEntries: PackEntry[] = [{ path: basename(m.source), kind: 'entry', as }];
+    if ((await lstat(m.source).catch(() => null))?.isDirectory()) await listTree(dirname(m.source), basename(m.source), as, mountEntries);
+    parts.push({ root: dirname(m.source), entries: mountEntries.filter((e) => !hidden(e.as, as)) });
+  }
+  return { stat, tar: packRoots(parts) };
 }
 
 /** docker export: everything in the container's root file system, names relative to it. */
@@ -79,12 +94,13 @@ export async function extractToDir(h: ContainerFsHandle, c: Container, req: Extr
   if (resolved.mount?.readonly) throw invalid('mounted volume is marked read-only');
   if (!resolved.mount && c.HostConfig.ReadonlyRootfs) throw invalid('container rootfs is marked read-only');
   const user = req.copyUIDGID && c.Config.User ? await resolveUser(h.root, c.Config.User) : undefined;
-  // Bind mounts below the folder (its own files in /etc, -v binds) get their entries.
+  // Mounts below the folder (its own files in /etc, -v binds, volumes) get their entries.
   const below = resolved.mount ? [] : mountsBelow(resolved.inContainer, h.paths.bindMounts);
-  const tar = below.length ? await routeThroughMounts(req.tar, resolved.inContainer, below) : req.tar;
-  await extractLayer(tar, resolved.host, {
+  const opts: ExtractOptions = {
     whiteouts: 'delete',
     noOverwriteDirNonDir: req.noOverwriteDirNonDir,
     ...(user ? { owner: { uid: user.uid, gid: user.gid } } : {}),
-  });
+  };
+  const tar = below.length ? await routeThroughMounts(req.tar, resolved.inContainer, below, opts) : req.tar;
+  await extractLayer(tar, resolved.host, opts);
 }

@@ -10,7 +10,6 @@ import type { RuntimesService } from '../../exec/index.js';
 import type { GraphService } from '../../graph/index.js';
 import type { Container } from '../records/index.js';
 import { ContainerPaths, type PathMount } from './container-path.js';
-import { parseBind } from '../lifecycle/index.js';
 
 export interface ContainerFsHandle {
   /** Host path of the container's root file system. */
@@ -23,9 +22,9 @@ export interface ContainerFsHandle {
 interface Freeze { count: number; paused: Promise<boolean> }
 
 /** The bind mounts of the container's last start (its own and other plugins' files included);
- * before any start, its -v binds. */
+ * before any start, its binds and volumes (the volume plugin records them at create). */
 export function bindMountsOf(c: Container): PathMount[] {
-  const mounts = c.MountPoints ?? (c.HostConfig.Binds ?? []).map(parseBind);
+  const mounts = c.MountPoints ?? [];
   return mounts.map((b) => ({ source: b.source, destination: posix.normalize(b.destination).replace(/(.)\/$/, '$1'), readonly: Boolean(b.readonly) }));
 }
 

@@ -5,7 +5,7 @@ export { registerRunJobs } from './run-jobs.js';
 export { stopContainersOnShutdown } from './shutdown.js';
 export { registerTtyJobs } from './tty-jobs.js';
 export { parseDetachKeys } from './detach-keys.js';
-export { DEFAULT_PATH, parseBind } from './runtime-spec.js';
+export { DEFAULT_PATH } from './runtime-spec.js';
 export { containerEnv, replaceOrAppendEnv } from './process-env.js';
 export { validateRestartPolicy } from './restart-manager.js';
 export { adaptNamespaceModes } from './namespaces.js';

@@ -5,7 +5,7 @@
 import { writeFile } from 'node:fs/promises';
 import { hostname as hostHostname } from 'node:os';
 import { join } from 'node:path';
-import type { ContainerSpec, MountSpec } from '../../exec/index.js';
+import type { ContainerSpec } from '../../exec/index.js';
 import { resolveUser } from '../../../lib/resolve-user.js';
 import type { Container } from '../records/index.js';
 import { lookupInitBinary } from './init-binary.js';
@@ -14,16 +14,6 @@ import { containerEnv } from './process-env.js';
 import type { RuntimeOptions } from './runtime-options.js';
 
 export { DEFAULT_PATH } from './process-env.js';
-
-export interface BindMount extends MountSpec { type: 'bind'; readonly: boolean }
-
-export function parseBind(spec: string): BindMount {
-  const [source, destination, mode = ''] = spec.split(':');
-  if (!source || !destination || !source.startsWith('/') || !destination.startsWith('/')) {
-    throw new Error(`invalid volume specification: '${spec}'`);
-  }
-  return { type: 'bind', source, destination, readonly: mode.split(',').includes('ro') };
-}
 
 
 /**
@@ -64,7 +54,8 @@ export async function containerSpecFor(c: Container, rootfs: string, dir: string
     hostname,
     root: { path: rootfs, readonly: Boolean(h.ReadonlyRootfs) },
     // The container's own file, bound over the image's (read-only with --read-only, as dockerd).
-    mounts: [{ destination: '/etc/hostname', type: 'bind', source: hostnameFile, readonly: Boolean(h.ReadonlyRootfs) }, ...(h.Binds ?? []).map(parseBind)],
+    // -v, --mount, --tmpfs and volumes are the volume plugin's (through the starting hook).
+    mounts: [{ destination: '/etc/hostname', type: 'bind', source: hostnameFile, readonly: Boolean(h.ReadonlyRootfs) }],
     ...(h.PidMode === 'host' ? { pidMode: 'host' as const } : {}),
     ...(h.IpcMode === 'host' ? { ipcMode: 'host' as const } : {}),
     privileged: Boolean(h.Privileged),

@@ -101,7 +101,8 @@ export function mergeConfig(request: ContainerConfig, image: ContainerConfig | u
     Labels: { ...(img.Labels ?? {}), ...(request.Labels ?? {}) },
     StopSignal: request.StopSignal || img.StopSignal,
     ExposedPorts: request.ExposedPorts ?? img.ExposedPorts ?? null,
-    Volumes: request.Volumes ?? img.Volumes ?? null,
+    // As dockerd: the image's VOLUME entries and the request's together.
+    Volumes: request.Volumes || img.Volumes ? { ...(img.Volumes ?? {}), ...(request.Volumes ?? {}) } : null,
     OnBuild: null,
     Healthcheck: mergeHealthcheck(request.Healthcheck, img.Healthcheck),
   };

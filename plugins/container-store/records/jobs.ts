@@ -35,7 +35,7 @@ export interface ContainerJobDeps {
   /** The graph driver's description of a layer (inspect's GraphDriver.Data), null when it has none. */
   graphMetadata: (id: string) => Promise<Record<string, string> | null>;
   /** Removes a stopped container's layer and record, and tells the removed hook. */
-  remove: (c: Container, emit: (ev: JobEvent) => void) => Promise<void>;
+  remove: (c: Container, emit: (ev: JobEvent) => void, lenient?: boolean, removeVolumes?: boolean) => Promise<void>;
 }
 
 export const containerEvent = (c: Container, action: string, extra: Record<string, string> = {}): JobEvent => ({
@@ -216,7 +216,7 @@ export function registerContainerJobs(ctx: PluginContext, deps: ContainerJobDeps
         await rt.locks.run(c.Id, async () => {
           const now = store().get(c.Id);
           if (now.State.Running) throw ctx.errors.conflict(`cannot remove container ${JSON.stringify(now.Name)}: container is running: stop the container before removing or force remove`);
-          await removeContainer(now, (ev) => job.emit(ev));
+          await removeContainer(now, (ev) => job.emit(ev), false, Boolean(job.payload.volumes));
         });
       } finally {
         rt.locks.endRemoval(c.Id);

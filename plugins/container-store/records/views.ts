@@ -98,8 +98,7 @@ export function filterContainers(all: Container[], filters: Record<string, strin
       }
       // expose: a port the container exposes or publishes (its container side).
       if (expose && !containerPorts(c).some((p) => expose.has(p))) return false;
-      // volume: a mount's destination or source (-v binds, --mount).
-      if (filters.volume?.length && !filters.volume.some((v) => mountsOf(c).some((m) => m.destination === v || m.source === v))) return false;
+      // volume: the volume plugin's (through the listFilter hook).
       if (before !== undefined && Date.parse(c.Created) >= before) return false;
       if (since !== undefined && Date.parse(c.Created) <= since) return false;
       return true;
@@ -111,14 +110,4 @@ export function filterContainers(all: Container[], filters: Record<string, strin
 function containerPorts(c: Container): string[] {
   const keys = [...Object.keys(c.Config.ExposedPorts ?? {}), ...Object.keys((c.HostConfig.PortBindings ?? {}) as object)];
   return keys.map((k) => (k.includes('/') ? k.toLowerCase() : `${k}/tcp`));
-}
-
-/** What dockerd lists as its Mounts: -v binds and --mount entries (not its own /etc files). */
-function mountsOf(c: Container): { source: string; destination: string }[] {
-  const binds = (c.HostConfig.Binds ?? []).map((b) => {
-    const [source = '', destination = ''] = b.split(':');
-    return { source, destination };
-  });
-  const mounts = ((c.HostConfig.Mounts ?? []) as { Source?: string; Target?: string }[]).map((m) => ({ source: m.Source ?? '', destination: m.Target ?? '' }));
-  return [...binds, ...mounts];
 }
