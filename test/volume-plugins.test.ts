@@ -96,6 +96,9 @@ test('an Err answer becomes an error naming the plugin and the operation, and th
   await assert.rejects(driver.list(), { message: 'volume plugin errvp: VolumeDriver.List: backend offline' });
   await driver.unmount('m', 'c1');
   await driver.remove('m');
+  await driver.create('rel', { mountpoint: 'relative/dir' });
+  await assert.rejects(driver.mount('rel', 'c2'), { message: 'volume plugin errvp: VolumeDriver.Mount: invalid answer: Mountpoint "relative/dir" is not an absolute path' });
+  assert.equal(plugin.volumes.get('rel')!.mountedBy.size, 0, 'what the plugin took for the mount is released');
   assert.deepEqual(await driver.capabilities(), { scope: 'global' }, 'the scope is read case-insensitively, as dockerd');
   assert.equal(plugin.calls.filter((c) => c.method === '/Plugin.Activate').length, 1, 'Err answers do not re-activate');
 });

@@ -1,7 +1,8 @@
 // A Docker volume plugin written for tests: speaks the VolumeDriver protocol (moby's
 // volume/drivers proxy shapes) on a unix socket or a loopback port, and backs each volume with a
-// real directory under `root`. Driver option fail=<message> makes Create answer that Err, and
-// `failNext` makes the next call of an operation answer an Err.
+// real directory under `root`. Driver option fail=<message> makes Create answer that Err,
+// mountpoint=<text> makes Mount answer that Mountpoint, and `failNext` makes the next call of an
+// operation answer an Err.
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { startDockerPluginServer, type DockerPluginServer } from './docker-plugin-server.js';
@@ -59,7 +60,7 @@ export async function startTestVolumePlugin(listen: { socket: string } | { tcp: 
       case 'Mount':
         if (!v) return missing;
         v.mountedBy.add(String(doc.ID));
-        return { Mountpoint: v.dir, Err: '' };
+        return { Mountpoint: v.opts.mountpoint ?? v.dir, Err: '' };
       case 'Unmount':
         if (!v) return missing;
         v.mountedBy.delete(String(doc.ID));
