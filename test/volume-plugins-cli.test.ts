@@ -7,31 +7,24 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { importBusybox, removeAllContainers } from './helpers/busybox.js';
-import { docker, makeTempDir, type RunningDaemon, startDaemon } from './helpers/daemon.js';
+import { withBusyboxDaemon } from './helpers/busybox.js';
+import { docker, makeTempDir, type RunningDaemon } from './helpers/daemon.js';
 import { startTestVolumePlugin, type TestVolumePlugin } from './helpers/volume-plugin-server.js';
 
-let d: RunningDaemon | undefined;
-let work: string;
-let pluginDir: string;
-let data: string;
+// The plugin folder exists before the daemon starts (it is on the daemon's command line).
+const work = makeTempDir('berth-volplugins-cli-');
+const pluginDir = join(work, 'plugins');
+const data = join(work, 'data');
+mkdirSync(pluginDir);
+mkdirSync(data);
 let plugin: TestVolumePlugin | undefined;
+let d: RunningDaemon | undefined;
 
 before(async () => {
-  work = makeTempDir('berth-volplugins-cli-');
-  pluginDir = join(work, 'plugins');
-  data = join(work, 'data');
-  mkdirSync(pluginDir);
-  mkdirSync(data);
   plugin = await startTestVolumePlugin({ socket: join(pluginDir, 'clivp.sock') }, data);
-  d = await startDaemon({ args: ['--volume-plugin-dir', pluginDir] });
-  await importBusybox(d.socket, work);
 });
+withBusyboxDaemon('berth-volplugins-cli-daemon-', (daemon) => { d = daemon; }, { args: ['--volume-plugin-dir', pluginDir] });
 after(async () => {
-  if (d) {
-    await removeAllContainers(d.socket);
-    await d.cleanup();
-  }
   await plugin?.stop();
   rmSync(work, { recursive: true, force: true });
 });
