@@ -1,29 +1,32 @@
 // A Docker volume plugin written here (test/helpers/volume-plugin-server.ts, on a unix socket in
 // a plugin folder the test made, real directories behind each volume) driven by the real docker
 // CLI: docker volume create -d, docker run --volume-driver, docker info; a stopped plugin makes
-// create fail with a clear error and leaves nothing half-made.
+// create fail with a clear error and leaves nothing half-made; SIGHUP reads new plugin folders.
 // Needs the volumes service (plugins/volume, /volumes routes, the container mount pipeline).
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { withBusyboxDaemon } from './helpers/busybox.js';
 import { docker, makeTempDir, type RunningDaemon } from './helpers/daemon.js';
+import { waitFor } from './helpers/poll.js';
 import { startTestVolumePlugin, type TestVolumePlugin } from './helpers/volume-plugin-server.js';
 
-// The plugin folder exists before the daemon starts (it is on the daemon's command line).
+// The plugin folder is in daemon.json (volume-plugin-dirs, so SIGHUP can change it) before the
+// daemon starts; the flag --volume-plugin-dir is tested in volume-plugins.test.ts.
 const work = makeTempDir('berth-volplugins-cli-');
 const pluginDir = join(work, 'plugins');
 const data = join(work, 'data');
-mkdirSync(pluginDir);
-mkdirSync(data);
+const daemonDir = join(work, 'daemon');
+for (const dir of [pluginDir, data, daemonDir]) mkdirSync(dir);
+writeFileSync(join(daemonDir, 'daemon.json'), JSON.stringify({ 'volume-plugin-dirs': [pluginDir] }));
 let plugin: TestVolumePlugin | undefined;
 let d: RunningDaemon | undefined;
 
 before(async () => {
   plugin = await startTestVolumePlugin({ socket: join(pluginDir, 'clivp.sock') }, data);
 });
-withBusyboxDaemon('berth-volplugins-cli-daemon-', (daemon) => { d = daemon; }, { args: ['--volume-plugin-dir', pluginDir] });
+withBusyboxDaemon('berth-volplugins-cli-daemon-', (daemon) => { d = daemon; }, { dir: daemonDir });
 after(async () => {
   await plugin?.stop();
   rmSync(work, { recursive: true, force: true });
@@ -75,4 +78,25 @@ test('a stopped plugin: create fails naming it, and nothing half-made remains', 
 
   const unknown = await docker(s, ['volume', 'create', '-d', 'nosuchplugin', 'vq'], { expectCode: 'failure' });
   assert.match(unknown.stderr, /error looking up volume plugin nosuchplugin: plugin "nosuchplugin" not found/);
+});
+
+test('SIGHUP with new volume-plugin-dirs: a plugin in the new folder is found', async (t) => {
+  const s = d!.socket;
+  const other = join(work, 'plugins2');
+  mkdirSync(other);
+  const moved = await startTestVolumePlugin({ socket: join(other, 'movedvp.sock') }, join(data, 'moved'));
+  t.after(() => moved.stop());
+  const before = await docker(s, ['volume', 'create', '-d', 'movedvp', 'vm'], { expectCode: 'failure' });
+  assert.match(before.stderr, /plugin "movedvp" not found/);
+
+  writeFileSync(join(daemonDir, 'daemon.json'), JSON.stringify({ 'volume-plugin-dirs': [other] }));
+  const mark = d!.logs().length;
+  d!.proc.kill('SIGHUP');
+  await waitFor('the daemon to log "configuration reloaded" after SIGHUP', () => /configuration reloaded/.test(d!.logs().slice(mark)), {
+    maxTries: 100, intervalMs: 100, detail: () => d!.logs().slice(mark),
+  });
+  await docker(s, ['volume', 'create', '-d', 'movedvp', 'vm']);
+  assert.ok(moved.volumes.has('vm'));
+  await docker(s, ['volume', 'rm', 'vm']);
+  assert.equal(moved.volumes.size, 0);
 });

@@ -85,9 +85,8 @@ export class VolumePluginDriver implements VolumeDriver {
 
   async create(name: string, opts: Record<string, string>): Promise<VolumeInfo> {
     await this.call('Create', { Name: name, Opts: opts }, LONG_TIMEOUT_MS);
-    // The answer holds no volume: its mount point is the plugin's to say, if it can before a mount.
-    const mountpoint = await this.path(name).catch(() => '');
-    return { name, mountpoint, status: null };
+    // The answer holds no volume: Get and Path say more when asked (dockerd asks Path lazily too).
+    return { name, mountpoint: '', status: null };
   }
 
   async remove(name: string): Promise<void> {
