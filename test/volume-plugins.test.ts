@@ -73,6 +73,19 @@ test('create, get, list, mount, path, unmount, remove and capabilities reach the
   assert.equal(await registry.resolve('tvp'), driver, 'one driver per plugin');
 });
 
+test('uses of a name at the same time share one activation', async (t) => {
+  const { plugins, data } = folders(t);
+  const plugin = await startTestVolumePlugin({ socket: join(plugins, 'busyvp.sock') }, data);
+  onCleanup(t, () => plugin.stop());
+  const registry = new VolumePlugins(() => [plugins], quiet);
+  onCleanup(t, () => registry.reset());
+  const drivers = await Promise.all(Array.from({ length: 5 }, () => registry.resolve('busyvp')));
+  assert.ok(drivers.every((x) => x === drivers[0]));
+  await Promise.all(['a1', 'a2', 'a3'].map((n) => drivers[0]!.create(n, {})));
+  assert.deepEqual([...plugin.volumes.keys()].sort(), ['a1', 'a2', 'a3']);
+  assert.equal(plugin.calls.filter((c) => c.method === '/Plugin.Activate').length, 1);
+});
+
 test('an Err answer becomes an error naming the plugin and the operation, and the plugin keeps nothing', async (t) => {
   const { plugins, data } = folders(t);
   const plugin = await startTestVolumePlugin({ socket: join(plugins, 'errvp.sock') }, data, 'GLOBAL');
