@@ -25,12 +25,23 @@ function folders(t: Parameters<typeof onCleanup>[0]) {
   return { plugins, data };
 }
 
-test('create, get, list, mount, path, unmount, remove and capabilities reach the plugin with dockerd\'s requests', async (t) => {
-  const { plugins, data } = folders(t);
-  const plugin = await startTestVolumePlugin({ socket: join(plugins, 'tvp.sock') }, data);
-  onCleanup(t, () => plugin.stop());
-  const registry = new VolumePlugins(() => [plugins], quiet);
+/** A registry over `dirs`, reset when the test ends. */
+function registryOver(t: Parameters<typeof onCleanup>[0], dirs: string[]) {
+  const registry = new VolumePlugins(() => dirs, quiet);
   onCleanup(t, () => registry.reset());
+  return registry;
+}
+
+/** The test plugin as NAME.sock in a fresh plugin folder, and a registry over that folder. */
+async function pluginNamed(t: Parameters<typeof onCleanup>[0], name: string, scope?: string) {
+  const { plugins, data } = folders(t);
+  const plugin = await startTestVolumePlugin({ socket: join(plugins, `${name}.sock`) }, data, scope);
+  onCleanup(t, () => plugin.stop());
+  return { plugins, data, plugin, registry: registryOver(t, [plugins]) };
+}
+
+test('create, get, list, mount, path, unmount, remove and capabilities reach the plugin with dockerd\'s requests', async (t) => {
+  const { data, plugin, registry } = await pluginNamed(t, 'tvp');
 
   assert.equal(await registry.resolve('other'), undefined, 'no such plugin: not ours to answer');
   const driver = await registry.resolve('tvp');
@@ -74,11 +85,7 @@ test('create, get, list, mount, path, unmount, remove and capabilities reach the
 });
 
 test('uses of a name at the same time share one activation', async (t) => {
-  const { plugins, data } = folders(t);
-  const plugin = await startTestVolumePlugin({ socket: join(plugins, 'busyvp.sock') }, data);
-  onCleanup(t, () => plugin.stop());
-  const registry = new VolumePlugins(() => [plugins], quiet);
-  onCleanup(t, () => registry.reset());
+  const { data, plugin, registry } = await pluginNamed(t, 'busyvp');
   const drivers = await Promise.all(Array.from({ length: 5 }, () => registry.resolve('busyvp')));
   assert.ok(drivers.every((x) => x === drivers[0]));
   await Promise.all(['a1', 'a2', 'a3'].map((n) => drivers[0]!.create(n, {})));
@@ -87,11 +94,7 @@ test('uses of a name at the same time share one activation', async (t) => {
 });
 
 test('an Err answer becomes an error naming the plugin and the operation, and the plugin keeps nothing', async (t) => {
-  const { plugins, data } = folders(t);
-  const plugin = await startTestVolumePlugin({ socket: join(plugins, 'errvp.sock') }, data, 'GLOBAL');
-  onCleanup(t, () => plugin.stop());
-  const registry = new VolumePlugins(() => [plugins], quiet);
-  onCleanup(t, () => registry.reset());
+  const { data, plugin, registry } = await pluginNamed(t, 'errvp', 'GLOBAL');
   const driver = (await registry.resolve('errvp'))!;
 
   const refused = await driver.create('q', { fail: 'quota exceeded' }).then(() => undefined, (e: Error) => e);
@@ -121,8 +124,7 @@ test('a plugin that is stopped gives a clear error; started again, it is found a
   const socket = join(plugins, 'downvp.sock');
   let plugin = await startTestVolumePlugin({ socket }, data);
   onCleanup(t, () => plugin.stop());
-  const registry = new VolumePlugins(() => [plugins], quiet);
-  onCleanup(t, () => registry.reset());
+  const registry = registryOver(t, [plugins]);
   const driver = (await registry.resolve('downvp'))!;
   await driver.create('before', {});
 
@@ -152,8 +154,7 @@ test('NAME.spec and NAME.json files, a plugin on 127.0.0.1, and a plugin that is
   writeFileSync(join(plugins, 'jsonvp.json'), JSON.stringify({ Name: 'jsonvp', Addr: unix.address }));
   const authz = await startDockerPluginServer({ socket: join(plugins, 'authzonly.sock') }, ['authz'], () => undefined);
   onCleanup(t, () => authz.stop());
-  const registry = new VolumePlugins(() => [join(plugins, 'absent'), plugins], quiet);
-  onCleanup(t, () => registry.reset());
+  const registry = registryOver(t, [join(plugins, 'absent'), plugins]);
 
   const viaSpec = (await registry.resolve('specvp'))!;
   await viaSpec.create('t1', {});
