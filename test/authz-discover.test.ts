@@ -5,7 +5,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { discoverPlugin } from '../plugins/authz/docker-protocol/discover.js';
+import { discoverPlugin } from '../lib/docker-plugin/index.js';
 import { makeTempDir, onCleanup } from './helpers/daemon.js';
 
 const listen = (path: string) => new Promise<Server>((resolve) => { const s = createServer(); s.listen(path, () => resolve(s)); });

@@ -3,7 +3,7 @@
 import { definePlugin } from '../../core/plugin-api.js';
 import { AuthzChain } from './chain.js';
 import { DockerAuthzPlugin } from './docker-protocol/authz-bridge.js';
-import { discoverPlugin } from './docker-protocol/discover.js';
+import { discoverPlugin } from '../../lib/docker-plugin/index.js';
 import { AUTHZ_SERVICE_VERSION, createAuthzHooks, type AuthzService, type Authorizer } from './service.js';
 
 export type { AuthzDecision, AuthzHooks, AuthzRequest, AuthzResponse, AuthzService, Authorizer } from './service.js';

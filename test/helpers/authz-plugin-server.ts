@@ -1,16 +1,9 @@
 // A Docker authz plugin written for tests: an HTTP server on a unix socket speaking the AuthZ
 // protocol (Plugin.Activate, AuthZPlugin.AuthZReq, AuthZPlugin.AuthZRes), recording each call.
-import { rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { HANG, startDockerPluginServer, type PluginCall } from './docker-plugin-server.js';
 
-/** An answer that never comes (timeouts). */
-export const HANG = Symbol('hang');
-
-export interface AuthzCall {
-  method: string;
-  contentType: string | undefined;
-  doc: Record<string, any>;
-}
+export { HANG };
+export type AuthzCall = PluginCall;
 
 export interface FakeAuthzPlugin {
   socket: string;
@@ -22,36 +15,17 @@ export interface FakeAuthzPlugin {
 }
 
 export async function startFakeAuthzPlugin(socket: string): Promise<FakeAuthzPlugin> {
-  rmSync(socket, { force: true });
+  const server = await startDockerPluginServer({ socket }, ['authz'], (url, doc) =>
+    url === '/AuthZPlugin.AuthZReq' ? plugin.onRequest(doc)
+      : url === '/AuthZPlugin.AuthZRes' ? plugin.onResponse(doc)
+        : undefined);
   const plugin: FakeAuthzPlugin = {
     socket,
-    calls: [],
+    calls: server.calls,
     onRequest: () => ({ Allow: true }),
     onResponse: () => ({ Allow: true }),
-    stop: () => new Promise<void>((resolve) => { server.close(() => resolve()); server.closeAllConnections(); }),
+    stop: server.stop,
   };
-  const server: Server = createServer((req, res) => {
-    let text = '';
-    req.setEncoding('utf8');
-    req.on('data', (c) => (text += c));
-    req.on('end', () => {
-      const doc = text ? JSON.parse(text) : {};
-      plugin.calls.push({ method: req.url ?? '', contentType: req.headers['content-type'], doc });
-      const answer = req.url === '/Plugin.Activate' ? { Implements: ['authz'] }
-        : req.url === '/AuthZPlugin.AuthZReq' ? plugin.onRequest(doc)
-          : req.url === '/AuthZPlugin.AuthZRes' ? plugin.onResponse(doc)
-            : undefined;
-      if (answer === HANG) return;
-      if (answer === undefined) {
-        res.writeHead(404, { 'Content-Type': 'application/vnd.docker.plugins.v1.2+json' }).end(JSON.stringify({ Err: `unknown method ${req.url}` }));
-      } else if (typeof answer === 'string') {
-        res.writeHead(200, { 'Content-Type': 'application/vnd.docker.plugins.v1.2+json' }).end(answer); // raw (garbage) answers
-      } else {
-        res.writeHead(200, { 'Content-Type': 'application/vnd.docker.plugins.v1.2+json' }).end(JSON.stringify(answer));
-      }
-    });
-  });
-  await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(socket, () => resolve()); });
   return plugin;
 }
 

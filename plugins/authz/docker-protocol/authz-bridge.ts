@@ -2,8 +2,7 @@
 // work unchanged. Plugin.Activate once (again after a connection failure), then
 // AuthZPlugin.AuthZReq before the handler and AuthZPlugin.AuthZRes before the response.
 import type { AuthzDecision, AuthzRequest, AuthzResponse, Authorizer } from '../service.js';
-import { discoverPlugin } from './discover.js';
-import { PluginClient } from './plugin-client.js';
+import { answerError, DockerPlugin } from '../../../lib/docker-plugin/index.js';
 
 export const AUTHZ_REQ = 'AuthZPlugin.AuthZReq';
 export const AUTHZ_RES = 'AuthZPlugin.AuthZRes';
@@ -36,49 +35,28 @@ function decide(method: string, answer: unknown): AuthzDecision {
   if (!a || typeof a !== 'object' || typeof a.Allow !== 'boolean') {
     throw new Error(`${method}: invalid answer ${JSON.stringify(answer)?.slice(0, 200)}: expected {"Allow": bool, "Msg": string}`);
   }
-  if (typeof a.Err === 'string' && a.Err !== '') throw new Error(`${method}: ${a.Err}`);
+  const err = answerError(method, a);
+  if (err) throw err;
   return a.Allow ? { allow: true } : { allow: false, msg: typeof a.Msg === 'string' ? a.Msg : '' };
 }
 
 export class DockerAuthzPlugin implements Authorizer {
-  private client: Promise<PluginClient> | undefined;
+  private readonly plugin: DockerPlugin;
 
   constructor(
     readonly name: string,
-    private readonly dirs: () => readonly string[],
+    dirs: () => readonly string[],
     private readonly timeoutMs: () => number,
-  ) {}
-
-  close(): void {
-    void this.client?.then((c) => c.close(), () => undefined);
-    this.client = undefined;
+  ) {
+    this.plugin = new DockerPlugin(name, 'authz', dirs, timeoutMs);
   }
 
-  private activate(): Promise<PluginClient> {
-    return (this.client ??= (async () => {
-      const client = new PluginClient(await discoverPlugin(this.name, this.dirs()));
-      try {
-        const answer = (await client.call('Plugin.Activate', undefined, this.timeoutMs())) as { Implements?: unknown };
-        if (!Array.isArray(answer?.Implements) || !answer.Implements.includes('authz')) {
-          throw new Error(`Plugin.Activate: the plugin does not implement authz (Implements: ${JSON.stringify(answer?.Implements ?? null)})`);
-        }
-        return client;
-      } catch (err) {
-        client.close();
-        throw err;
-      }
-    })());
+  close(): void {
+    this.plugin.close();
   }
 
   private async call(method: string, doc: unknown): Promise<AuthzDecision> {
-    try {
-      const client = await this.activate();
-      return decide(method, await client.call(method, doc, this.timeoutMs()));
-    } catch (err) {
-      // Rediscover and re-activate next time: the plugin may have restarted, elsewhere.
-      this.close();
-      throw err;
-    }
+    return decide(method, await this.plugin.call(method, doc, this.timeoutMs()));
   }
 
   authorizeRequest(req: AuthzRequest): Promise<AuthzDecision> {

@@ -1,5 +1,6 @@
 // Calls a Docker-protocol plugin: POST /Iface.Method with JSON, over a unix socket or TCP (TLS),
-// with a deadline and a bounded answer. Errors carry the method, as dockerd's plugin client does.
+// with a deadline and a bounded answer. Errors carry the method, as dockerd's plugin client does
+// ("VolumeDriver.Create: <why>"), and say whether the plugin answered at all.
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { createRequire } from 'node:module';
 import type { PluginAddress } from './discover.js';
@@ -10,6 +11,27 @@ const https = () => require('node:https') as typeof import('node:https');
 
 export const PLUGIN_MEDIA_TYPE = 'application/vnd.docker.plugins.v1.2+json';
 const MAX_ANSWER = 4 << 20;
+
+/**
+ * A failed call. `status` is the HTTP status when the plugin answered (its `Err`, or its body, is
+ * the message); undefined when it did not (not listening, timed out, connection cut, bad JSON).
+ */
+export class PluginCallError extends Error {
+  constructor(readonly method: string, readonly why: string, readonly status?: number) {
+    super(`${method}: ${why}`);
+  }
+
+  /** The plugin is unreachable or broke the protocol: worth rediscovering and re-activating. */
+  get transport(): boolean {
+    return this.status === undefined;
+  }
+}
+
+/** The `Err` a plugin put in a 200 answer, as an error (dockerd's generated proxies check it on every call). */
+export function answerError(method: string, answer: unknown): PluginCallError | undefined {
+  const err = (answer as { Err?: unknown } | null | undefined)?.Err;
+  return typeof err === 'string' && err !== '' ? new PluginCallError(method, err, 200) : undefined;
+}
 
 export class PluginClient {
   private readonly agent: HttpAgent;
@@ -27,12 +49,15 @@ export class PluginClient {
   }
 
   call(method: string, args: unknown, timeoutMs: number): Promise<unknown> {
-    const body = args === undefined ? '' : JSON.stringify(args);
+    return this.send(method, args === undefined ? '' : JSON.stringify(args), timeoutMs, true);
+  }
+
+  private send(method: string, body: string, timeoutMs: number, mayRetry: boolean): Promise<unknown> {
     const a = this.address;
     const target = a.kind === 'unix' ? { socketPath: a.path } : { host: a.host, port: a.port };
     const send = a.kind === 'tcp' && a.tls ? https().request : httpRequest;
     return new Promise((resolve, reject) => {
-      const fail = (why: string) => reject(new Error(`${method}: ${why}`));
+      const fail = (why: string, status?: number) => reject(new PluginCallError(method, why, status));
       const req = send({
         ...target, agent: this.agent, method: 'POST', path: `/${method}`, timeout: timeoutMs,
         headers: { Accept: PLUGIN_MEDIA_TYPE, 'Content-Type': PLUGIN_MEDIA_TYPE, 'Content-Length': Buffer.byteLength(body) },
@@ -51,14 +76,23 @@ export class PluginClient {
           try { data = text ? JSON.parse(text) : undefined; } catch { data = undefined; }
           if (res.statusCode !== 200) {
             const err = (data as { Err?: unknown } | undefined)?.Err;
-            return fail(typeof err === 'string' && err ? err : text.trim() || `status ${res.statusCode}`);
+            return fail(typeof err === 'string' && err ? err : text.trim() || `status ${res.statusCode}`, res.statusCode);
           }
           if (data === undefined) return fail(`invalid JSON answer: ${JSON.stringify(text.slice(0, 200))}`);
           resolve(data);
         });
       });
       req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-      req.on('error', (err) => fail(err.message));
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        // A kept-alive connection the plugin closed while idle (it restarted, or timed it out):
+        // the request never reached it, so send it once more on a new connection (Go's
+        // transport does the same), which also tells a stopped plugin from a dropped connection.
+        if (mayRetry && req.reusedSocket && (err.code === 'ECONNRESET' || err.code === 'EPIPE')) {
+          this.send(method, body, timeoutMs, false).then(resolve, reject);
+          return;
+        }
+        fail(err.message);
+      });
       req.end(body);
     });
   }

@@ -1,5 +1,6 @@
-// Finds an out-of-process plugin by name, as dockerd does: a unix socket NAME.sock (or
-// NAME/NAME.sock), else a spec file NAME.spec (one URL) or NAME.json ({Addr, TLSConfig}).
+// Finds an out-of-process Docker plugin (authz, volume …) by name, as dockerd's pkg/plugins does:
+// a unix socket NAME.sock (or NAME/NAME.sock), else a spec file NAME.spec (one URL) or NAME.json
+// ({Addr, TLSConfig}), in the given folders in order. Only reads those folders.
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -14,7 +15,15 @@ export type PluginAddress =
   | { kind: 'unix'; path: string }
   | { kind: 'tcp'; host: string; port: number; tls?: PluginTls };
 
-const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+/** No socket or spec file of that name: the plugin is not installed (or not started yet). */
+export class PluginNotFoundError extends Error {
+  constructor(readonly plugin: string, dirs: readonly string[]) {
+    super(`plugin not found: no ${plugin}.sock, ${plugin}.spec or ${plugin}.json in ${dirs.join(', ')}`);
+  }
+}
+
+/** What a plugin may be called (a file name in the plugin folders, nothing more). */
+export const PLUGIN_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
 const isSocket = (p: string) => stat(p).then((s) => s.isSocket(), () => false);
 
@@ -38,7 +47,7 @@ async function readTls(cfg: Record<string, unknown> | undefined, where: string):
 
 /** The plugin's address, or an error saying where it was looked for. */
 export async function discoverPlugin(name: string, dirs: readonly string[]): Promise<PluginAddress> {
-  if (!NAME.test(name)) throw new Error(`invalid plugin name ${JSON.stringify(name)}`);
+  if (!PLUGIN_NAME.test(name)) throw new Error(`invalid plugin name ${JSON.stringify(name)}`);
   for (const dir of dirs) {
     for (const p of [join(dir, `${name}.sock`), join(dir, name, `${name}.sock`)]) {
       if (await isSocket(p)) return { kind: 'unix', path: p };
@@ -57,5 +66,5 @@ export async function discoverPlugin(name: string, dirs: readonly string[]): Pro
       return parseAddress(doc.Addr, json, await readTls(doc.TLSConfig, json));
     }
   }
-  throw new Error(`plugin not found: no ${name}.sock, ${name}.spec or ${name}.json in ${dirs.join(', ')}`);
+  throw new PluginNotFoundError(name, dirs);
 }
