@@ -16,7 +16,7 @@ import { identify } from './authz-stage.js';
 import { parseHost } from './listeners.js';
 import { adaptRequest, adaptResponse, refusedFields, since } from './version-gates.js';
 import { invalid } from '../../core/plugin-api.js';
-import { checkRequestBody } from '../../lib/engine-api/request-bodies.js';
+import { checkRequestBody, warmRequestBodies } from '../../lib/engine-api/request-bodies.js';
 import { API_SERVICE_VERSION, type ApiService, type Method, type RouteHandler, type RouteOptions } from './service.js';
 
 export type { ApiRequest, ApiService, RouteHandler } from './service.js';
@@ -179,6 +179,22 @@ export default definePlugin({
       ctx.log,
       hijacks.listener(hijackOptions),
     );
+    // The request bodies' validators, made once the daemon is up, one per turn of the event loop.
+    ctx.hooks.ready.tap('warm-request-bodies', () => {
+      const steps = warmRequestBodies(ctx.schema.compile);
+      const next = () => {
+        const step = steps.shift();
+        if (!step) return;
+        try {
+          step();
+        } catch (err) {
+          ctx.log.warn({ err }, 'cannot make a request body validator (the first request needing it will say why)');
+          return;
+        }
+        setImmediate(next).unref();
+      };
+      setTimeout(next, 200).unref();
+    });
     ctx.hooks.shutdown.tapPromise('close-listeners', () => {
       hijacks.closeAll();
       return closeListeners(listeners);
