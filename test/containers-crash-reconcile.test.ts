@@ -5,47 +5,20 @@
 // cgroup and mounts. Only this test's own processes are looked at, by its data and exec roots.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { docker, DOCKER_CONFIG, makeTempDir, startDaemon, type RunningDaemon } from './helpers/daemon.js';
 import { importBusybox } from './helpers/busybox.js';
+import { cgroupsOf, mountsOf, ownProcesses, runcList as runcListOf, runtimeRootOf } from './helpers/crash.js';
 
 let d: RunningDaemon | undefined;
 const dir = makeTempDir('berth-crash-');
 const work = makeTempDir('berth-crash-work-');
-const runtimeRoot = join(dir, 'exec', 'runtimes', 'runc', 'runtime');
+const runtimeRoot = runtimeRootOf(dir);
 
-/** Every process that is this test's: conmon and runc mention its exec root; container
- * processes (runc init, sleep) sit in a cgroup named after one of its containers. */
-function ownProcesses(ids: Set<string>): string[] {
-  const found: string[] = [];
-  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-    try {
-      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
-      const cg = readFileSync(`/proc/${pid}/cgroup`, 'utf8');
-      if (cmd.includes(dir) || [...ids].some((id) => cg.includes(id))) found.push(`${pid} ${cmd.slice(0, 120)}`);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return found;
-}
-
-function cgroupsOf(ids: Set<string>): string[] {
-  const roots = existsSync('/sys/fs/cgroup/cgroup.controllers') ? ['/sys/fs/cgroup'] : readdirSync('/sys/fs/cgroup').map((c) => join('/sys/fs/cgroup', c));
-  return roots.flatMap((r) => [...ids].map((id) => join(r, 'berth', id))).filter((p) => existsSync(p));
-}
-
-const mountsOf = (root: string) => readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4]).filter((m) => m?.startsWith(root));
-
-function runcList(): string[] {
-  try {
-    return readdirSync(runtimeRoot);
-  } catch {
-    return [];
-  }
-}
+const own = (ids: Set<string>) => ownProcesses(dir, ids);
+const runcList = () => runcListOf(runtimeRoot);
 
 /** The real CLI, not waited for by the test's request timeouts: the daemon dies under it. */
 function dockerRun(socket: string): Promise<void> {
@@ -103,9 +76,9 @@ test('kill -9 of the daemon during ten parallel docker run -d: after a restart n
   }
   assert.equal((await docker(d.socket, ['ps', '-aq'])).stdout.trim(), '');
   // conmon exits a moment after its container: bounded wait for the stragglers.
-  for (let i = 0; i < 50 && ownProcesses(ids).filter((p) => !p.includes('berthd')).length; i++) await new Promise((r) => setTimeout(r, 100));
+  for (let i = 0; i < 50 && own(ids).filter((p) => !p.includes('berthd')).length; i++) await new Promise((r) => setTimeout(r, 100));
   assert.deepEqual(runcList(), [], 'no runc container');
-  assert.deepEqual(ownProcesses(ids).filter((p) => !/berthd|bin\/berthd/.test(p)), [], 'no runc init, conmon or container process');
+  assert.deepEqual(own(ids).filter((p) => !/berthd|bin\/berthd/.test(p)), [], 'no runc init, conmon or container process');
   assert.deepEqual(cgroupsOf(ids), [], 'no cgroup');
   assert.deepEqual(mountsOf(join(dir, 'data')).filter((m) => [...ids].some((id) => m.includes(id))), [], 'no container mount');
 });

@@ -171,6 +171,18 @@ describe('exec-runc driver', () => {
     await within(driver.waitExit(c.id), 10000, 'waitExit');
   });
 
+  it('an exec that outlives the spawner thread\'s idle time (its monitor\'s pipes are relayed from there) still reports its exit code', async () => {
+    const c = await createContainer(['sleep', '1000']);
+    await driver.start(c.id);
+    const { stdio, exited } = await driver.exec(c.id, {
+      execId: 'exec-long', args: ['sh', '-c', 'sleep 2; echo done; exit 4'], env: ['PATH=/bin'], cwd: '/', user: { uid: 0, gid: 0 }, tty: false, openStdin: false,
+    });
+    assert.equal(await readUntil(stdio, () => false), 'done\n');
+    assert.equal((await within(exited, 10000, 'exec exit')).exitCode, 4);
+    await driver.kill(c.id, 'KILL');
+    await within(driver.waitExit(c.id), 10000, 'waitExit');
+  });
+
   it('attaches to a cat container: stdin comes back on stdout', async () => {
     const c = await createContainer(['cat'], { openStdin: true, stdinOnce: true });
     const stdio = await driver.attach(c.id);

@@ -1,16 +1,21 @@
 // Fault suite, full disk: the data root on a 64 MB tmpfs filled to the brim (blocks and inodes).
 // A container exiting then must not kill the daemon; the daemon must start on it (so an operator
 // can free space through the API); a tag, rename or network create the disk refuses must leave
-// nothing in memory, before and after a restart.
+// nothing in memory, before and after a restart; a pull (from a registry on 127.0.0.1) or a load
+// the disk stops half-way, or at once, fails with a clear error and leaves nothing, and works once
+// there is space again.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { apiRequest, docker, makeTempDir, onCleanup, startDaemon, type RunningDaemon } from './helpers/daemon.js';
 import { importBusybox } from './helpers/busybox.js';
 import { mountSmallDisk, unmountUnder, type SmallDisk } from './helpers/small-disk.js';
+import { makeDockerArchive, makeRandomLayer } from './helpers/docker-archive.js';
+import { startRegistry } from './helpers/registry.js';
+import { makeBusyboxRootfs } from './helpers/rootfs.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -152,4 +157,67 @@ test('on a full data root, tag, rename and network create answer an error and ch
   await docker(again.socket, ['tag', 'busybox', 'busybox:full']);
   await docker(again.socket, ['rename', 'first', 'second']);
   await docker(again.socket, ['rm', id]);
+});
+
+/** The files (not folders) under the data root, but for what fill() wrote. */
+function filesUnder(root: string): string[] {
+  const out: string[] = [];
+  const walk = (dir: string) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (p === join(root, '.fill')) continue;
+      if (e.isDirectory()) walk(p);
+      else out.push(p.slice(root.length + 1));
+    }
+  };
+  walk(root);
+  return out.sort();
+}
+
+/**
+ * `op` (a pull or a load of a 14 MB image) on a data root the disk fills half-way (6 MB left) and
+ * then at once: each time a clear error, the daemon up, no file more than before, the same after a
+ * restart; then with space back the same op works.
+ */
+async function refusedThenWorks(t: Parameters<typeof onCleanup>[0], op: (d: RunningDaemon, expectCode: 0 | 'failure') => Promise<{ stderr: string }>, ref: string): Promise<void> {
+  const { dir, disk } = smallDiskDir(t);
+  const d = await started(t, dir);
+  const before = filesUnder(d.dataRoot);
+  const nothing = async (daemon: RunningDaemon, when: string) => {
+    assert.equal((await apiRequest(daemon.socket, 'GET', '/_ping')).status, 200, `${when}: the daemon answers`);
+    assert.deepEqual((await apiRequest(daemon.socket, 'GET', '/images/json?all=1')).json(), [], `${when}: no image`);
+    // (The default networks' records are written after ready: not the op's.)
+    const added = filesUnder(daemon.dataRoot).filter((f) => !before.includes(f) && !f.startsWith('plugins/network/'));
+    assert.deepEqual(added, [], `${when}: no file left of it`);
+  };
+  for (const [leave, when] of [[6 << 20, 'disk full half-way'], [0, 'disk full from the start']] as const) {
+    disk.fill(leave);
+    const r = await op(d, 'failure');
+    assert.match(r.stderr, /no space left on device/, when);
+    await nothing(d, when);
+    disk.free();
+  }
+  await d.stop();
+  const again = await started(t, dir);
+  await nothing(again, 'after a restart');
+  await op(again, 0);
+  const tags = (await docker(again.socket, ['images', '--format', '{{.Repository}}:{{.Tag}}'])).stdout.trim();
+  assert.equal(tags, ref);
+}
+
+test('a pull or a load that fills the data root fails with a clear error, leaves nothing, and works once there is space again', async (t) => {
+  const work = makeTempDir('berth-fault-images-');
+  onCleanup(t, () => rmSync(work, { recursive: true, force: true }));
+  const registry = await startRegistry();
+  onCleanup(t, () => registry.stop());
+  const ref = `${registry.host}/t/full:1`;
+  const archive = makeDockerArchive(work, [makeBusyboxRootfs(work).path, makeRandomLayer(work, 'big', 3, 4 << 20)], [ref]).path;
+  const pusher = await startDaemon();
+  onCleanup(t, () => pusher.cleanup());
+  await docker(pusher.socket, ['load', '-i', archive]);
+  await docker(pusher.socket, ['push', ref], { timeoutMs: 60_000 });
+  await pusher.cleanup();
+
+  await refusedThenWorks(t, (d, expectCode) => docker(d.socket, ['pull', ref], { expectCode, timeoutMs: 60_000 }), ref);
+  await refusedThenWorks(t, (d, expectCode) => docker(d.socket, ['load', '-i', archive], { expectCode, timeoutMs: 60_000 }), ref);
 });

@@ -72,7 +72,49 @@ export interface DoneReply {
   unknown?: boolean;
 }
 
-export type Request = SpawnRequest | StartRequest | StayRequest | KillRequest;
+/**
+ * A child whose stderr and extra descriptors are pipes this thread relays (a container monitor:
+ * conmon's sync, start and attach pipes on fds 3, 4, 5); answered with a StartReply once spawned
+ * (no line). Its output arrives as PipeNotices; it counts as alive (ExitNotice) until it exited
+ * and every pipe of it ended, or a ReleaseRequest closed them.
+ */
+export interface PipedRequest {
+  kind: 'piped';
+  id: number;
+  cmd: string;
+  args: string[];
+  cwd?: string;
+  env?: Record<string, string>;
+  /** Pipes as its fds 3, 4, … (how many). */
+  pipes: number;
+  detached: boolean;
+}
+
+/** Writes to a pipe of a PipedRequest's child; answered with a DoneReply. */
+export interface WriteRequest {
+  kind: 'write';
+  id: number;
+  child: number;
+  fd: number;
+  data: string;
+}
+
+/** Closes this side of every pipe of a PipedRequest's child; answered with a DoneReply. */
+export interface ReleaseRequest {
+  kind: 'release';
+  id: number;
+  child: number;
+}
+
+export type Request = SpawnRequest | StartRequest | StayRequest | KillRequest | PipedRequest | WriteRequest | ReleaseRequest;
+
+/** Output of a PipedRequest's child on its fd (2: stderr); `data` absent once the pipe ended. */
+export interface PipeNotice {
+  id: 0;
+  child: number;
+  fd: number;
+  data?: string;
+}
 
 /** A child that startChild started has exited (id 0: no request of the main thread's). */
 export interface ExitNotice {

@@ -3,15 +3,21 @@
 // large; here it blocks only this thread, never the event loop that serves the API.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { parentPort } from 'node:worker_threads';
-import type { ExitNotice, DoneReply, KillRequest, Request, SpawnReply, SpawnRequest, StartReply, StartRequest, StayRequest } from './protocol.js';
+import type { Readable } from 'node:stream';
+import type { ExitNotice, DoneReply, KillRequest, PipedRequest, PipeNotice, ReleaseRequest, Request, SpawnReply, SpawnRequest, StartReply, StartRequest, StayRequest, WriteRequest } from './protocol.js';
 
 /** Children that live on (StartRequest), by the id of their start, until they exit. */
 const started = new Map<number, ChildProcess>();
+/** Children with relayed pipes (PipedRequest), by the id of their start, until exited and closed. */
+const piped = new Map<number, { pipes: Map<number, Readable>; release: () => void }>();
 
 parentPort!.on('message', (req: Request) => {
   if (req.kind === 'start') start(req);
   else if (req.kind === 'stay') stay(req);
   else if (req.kind === 'kill') kill(req);
+  else if (req.kind === 'piped') startPiped(req);
+  else if (req.kind === 'write') writePipe(req);
+  else if (req.kind === 'release') release(req);
   else run(req);
 });
 
@@ -107,4 +113,61 @@ function kill(req: KillRequest): void {
   }
   c.once('exit', () => parentPort!.postMessage({ id: req.id } satisfies DoneReply));
   c.kill('SIGKILL');
+}
+
+function startPiped(req: PipedRequest): void {
+  let child: ChildProcess;
+  try {
+    child = spawn(req.cmd, req.args, {
+      cwd: req.cwd, detached: req.detached,
+      ...(req.env ? { env: req.env } : {}),
+      stdio: ['ignore', 'ignore', 'pipe', ...Array.from({ length: req.pipes }, () => 'pipe' as const)],
+    });
+  } catch (err) {
+    parentPort!.postMessage({ id: req.id, error: { message: (err as Error).message, code: (err as NodeJS.ErrnoException).code } } satisfies StartReply);
+    return;
+  }
+  // Alive until it exited (or never ran) and every pipe ended: then the main thread may let this thread go.
+  let exited = false;
+  let done = false;
+  const pipes = new Map<number, Readable>();
+  const finish = () => {
+    if (done || !exited || pipes.size) return;
+    done = true;
+    piped.delete(req.id);
+    parentPort!.postMessage({ id: 0, exited: req.id } satisfies ExitNotice);
+  };
+  child.stdio.forEach((s, fd) => {
+    if (fd < 2 || !s) return;
+    const stream = s as Readable;
+    pipes.set(fd, stream);
+    stream.setEncoding('utf8');
+    stream.on('data', (data: string) => parentPort!.postMessage({ id: 0, child: req.id, fd, data } satisfies PipeNotice));
+    stream.on('error', () => {});
+    stream.once('close', () => {
+      if (!pipes.delete(fd)) return;
+      parentPort!.postMessage({ id: 0, child: req.id, fd } satisfies PipeNotice);
+      finish();
+    });
+  });
+  piped.set(req.id, { pipes, release: () => { for (const p of [...pipes.values()]) p.destroy(); } });
+  child.once('spawn', () => parentPort!.postMessage({ id: req.id, pid: child.pid } satisfies StartReply));
+  child.once('error', (err) => {
+    exited = true;
+    parentPort!.postMessage({ id: req.id, error: { message: err.message, code: (err as NodeJS.ErrnoException).code } } satisfies StartReply);
+    finish();
+  });
+  child.once('exit', () => { exited = true; finish(); });
+}
+
+function writePipe(req: WriteRequest): void {
+  const pipe = piped.get(req.child)?.pipes.get(req.fd) as unknown as NodeJS.WritableStream | undefined;
+  pipe?.write(req.data);
+  parentPort!.postMessage({ id: req.id, ...(pipe ? {} : { unknown: true }) } satisfies DoneReply);
+}
+
+function release(req: ReleaseRequest): void {
+  const p = piped.get(req.child);
+  p?.release();
+  parentPort!.postMessage({ id: req.id, ...(p ? {} : { unknown: true }) } satisfies DoneReply);
 }

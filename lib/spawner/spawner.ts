@@ -5,7 +5,7 @@
 // process alive by itself. It ends after IDLE_MS with nothing pending and no child of its alive
 // (a thread costs ~10 MiB; an idle daemon need not keep one), and starts again when needed.
 import { Worker } from 'node:worker_threads';
-import type { DoneReply, ExitNotice, Request, SpawnReply, SpawnRequest, StartReply, StartRequest } from './protocol.js';
+import type { DoneReply, ExitNotice, PipedRequest, PipeNotice, Request, SpawnReply, SpawnRequest, StartReply, StartRequest } from './protocol.js';
 
 export type { SpawnReply } from './protocol.js';
 
@@ -21,6 +21,8 @@ class Spawner {
   private readonly pending = new Map<number, (r: Reply) => void>();
   /** Children started from the thread and not yet exited: the thread reaps them, so it stays. */
   private readonly children = new Set<number>();
+  /** Where the output of piped children goes (PipedRequest), by their id: null once a pipe ended. */
+  private readonly pipeReaders = new Map<number, (fd: number, data: string | null) => void>();
   private idleTimer: NodeJS.Timeout | undefined;
   private nextId = 1;
 
@@ -28,7 +30,7 @@ class Spawner {
   send<R extends Reply>(req: WithoutId<Request>, id = this.nextId++): Promise<R> {
     const w = this.ensure();
     clearTimeout(this.idleTimer);
-    if (req.kind === 'start') this.children.add(id);
+    if (req.kind === 'start' || req.kind === 'piped') this.children.add(id);
     return new Promise((resolve) => {
       this.pending.set(id, resolve as (r: Reply) => void);
       if (this.pending.size === 1) w.ref();
@@ -40,13 +42,23 @@ class Spawner {
     return this.nextId++;
   }
 
+  /** Receives the output of the piped child `id` (sent with that id) until it is released or ends. */
+  readPipes(id: number, reader: (fd: number, data: string | null) => void): void {
+    this.pipeReaders.set(id, reader);
+  }
+
   private ensure(): Worker {
     if (this.worker) return this.worker;
     const w = new Worker(WORKER_URL);
     w.unref();
-    w.on('message', (r: Reply | ExitNotice) => {
+    w.on('message', (r: Reply | ExitNotice | PipeNotice) => {
+      if ('fd' in r) {
+        this.pipeReaders.get(r.child)?.(r.fd, r.data ?? null);
+        return;
+      }
       if ('exited' in r) {
         this.children.delete(r.exited);
+        this.pipeReaders.delete(r.exited);
       } else {
         const done = this.pending.get(r.id);
         this.pending.delete(r.id);
@@ -65,6 +77,12 @@ class Spawner {
       this.worker = undefined;
       for (const [id, done] of this.pending) done({ id, code: null, signal: null, stdout: '', stderr: '', error: { message: `spawner thread ${why}` } });
       this.pending.clear();
+      // Piped children's pipes died with it: their readers see every pipe end.
+      for (const [id, reader] of this.pipeReaders) {
+        this.children.delete(id);
+        for (const fd of [2, 3, 4, 5]) reader(fd, null);
+      }
+      this.pipeReaders.clear();
     };
     w.on('error', (err) => fail(`failed: ${err.message}`));
     w.on('exit', (code) => fail(`exited (${code})`));
@@ -120,5 +138,35 @@ export function startChild(req: Omit<StartRequest, 'id' | 'kind'>): StartedChild
     answer,
     stay: async (input) => { await spawner.send<DoneReply>({ kind: 'stay', child: id, input }); },
     kill: async () => { await spawner.send<DoneReply>({ kind: 'kill', child: id }); },
+  };
+}
+
+/** A child started from the spawner thread whose stderr and fds 3, 4, … are pipes relayed to this thread (startPiped). */
+export interface PipedChild {
+  /** Its pid; rejects when it could not be started. */
+  readonly spawned: Promise<number>;
+  /** Writes to its pipe `fd`. */
+  write(fd: number, data: string): Promise<void>;
+  /** Closes this side of its pipes. */
+  release(): Promise<void>;
+}
+
+/**
+ * Starts a child from the spawner thread (no fork on the event loop) with pipes as its stderr and
+ * fds 3 … 2 + `pipes`; `onData` receives what it writes on them, and null once one ended (after a
+ * release, or when the child and everything it passed them to closed them).
+ */
+export function startPiped(req: Omit<PipedRequest, 'id' | 'kind'>, onData: (fd: number, data: string | null) => void): PipedChild {
+  const id = spawner.newId();
+  spawner.readPipes(id, onData);
+  const spawned = spawner.send<StartReply>({ kind: 'piped', ...req }, id).then((r) => {
+    if (r.error || r.pid === undefined) throw Object.assign(new Error(`${req.cmd}: ${r.error?.message ?? 'not started'}`), { code: r.error?.code });
+    return r.pid;
+  });
+  spawned.catch(() => {});
+  return {
+    spawned,
+    write: async (fd, data) => { await spawner.send<DoneReply>({ kind: 'write', child: id, fd, data }); },
+    release: async () => { await spawner.send<DoneReply>({ kind: 'release', child: id }); },
   };
 }

@@ -13,7 +13,7 @@ export function mountArchiveRoutes(ctx: PluginContext, api: ApiService): void {
   const origin = (req: ApiRequest) => api.origin(req);
   const run = <R>(req: ApiRequest, name: string, payload: unknown) => ctx.engine.run<R>(name, payload, { origin: origin(req) });
 
-  // HEAD before GET: express would otherwise answer HEAD with the GET route.
+  // HEAD before GET: the router would otherwise answer HEAD with the GET route.
   api.route('head', '/containers/:id/archive', async (req, res) => {
     const stat = await run<PathStat>(req, 'container.archive-stat', { name: req.params.id, path: text(req.query.path) });
     res.setHeader(PATH_STAT_HEADER, encodePathStat(stat));

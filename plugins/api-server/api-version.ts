@@ -4,9 +4,22 @@ import type { ServerResponse } from 'node:http';
 export const MIN_API_VERSION = '1.24';
 export const MAX_API_VERSION = '1.44';
 
+// Parsed once: every request compares its version several times (the range, the version gates).
+// Bounded, as clients choose the strings.
+const parsed = new Map<string, [number, number]>();
+function parse(v: string): [number, number] {
+  let p = parsed.get(v);
+  if (!p) {
+    const [major, minor] = v.split('.').map(Number);
+    p = [major, minor];
+    if (parsed.size < 256) parsed.set(v, p);
+  }
+  return p;
+}
+
 export function compareVersions(a: string, b: string): number {
-  const [a1, a2] = a.split('.').map(Number);
-  const [b1, b2] = b.split('.').map(Number);
+  const [a1, a2] = parse(a);
+  const [b1, b2] = parse(b);
   return a1 - b1 || a2 - b2;
 }
 

@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { BerthError } from '../../core/plugin-api.js';
 import type { AuthzRequest, AuthzService } from '../authz/index.js';
-import { queryObject } from './express-app.js';
+import { queryObject } from './param-routes.js';
 import type { RequestTarget } from './request-target.js';
 
 /** dockerd's authz body limit (raised to 4 MiB in 2024); larger bodies are refused, never skipped. */

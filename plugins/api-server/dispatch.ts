@@ -1,12 +1,12 @@
 // The request listener in front of everything: common headers, CORS, API version, the readiness
-// gate, then the exact-path table (served at once) or the express app (loaded on first need).
+// gate, then the exact-path table or the table of parametrised routes.
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { DaemonInfo } from '../../core/plugin-api.js';
 import type { AuthzService } from '../authz/index.js';
 import { MAX_API_VERSION, acceptVersion } from './api-version.js';
 import { authzRequest, hasBody, holdResponse, readBody, refusePrototypeKeys, replayBody, type Identity } from './authz-stage.js';
-import { queryObject } from './express-app.js';
+import { queryObject, type ParamRoutes } from './param-routes.js';
 import { parseTarget, refuseMethodOverride, type RequestTarget } from './request-target.js';
 import { sendError } from './respond.js';
 import type { ApiRequest, RouteHandler } from './service.js';
@@ -22,7 +22,7 @@ export interface DispatchOptions {
   early: Set<string>;
   /** Resolves when `path` is registered as early (a request may come before its route group). */
   earlyAdded: (path: string) => Promise<void>;
-  expressApp: () => Promise<RequestListener>;
+  paramRoutes: ParamRoutes;
   authz: AuthzService;
   identify: (req: IncomingMessage) => Identity;
   /** Upload routes (tar) whose body streams to the handler: authz plugins cannot see it. */
@@ -39,13 +39,13 @@ export function createDispatcher(o: DispatchOptions): RequestListener {
       if (!o.daemon.isReady() && !o.early.has(path)) await Promise.race([o.daemon.whenReady(), o.earlyAdded(path)]);
       const method = req.method ?? 'GET';
       const handler = o.exact.get(`${method} ${path}`) ?? (method === 'HEAD' ? o.exact.get(`GET ${path}`) : undefined);
+      req.query = query ? queryObject(new URLSearchParams(query)) : {};
       if (handler) {
         req.params = {};
-        req.query = query ? queryObject(new URLSearchParams(query)) : {};
         await handler(req, res);
         return;
       }
-      (await o.expressApp())(req, res);
+      await o.paramRoutes.serve(req, res, path);
     } catch (err) {
       sendError(o.log, req, res, err);
     }

@@ -8,7 +8,7 @@ import { type DaemonInfo, invalid, messageOf, statusOf } from '../../core/plugin
 import type { AuthzService } from '../authz/index.js';
 import { MAX_API_VERSION, versionProblem } from './api-version.js';
 import { authzRequest, AUTHZ_BODY_LIMIT, hasBody, readBody as readRequestBody, refusePrototypeKeys, type Identity } from './authz-stage.js';
-import { queryObject } from './express-app.js';
+import { compilePath, queryObject } from './param-routes.js';
 import { parseTarget, refuseMethodOverride } from './request-target.js';
 import type { ApiRequest } from './service.js';
 
@@ -44,12 +44,6 @@ interface Transport {
 interface Entry { method: string; pattern: RegExp; keys: string[]; handler: HijackHandler }
 
 const STATUS_TEXT: Record<number, string> = { 200: 'OK', 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict', 500: 'Internal Server Error', 503: 'Service Unavailable' };
-
-function compile(path: string): { pattern: RegExp; keys: string[] } {
-  const keys: string[] = [];
-  const source = path.replace(/[.]/g, '\\.').replace(/:(\w+)/g, (_m, k: string) => { keys.push(k); return '([^/]+)'; });
-  return { pattern: new RegExp(`^${source}$`), keys };
-}
 
 /** Reads what the client sent after the headers: Content-Length bytes, or a chunked body. */
 async function readBody(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<{ body: Buffer; rest: Buffer }> {
@@ -97,7 +91,7 @@ export class HijackRoutes {
   }
 
   add(method: string, path: string, handler: HijackHandler): void {
-    this.entries.push({ method: method.toUpperCase(), ...compile(path), handler });
+    this.entries.push({ method: method.toUpperCase(), ...compilePath(path), handler });
   }
 
   /** Whether a hijacking route serves this request (the dispatcher hands it over when it has no Upgrade header). */

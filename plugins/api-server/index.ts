@@ -1,11 +1,11 @@
 // The API server plugin: listeners, API versions, common headers, error mapping, and the
 // route table that route-group plugins fill through the `api` service.
-import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { definePlugin, type JobOrigin } from '../../core/plugin-api.js';
 import { MAX_API_VERSION, MIN_API_VERSION } from './api-version.js';
 import { createDispatcher } from './dispatch.js';
-import { buildExpressApp, type RouteSpec } from './express-app.js';
+import { compilePath, ParamRoutes } from './param-routes.js';
 import { parseFilters } from './filters.js';
 import { HijackRoutes } from './hijack.js';
 import { readJson } from './read-json.js';
@@ -16,7 +16,7 @@ import { identify } from './authz-stage.js';
 import { parseHost } from './listeners.js';
 import { adaptRequest, adaptResponse, refusedFields, since } from './version-gates.js';
 import { invalid } from '../../core/plugin-api.js';
-import { checkRequestBody } from '../../lib/engine-api/request-bodies.js';
+import { checkRequestBody, warmRequestBodies } from '../../lib/engine-api/request-bodies.js';
 import { API_SERVICE_VERSION, type ApiService, type Method, type RouteHandler, type RouteOptions } from './service.js';
 
 export type { ApiRequest, ApiService, RouteHandler } from './service.js';
@@ -100,9 +100,7 @@ export default definePlugin({
       }
       return w.promise;
     };
-    const routes: RouteSpec[] = [];
-    let app: Promise<{ app: RequestListener; add: (r: RouteSpec) => void }> | undefined;
-    const expressApp = () => (app ??= buildExpressApp(routes, ctx.log)).then((a) => a.app);
+    const paramRoutes = new ParamRoutes(ctx.log);
 
     // Upload routes whose body streams to the handler (authz plugins do not see it).
     const streamed = { exact: new Set<string>(), patterns: [] as { method: string; pattern: RegExp }[] };
@@ -111,11 +109,8 @@ export default definePlugin({
     const route = (method: Method, path: string, handler: RouteHandler, opts: RouteOptions = {}) => {
       if (opts.streamBody) {
         const m = method.toUpperCase();
-        if (path.includes(':') || path.includes('*')) {
-          // Same segments as the router's: ':x' one segment, '*x' one or more.
-          const source = path.replace(/[.]/g, '\\.').replace(/:\w+/g, '[^/]+').replace(/\*\w+/g, '.+');
-          streamed.patterns.push({ method: m, pattern: new RegExp(`^${source}$`) });
-        } else streamed.exact.add(`${m} ${path}`);
+        if (path.includes(':') || path.includes('*')) streamed.patterns.push({ method: m, pattern: compilePath(path).pattern });
+        else streamed.exact.add(`${m} ${path}`);
       }
       if (opts.early) {
         early.add(path);
@@ -125,9 +120,7 @@ export default definePlugin({
         exact.set(`${method.toUpperCase()} ${path}`, handler);
         return;
       }
-      const spec = { method, path, handler };
-      routes.push(spec);
-      void app?.then((a) => a.add(spec));
+      paramRoutes.add({ method, path, handler });
     };
 
     const authz = ctx.services.get<AuthzService>('authz');
@@ -176,7 +169,7 @@ export default definePlugin({
         insecureTcp: Boolean(cfg['insecure-tcp']),
       },
       createDispatcher({
-        commonHeaders, cors: cors !== undefined, daemon: ctx.daemon, log: ctx.log, exact, early, earlyAdded, expressApp, authz, identify: who, streamsBody,
+        commonHeaders, cors: cors !== undefined, daemon: ctx.daemon, log: ctx.log, exact, early, earlyAdded, paramRoutes, authz, identify: who, streamsBody,
         hijack: (req, res, path) => {
           if (!hijacks.matches(req.method, path)) return false;
           void hijacks.serveWithoutUpgrade(hijackOptions, req, res);
@@ -186,8 +179,22 @@ export default definePlugin({
       ctx.log,
       hijacks.listener(hijackOptions),
     );
-    // Load express once the daemon is up and idle, so the first parametrised request does not wait.
-    ctx.hooks.ready.tap('warm-express', () => { setTimeout(() => void expressApp(), 200).unref(); });
+    // The request bodies' validators, made once the daemon is up, one per turn of the event loop.
+    ctx.hooks.ready.tap('warm-request-bodies', () => {
+      const steps = warmRequestBodies(ctx.schema.compile);
+      const next = () => {
+        const step = steps.shift();
+        if (!step) return;
+        try {
+          step();
+        } catch (err) {
+          ctx.log.warn({ err }, 'cannot make a request body validator (the first request needing it will say why)');
+          return;
+        }
+        setImmediate(next).unref();
+      };
+      setTimeout(next, 200).unref();
+    });
     ctx.hooks.shutdown.tapPromise('close-listeners', () => {
       hijacks.closeAll();
       return closeListeners(listeners);

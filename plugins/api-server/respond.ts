@@ -1,5 +1,5 @@
 // Responses as dockerd writes them: JSON ending in one newline, errors as {"message": ...}.
-// Node-level API only: the same code serves the fast routes and the express ones.
+// Node-level API only: the same code serves the exact and the parametrised routes.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { BerthError, messageOf, statusOf } from '../../core/plugin-api.js';

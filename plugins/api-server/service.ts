@@ -35,7 +35,7 @@ export interface ApiService {
   maxApiVersion: string;
   /**
    * Mounts a route on an unversioned path, e.g. '/containers/:id/json'. Paths without
-   * parameters are served by an exact-match table before express is even loaded.
+   * parameters are served by an exact-match table, the others by the parametrised table.
    */
   route(method: Method, path: string, handler: RouteHandler, opts?: RouteOptions): void;
   /**

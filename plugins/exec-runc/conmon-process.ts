@@ -2,8 +2,7 @@
 // container's pid (or the runtime's error) and, for an exec, its exit code on _OCI_SYNCPIPE as
 // JSON lines {"data": N, "message"?: "..."}; _OCI_STARTPIPE and _OCI_ATTACHPIPE let an exec wait
 // until its caller is attached, so no output is lost.
-import { spawn } from 'node:child_process';
-import type { Readable, Writable } from 'node:stream';
+import { startPiped } from '../../lib/spawner/spawner.js';
 
 export interface SyncMessage { data: number; message?: string }
 
@@ -20,14 +19,15 @@ export interface ConmonHandle {
   release(): void;
 }
 
-/** Reads newline-delimited JSON messages from a pipe, one at a time. */
-function messageReader(stream: Readable) {
+/** Reads newline-delimited JSON messages from a pipe, one at a time; fed its chunks (null: ended). */
+function messageReader() {
   let buf = '';
   let ended = false;
   const queue: SyncMessage[] = [];
   let waiter: (() => void) | undefined;
-  stream.on('data', (chunk: Buffer) => {
-    buf += chunk.toString();
+  const feed = (chunk: string | null) => {
+    if (chunk === null) ended = true;
+    else buf += chunk;
     let nl: number;
     while ((nl = buf.indexOf('\n')) >= 0) {
       const line = buf.slice(0, nl).trim();
@@ -40,49 +40,43 @@ function messageReader(stream: Readable) {
       }
     }
     waiter?.();
-  });
-  const end = () => {
-    ended = true;
-    waiter?.();
   };
-  stream.on('end', end);
-  stream.on('close', end);
-  stream.on('error', end);
-  return async function next(): Promise<SyncMessage | null> {
+  const next = async (): Promise<SyncMessage | null> => {
     while (!queue.length && !ended) await new Promise<void>((r) => (waiter = r));
     waiter = undefined;
     return queue.shift() ?? null;
   };
+  return { feed, next };
 }
 
+/**
+ * Starts conmon from the spawner thread: spawn() forks the whole daemon, which under load held the
+ * event loop 100–280 ms a container (the soak's longest stalls); its pipes are relayed from there.
+ */
 export function startConmon(conmonPath: string, args: string[], opts: { cwd: string; withExecPipes: boolean }): ConmonHandle {
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', _OCI_SYNCPIPE: '3' };
+  const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', _OCI_SYNCPIPE: '3' };
   if (opts.withExecPipes) Object.assign(env, { _OCI_STARTPIPE: '4', _OCI_ATTACHPIPE: '5' });
-  const stdio: ('ignore' | 'pipe')[] = ['ignore', 'ignore', 'pipe', 'pipe', ...(opts.withExecPipes ? (['pipe', 'pipe'] as const) : [])];
-  // detached: conmon double-forks and calls setsid itself; we must not be its session either.
-  const child = spawn(conmonPath, args, { cwd: opts.cwd, env, stdio, detached: true });
-  child.unref();
   let stderr = '';
-  child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
+  const sync = messageReader();
+  const attach = messageReader();
+  // detached: conmon double-forks and calls setsid itself; we must not be its session either.
+  const child = startPiped({ cmd: conmonPath, args, cwd: opts.cwd, env, detached: true, pipes: opts.withExecPipes ? 3 : 1 }, (fd, data) => {
+    if (fd === 2) stderr += data ?? '';
+    else if (fd === 3) sync.feed(data);
+    else if (fd === 5) attach.feed(data);
+  });
   let spawnError: Error | undefined;
-  child.on('error', (err) => (spawnError = err));
-  const pipes = child.stdio as unknown as (Readable & Writable)[];
-  const sync = pipes[3];
-  const nextSync = messageReader(sync);
-  const attach = opts.withExecPipes ? pipes[5] : undefined;
-  const nextAttach = attach ? messageReader(attach) : async () => null;
-  const start = opts.withExecPipes ? pipes[4] : undefined;
+  const spawned = child.spawned.then(() => {}, (err: Error) => { spawnError = err; });
   return {
     async nextSync() {
-      const msg = await nextSync();
-      if (!msg && spawnError) return { data: -1, message: `${conmonPath}: ${spawnError.message}` };
-      return msg;
+      const msg = await sync.next();
+      if (msg) return msg;
+      await spawned;
+      return spawnError ? { data: -1, message: spawnError.message } : null;
     },
-    nextAttach,
-    signalStart: () => start?.write('0'),
+    nextAttach: opts.withExecPipes ? attach.next : async () => null,
+    signalStart: () => { if (opts.withExecPipes) void child.write(4, '0'); },
     stderr: () => stderr.trim(),
-    release() {
-      for (const s of [sync, attach, start, child.stderr]) (s as { destroy?: () => void } | undefined)?.destroy?.();
-    },
+    release: () => { void child.release(); },
   };
 }

@@ -93,9 +93,10 @@ class OverlayDriver implements GraphDriver {
         ? conflict(`graphdriver.overlay: layer ${id} already exists`)
         : systemError(`graphdriver.overlay: creating layer ${id}: ${messageOf(err)}`, err);
     }
+    let short: string | undefined;
     try {
       await mkdir(this.layout.diff(id), { mode: 0o755 });
-      const short = await this.linkDiff(id);
+      short = await this.linkDiff(id);
       await writeFile(join(dir, 'link'), short);
       if (lowers.length) {
         await writeFile(join(dir, 'lower'), lowers.join(':'));
@@ -103,6 +104,9 @@ class OverlayDriver implements GraphDriver {
       }
       if (opts.rw) await mkdir(this.layout.work(id), { mode: 0o700 });
     } catch (err) {
+      // Its short link goes by the name made here: the 'link' file that names it for removeFiles
+      // may be what the disk refused (a full disk left l/ entries pointing nowhere).
+      if (short) await unlink(join(this.layout.links(), short)).catch(() => undefined);
       await this.removeFiles(id).catch(() => undefined);
       throw systemError(`graphdriver.overlay: creating layer ${id}: ${messageOf(err)}`, err);
     }

@@ -1,5 +1,5 @@
 // The image jobs: every image operation the API (or another plugin) asks for runs as one of these.
-import { mkdir } from 'node:fs/promises';
+import { mkdirAll } from '../../lib/mkdir-all.js';
 import { pipeline } from 'node:stream/promises';
 import type { PluginContext } from '../../core/plugin-api.js';
 import { Images } from './images.js';
@@ -37,7 +37,7 @@ export function registerImageJobs(ctx: PluginContext, store: () => Images, drive
       if (!job.stdin) throw ctx.errors.invalid('docker load needs an archive in the request body');
       job.begin();
       const quiet = job.payload?.quiet ?? false;
-      await mkdir(loadTmp(), { recursive: true, mode: 0o700 });
+      await mkdirAll(loadTmp(), 0o700);
       await loadImages(store(), job.stdin, loadTmp(), (msg) => {
         if (!quiet || 'stream' in msg) job.stdout.write(`${JSON.stringify(msg)}\n`);
       }, (ev) => job.emit(ev), job.log);

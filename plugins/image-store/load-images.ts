@@ -3,7 +3,8 @@
 // nothing lands outside it; then each image's missing layers are registered as one chain (applied
 // concurrently where the graph driver allows) and images stored.
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, rm } from 'node:fs/promises';
+import { open, rm } from 'node:fs/promises';
+import { mkdirAll } from '../../lib/mkdir-all.js';
 import { join, posix } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -139,7 +140,7 @@ async function ociTargets(spool: Spool): Promise<LoadTarget[]> {
 
 export async function loadImages(images: Images, input: Readable, tmpRoot: string, out: (msg: object) => void, emit: Emit, log?: Logger): Promise<void> {
   const dir = join(tmpRoot, `load-${process.pid}-${Date.now()}-${Math.random().toString(16).slice(2)}`);
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await mkdirAll(dir, 0o700);
   try {
     const started = performance.now();
     const spool = await spoolArchive(await decompressedArchive(input), dir);

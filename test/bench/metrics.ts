@@ -46,6 +46,8 @@ export const METRICS: MetricDef[] = [
   { key: 'soakErrors', label: 'soak: failed requests', unit: '', digits: 0 },
   { key: 'soakLagP99Ms', label: 'soak: event-loop lag p99 (Berth only; dockerd: n/a)', unit: 'ms', digits: 1 },
   { key: 'soakLagMaxMs', label: 'soak: event-loop lag max (Berth only; dockerd: n/a)', unit: 'ms', digits: 1 },
+  { key: 'soakIdleLagP99Ms', label: 'soak: lag p99 of an idle Node process beside the daemon (the machine\'s share)', unit: 'ms', digits: 1 },
+  { key: 'soakIdleLagMaxMs', label: 'soak: lag max of an idle Node process beside the daemon (the machine\'s share)', unit: 'ms', digits: 1 },
   { key: 'listRps', label: `GET /containers/json?all=1, ${C.listedContainers} containers (16 in flight)`, unit: 'req/s', digits: 0 },
   { key: 'listRpsNoAuthz', label: `GET /containers/json?all=1, ${C.authzContainers} containers, no authz plugin (median of ${C.authzRounds})`, unit: 'req/s', digits: 0 },
   { key: 'listRpsPolicy', label: `the same, with the authz-policy plugin, 3 rules (Berth only)`, unit: 'req/s', digits: 0 },

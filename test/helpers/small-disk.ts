@@ -6,8 +6,8 @@ import { join } from 'node:path';
 
 export interface SmallDisk {
   path: string;
-  /** Fills every free block and inode (files named .fill-*). */
-  fill: () => void;
+  /** Fills every free block and inode (files under .fill); with `leaveBytes`, only blocks, leaving that much. */
+  fill: (leaveBytes?: number) => void;
   /** Removes what fill wrote. */
   free: () => void;
   /** Unmounts (mounts left under it first); safe to call twice. */
@@ -22,15 +22,16 @@ export function mountSmallDisk(path: string, sizeMb = 64, inodes = 4096): SmallD
   const fillDir = () => join(path, '.fill');
   return {
     path,
-    fill() {
+    fill(leaveBytes = 0) {
       mkdirSync(fillDir(), { recursive: true });
       const st = statfsSync(path);
-      const avail = st.bavail * st.bsize;
+      const avail = st.bavail * st.bsize - leaveBytes;
       if (avail > 0) {
         try {
-          execFileSync('fallocate', ['-l', String(avail), join(fillDir(), 'blocks')]);
+          execFileSync('fallocate', ['-l', String(avail), join(fillDir(), `blocks-${Date.now()}`)]);
         } catch { /* what is left is taken page by page below */ }
       }
+      if (leaveBytes > 0) return;
       // The last pages and then every inode: small files until the file system refuses.
       const page = Buffer.alloc(4096, 1);
       for (let i = 0; i < 100_000; i++) {

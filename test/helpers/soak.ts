@@ -1,6 +1,7 @@
 // The soak workload, shared by test/soak.test.ts and the soak benchmark: clients that each run
 // `busybox true` through create → start → wait → rm over the API (keep-alive, unix socket), while
 // readers list containers and images, until a round's operations are done.
+import { spawn } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { performance } from 'node:perf_hooks';
 
@@ -135,4 +136,38 @@ export function scrapeMetrics(port: number): Promise<string> {
     req.on('error', reject);
     req.end();
   });
+}
+
+/**
+ * The event-loop lag of an idle Node process beside the daemon: what the machine alone costs (a
+ * process waiting for a core on a loaded machine sees lag too), to read the daemon's figure by.
+ */
+export interface LagProbe {
+  /** p99 and max in ms since the previous read (or the start). */
+  read(): Promise<{ p99: number; max: number }>;
+  stop(): void;
+}
+
+const PROBE = `const h = require('node:perf_hooks').monitorEventLoopDelay({ resolution: 10 }); h.enable();
+process.stdin.on('data', () => { console.log(JSON.stringify({ p99: h.percentile(99) / 1e6, max: h.max / 1e6 })); h.reset(); });
+process.stdin.on('end', () => process.exit(0));`;
+
+export function startLagProbe(): LagProbe {
+  const child = spawn(process.execPath, ['-e', PROBE], { stdio: ['pipe', 'pipe', 'ignore'] });
+  let buf = '';
+  const waiting: ((line: string) => void)[] = [];
+  child.stdout!.setEncoding('utf8');
+  child.stdout!.on('data', (s: string) => {
+    buf += s;
+    for (let nl; (nl = buf.indexOf('\n')) >= 0; buf = buf.slice(nl + 1)) waiting.shift()?.(buf.slice(0, nl));
+  });
+  return {
+    read: () => new Promise((resolve) => {
+      const answer = (line: string) => { clearTimeout(timer); resolve(JSON.parse(line)); };
+      const timer = setTimeout(() => { waiting.splice(waiting.indexOf(answer), 1); resolve({ p99: NaN, max: NaN }); }, 5_000);
+      waiting.push(answer);
+      child.stdin!.write('?');
+    }),
+    stop: () => { child.stdin!.end(); child.kill(); },
+  };
 }

@@ -82,7 +82,7 @@ export function filterContainers(all: Container[], filters: Record<string, strin
   const since = anchor('since');
   const expose = filters.expose?.length ? parsePortFilter('expose', filters.expose) : undefined;
   const showAll = opts.all || (filters.status?.length ?? 0) > 0 || (filters.exited?.length ?? 0) > 0;
-  return all
+  const matched = all
     .filter((c) => {
       if (!showAll && c.State.Status !== 'running' && c.State.Status !== 'paused' && c.State.Status !== 'restarting') return false;
       if (filters.status?.length && !filters.status.includes(c.State.Status)) return false;
@@ -102,8 +102,11 @@ export function filterContainers(all: Container[], filters: Record<string, strin
       if (before !== undefined && Date.parse(c.Created) >= before) return false;
       if (since !== undefined && Date.parse(c.Created) <= since) return false;
       return true;
-    })
-    .sort((a, b) => Date.parse(b.Created) - Date.parse(a.Created));
+    });
+  // Newest first. Each date parsed once: Date.parse of an RFC 3339 nano string is slow, and in the
+  // comparator it ran n log n times a list (a second of the event loop's CPU in the soak).
+  const created = new Map(matched.map((c) => [c, Date.parse(c.Created)]));
+  return matched.sort((a, b) => created.get(b)! - created.get(a)!);
 }
 
 /** "80/tcp" keys of the ports a container exposes or publishes. */

@@ -1,7 +1,7 @@
 // A container's resource limits as dockerd checks them (verifyPlatformContainerResources),
 // defaults them at create (adaptContainerSettings), merges a docker update into them
 // (Container.UpdateContainer) and turns them into the runtime's live update.
-import { cpus } from 'node:os';
+import { availableParallelism } from 'node:os';
 import { BerthError, conflict, invalid } from '../../../core/plugin-api.js';
 import type { LinuxResources } from '../../exec/index.js';
 import type { HostConfig } from '../records/index.js';
@@ -48,7 +48,9 @@ export function checkResources(r: ResourceFields, opts: { update: boolean }): vo
   if (memory !== 0 && memory < MIN_MEMORY) throw invalid('Minimum memory limit allowed is 6MB');
   if (memory > 0 && swap > 0 && swap < memory) throw invalid('Minimum memoryswap limit should be larger than memory limit, see usage');
   if (memory === 0 && swap > 0 && !opts.update) throw invalid('You should always set the Memory limit when using Memoryswap limit, see usage');
-  const hostCpus = cpus().length;
+  // Go's runtime.NumCPU, as dockerd counts: the CPUs this process may run on. (os.cpus() read
+  // /proc/cpuinfo synchronously on every create.)
+  const hostCpus = availableParallelism();
   if (n(r.NanoCpus) > 0 && n(r.CpuPeriod) > 0) throw invalid('Conflicting options: Nano CPUs and CPU Period cannot both be set');
   if (n(r.NanoCpus) > 0 && n(r.CpuQuota) > 0) throw invalid('Conflicting options: Nano CPUs and CPU Quota cannot both be set');
   if (n(r.NanoCpus) < 0 || n(r.NanoCpus) > hostCpus * 1e9) {
