@@ -50,6 +50,8 @@ export function tapContainerMounts(containers: ContainersService, volumes: Volum
 
   hooks.created.tapPromise('volumes', async (c, body) => {
     const mounts = containerMounts(mountRequest(body, c.Config.Volumes as Record<string, unknown> | undefined), mountsOf, selinuxEnabled);
+    // Most containers have no mount: nothing to write for them.
+    if (!mounts.length) return;
     const made: string[] = [];
     try {
       for (const m of mounts) {
