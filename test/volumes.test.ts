@@ -26,7 +26,7 @@ test('a named volume keeps data between containers; inspect shows its Mountpoint
   assert.equal(v.Driver, 'local');
   assert.equal(v.Scope, 'local');
   assert.deepEqual(v.Labels, {});
-  assert.match(v.CreatedAt, /^\d{4}-\d\d-\d\dT/);
+  assert.match(v.CreatedAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
   assert.equal(readFileSync(join(v.Mountpoint, 'f'), 'utf8'), 'kept\n');
 
   const id = await out(['create', '-v', 'v1:/data', 'busybox', 'true']);

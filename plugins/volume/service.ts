@@ -90,7 +90,7 @@ export class Volumes {
       // Volumes a driver holds without metadata (kept from before, or metadata lost) are known again.
       for (const v of await d.list().catch(() => [])) {
         if (!this.store.volumes.has(v.name)) {
-          await this.store.saveVolume({ Name: v.name, Driver: r.name, Labels: {}, Options: {}, CreatedAt: v.createdAt ?? new Date().toISOString() });
+          await this.store.saveVolume({ Name: v.name, Driver: r.name, Labels: {}, Options: {}, CreatedAt: rfc3339(v.createdAt) });
         }
       }
     }
@@ -146,7 +146,7 @@ export class Volumes {
       const info = await driver.create(name, opts);
       const labels = { ...(req.Labels ?? {}), ...(anonymous ? { [ANONYMOUS_LABEL]: '' } : {}) };
       const record: VolumeRecord = {
-        Name: name, Driver: wanted, Labels: labels, Options: opts, CreatedAt: info.createdAt ?? new Date().toISOString(), ...(anonymous ? { Anonymous: true } : {}),
+        Name: name, Driver: wanted, Labels: labels, Options: opts, CreatedAt: rfc3339(info.createdAt), ...(anonymous ? { Anonymous: true } : {}),
       };
       try {
         await this.store.saveVolume(record);
@@ -227,6 +227,9 @@ export class Volumes {
     })));
   }
 }
+
+/** As dockerd shows CreatedAt: RFC 3339 in whole seconds (now when the driver does not say). */
+const rfc3339 = (at?: string) => new Date(at ?? Date.now()).toISOString().replace(/\.\d+Z$/, 'Z');
 
 export const volumeEvent = (name: string, action: string, attributes: Record<string, string>): JobEvent => ({
   Type: 'volume', Action: action, Actor: { ID: name, Attributes: attributes },
