@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { BerthError, conflict, invalid, notFound, type JobEvent } from '../../core/plugin-api.js';
+import { KeyedLock } from '../../lib/keyed-lock.js';
 import { labelsExcluded, labelsMatch } from '../../lib/label-filter.js';
 import type { VolumeDriver, VolumeDriverRegistration, VolumeInfo } from './driver.js';
 import type { VolumeHooks } from './hooks.js';
@@ -44,7 +45,7 @@ const boolFilter = (key: string, values: string[] | undefined): boolean | undefi
 export class Volumes {
   private readonly opened = new Map<string, Promise<VolumeDriver>>();
   /** One create or remove at a time per name. */
-  private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly lock = new KeyedLock();
   emit: (e: JobEvent) => void = () => {};
 
   constructor(
@@ -54,13 +55,6 @@ export class Volumes {
     private readonly rootOf: (driver: string) => string,
     private readonly log: Logger,
   ) {}
-
-  serial<T>(name: string, fn: () => Promise<T>): Promise<T> {
-    const next = (this.locks.get(name) ?? Promise.resolve()).catch(() => {}).then(fn);
-    this.locks.set(name, next);
-    void next.catch(() => {}).finally(() => { if (this.locks.get(name) === next) this.locks.delete(name); });
-    return next;
-  }
 
   /** A driver by name: a registered one (opened once), else whoever answers the resolveDriver hook. */
   async driver(name: string): Promise<VolumeDriver> {
@@ -128,7 +122,7 @@ export class Volumes {
     const anonymous = !req.Name;
     const name = req.Name || randomBytes(32).toString('hex');
     checkVolumeName(name);
-    return this.serial(name, async () => {
+    return this.lock.run(name, async () => {
       const wanted = req.Driver || 'local';
       const existing = this.store.volumes.get(name);
       if (existing) {
@@ -161,7 +155,7 @@ export class Volumes {
 
   /** docker volume rm: refused while a container uses it (force only forgives a missing volume). */
   remove(name: string, force = false): Promise<void> {
-    return this.serial(name, async () => {
+    return this.lock.run(name, async () => {
       const v = this.store.volumes.get(name);
       if (!v) {
         if (force) return;
