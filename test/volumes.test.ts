@@ -80,6 +80,8 @@ test('ls filters (dangling, driver, label key and key=value, name substring) and
   assert.ok(!old.VolumesDeleted.includes('lsb'));
   await run(['rm', id]);
   assert.match(await out(['volume', 'prune', '-a', '-f']), /lsb/);
+  const none = JSON.parse((await apiRequest(d.socket, 'POST', '/volumes/prune')).body);
+  assert.deepEqual(none, { VolumesDeleted: null, SpaceReclaimed: 0 });
 });
 
 test('local driver options: a tmpfs volume is mounted while used and unmounted after; bad combinations get dockerd\'s messages', async () => {

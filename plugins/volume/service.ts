@@ -188,7 +188,7 @@ export class Volumes {
   }
 
   /** docker volume prune: unused volumes; only anonymous ones unless `all` (API 1.42 on). */
-  async prune(filters: Record<string, string[]>, all: boolean): Promise<{ VolumesDeleted: string[]; SpaceReclaimed: number }> {
+  async prune(filters: Record<string, string[]>, all: boolean): Promise<{ VolumesDeleted: string[] | null; SpaceReclaimed: number }> {
     const every = all || boolFilter('all', filters.all) === true;
     const deleted: string[] = [];
     let reclaimed = 0;
@@ -206,7 +206,8 @@ export class Volumes {
       deleted.push(v.Name);
       reclaimed += Math.max(size, 0);
     }
-    return { VolumesDeleted: deleted, SpaceReclaimed: reclaimed };
+    // As dockerd (and Berth's container prune): null, not [], when nothing went.
+    return { VolumesDeleted: deleted.length ? deleted : null, SpaceReclaimed: reclaimed };
   }
 
   async size(v: VolumeRecord): Promise<number> {
