@@ -185,6 +185,13 @@ test('docker cp into and out of a volume, running or not; commit leaves the volu
   assert.equal(readFileSync(join(outDir, 'data', 'sub', 'x'), 'utf8'), 'through the volume\n');
   assert.equal(readFileSync(join(outDir, 'data', 'in'), 'utf8'), 'copied in\n');
   assert.equal(readFileSync(join(outDir, 'rootfile'), 'utf8'), 'in the root\n');
+  // export and commit leave the volume out, as dockerd: its mount point is there, its content is not.
+  const exported = join(work, 'export.tar');
+  await run(['export', '-o', exported, id]);
+  const names = execFileSync('tar', ['-tf', exported]).toString().split('\n');
+  assert.ok(names.includes('data/'), 'the mount point is exported');
+  assert.ok(!names.some((n) => n.startsWith('data/') && n !== 'data/'), `nothing of the volume is exported: ${names.filter((n) => n.startsWith('data/')).join(' ')}`);
+  assert.ok(names.includes('rootfile'));
   await run(['commit', id, 'committed:v']);
   assert.equal(await out(['run', '--rm', 'committed:v', 'busybox', 'ls', '-A', '/data']), '');
   await run(['rm', '-f', id]);
