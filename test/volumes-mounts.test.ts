@@ -2,7 +2,7 @@
 // and bind (a missing host path made), image VOLUME entries, --mount bind|volume|tmpfs, --tmpfs,
 // --volumes-from; copy-up from the image (owner, mode, xattrs, links kept; not with nocopy, not
 // into a non-empty volume); Mounts in inspect and ps; ps --filter volume=; rm -v; docker cp
-// through a volume; commit leaving volumes out; df and system prune --volumes; refusals.
+// through a volume; commit and export leaving volumes out; df and volume prune; events; refusals.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -219,7 +219,7 @@ test('refused, never ignored: bad -v specs, duplicates, non-recursive binds, vol
   assert.match(await fails(['create', '--mount', 'type=tmpfs,source=x,target=/t', 'busybox']), /field Source must not be specified/);
 });
 
-test('df lists volumes with their size and users; system prune --volumes removes unused ones; events', async () => {
+test('df lists volumes with their size and users; volume prune takes anonymous unused ones; events', async () => {
   const since = Math.floor(Date.now() / 1000) - 1;
   await run(['volume', 'create', 'dfv']);
   await run(['run', '--rm', '-v', 'dfv:/d', 'busybox', 'sh', '-c', 'echo 12345 > /d/f']);
