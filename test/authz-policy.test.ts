@@ -66,6 +66,13 @@ test('binds of /, of a path that resolves to /, and of the daemon socket are ref
     const r = await run(['-v', bind, 'busybox', 'true'], { expectCode: 'failure' });
     assert.match(r.stderr, /authorization denied by plugin authz-policy: binding \/ or the daemon socket is not allowed \(rule no-root-bind\)/, bind);
   }
+  // A local volume that binds / (type=none o=bind), made by volume create or by --mount, is a bind of / too.
+  const denied = /authorization denied by plugin authz-policy: binding \/ or the daemon socket is not allowed \(rule no-root-bind\)/;
+  const vol = await docker(d.socket, ['volume', 'create', '--opt', 'type=none', '--opt', 'o=bind', '--opt', 'device=/', 'rootvol'], { expectCode: 'failure' });
+  assert.match(vol.stderr, denied);
+  const viaMount = await run(['--mount', 'type=volume,source=rootvol2,target=/host,volume-opt=type=none,volume-opt=o=rbind,volume-opt=device=/', 'busybox', 'true'], { expectCode: 'failure' });
+  assert.match(viaMount.stderr, denied);
+  assert.equal((await docker(d.socket, ['volume', 'ls', '-q'])).stdout.trim(), '');
   assert.equal(await containerCount(), 0);
 });
 

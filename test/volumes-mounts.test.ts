@@ -2,7 +2,7 @@
 // and bind (a missing host path made), image VOLUME entries, --mount bind|volume|tmpfs, --tmpfs,
 // --volumes-from; copy-up from the image (owner, mode, xattrs, links kept; not with nocopy, not
 // into a non-empty volume); Mounts in inspect and ps; ps --filter volume=; rm -v; docker cp
-// through a volume; commit leaving volumes out; df and system prune --volumes; refusals.
+// through a volume; commit and export leaving volumes out; df and volume prune; events; refusals.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -185,6 +185,13 @@ test('docker cp into and out of a volume, running or not; commit leaves the volu
   assert.equal(readFileSync(join(outDir, 'data', 'sub', 'x'), 'utf8'), 'through the volume\n');
   assert.equal(readFileSync(join(outDir, 'data', 'in'), 'utf8'), 'copied in\n');
   assert.equal(readFileSync(join(outDir, 'rootfile'), 'utf8'), 'in the root\n');
+  // export and commit leave the volume out, as dockerd: its mount point is there, its content is not.
+  const exported = join(work, 'export.tar');
+  await run(['export', '-o', exported, id]);
+  const names = execFileSync('tar', ['-tf', exported]).toString().split('\n');
+  assert.ok(names.includes('data/'), 'the mount point is exported');
+  assert.ok(!names.some((n) => n.startsWith('data/') && n !== 'data/'), `nothing of the volume is exported: ${names.filter((n) => n.startsWith('data/')).join(' ')}`);
+  assert.ok(names.includes('rootfile'));
   await run(['commit', id, 'committed:v']);
   assert.equal(await out(['run', '--rm', 'committed:v', 'busybox', 'ls', '-A', '/data']), '');
   await run(['rm', '-f', id]);
@@ -212,7 +219,7 @@ test('refused, never ignored: bad -v specs, duplicates, non-recursive binds, vol
   assert.match(await fails(['create', '--mount', 'type=tmpfs,source=x,target=/t', 'busybox']), /field Source must not be specified/);
 });
 
-test('df lists volumes with their size and users; system prune --volumes removes unused ones; events', async () => {
+test('df lists volumes with their size and users; volume prune takes anonymous unused ones; events', async () => {
   const since = Math.floor(Date.now() / 1000) - 1;
   await run(['volume', 'create', 'dfv']);
   await run(['run', '--rm', '-v', 'dfv:/d', 'busybox', 'sh', '-c', 'echo 12345 > /d/f']);

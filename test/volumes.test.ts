@@ -26,7 +26,7 @@ test('a named volume keeps data between containers; inspect shows its Mountpoint
   assert.equal(v.Driver, 'local');
   assert.equal(v.Scope, 'local');
   assert.deepEqual(v.Labels, {});
-  assert.match(v.CreatedAt, /^\d{4}-\d\d-\d\dT/);
+  assert.match(v.CreatedAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
   assert.equal(readFileSync(join(v.Mountpoint, 'f'), 'utf8'), 'kept\n');
 
   const id = await out(['create', '-v', 'v1:/data', 'busybox', 'true']);
@@ -80,6 +80,8 @@ test('ls filters (dangling, driver, label key and key=value, name substring) and
   assert.ok(!old.VolumesDeleted.includes('lsb'));
   await run(['rm', id]);
   assert.match(await out(['volume', 'prune', '-a', '-f']), /lsb/);
+  const none = JSON.parse((await apiRequest(d.socket, 'POST', '/volumes/prune')).body);
+  assert.deepEqual(none, { VolumesDeleted: null, SpaceReclaimed: 0 });
 });
 
 test('local driver options: a tmpfs volume is mounted while used and unmounted after; bad combinations get dockerd\'s messages', async () => {

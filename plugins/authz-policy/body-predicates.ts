@@ -49,11 +49,21 @@ async function hostPaths(p: string): Promise<string[]> {
   return real === clean ? [clean] : [clean, real];
 }
 
-/** Host sources of bind mounts: HostConfig.Binds "src:dst[:opts]" and HostConfig.Mounts with an absolute Source. */
+/**
+ * Host sources of bind mounts: HostConfig.Binds "src:dst[:opts]", HostConfig.Mounts with an absolute
+ * Source, and local volumes that bind a host path (type=none o=bind device=/path), made by volume
+ * create (DriverOpts) or by --mount type=volume (VolumeOptions.DriverConfig.Options).
+ */
 function bindSources(body: Json): string[] {
-  const hc = obj(body.HostConfig);
-  if (!hc) return [];
   const out: string[] = [];
+  const volumeBind = (opts: Json | undefined) => {
+    const o = opts?.o;
+    const device = opts?.device;
+    if (typeof o === 'string' && o.split(',').some((x) => x === 'bind' || x === 'rbind') && typeof device === 'string') out.push(device);
+  };
+  volumeBind(obj(body.DriverOpts));
+  const hc = obj(body.HostConfig);
+  if (!hc) return out;
   if (Array.isArray(hc.Binds)) {
     for (const b of hc.Binds) if (typeof b === 'string' && b.startsWith('/')) out.push(b.split(':')[0]);
   }
@@ -61,6 +71,7 @@ function bindSources(body: Json): string[] {
     for (const m of hc.Mounts) {
       const src = obj(m)?.Source;
       if (typeof src === 'string' && src.startsWith('/')) out.push(src);
+      volumeBind(obj(obj(obj(obj(m)?.VolumeOptions)?.DriverConfig)?.Options));
     }
   }
   return out;

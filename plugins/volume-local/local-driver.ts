@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { conflict, invalid, notFound, systemError, type PluginFs } from '../../core/plugin-api.js';
 import { isMissing, runCommand } from '../../lib/host-cmd.js';
+import { KeyedLock } from '../../lib/keyed-lock.js';
 import type { VolumeDriver, VolumeDriverCapabilities, VolumeInfo } from '../volume/index.js';
 import { mountArguments, validateLocalOptions, type MountOptions } from './local-options.js';
 
@@ -19,7 +20,7 @@ export class LocalDriver implements VolumeDriver {
   private readonly opts = new Map<string, MountOptions | null>();
   private readonly refs = new Map<string, Set<string>>();
   /** One mount or unmount at a time per volume. */
-  private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly lock = new KeyedLock();
 
   constructor(private readonly root: string, private readonly log: Logger, private readonly fs: PluginFs) {}
 
@@ -40,12 +41,6 @@ export class LocalDriver implements VolumeDriver {
       this.log.warn({ err, volume: dir }, 'cannot read the volume\'s options; treated as a plain folder');
       return null;
     }
-  }
-
-  private serial<T>(name: string, fn: () => Promise<T>): Promise<T> {
-    const next = (this.locks.get(name) ?? Promise.resolve()).catch(() => {}).then(fn);
-    this.locks.set(name, next);
-    return next;
   }
 
   private dataPath(name: string): string {
@@ -97,7 +92,7 @@ export class LocalDriver implements VolumeDriver {
   }
 
   mount(name: string, ref: string): Promise<string> {
-    return this.serial(name, async () => {
+    return this.lock.run(name, async () => {
       if (!this.opts.has(name)) throw notFound(`no such volume: ${name}`);
       const data = this.dataPath(name);
       const m = this.opts.get(name);
@@ -118,7 +113,7 @@ export class LocalDriver implements VolumeDriver {
   }
 
   unmount(name: string, ref: string): Promise<void> {
-    return this.serial(name, async () => {
+    return this.lock.run(name, async () => {
       const refs = this.refs.get(name);
       refs?.delete(ref);
       if (refs?.size) return;

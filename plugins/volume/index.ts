@@ -31,7 +31,7 @@ export interface VolumesService {
   get(name: string): Promise<VolumeView>;
   list(filters: Record<string, string[]>): Promise<{ Volumes: VolumeView[]; Warnings: string[] }>;
   remove(name: string, force?: boolean): Promise<void>;
-  prune(filters: Record<string, string[]>, all: boolean): Promise<{ VolumesDeleted: string[]; SpaceReclaimed: number }>;
+  prune(filters: Record<string, string[]>, all: boolean): Promise<{ VolumesDeleted: string[] | null; SpaceReclaimed: number }>;
   /** The containers that use a volume (what keeps it from removal). */
   usersOf(name: string): string[];
   /** The metadata of a volume, undefined when there is none of that name. */

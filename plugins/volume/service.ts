@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { BerthError, conflict, invalid, notFound, type JobEvent } from '../../core/plugin-api.js';
+import { KeyedLock } from '../../lib/keyed-lock.js';
 import { labelsExcluded, labelsMatch } from '../../lib/label-filter.js';
 import type { VolumeDriver, VolumeDriverRegistration, VolumeInfo } from './driver.js';
 import type { VolumeHooks } from './hooks.js';
@@ -44,7 +45,7 @@ const boolFilter = (key: string, values: string[] | undefined): boolean | undefi
 export class Volumes {
   private readonly opened = new Map<string, Promise<VolumeDriver>>();
   /** One create or remove at a time per name. */
-  private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly lock = new KeyedLock();
   emit: (e: JobEvent) => void = () => {};
 
   constructor(
@@ -54,13 +55,6 @@ export class Volumes {
     private readonly rootOf: (driver: string) => string,
     private readonly log: Logger,
   ) {}
-
-  serial<T>(name: string, fn: () => Promise<T>): Promise<T> {
-    const next = (this.locks.get(name) ?? Promise.resolve()).catch(() => {}).then(fn);
-    this.locks.set(name, next);
-    void next.catch(() => {}).finally(() => { if (this.locks.get(name) === next) this.locks.delete(name); });
-    return next;
-  }
 
   /** A driver by name: a registered one (opened once), else whoever answers the resolveDriver hook. */
   async driver(name: string): Promise<VolumeDriver> {
@@ -90,7 +84,7 @@ export class Volumes {
       // Volumes a driver holds without metadata (kept from before, or metadata lost) are known again.
       for (const v of await d.list().catch(() => [])) {
         if (!this.store.volumes.has(v.name)) {
-          await this.store.saveVolume({ Name: v.name, Driver: r.name, Labels: {}, Options: {}, CreatedAt: v.createdAt ?? new Date().toISOString() });
+          await this.store.saveVolume({ Name: v.name, Driver: r.name, Labels: {}, Options: {}, CreatedAt: rfc3339(v.createdAt) });
         }
       }
     }
@@ -128,7 +122,7 @@ export class Volumes {
     const anonymous = !req.Name;
     const name = req.Name || randomBytes(32).toString('hex');
     checkVolumeName(name);
-    return this.serial(name, async () => {
+    return this.lock.run(name, async () => {
       const wanted = req.Driver || 'local';
       const existing = this.store.volumes.get(name);
       if (existing) {
@@ -146,7 +140,7 @@ export class Volumes {
       const info = await driver.create(name, opts);
       const labels = { ...(req.Labels ?? {}), ...(anonymous ? { [ANONYMOUS_LABEL]: '' } : {}) };
       const record: VolumeRecord = {
-        Name: name, Driver: wanted, Labels: labels, Options: opts, CreatedAt: info.createdAt ?? new Date().toISOString(), ...(anonymous ? { Anonymous: true } : {}),
+        Name: name, Driver: wanted, Labels: labels, Options: opts, CreatedAt: rfc3339(info.createdAt), ...(anonymous ? { Anonymous: true } : {}),
       };
       try {
         await this.store.saveVolume(record);
@@ -161,7 +155,7 @@ export class Volumes {
 
   /** docker volume rm: refused while a container uses it (force only forgives a missing volume). */
   remove(name: string, force = false): Promise<void> {
-    return this.serial(name, async () => {
+    return this.lock.run(name, async () => {
       const v = this.store.volumes.get(name);
       if (!v) {
         if (force) return;
@@ -194,7 +188,7 @@ export class Volumes {
   }
 
   /** docker volume prune: unused volumes; only anonymous ones unless `all` (API 1.42 on). */
-  async prune(filters: Record<string, string[]>, all: boolean): Promise<{ VolumesDeleted: string[]; SpaceReclaimed: number }> {
+  async prune(filters: Record<string, string[]>, all: boolean): Promise<{ VolumesDeleted: string[] | null; SpaceReclaimed: number }> {
     const every = all || boolFilter('all', filters.all) === true;
     const deleted: string[] = [];
     let reclaimed = 0;
@@ -212,7 +206,8 @@ export class Volumes {
       deleted.push(v.Name);
       reclaimed += Math.max(size, 0);
     }
-    return { VolumesDeleted: deleted, SpaceReclaimed: reclaimed };
+    // As dockerd (and Berth's container prune): null, not [], when nothing went.
+    return { VolumesDeleted: deleted.length ? deleted : null, SpaceReclaimed: reclaimed };
   }
 
   async size(v: VolumeRecord): Promise<number> {
@@ -227,6 +222,9 @@ export class Volumes {
     })));
   }
 }
+
+/** As dockerd shows CreatedAt: RFC 3339 in whole seconds (now when the driver does not say). */
+const rfc3339 = (at?: string) => new Date(at ?? Date.now()).toISOString().replace(/\.\d+Z$/, 'Z');
 
 export const volumeEvent = (name: string, action: string, attributes: Record<string, string>): JobEvent => ({
   Type: 'volume', Action: action, Actor: { ID: name, Attributes: attributes },

@@ -2,18 +2,16 @@
 // stops, kills, removals and renames of one container run one after the other, each seeing what
 // the one before left (a second start finds it running: 304). Waits for an exit are not held
 // under the lock, so a kill can still cut a stop's grace period short.
+import { KeyedLock } from '../../../lib/keyed-lock.js';
+
 export class ContainerLocks {
-  private readonly tails = new Map<string, Promise<void>>();
+  private readonly lock = new KeyedLock();
   /** Containers whose removal has begun (dockerd's RemovalInProgress). */
   private readonly removing = new Set<string>();
 
   /** Runs fn once every earlier operation on the container has finished. Not reentrant. */
   run<T>(id: string, fn: () => Promise<T>): Promise<T> {
-    const result = (this.tails.get(id) ?? Promise.resolve()).then(fn);
-    const tail = result.then(() => {}, () => {});
-    this.tails.set(id, tail);
-    void tail.then(() => { if (this.tails.get(id) === tail) this.tails.delete(id); });
-    return result;
+    return this.lock.run(id, fn);
   }
 
   /** Marks a removal begun; false when one already is (the caller answers dockerd's 409). */
