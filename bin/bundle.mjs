@@ -88,6 +88,8 @@ const result = await build({
   target: 'node20',
   external: EXTERNAL,
   chunkNames: 'chunks/[name]-[hash]',
+  // Through tsc's maps to the TypeScript sources (node --enable-source-maps, debuggers).
+  sourcemap: 'linked',
   // CommonJS dependencies bundled into ESM call require() for node's built-in modules.
   banner: { js: "import { createRequire as __berthCreateRequire } from 'node:module'; const require = __berthCreateRequire(import.meta.url);" },
   plugins: [rewriteMetaUrl],
