@@ -26,6 +26,23 @@ const STATUS: Record<ErrorCode, number> = {
   E_PLUGIN: 500,
 };
 
+// The daemon runs a bundled copy of the core (dist/bundle/) while a third-party plugin imports
+// tsc's copy (dist/core/plugin-api.js): `instanceof` goes by a registry-wide symbol on the
+// prototype, not by class identity, so either copy's errors are recognised by the other.
+const BERTH_ERROR = Symbol.for('berth.error');
+const SKIP_PLUGIN = Symbol.for('berth.skip-plugin');
+
+/** `instanceof` for a branded class; its subclasses keep the ordinary prototype-chain test. */
+function branded(cls: Function, brand: symbol): void {
+  Object.defineProperty(cls.prototype, brand, { value: true });
+  Object.defineProperty(cls, Symbol.hasInstance, {
+    value(this: Function, v: unknown): boolean {
+      if (this !== cls) return Function.prototype[Symbol.hasInstance].call(this, v);
+      return typeof v === 'object' && v !== null && (v as Record<symbol, unknown>)[brand] === true;
+    },
+  });
+}
+
 export class BerthError extends Error {
   readonly code: ErrorCode;
   constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
@@ -37,6 +54,8 @@ export class BerthError extends Error {
     return STATUS[this.code];
   }
 }
+
+branded(BerthError, BERTH_ERROR);
 
 export const invalid = (message: string) => new BerthError('E_INVALID', message);
 export const notFound = (message: string) => new BerthError('E_NOT_FOUND', message);
@@ -68,3 +87,4 @@ export class SkipPluginError extends Error {
     this.name = 'SkipPluginError';
   }
 }
+branded(SkipPluginError, SKIP_PLUGIN);
