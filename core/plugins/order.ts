@@ -1,4 +1,4 @@
-// Initialisation order by requires/provides (Kahn's algorithm, stable by discovery order), and
+// Initialisation order by requires/provides (Kahn's algorithm: providers first, then discovery order), and
 // each required version range checked against the version its provider declares.
 import { pluginError } from '../errors.js';
 import { satisfies } from '../semver.js';
@@ -34,10 +34,15 @@ export function orderPlugins(plugins: PluginCandidate[]): PluginCandidate[] {
       return provider;
     }));
   }
+  // Among the plugins whose requirements are met, providers others wait for go first: the
+  // services behind the API's first answers (events, then system with /_ping) come up right after
+  // the API listens instead of behind unrelated plugins that happen to sort earlier.
+  const required = new Set([...deps.values()].flat());
   const ordered: PluginCandidate[] = [];
   const done = new Set<PluginCandidate>();
   while (ordered.length < plugins.length) {
-    const next = plugins.find((p) => !done.has(p) && deps.get(p)!.every((d) => done.has(d)));
+    const ready = plugins.filter((p) => !done.has(p) && deps.get(p)!.every((d) => done.has(d)));
+    const next = ready.find((p) => required.has(p)) ?? ready[0];
     if (!next) {
       const cycle = findCycle(plugins, deps, done).map((p) => p.manifest.name);
       throw pluginError(cycle[0], `requires: dependency cycle ${cycle.join(' -> ')}`);
