@@ -23,13 +23,13 @@ export async function fsyncDir(dir: string): Promise<void> {
   try { await fd.sync(); } finally { await fd.close(); }
 }
 
-/** Writes data to a fresh temp file and fsyncs it; the caller moves it into place. */
-export async function writeTemp(path: string, data: string | Uint8Array, mode = 0o600): Promise<string> {
+/** Writes data to a fresh temp file and fsyncs it (unless not durable); the caller moves it into place. */
+export async function writeTemp(path: string, data: string | Uint8Array, mode = 0o600, durable = true): Promise<string> {
   const tmp = tempPathFor(path);
   const fd = await open(tmp, 'wx', mode);
   try {
     await fd.writeFile(data);
-    await fd.sync();
+    if (durable) await fd.sync();
   } catch (err) {
     await fd.close();
     await unlink(tmp).catch(() => {});

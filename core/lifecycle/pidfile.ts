@@ -24,7 +24,9 @@ async function readPid(path: string): Promise<number | undefined> {
 
 export async function claimPidFile(path: string): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  const tmp = await writeTemp(path, `${process.pid}`, 0o644);
+  // Complete before it is linked into place, but not fsynced: a pid file is run-time state (on
+  // /run), and one a crash left empty or stale is replaced below. The fsync cost start-up 2-5 ms.
+  const tmp = await writeTemp(path, `${process.pid}`, 0o644, false);
   try {
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
