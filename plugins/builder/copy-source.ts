@@ -1,0 +1,143 @@
+// COPY/ADD's sources, as dockerd's copier reads them: globs matched in a root folder (the build
+// context, or a stage's or image's files), directories copied by their contents, the destination
+// a folder when it ends in "/" or several sources go there. What is copied becomes a tar of its
+// own (paths under the destination, the owner --chown gives) and a content hash for the cache key.
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { lstat, readdir, readlink } from 'node:fs/promises';
+import { posix, join } from 'node:path';
+import { Readable } from 'node:stream';
+import { invalid } from '../../core/plugin-api.js';
+import { END_OF_ARCHIVE, encodeHeader, paddingFor, type HeaderFields } from '../../lib/archive/tar-writer.js';
+
+export interface CopyItem {
+  /** Host path of the file, folder or link. */
+  host: string;
+  /** Its path in the image, relative to / (no leading slash). */
+  dest: string;
+  kind: 'file' | 'dir' | 'symlink';
+  mode: number;
+  size: number;
+  mtime: number;
+  link?: string;
+}
+
+/** Go's path.Match for one pattern against a relative path, segment by segment. */
+function globRegExp(pattern: string): RegExp {
+  let re = '';
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === '*') re += '[^/]*';
+    else if (c === '?') re += '[^/]';
+    else if (c === '[') {
+      const end = pattern.indexOf(']', i + 1);
+      if (end < 0) throw invalid(`syntax error in pattern: ${pattern}`);
+      const body = pattern.slice(i + 1, end);
+      re += `[${body.startsWith('^') ? `^${body.slice(1)}` : body.replace(/\\/g, '\\\\')}]`;
+      i = end;
+    } else if (c === '\\' && i + 1 < pattern.length) re += `\\${pattern[++i]}`;
+    else re += c.replace(/[.+^${}()|\\]/g, '\\$&');
+  }
+  return new RegExp(`^${re}$`);
+}
+
+const hasGlob = (p: string) => /[*?[]/.test(p);
+
+async function walk(root: string, rel: string, out: string[]): Promise<void> {
+  for (const name of (await readdir(join(root, rel))).sort()) {
+    const p = rel ? `${rel}/${name}` : name;
+    out.push(p);
+    const st = await lstat(join(root, p));
+    if (st.isDirectory()) await walk(root, p, out);
+  }
+}
+
+/** The relative paths in `root` that a source names (a plain path, or a glob). */
+export async function matchSource(root: string, source: string, what: string): Promise<string[]> {
+  const clean = posix.normalize(`/${source}`).slice(1).replace(/\/$/, '');
+  if (clean.startsWith('..')) throw invalid(`${what} failed: forbidden path outside the build context: ${source} ()`);
+  if (!hasGlob(clean)) {
+    if (clean && !(await lstat(join(root, clean)).catch(() => null))) {
+      throw invalid(`${what} failed: file not found in build context or excluded by .dockerignore: stat ${source}: file does not exist`);
+    }
+    return [clean];
+  }
+  const all: string[] = [];
+  await walk(root, '', all);
+  const re = globRegExp(clean);
+  const hits = all.filter((p) => re.test(p));
+  if (!hits.length) throw invalid(`${what} failed: no source files were specified`);
+  return hits;
+}
+
+/** What `sources` (relative to root) put at `dest` (absolute in the image), in dockerd's terms. */
+export async function planCopy(root: string, sources: string[], dest: string, what: string): Promise<{ items: CopyItem[]; kind: 'file' | 'dir' | 'multi' }> {
+  const matched: string[] = [];
+  for (const s of sources) matched.push(...await matchSource(root, s, what));
+  const destIsDir = dest.endsWith('/') || matched.length > 1;
+  if (matched.length > 1 && !dest.endsWith('/')) throw invalid(`When using ${what} with more than one source file, the destination must be a directory and end with a /`);
+  const base = dest.replace(/^\/+/, '').replace(/\/+$/, '');
+  const items: CopyItem[] = [];
+  let kind: 'file' | 'dir' | 'multi' = matched.length > 1 ? 'multi' : 'file';
+  for (const rel of matched) {
+    const host = join(root, rel);
+    const st = await lstat(host);
+    if (st.isDirectory()) {
+      if (matched.length === 1) kind = 'dir';
+      const below: string[] = [];
+      await walk(host, '', below);
+      for (const b of below) items.push(await itemOf(join(host, b), base ? `${base}/${b}` : b));
+    } else {
+      const name = destIsDir ? (base ? `${base}/${posix.basename(rel)}` : posix.basename(rel)) : base;
+      items.push(await itemOf(host, name));
+    }
+  }
+  return { items, kind };
+}
+
+async function itemOf(host: string, dest: string): Promise<CopyItem> {
+  const st = await lstat(host);
+  const kind = st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'symlink' : 'file';
+  return {
+    host, dest, kind, mode: st.mode & 0o7777, size: kind === 'file' ? st.size : 0, mtime: Math.floor(st.mtimeMs / 1000),
+    ...(kind === 'symlink' ? { link: await readlink(host) } : {}),
+  };
+}
+
+/** The content hash of what is copied (names, modes, links and bytes), dockerd's file:/dir:/multi: key. */
+export async function hashItems(items: CopyItem[]): Promise<string> {
+  const h = createHash('sha256');
+  for (const i of items) {
+    h.update(`${i.dest}\0${i.kind}\0${i.mode.toString(8)}\0${i.link ?? ''}\0${i.size}\0`);
+    if (i.kind === 'file') for await (const chunk of createReadStream(i.host)) h.update(chunk as Buffer);
+  }
+  return h.digest('hex');
+}
+
+/** The items as a tar rooted at /, owned by `owner`. */
+export function tarOf(items: CopyItem[], owner: { uid: number; gid: number }): Readable {
+  async function* generate() {
+    for (const i of items) {
+      const fields: HeaderFields = {
+        path: i.kind === 'dir' ? `${i.dest}/` : i.dest,
+        typeflag: i.kind === 'dir' ? '5' : i.kind === 'symlink' ? '2' : '0',
+        mode: i.mode, uid: owner.uid, gid: owner.gid, size: i.size, mtime: i.mtime,
+        ...(i.link !== undefined ? { linkpath: i.link } : {}),
+      };
+      yield encodeHeader(fields);
+      if (i.kind !== 'file') continue;
+      let n = 0;
+      for await (const chunk of createReadStream(i.host)) {
+        const b = chunk as Buffer;
+        const take = b.subarray(0, Math.max(0, i.size - n));
+        n += take.length;
+        yield take;
+      }
+      // A file that shrank since it was planned keeps its planned size in the archive.
+      if (n < i.size) yield Buffer.alloc(i.size - n);
+      yield paddingFor(i.size);
+    }
+    yield END_OF_ARCHIVE;
+  }
+  return Readable.from(generate());
+}

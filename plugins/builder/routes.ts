@@ -1,0 +1,44 @@
+// The build routes: POST /build (the context in the body, progress streamed back as JSON lines)
+// and POST /build/prune.
+import type { ServerResponse } from 'node:http';
+import type { PluginContext } from '../../core/plugin-api.js';
+import type { ApiService } from '../api-server/index.js';
+import { parseBuildQuery } from './options.js';
+import { goArch } from '../image-store/index.js';
+
+export function mountBuildRoutes(ctx: PluginContext, api: ApiService): void {
+  api.route('post', '/build', async (req, res) => {
+    const header = req.headers['x-registry-config'];
+    const opts = parseBuildQuery(req.query as Record<string, unknown>, Array.isArray(header) ? header[0] : header, { experimental: false, arch: goArch(process.arch) });
+    if (opts.remote) throw ctx.errors.invalid('remote build contexts are not supported yet by Berth: send the context in the request body');
+    const job = ctx.engine.job<typeof opts, string>('image.build', opts, { origin: api.origin(req), stdin: req, signal: api.clientGone(req, res) });
+    await streamBuild(job, res);
+  }, { streamBody: true });
+}
+
+/** As the API server's streamJob, but a failure the build already reported in the stream is not sent twice. */
+async function streamBuild(job: { stdout: NodeJS.ReadableStream; run: () => Promise<unknown> }, res: ServerResponse): Promise<void> {
+  let open = false;
+  const pending: Buffer[] = [];
+  job.stdout.on('data', (chunk: Buffer) => {
+    if (!open) {
+      open = true;
+      res.statusCode = 200;
+      res.setHeader('Content-Type', 'application/json');
+      res.flushHeaders();
+      for (const p of pending.splice(0)) res.write(p);
+    }
+    res.write(chunk);
+  });
+  try {
+    await job.run();
+  } catch (err) {
+    if (!open) throw err;
+    if (!(err as { reported?: boolean }).reported) res.write(`${JSON.stringify({ error: (err as Error).message, errorDetail: { message: (err as Error).message } })}\n`);
+  }
+  if (!open) {
+    res.statusCode = 200;
+    res.setHeader('Content-Type', 'application/json');
+  }
+  res.end();
+}
