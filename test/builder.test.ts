@@ -88,3 +88,81 @@ test('a failing RUN exits non-zero with the classic message and leaves no contai
   assert.ok(imagesAfter <= imagesBefore + 1);
   await docker(d.socket, ['image', 'inspect', 'failing:1'], { expectCode: 'failure' });
 });
+
+test('multi-stage: ARG, COPY --from, LABEL, USER; --target, --build-arg, --label; unused stages skipped; the CLI without DOCKER_BUILDKIT', async () => {
+  const dir = context('multi', {
+    Dockerfile: [
+      'ARG BASE=busybox',
+      'FROM ${BASE} AS build',
+      'ARG FLAVOUR=plain',
+      'RUN mkdir -p /out && echo "flavour $FLAVOUR" > /out/result.txt',
+      'FROM busybox AS unused',
+      'RUN echo never > /never',
+      'FROM busybox AS final',
+      'LABEL org.example.stage=final',
+      'COPY --from=build /out/result.txt /srv/',
+      'USER 1000:1000',
+      'CMD ["cat", "/srv/result.txt"]',
+    ].join('\n'),
+  });
+  const r = await build(d.socket, ['--build-arg', 'FLAVOUR=spicy', '--build-arg', 'NOBODY=1', '--label', 'built.by=test', '-t', 'multi:1', dir], { legacy: false });
+  assert.doesNotMatch(r.stdout, /RUN echo never/, 'the unused stage is skipped');
+  assert.match(r.stdout, /\[Warning\] One or more build-args \[NOBODY\] were not consumed/);
+  assert.equal((await docker(d.socket, ['run', '--rm', 'multi:1'])).stdout, 'flavour spicy\n');
+  const cfg = JSON.parse((await docker(d.socket, ['image', 'inspect', '--format', '{{json .Config}}', 'multi:1'])).stdout);
+  assert.equal(cfg.User, '1000:1000');
+  assert.equal(cfg.Labels['org.example.stage'], 'final');
+  assert.equal(cfg.Labels['built.by'], 'test');
+  const history = (await docker(d.socket, ['history', '--no-trunc', '--format', '{{.CreatedBy}}', 'multi:1'])).stdout;
+  assert.match(history, /#\(nop\)  LABEL built\.by=test/);
+
+  // RUN with a build arg in effect: its history entry (and cache key) carries it, as dockerd's.
+  const t = await build(d.socket, ['--build-arg', 'FLAVOUR=mild', '--target', 'build', '-t', 'multi:build', dir]);
+  assert.doesNotMatch(t.stdout, /LABEL org.example.stage/, '--target stops at its stage');
+  const h = (await docker(d.socket, ['history', '--no-trunc', '--format', '{{.CreatedBy}}', 'multi:build'])).stdout.split('\n');
+  assert.equal(h[0], '|1 FLAVOUR=mild /bin/sh -c mkdir -p /out && echo "flavour $FLAVOUR" > /out/result.txt');
+  assert.equal(h[1], '/bin/sh -c #(nop)  ARG FLAVOUR=plain');
+  const again = await build(d.socket, ['--build-arg', 'FLAVOUR=mild', '--target', 'build', '-t', 'multi:build', dir]);
+  assert.equal((again.stdout.match(/Using cache/g) ?? []).length, 2, again.stdout);
+  await docker(d.socket, ['image', 'inspect', 'multi:1'], {});
+});
+
+test('metadata instructions: ONBUILD, HEALTHCHECK, VOLUME, SHELL, EXPOSE, ENTRYPOINT, STOPSIGNAL as dockerd records them', async () => {
+  const parent = context('onbuild-parent', {
+    Dockerfile: ['FROM busybox', 'ONBUILD RUN echo triggered > /triggered', 'ONBUILD COPY note.txt /note.txt'].join('\n'),
+  });
+  await build(d.socket, ['-t', 'onbuild-parent:1', parent]);
+  const child = context('onbuild-child', {
+    Dockerfile: [
+      'FROM onbuild-parent:1',
+      'SHELL ["/bin/sh", "-ec"]',
+      'RUN echo "shell $0" > /shell.txt',
+      'HEALTHCHECK --interval=5s --timeout=3s --retries=2 CMD true',
+      'VOLUME /data',
+      'EXPOSE 8080 53/udp',
+      'STOPSIGNAL SIGINT',
+      'ENTRYPOINT ["cat"]',
+      'CMD ["/triggered", "/note.txt"]',
+    ].join('\n'),
+    'note.txt': 'note\n',
+  });
+  const r = await build(d.socket, ['-t', 'onbuild-child:1', child]);
+  assert.match(r.stdout, /# Executing 2 build triggers/);
+  assert.equal((await docker(d.socket, ['run', '--rm', 'onbuild-child:1'])).stdout, 'triggered\nnote\n');
+  const cfg = JSON.parse((await docker(d.socket, ['image', 'inspect', '--format', '{{json .Config}}', 'onbuild-child:1'])).stdout);
+  assert.deepEqual(cfg.Healthcheck, { Test: ['CMD-SHELL', 'true'], Interval: 5e9, Timeout: 3e9, Retries: 2 });
+  assert.deepEqual(Object.keys(cfg.Volumes), ['/data']);
+  assert.deepEqual(Object.keys(cfg.ExposedPorts).sort(), ['53/udp', '8080/tcp']);
+  assert.equal(cfg.StopSignal, 'SIGINT');
+  assert.deepEqual(cfg.Shell, ['/bin/sh', '-ec']);
+  assert.ok(!cfg.OnBuild?.length, 'the triggers ran and are gone');
+  const h = (await docker(d.socket, ['history', '--no-trunc', '--format', '{{.CreatedBy}}', 'onbuild-child:1'])).stdout.split('\n');
+  assert.equal(h[0], '/bin/sh -ec #(nop)  CMD ["/triggered" "/note.txt"]');
+  assert.equal(h[1], '/bin/sh -ec #(nop)  ENTRYPOINT ["cat"]');
+  assert.equal(h[3], '/bin/sh -ec #(nop)  EXPOSE 8080 53/udp');
+  assert.equal(h[4], '/bin/sh -ec #(nop)  VOLUME [/data]');
+  assert.equal(h[5], `/bin/sh -ec #(nop)  HEALTHCHECK &{["CMD-SHELL" "true"] "5s" "3s" "0s" '\\x02'}`);
+  assert.equal(h[7], '/bin/sh -ec #(nop)  SHELL [/bin/sh -ec]');
+  const parentHistory = (await docker(d.socket, ['history', '--no-trunc', '--format', '{{.CreatedBy}}', 'onbuild-parent:1'])).stdout;
+  assert.match(parentHistory, /#\(nop\)  ONBUILD COPY note.txt \/note.txt/);
+});

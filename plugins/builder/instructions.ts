@@ -17,7 +17,9 @@ import { hashItems, planCopy, tarOf, type CopyItem } from './copy-source.js';
 import { runBuildArgs, setEnv, type StageState } from './stage-state.js';
 import { StepError } from './build.js';
 
-const ALLOWED_FLAGS: Record<string, string[]> = { copy: ['from', 'chown'], add: ['chown'], from: ['platform'] };
+const ALLOWED_FLAGS: Record<string, string[]> = {
+  copy: ['from', 'chown'], add: ['chown'], from: ['platform'], healthcheck: ['interval', 'timeout', 'start-period', 'start-interval', 'retries'],
+};
 
 const pairs = (args: string[]) => {
   const out: [string, string | undefined][] = [];
