@@ -159,7 +159,7 @@ test('metadata instructions: ONBUILD, HEALTHCHECK, VOLUME, SHELL, EXPOSE, ENTRYP
   const h = (await docker(d.socket, ['history', '--no-trunc', '--format', '{{.CreatedBy}}', 'onbuild-child:1'])).stdout.split('\n');
   assert.equal(h[0], '/bin/sh -ec #(nop)  CMD ["/triggered" "/note.txt"]');
   assert.equal(h[1], '/bin/sh -ec #(nop)  ENTRYPOINT ["cat"]');
-  assert.equal(h[3], '/bin/sh -ec #(nop)  EXPOSE 8080 53/udp');
+  assert.equal(h[3], '/bin/sh -ec #(nop)  EXPOSE 53/udp 8080', 'the parser sorts the ports, as dockerd');
   assert.equal(h[4], '/bin/sh -ec #(nop)  VOLUME [/data]');
   assert.equal(h[5], `/bin/sh -ec #(nop)  HEALTHCHECK &{["CMD-SHELL" "true"] "5s" "3s" "0s" '\\x02'}`);
   assert.equal(h[7], '/bin/sh -ec #(nop)  SHELL [/bin/sh -ec]');

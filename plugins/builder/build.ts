@@ -9,8 +9,7 @@ import type { ContainerConfig, Images } from '../image-store/index.js';
 import { familiarString, normalize } from '../../lib/image-reference.js';
 import { BuildCache } from './cache.js';
 import { openContext } from './context-standin.js';
-import { expandWord, parseDockerfile, splitStages } from './dockerfile-standin.js';
-import type { Instruction, Stage } from './dockerfile/types.js';
+import { expandInstruction, expandWord, parseDockerfile, splitStages, type Instruction, type Stage } from './dockerfile/index.js';
 import { dispatch, runTriggers } from './instructions.js';
 import type { BuildOptions } from './options.js';
 import { BuildOutput, shortId } from './output.js';
@@ -65,10 +64,28 @@ export class Build {
     this.cache = new BuildCache(deps.images(), opts.cacheFrom);
   }
 
+  /** The escape character of the Dockerfile (`# escape=`). */
+  escape = '\\';
+
+  /** The variables in effect: a stage's ARGs and ENV, or (FROM) the meta ARGs. */
+  private env(s: StageState | undefined): Map<string, string> {
+    if (s) return new Map(Object.entries(expansionEnv(s)));
+    const env = new Map<string, string>();
+    for (const [k, v] of this.metaArgs) if (v !== undefined) env.set(k, v);
+    return env;
+  }
+
   expand(s: StageState | undefined, word: string): string {
-    const env: Record<string, string> = {};
-    if (!s) for (const [k, v] of this.metaArgs) if (v !== undefined) env[k] = v;
-    return expandWord(word, s ? expansionEnv(s) : env);
+    try {
+      return expandWord(word, this.env(s), this.escape);
+    } catch (err) {
+      throw invalid((err as Error).message);
+    }
+  }
+
+  /** The instruction with its words expanded where dockerd expands them. */
+  expandInstruction(s: StageState | undefined, i: Instruction): Instruction {
+    return expandInstruction(i, this.env(s), this.escape);
   }
 
   /** Runs the build; the final image's ID. Containers it made are gone when it returns or throws. */
@@ -85,10 +102,11 @@ export class Build {
     const ctx = await openContext(body, join(this.deps.workDir, 'context'), this.opts.dockerfile);
     this.contextRoot = ctx.root;
     try {
-      const parsed = parseDockerfile(ctx.dockerfile);
+      const parsed = parseDockerfile(ctx.dockerfile, this.opts.dockerfile);
+      this.escape = parsed.escape;
       if (!parsed.instructions.length) throw invalid(`the Dockerfile (${this.opts.dockerfile}) cannot be empty`);
       for (const w of parsed.warnings) this.out.stream(`${w}\n`);
-      const { metaArgs, stages } = splitStages(parsed.instructions);
+      const { metaArgs, stages } = splitStages(parsed);
       if (!stages.length) throw invalid('No build stage in current context');
       const needed = this.neededStages(stages);
       const labelStep = this.labelInstruction();
@@ -100,10 +118,10 @@ export class Build {
       };
       for (const a of metaArgs) {
         print(a);
-        if (a.cmd !== 'arg') throw invalid(`${a.cmd.toUpperCase()} instruction before FROM: only ARG may come before the first FROM`);
-        for (let k = 0; k + 1 < a.args.length; k += 2) {
-          const key = a.args[k];
-          const dflt = a.args[k + 1] === '\u0000' ? undefined : this.expand(undefined, a.args[k + 1]);
+        const e = this.expandInstruction(undefined, a);
+        for (let k = 0; k + 1 < e.args.length; k += 2) {
+          const key = e.args[k];
+          const dflt = e.argDefaults?.[k / 2] ?? undefined;
           const given = this.opts.buildArgs[key];
           this.metaArgs.set(key, given !== undefined && given !== null ? given : dflt);
           this.consumed.add(key);
@@ -168,7 +186,7 @@ export class Build {
     const visit = (i: number) => {
       if (need.has(i)) return;
       need.add(i);
-      const base = byName(this.expand(undefined, stages[i].from.args[0] ?? ''), i);
+      const base = byName(this.expandInstruction(undefined, stages[i].from).args[0] ?? '', i);
       if (base >= 0) visit(base);
       for (const ins of stages[i].body) {
         const from = ins.flags.from;
@@ -183,11 +201,10 @@ export class Build {
   }
 
   private async fromStage(stage: Stage): Promise<StageState> {
-    const platform = stage.from.flags.platform;
-    if (platform !== undefined && platform !== '' && !/^linux(\/|$)/.test(this.expand(undefined, platform))) {
-      throw invalid(`FROM --platform=${platform}: Berth builds for linux only`);
-    }
-    const ref = this.expand(undefined, stage.from.args[0] ?? '');
+    const from = this.expandInstruction(undefined, stage.from);
+    const platform = from.flags.platform;
+    if (platform && !/^linux(\/|$)/.test(platform)) throw invalid(`FROM --platform=${platform}: Berth builds for linux only`);
+    const ref = from.args[0] ?? '';
     if (!ref) throw invalid('FROM requires either one or three arguments');
     const s: StageState = { ...(stage.name ? { name: stage.name } : {}), imageId: '', runConfig: {}, args: new Map(), cmdSet: false };
     this.cacheBusted = false;

@@ -5,40 +5,32 @@ import { mkdir, rm } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { Readable } from 'node:stream';
 import { invalid } from '../../core/plugin-api.js';
-import { applyChanges } from '../image-store/index.js';
 import { decompressedArchive, extractLayer } from '../../lib/archive/index.js';
 import { encodeHeader, END_OF_ARCHIVE } from '../../lib/archive/tar-writer.js';
 import { resolveUser } from '../../lib/resolve-user.js';
 import type { Build } from './build.js';
-import { parseDockerfile } from './dockerfile-standin.js';
-import type { Instruction } from './dockerfile/types.js';
+import { checkClassicFlags, healthcheckConfig, parseOnbuildTrigger, type Instruction } from './dockerfile/index.js';
 import { goHealthcheck, goList, goQuoteList } from './go-format.js';
 import { hashItems, planCopy, tarOf, type CopyItem } from './copy-source.js';
 import { runBuildArgs, setEnv, type StageState } from './stage-state.js';
 import { StepError } from './build.js';
 
-const ALLOWED_FLAGS: Record<string, string[]> = {
-  copy: ['from', 'chown'], add: ['chown'], from: ['platform'], healthcheck: ['interval', 'timeout', 'start-period', 'start-interval', 'retries'],
-};
-
-const pairs = (args: string[]) => {
+/** ENV/LABEL/ARG's key, value pairs (an ARG without a default: undefined). */
+const pairs = (i: Instruction) => {
   const out: [string, string | undefined][] = [];
-  for (let k = 0; k < args.length; k += 2) out.push([args[k], args[k + 1] === '\u0000' ? undefined : args[k + 1]]);
+  for (let k = 0; k < i.args.length; k += 2) out.push([i.args[k], i.cmd === 'arg' ? i.argDefaults?.[k / 2] ?? undefined : i.args[k + 1]]);
   return out;
 };
 
-export async function dispatch(b: Build, s: StageState, i: Instruction): Promise<void> {
-  for (const f of Object.keys(i.flags)) {
-    if (!(ALLOWED_FLAGS[i.cmd] ?? []).includes(f)) throw invalid(`Unknown flag: ${f}`);
-  }
-  const x = (w: string) => b.expand(s, w);
+export async function dispatch(b: Build, s: StageState, written: Instruction): Promise<void> {
+  checkClassicFlags(written);
+  const i = b.expandInstruction(s, written);
   const c = s.runConfig;
   switch (i.cmd) {
     case 'env': {
       const parts: string[] = [];
-      for (const [k, v] of pairs(i.args)) {
-        const key = x(k);
-        const value = x(v ?? '');
+      for (const [key, v] of pairs(i)) {
+        const value = v ?? '';
         setEnv(c, key, value);
         parts.push(`${key}=${value}`);
       }
@@ -47,9 +39,8 @@ export async function dispatch(b: Build, s: StageState, i: Instruction): Promise
     case 'label': {
       const parts: string[] = [];
       c.Labels = { ...(c.Labels ?? {}) };
-      for (const [k, v] of pairs(i.args)) {
-        const key = x(k);
-        const value = x(v ?? '');
+      for (const [key, v] of pairs(i)) {
+        const value = v ?? '';
         c.Labels[key] = value;
         parts.push(`${key}=${value}`);
       }
@@ -60,12 +51,12 @@ export async function dispatch(b: Build, s: StageState, i: Instruction): Promise
       return b.commitMeta(s, `MAINTAINER ${s.author}`);
     case 'arg': {
       const parts: string[] = [];
-      for (const [k, v] of pairs(i.args)) {
+      for (const [k, v] of pairs(i)) {
         const given = b.opts.buildArgs[k];
-        const dflt = v === undefined ? (b.metaArgs.has(k) ? b.metaArgs.get(k) : undefined) : x(v);
+        const dflt = v === undefined ? (b.metaArgs.has(k) ? b.metaArgs.get(k) : undefined) : v;
         s.args.set(k, given !== undefined && given !== null ? given : dflt);
         b.consumed.add(k);
-        parts.push(v === undefined ? k : `${k}=${x(v)}`);
+        parts.push(v === undefined ? k : `${k}=${v}`);
       }
       return b.commitMeta(s, `ARG ${parts.join(' ')}`);
     }
@@ -78,7 +69,7 @@ export async function dispatch(b: Build, s: StageState, i: Instruction): Promise
       if (!s.cmdSet) c.Cmd = null;
       return b.commitMeta(s, `ENTRYPOINT ${goQuoteList(c.Entrypoint)}`);
     case 'expose': {
-      const ports = i.args.map(x);
+      const ports = i.args;
       c.ExposedPorts = { ...(c.ExposedPorts ?? {}) };
       for (const p of ports) {
         if (!/^\d+(-\d+)?(\/(tcp|udp|sctp))?$/i.test(p)) throw invalid(`Invalid containerPort: ${p}`);
@@ -87,21 +78,20 @@ export async function dispatch(b: Build, s: StageState, i: Instruction): Promise
       return b.commitMeta(s, `EXPOSE ${ports.join(' ')}`);
     }
     case 'user':
-      c.User = x(i.args[0] ?? '');
+      c.User = i.args[0] ?? '';
       return b.commitMeta(s, `USER ${c.User}`);
     case 'stopsignal':
-      c.StopSignal = x(i.args[0] ?? '');
+      c.StopSignal = i.args[0] ?? '';
       return b.commitMeta(s, `STOPSIGNAL ${c.StopSignal}`);
     case 'volume': {
-      const vols = i.args.map(x).filter(Boolean);
+      const vols = i.args.filter(Boolean);
       if (!vols.length) throw invalid('VOLUME specified can not be an empty string');
       c.Volumes = { ...(c.Volumes ?? {}) };
       for (const v of vols) c.Volumes[v] = {};
       return b.commitMeta(s, `VOLUME ${goList(vols)}`);
     }
     case 'healthcheck': {
-      const text = i.original.replace(/^\s*healthcheck\s*/i, '');
-      c.Healthcheck = applyChanges({}, [`HEALTHCHECK ${text}`]).Healthcheck;
+      c.Healthcheck = healthcheckConfig(i);
       return b.commitMeta(s, `HEALTHCHECK ${goHealthcheck(c.Healthcheck ?? {})}`);
     }
     case 'shell':
@@ -110,14 +100,12 @@ export async function dispatch(b: Build, s: StageState, i: Instruction): Promise
       return b.commitMeta(s, `SHELL ${goList(i.args)}`);
     case 'onbuild': {
       const expr = i.original.replace(/^\s*onbuild\s*/i, '');
-      const inner = /^\s*(\S+)/.exec(expr)?.[1]?.toUpperCase();
-      if (inner === 'ONBUILD') throw invalid('Chaining ONBUILD via `ONBUILD ONBUILD` isn\'t allowed');
-      if (inner === 'FROM' || inner === 'MAINTAINER') throw invalid(`${inner} isn't allowed as an ONBUILD trigger`);
+      parseOnbuildTrigger(expr);
       c.OnBuild = [...(c.OnBuild ?? []), expr];
       return b.commitMeta(s, `ONBUILD ${expr}`);
     }
     case 'workdir':
-      return workdir(b, s, x(i.args[0] ?? ''));
+      return workdir(b, s, i.args[0] ?? '');
     case 'run':
       return run(b, s, i);
     case 'copy':
@@ -134,7 +122,7 @@ export async function runTriggers(b: Build, s: StageState): Promise<void> {
   s.runConfig.OnBuild = null;
   if (!triggers.length) return;
   b.out.stream(`# Executing ${triggers.length} build trigger${triggers.length > 1 ? 's' : ''}\n`);
-  for (const t of triggers) for (const i of parseDockerfile(t).instructions) await dispatch(b, s, i);
+  for (const t of triggers) await dispatch(b, s, parseOnbuildTrigger(t));
 }
 
 async function workdir(b: Build, s: StageState, dir: string): Promise<void> {
@@ -198,7 +186,7 @@ const ARCHIVE_MAGIC = [Buffer.from([0x1f, 0x8b]), Buffer.from('BZh'), Buffer.fro
 
 async function copy(b: Build, s: StageState, i: Instruction): Promise<void> {
   const what = i.cmd.toUpperCase();
-  const words = i.args.map((w) => b.expand(s, w));
+  const words = i.args;
   if (words.length < 2) throw invalid(`${what} requires at least two arguments, but only one was provided. Destination could not be determined.`);
   const rawDest = words[words.length - 1];
   const sources = words.slice(0, -1);
@@ -219,7 +207,7 @@ async function copy(b: Build, s: StageState, i: Instruction): Promise<void> {
     const comment = `${what} ${chown}${srcKind}:${hash} in ${normDest} `;
     const probe = { ...structuredClone(s.runConfig), Cmd: [...(s.runConfig.Shell ?? ['/bin/sh', '-c']), `#(nop) ${comment}`] };
     await b.step(s, probe, async (id) => {
-      const who = await owner(b, id, i.flags.chown ? b.expand(s, i.flags.chown) : undefined);
+      const who = await owner(b, id, i.flags.chown || undefined);
       const plain = [...items.filter((it) => !archives.has(it)), ...downloads.map((d) => d.item)];
       if (plain.length) await b.containers.extract(id, '/', tarOf(plain, who));
       for (const a of archives) {
