@@ -2,37 +2,18 @@
 // single-stage build that runs, a rebuild from the cache with the same image ID, a change that
 // rebuilds from its step on, and a failing RUN that leaves nothing behind.
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { docker, type RunningDaemon } from './helpers/daemon.js';
 import { withBusyboxDaemon } from './helpers/busybox.js';
+import { build, writeContext } from './helpers/build.js';
 
 let d: RunningDaemon;
 let work: string;
 withBusyboxDaemon('berth-builder-', (daemon, dir) => { d = daemon; work = dir; });
 
-/** docker build of `dir` with the legacy builder forced (DOCKER_BUILDKIT=0) or as the CLI picks it. */
-export async function build(socket: string, args: string[], opts: { legacy?: boolean; expectCode?: number | 'failure' } = {}) {
-  const before = process.env.DOCKER_BUILDKIT;
-  if (opts.legacy !== false) process.env.DOCKER_BUILDKIT = '0';
-  else delete process.env.DOCKER_BUILDKIT;
-  try {
-    return await docker(socket, ['build', ...args], { timeoutMs: 120_000, ...(opts.expectCode !== undefined ? { expectCode: opts.expectCode } : {}) });
-  } finally {
-    if (before === undefined) delete process.env.DOCKER_BUILDKIT;
-    else process.env.DOCKER_BUILDKIT = before;
-  }
-}
-
-function context(name: string, files: Record<string, string>): string {
-  const dir = join(work, name);
-  for (const [path, text] of Object.entries(files)) {
-    mkdirSync(join(dir, path, '..'), { recursive: true });
-    writeFileSync(join(dir, path), text);
-  }
-  return dir;
-}
+const context = (name: string, files: Record<string, string>) => writeContext(join(work, name), files);
 
 const imageId = (out: string) => /Successfully built ([0-9a-f]{12})/.exec(out)?.[1];
 
