@@ -8,7 +8,7 @@ import { invalid, type EngineFacade } from '../../core/plugin-api.js';
 import type { ContainerConfig, Images } from '../image-store/index.js';
 import { familiarString, normalize } from '../../lib/image-reference.js';
 import { BuildCache } from './cache.js';
-import { openContext } from './context-standin.js';
+import { openContext } from './context/index.js';
 import { expandInstruction, expandWord, parseDockerfile, splitStages, type Instruction, type Stage } from './dockerfile/index.js';
 import { dispatch, runTriggers } from './instructions.js';
 import type { BuildOptions } from './options.js';
@@ -89,7 +89,7 @@ export class Build {
   }
 
   /** Runs the build; the final image's ID. Containers it made are gone when it returns or throws. */
-  async run(body: Readable): Promise<string> {
+  async run(body: Readable | undefined): Promise<string> {
     const tags = this.opts.tags.map((t) => {
       try {
         const ref = normalize(t);
@@ -99,10 +99,13 @@ export class Build {
         throw invalid(`invalid reference format: ${t}`);
       }
     });
-    const ctx = await openContext(body, join(this.deps.workDir, 'context'), this.opts.dockerfile);
-    this.contextRoot = ctx.root;
+    const ctx = await openContext({
+      tmpDir: this.deps.workDir, body, dockerfile: this.opts.dockerfile, signal: this.signal,
+      ...(this.opts.remote ? { remote: this.opts.remote } : {}),
+    });
+    this.contextRoot = ctx.dir;
     try {
-      const parsed = parseDockerfile(ctx.dockerfile, this.opts.dockerfile);
+      const parsed = parseDockerfile(await ctx.readDockerfile(), ctx.dockerfileName);
       this.escape = parsed.escape;
       if (!parsed.instructions.length) throw invalid(`the Dockerfile (${this.opts.dockerfile}) cannot be empty`);
       for (const w of parsed.warnings) this.out.stream(`${w}\n`);
@@ -158,7 +161,7 @@ export class Build {
       this.out.quietResult(id);
       return id;
     } finally {
-      await ctx.close().catch(() => {});
+      await ctx.cleanup().catch(() => {});
     }
   }
 

@@ -2,7 +2,6 @@
 // context, or a stage's or image's files), directories copied by their contents, the destination
 // a folder when it ends in "/" or several sources go there. What is copied becomes a tar of its
 // own (paths under the destination, the owner --chown gives) and a content hash for the cache key.
-import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { lstat, readdir, readlink } from 'node:fs/promises';
 import { posix, join } from 'node:path';
@@ -71,7 +70,7 @@ export async function matchSource(root: string, source: string, what: string): P
 }
 
 /** What `sources` (relative to root) put at `dest` (absolute in the image), in dockerd's terms. */
-export async function planCopy(root: string, sources: string[], dest: string, what: string): Promise<{ items: CopyItem[]; kind: 'file' | 'dir' | 'multi' }> {
+export async function planCopy(root: string, sources: string[], dest: string, what: string): Promise<{ items: CopyItem[]; kind: 'file' | 'dir' | 'multi'; matched: string[] }> {
   const matched: string[] = [];
   for (const s of sources) matched.push(...await matchSource(root, s, what));
   const destIsDir = dest.endsWith('/') || matched.length > 1;
@@ -92,7 +91,7 @@ export async function planCopy(root: string, sources: string[], dest: string, wh
       items.push(await itemOf(host, name));
     }
   }
-  return { items, kind };
+  return { items, kind, matched };
 }
 
 async function itemOf(host: string, dest: string): Promise<CopyItem> {
@@ -102,16 +101,6 @@ async function itemOf(host: string, dest: string): Promise<CopyItem> {
     host, dest, kind, mode: st.mode & 0o7777, size: kind === 'file' ? st.size : 0, mtime: Math.floor(st.mtimeMs / 1000),
     ...(kind === 'symlink' ? { link: await readlink(host) } : {}),
   };
-}
-
-/** The content hash of what is copied (names, modes, links and bytes), dockerd's file:/dir:/multi: key. */
-export async function hashItems(items: CopyItem[]): Promise<string> {
-  const h = createHash('sha256');
-  for (const i of items) {
-    h.update(`${i.dest}\0${i.kind}\0${i.mode.toString(8)}\0${i.link ?? ''}\0${i.size}\0`);
-    if (i.kind === 'file') for await (const chunk of createReadStream(i.host)) h.update(chunk as Buffer);
-  }
-  return h.digest('hex');
 }
 
 /** The items as a tar rooted at /, owned by `owner`. */

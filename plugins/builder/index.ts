@@ -24,7 +24,7 @@ export default definePlugin({
       description: 'builds an image from a Dockerfile and a context on stdin (docker build, classic builder)',
       schema: buildOptionsSchema,
       run: async (job) => {
-        if (!job.stdin) throw ctx.errors.invalid('docker build needs a build context (a tar archive) in the request body');
+        if (!job.stdin && !job.payload.remote) throw ctx.errors.invalid('docker build needs a build context (a tar archive) in the request body');
         const out = new BuildOutput(job.stdout, job.payload.quiet);
         const workDir = join(tmpRoot, String(job.id));
         await mkdir(workDir, { recursive: true, mode: 0o700 });

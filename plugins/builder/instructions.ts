@@ -1,6 +1,7 @@
 // Each Dockerfile instruction as dockerd's classic builder dispatches it (builder/dockerfile/
 // dispatchers.go): metadata ones change the config and commit an empty layer with their
 // "#(nop)" comment; RUN runs in a container; COPY and ADD write into one.
+import { createHash } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { Readable } from 'node:stream';
@@ -11,7 +12,8 @@ import { resolveUser } from '../../lib/resolve-user.js';
 import type { Build } from './build.js';
 import { checkClassicFlags, healthcheckConfig, parseOnbuildTrigger, type Instruction } from './dockerfile/index.js';
 import { goHealthcheck, goList, goQuoteList } from './go-format.js';
-import { hashItems, planCopy, tarOf, type CopyItem } from './copy-source.js';
+import { planCopy, tarOf, type CopyItem } from './copy-source.js';
+import { ContentHasher } from './context/index.js';
 import { runBuildArgs, setEnv, type StageState } from './stage-state.js';
 import { StepError } from './build.js';
 
@@ -198,10 +200,15 @@ async function copy(b: Build, s: StageState, i: Instruction): Promise<void> {
   try {
     const urls = i.cmd === 'add' ? sources.filter((src) => /^https?:\/\//.test(src)) : [];
     const locals = sources.filter((src) => !urls.includes(src));
-    const { items, kind } = locals.length ? await planCopy(root, locals, urls.length ? `${normDest.replace(/\/?$/, '/')}` : normDest, what) : { items: [] as CopyItem[], kind: 'multi' as const };
+    const { items, kind, matched } = locals.length
+      ? await planCopy(root, locals, urls.length ? `${normDest.replace(/\/?$/, '/')}` : normDest, what)
+      : { items: [] as CopyItem[], kind: 'multi' as const, matched: [] as string[] };
     const downloads = await Promise.all(urls.map((u) => download(b, u, normDest)));
     const archives = i.cmd === 'add' ? await archiveItems(items) : new Set<CopyItem>();
-    const hash = await hashItems([...items, ...downloads.map((d) => d.item)]) + downloads.map((d) => d.hash).join('');
+    const hasher = new ContentHasher(root);
+    const hashes = [...await Promise.all(matched.map((m) => hasher.hashPath(m))), ...downloads.map((d) => d.hash)].map((h) => h.replace(/^sha256:/, ''));
+    // dockerd: one source's own hash; several sources, the hash of their hashes.
+    const hash = hashes.length === 1 ? hashes[0] : createHash('sha256').update(hashes.join(',')).digest('hex');
     const srcKind = urls.length && !locals.length && urls.length === 1 ? 'file' : urls.length ? 'multi' : kind;
     const chown = i.flags.chown ? `--chown=${i.flags.chown}` : '';
     const comment = `${what} ${chown}${srcKind}:${hash} in ${normDest} `;
@@ -249,7 +256,6 @@ async function download(b: Build, url: string, dest: string): Promise<{ item: Co
   const data = Buffer.from(await res.arrayBuffer());
   const dir = b.scratchDir('downloads');
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  const { createHash } = await import('node:crypto');
   const hash = createHash('sha256').update(data).digest('hex');
   const host = `${dir}/${hash}`;
   const { writeFile } = await import('node:fs/promises');

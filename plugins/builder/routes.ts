@@ -10,8 +10,8 @@ export function mountBuildRoutes(ctx: PluginContext, api: ApiService): void {
   api.route('post', '/build', async (req, res) => {
     const header = req.headers['x-registry-config'];
     const opts = parseBuildQuery(req.query as Record<string, unknown>, Array.isArray(header) ? header[0] : header, { experimental: false, arch: goArch(process.arch) });
-    if (opts.remote) throw ctx.errors.invalid('remote build contexts are not supported yet by Berth: send the context in the request body');
-    const job = ctx.engine.job<typeof opts, string>('image.build', opts, { origin: api.origin(req), stdin: req, signal: api.clientGone(req, res) });
+    // With remote, the context comes from the URL (the body, if any, is not read).
+    const job = ctx.engine.job<typeof opts, string>('image.build', opts, { origin: api.origin(req), ...(opts.remote ? {} : { stdin: req }), signal: api.clientGone(req, res) });
     await streamBuild(job, res);
   }, { streamBody: true });
 }
