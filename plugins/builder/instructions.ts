@@ -166,7 +166,7 @@ async function owner(b: Build, id: string, chown: string | undefined): Promise<{
   const [u, g = u] = chown.split(':');
   if (/^\d+$/.test(u) && /^\d+$/.test(g)) return { uid: Number(u), gid: Number(g) };
   const dir = b.scratchDir(`etc-${id.slice(0, 12)}`);
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await mkdir(`${dir}/etc`, { recursive: true, mode: 0o700 });
   try {
     for (const f of ['/etc/passwd', '/etc/group']) {
       const job = b.deps.engine.job('container.archive', { name: id, path: f });
