@@ -147,3 +147,21 @@ test('metadata instructions: ONBUILD, HEALTHCHECK, VOLUME, SHELL, EXPOSE, ENTRYP
   const parentHistory = (await docker(d.socket, ['history', '--no-trunc', '--format', '{{.CreatedBy}}', 'onbuild-parent:1'])).stdout;
   assert.match(parentHistory, /#\(nop\)  ONBUILD COPY note.txt \/note.txt/);
 });
+
+test('docker system df counts the build cache; docker builder prune -f frees it', async () => {
+  const dir = context('prune', { Dockerfile: 'FROM busybox\nRUN busybox dd if=/dev/zero of=/blob bs=1024 count=512 2>/dev/null\nENV X=1\n' });
+  await build(d.socket, ['-t', 'prune:1', dir]);
+  const cacheLine = async () => (await docker(d.socket, ['system', 'df', '--format', '{{.Type}} {{.TotalCount}} {{.Size}}'])).stdout.split('\n').find((l) => l.startsWith('Build Cache')) ?? '';
+  const before = await cacheLine();
+  assert.match(before, /^Build Cache [1-9]\d* /, before);
+  const pruned = await docker(d.socket, ['builder', 'prune', '-f']);
+  assert.match(pruned.stdout, /Total reclaimed space|Total:/);
+  assert.match(await cacheLine(), /^Build Cache 0 0B$/);
+  // The built image is intact, and a rebuild makes the cache again.
+  assert.equal((await docker(d.socket, ['run', '--rm', 'prune:1', 'busybox', 'stat', '-c', '%s', '/blob'])).stdout, '524288\n');
+  const again = await build(d.socket, ['-t', 'prune:1', dir]);
+  assert.doesNotMatch(again.stdout, /Using cache\n ---> [0-9a-f]+\nStep 3/);
+  const keep = await docker(d.socket, ['builder', 'prune', '-f', '--filter', 'until=1h']);
+  assert.match(keep.stdout, /Total/);
+  assert.match(await cacheLine(), /^Build Cache [1-9]/, 'until=1h keeps what is newer');
+});

@@ -22,6 +22,8 @@ export interface BuildDeps {
   log: Logger;
   /** A folder for this build's context and scratch files. */
   workDir: string;
+  /** Records a step image the build made (the build cache), before the build goes on. */
+  stepCommitted: (imageId: string) => Promise<void>;
 }
 
 /** A step that failed with an exit code (RUN): errorDetail carries the code. */
@@ -278,6 +280,7 @@ export class Build {
       if (this.signal.aborted) throw new Error('build cancelled');
       const config = { ...structuredClone(s.runConfig), Image: s.imageId };
       imageId = await this.containers.commit(id, config, { ...probe, Image: s.imageId });
+      await this.deps.stepCommitted(imageId);
     } catch (err) {
       // A failed step's container stays only with rm=false (and no forcerm).
       if (this.opts.rm || this.opts.forceRm) await this.containers.remove(id).catch(() => {});
