@@ -24,6 +24,8 @@ export interface BuildDeps {
   workDir: string;
   /** Records a step image the build made (the build cache), before the build goes on. */
   stepCommitted: (imageId: string) => Promise<void>;
+  /** Steps being made by any build, by cache key: the same step waits for it and takes its image. */
+  stepsInFlight: Map<string, Promise<unknown>>;
 }
 
 /** A step that failed with an exit code (RUN): errorDetail carries the code. */
@@ -263,6 +265,19 @@ export class Build {
    * `create` (default `probe`), `work` done in it, committed with `probe` as container_config.
    */
   async step(s: StageState, probe: ContainerConfig, work?: (id: string) => Promise<void>, create: ContainerConfig = probe): Promise<void> {
+    // One lock per cache entry: a build making this very step now is waited for, then the cache asked.
+    const key = `${s.imageId} ${JSON.stringify(probe)}`;
+    for (let other = this.deps.stepsInFlight.get(key); other; other = this.deps.stepsInFlight.get(key)) await other.catch(() => {});
+    const mine = this.makeStep(s, probe, work, create);
+    this.deps.stepsInFlight.set(key, mine);
+    try {
+      await mine;
+    } finally {
+      if (this.deps.stepsInFlight.get(key) === mine) this.deps.stepsInFlight.delete(key);
+    }
+  }
+
+  private async makeStep(s: StageState, probe: ContainerConfig, work: ((id: string) => Promise<void>) | undefined, create: ContainerConfig): Promise<void> {
     if (!this.opts.nocache && !this.cacheBusted) {
       const hit = this.cache.probe(s.imageId, probe);
       if (hit) {

@@ -25,6 +25,7 @@ export default definePlugin({
     const system = ctx.services.get<SystemService>('system');
     const tmpRoot = join(ctx.stateDir, 'tmp');
     const steps = StepImages.at(ctx.stateDir, ctx.fs);
+    const stepsInFlight = new Map<string, Promise<unknown>>();
     const inUse = (imageId: string) => containers.store().all().some((c) => c.Image === imageId);
 
     ctx.engine.register<BuildOptions, string>('image.build', {
@@ -35,7 +36,7 @@ export default definePlugin({
         const out = new BuildOutput(job.stdout, job.payload.quiet);
         const workDir = join(tmpRoot, String(job.id));
         await mkdir(workDir, { recursive: true, mode: 0o700 });
-        const build = new Build({ engine: ctx.engine, images: () => images.store(), log: job.log, workDir, stepCommitted: (id) => steps.add([id]) }, job.payload, out, job.signal);
+        const build = new Build({ engine: ctx.engine, images: () => images.store(), log: job.log, workDir, stepCommitted: (id) => steps.add([id]), stepsInFlight }, job.payload, out, job.signal);
         try {
           return await build.run(job.stdin);
         } catch (err) {

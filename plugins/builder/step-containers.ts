@@ -59,11 +59,13 @@ export class StepContainers {
   async run(id: string, stdout: (b: Buffer) => void, stderr: (b: Buffer) => void): Promise<number> {
     const sink = new FrameSink((stream, data) => (stream === STDERR ? stderr(data) : stdout(data)));
     const ended = new Promise<void>((resolve) => { sink.once('finish', resolve); sink.once('close', resolve); });
-    await this.engine.run('container.attach', { name: id, stdin: false, stdout: true, stderr: true, socket: sink });
-    await this.engine.run('container.start', { name: id });
+    // A client that leaves ends the RUN: its process is killed, the step fails and its container goes.
     const onAbort = () => { void this.engine.run('container.kill', { name: id }).catch(() => {}); };
     this.signal.addEventListener('abort', onAbort, { once: true });
     try {
+      await this.engine.run('container.attach', { name: id, stdin: false, stdout: true, stderr: true, socket: sink });
+      await this.engine.run('container.start', { name: id });
+      if (this.signal.aborted) onAbort();
       const { StatusCode } = await this.engine.run<{ StatusCode: number }>('container.wait', { name: id, condition: 'not-running' });
       // The last of the output: the attach stream ends right after the process does.
       await Promise.race([ended, new Promise((r) => setTimeout(r, 2000).unref())]);
