@@ -8,7 +8,7 @@ import { invalid, type EngineFacade } from '../../core/plugin-api.js';
 import type { ContainerConfig, Images } from '../image-store/index.js';
 import { familiarString, normalize } from '../../lib/image-reference.js';
 import { BuildCache } from './cache.js';
-import { openContext } from './context/index.js';
+import { ContentHasher, openContext } from './context/index.js';
 import { expandInstruction, expandWord, parseDockerfile, splitStages, type Instruction, type Stage } from './dockerfile/index.js';
 import { dispatch, runTriggers } from './instructions.js';
 import type { BuildOptions } from './options.js';
@@ -47,6 +47,8 @@ export class Build {
   readonly metaArgs = new Map<string, string | undefined>();
   readonly results = new Map<string, string>();
   contextRoot = '';
+  /** Content hashes of context paths, remembered for the build (the context does not change). */
+  hasher = new ContentHasher('');
   private cacheBusted = false;
 
   constructor(readonly deps: BuildDeps, readonly opts: BuildOptions, readonly out: BuildOutput, readonly signal: AbortSignal) {
@@ -65,7 +67,7 @@ export class Build {
       ...(opts.ulimits.length ? { Ulimits: opts.ulimits } : {}),
     };
     this.containers = new StepContainers(deps.engine, this.id, host, signal);
-    this.cache = new BuildCache(deps.images(), opts.cacheFrom);
+    this.cache = new BuildCache(deps.images(), opts.cacheFrom, (message) => deps.log.warn(message));
   }
 
   /** The escape character of the Dockerfile (`# escape=`). */
@@ -108,6 +110,7 @@ export class Build {
       ...(this.opts.remote ? { remote: this.opts.remote } : {}),
     });
     this.contextRoot = ctx.dir;
+    this.hasher = new ContentHasher(ctx.dir);
     try {
       const parsed = parseDockerfile(await ctx.readDockerfile(), ctx.dockerfileName);
       this.escape = parsed.escape;
@@ -279,7 +282,7 @@ export class Build {
 
   private async makeStep(s: StageState, probe: ContainerConfig, work: ((id: string) => Promise<void>) | undefined, create: ContainerConfig): Promise<void> {
     if (!this.opts.nocache && !this.cacheBusted) {
-      const hit = this.cache.probe(s.imageId, probe);
+      const hit = await this.cache.probe(s.imageId, probe);
       if (hit) {
         this.out.stream(' ---> Using cache\n');
         s.imageId = hit;

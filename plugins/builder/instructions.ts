@@ -13,7 +13,6 @@ import type { Build } from './build.js';
 import { checkClassicFlags, healthcheckConfig, parseOnbuildTrigger, type Instruction } from './dockerfile/index.js';
 import { goHealthcheck, goList, goQuoteList } from './go-format.js';
 import { planCopy, tarOf, type CopyItem } from './copy-source.js';
-import { ContentHasher } from './context/index.js';
 import { runBuildArgs, setEnv, type StageState } from './stage-state.js';
 import { StepError } from './build.js';
 
@@ -194,26 +193,43 @@ async function copy(b: Build, s: StageState, i: Instruction): Promise<void> {
   const sources = words.slice(0, -1);
   const dest = posix.resolve('/', s.runConfig.WorkingDir || '/', rawDest) + (rawDest.endsWith('/') || rawDest === '.' ? '/' : '');
   const normDest = dest === '//' ? '/' : dest;
+  // COPY --from: an image's files never change, so its ID and the paths are their identity; the
+  // files are copied out of it only when the step is not in the cache.
+  const fromImage = i.flags.from ? await sourceImage(b, i.flags.from) : undefined;
   let root = b.contextRoot;
   let cleanup: (() => Promise<void>) | undefined;
-  if (i.flags.from) ({ root, cleanup } = await stageFiles(b, i.flags.from, sources));
   try {
     const urls = i.cmd === 'add' ? sources.filter((src) => /^https?:\/\//.test(src)) : [];
     const locals = sources.filter((src) => !urls.includes(src));
-    const { items, kind, matched } = locals.length
-      ? await planCopy(root, locals, urls.length ? `${normDest.replace(/\/?$/, '/')}` : normDest, what)
-      : { items: [] as CopyItem[], kind: 'multi' as const, matched: [] as string[] };
     const downloads = await Promise.all(urls.map((u) => download(b, u, normDest)));
-    const archives = i.cmd === 'add' ? await archiveItems(items) : new Set<CopyItem>();
-    const hasher = new ContentHasher(root);
-    const hashes = [...await Promise.all(matched.map((m) => hasher.hashPath(m))), ...downloads.map((d) => d.hash)].map((h) => h.replace(/^sha256:/, ''));
-    // dockerd: one source's own hash; several sources, the hash of their hashes.
-    const hash = hashes.length === 1 ? hashes[0] : createHash('sha256').update(hashes.join(',')).digest('hex');
-    const srcKind = urls.length && !locals.length && urls.length === 1 ? 'file' : urls.length ? 'multi' : kind;
+    let plan: { items: CopyItem[]; kind: 'file' | 'dir' | 'multi'; matched: string[] } | undefined;
+    const planLocal = async () => {
+      if (plan) return plan;
+      if (fromImage) ({ root, cleanup } = await stageFiles(b, fromImage, i.flags.from, sources));
+      plan = locals.length
+        ? await planCopy(root, locals, urls.length ? `${normDest.replace(/\/?$/, '/')}` : normDest, what)
+        : { items: [], kind: 'multi', matched: [] };
+      return plan;
+    };
+    let hash: string;
+    let srcKind: string;
+    if (fromImage) {
+      hash = createHash('sha256').update(`${fromImage}\0${sources.join('\0')}`).digest('hex');
+      // What the path is, is not known before the files are copied out: a trailing "/" says a folder.
+      srcKind = sources.length > 1 ? 'multi' : sources[0].endsWith('/') ? 'dir' : 'file';
+    } else {
+      const { kind, matched } = await planLocal();
+      const hashes = [...await Promise.all(matched.map((m) => b.hasher.hashPath(m))), ...downloads.map((d) => d.hash)].map((h) => h.replace(/^sha256:/, ''));
+      // dockerd: one source's own hash; several sources, the hash of their hashes.
+      hash = hashes.length === 1 ? hashes[0] : createHash('sha256').update(hashes.join(',')).digest('hex');
+      srcKind = urls.length && !locals.length && urls.length === 1 ? 'file' : urls.length ? 'multi' : kind;
+    }
     const chown = i.flags.chown ? `--chown=${i.flags.chown}` : '';
     const comment = `${what} ${chown}${srcKind}:${hash} in ${normDest} `;
     const probe = { ...structuredClone(s.runConfig), Cmd: [...(s.runConfig.Shell ?? ['/bin/sh', '-c']), `#(nop) ${comment}`] };
     await b.step(s, probe, async (id) => {
+      const { items } = await planLocal();
+      const archives = i.cmd === 'add' ? await archiveItems(items) : new Set<CopyItem>();
       const who = await owner(b, id, i.flags.chown || undefined);
       const plain = [...items.filter((it) => !archives.has(it)), ...downloads.map((d) => d.item)];
       if (plain.length) await b.containers.extract(id, '/', tarOf(plain, who));
@@ -266,12 +282,16 @@ async function download(b: Build, url: string, dest: string): Promise<{ item: Co
   return { item: { host, dest: name.replace(/^\/+/, ''), kind: 'file', mode: 0o600, size: data.length, mtime: Math.floor((Number.isNaN(modified) ? Date.now() : modified) / 1000) }, hash };
 }
 
+/** COPY --from's image: an earlier stage's result (by name or index), else an image (pulled if need be). */
+async function sourceImage(b: Build, from: string): Promise<string> {
+  return b.results.get(from.toLowerCase()) ?? b.deps.images().find(from)?.id ?? b.baseImage(from);
+}
+
 /**
  * COPY --from: the named paths of an earlier stage's (or any image's) file system, copied out of a
  * container of it into a scratch folder, where the copy plan reads them as it reads the context.
  */
-async function stageFiles(b: Build, from: string, sources: string[]): Promise<{ root: string; cleanup: () => Promise<void> }> {
-  const imageId = b.results.get(from.toLowerCase()) ?? b.deps.images().find(from)?.id ?? await b.baseImage(from);
+async function stageFiles(b: Build, imageId: string, from: string, sources: string[]): Promise<{ root: string; cleanup: () => Promise<void> }> {
   const root = b.scratchDir(`from-${Math.random().toString(16).slice(2)}`);
   await mkdir(root, { recursive: true, mode: 0o700 });
   const id = await b.containers.create({ Cmd: ['#(nop) COPY --from'] }, imageId);

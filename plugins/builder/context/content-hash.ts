@@ -3,7 +3,7 @@
 // A folder's hash covers its whole tree, entries in name order; the same tree gives the same hash.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { lstat, readdir, readlink } from 'node:fs/promises';
+import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Stats } from 'node:fs';
 import { resolveParts } from '../../../lib/scoped-path.js';
@@ -20,9 +20,15 @@ function kindOf(st: Stats): string {
   return 'other';
 }
 
-async function fileDigest(path: string): Promise<string> {
+/** Small files are read whole (a stream per file costs more than the read). */
+const WHOLE_FILE = 1 << 20;
+/** Entries of a folder hashed at once (bounded: a context may hold many thousands). */
+const PARALLEL = 16;
+
+async function fileDigest(path: string, size: number): Promise<string> {
   const h = createHash('sha256');
-  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
+  if (size <= WHOLE_FILE) h.update(await readFile(path));
+  else for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
   return h.digest('hex');
 }
 
@@ -68,15 +74,18 @@ export class ContentHasher {
     const h = createHash('sha256');
     const kind = kindOf(st);
     h.update(`${kind} ${(st.mode & 0o7777).toString(8)} ${st.uid} ${st.gid}`);
-    if (kind === 'file') h.update(` ${st.size} ${await fileDigest(full)}`);
+    if (kind === 'file') h.update(` ${st.size} ${await fileDigest(full, st.size)}`);
     else if (kind === 'symlink') h.update(` ${await readlink(full)}`);
     else if (kind === 'char' || kind === 'block') h.update(` ${st.rdev}`);
     else if (kind === 'dir') {
       const names = (await readdir(full)).sort();
-      for (const name of names) {
-        const child = await this.hashAt(rel ? `${rel}/${name}` : name);
-        h.update(`\n${JSON.stringify(name)} ${child}`);
-      }
+      const hashes: string[] = new Array(names.length);
+      let next = 0;
+      const worker = async () => {
+        for (let k = next++; k < names.length; k = next++) hashes[k] = await this.hashAt(rel ? `${rel}/${names[k]}` : names[k]);
+      };
+      await Promise.all(Array.from({ length: Math.min(PARALLEL, names.length) }, worker));
+      names.forEach((name, k) => h.update(`\n${JSON.stringify(name)} ${hashes[k]}`));
     }
     return `sha256:${h.digest('hex')}`;
   }
