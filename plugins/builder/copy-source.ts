@@ -3,7 +3,7 @@
 // a folder when it ends in "/" or several sources go there. What is copied becomes a tar of its
 // own (paths under the destination, the owner --chown gives) and a content hash for the cache key.
 import { createReadStream } from 'node:fs';
-import { lstat, readdir, readlink } from 'node:fs/promises';
+import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
 import { posix, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { invalid } from '../../core/plugin-api.js';
@@ -103,6 +103,8 @@ async function itemOf(host: string, dest: string): Promise<CopyItem> {
   };
 }
 
+const WHOLE_FILE = 1 << 20;
+
 /** The items as a tar rooted at /, owned by `owner`. */
 export function tarOf(items: CopyItem[], owner: { uid: number; gid: number }): Readable {
   async function* generate() {
@@ -116,7 +118,9 @@ export function tarOf(items: CopyItem[], owner: { uid: number; gid: number }): R
       yield encodeHeader(fields);
       if (i.kind !== 'file') continue;
       let n = 0;
-      for await (const chunk of createReadStream(i.host)) {
+      // Small files whole (a stream per file costs more than the read), big ones streamed.
+      const chunks: AsyncIterable<unknown> | Iterable<Buffer> = i.size <= WHOLE_FILE ? [await readFile(i.host)] : createReadStream(i.host);
+      for await (const chunk of chunks) {
         const b = chunk as Buffer;
         const take = b.subarray(0, Math.max(0, i.size - n));
         n += take.length;
