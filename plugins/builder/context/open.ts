@@ -4,10 +4,10 @@
 // Dockerfile located and .dockerignore applied.
 import { lstat, mkdir, mkdtemp, readFile, readdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { BerthError, invalid } from '../../../core/plugin-api.js';
-import { decompressedArchive, extractLayer } from '../../../lib/archive/index.js';
-import { resolveParts } from '../../../lib/scoped-path.js';
+import { decompressedArchive, extractLayer, peekStream } from '../../../lib/archive/index.js';
+import { readFileInRoot, resolveParts } from '../../../lib/scoped-path.js';
 import { ContentHasher } from './content-hash.js';
 import { PatternMatcher, cleanRel, readIgnoreFile } from './dockerignore.js';
 import { download, gitClone, isGitURL, isURL, readLimited } from './remote.js';
@@ -73,27 +73,6 @@ function looksLikeTar(head: Buffer): boolean {
   return sum === want;
 }
 
-/** Reads the first bytes of a stream and hands back a stream of all of it. */
-async function peek(stream: Readable, n: number): Promise<{ head: Buffer; whole: Readable }> {
-  const it = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-  const chunks: Buffer[] = [];
-  let len = 0;
-  let done = false;
-  while (len < n) {
-    const r = await it.next();
-    if (r.done) { done = true; break; }
-    chunks.push(r.value);
-    len += r.value.length;
-  }
-  const head = Buffer.concat(chunks);
-  const whole = Readable.from((async function* () {
-    if (head.length) yield head;
-    if (done) return;
-    for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
-  })(), { objectMode: false });
-  return { head, whole };
-}
-
 async function extractInto(tar: Readable, dir: string): Promise<void> {
   try {
     await extractLayer(await decompressedArchive(tar), dir, { whiteouts: 'none' });
@@ -137,7 +116,7 @@ async function open(base: string, opts: OpenContextOptions): Promise<BuildContex
     await rename(root, dir);
   } else if (isURL(remote)) {
     const { body } = await download(remote, { timeoutMs, signal: opts.signal });
-    const { head, whole } = await peek(body, 512);
+    const { head, whole } = await peekStream(body, 512);
     if (head.length === 0) throw invalid(`error detecting content type for remote ${remote}: empty response`);
     await mkdir(dir);
     if (MAGICS.some((m) => head.subarray(0, m.length).equals(m)) || looksLikeTar(head)) {
@@ -156,7 +135,9 @@ async function open(base: string, opts: OpenContextOptions): Promise<BuildContex
 
   // A remote plain Dockerfile is the Dockerfile, whatever `dockerfile` says (as dockerd).
   const given = plainDockerfile ? DEFAULT_DOCKERFILE : opts.dockerfile || DEFAULT_DOCKERFILE;
-  const ignoreText = await readInContext(dir, '.dockerignore');
+  const ignoreText = await readFileInRoot(dir, '.dockerignore').catch((err: Error) => {
+    throw invalid(`error reading .dockerignore: ${err.message}`);
+  });
   let patterns: string[] = [];
   if (ignoreText !== null) patterns = readIgnoreFile(ignoreText);
   const matcher = new PatternMatcher(patterns);
@@ -187,14 +168,6 @@ async function open(base: string, opts: OpenContextOptions): Promise<BuildContex
       await rm(base, { recursive: true, force: true });
     },
   };
-}
-
-/** A regular file of the context (symlinks resolved inside it), or null. */
-async function readInContext(dir: string, rel: string): Promise<string | null> {
-  const parts = await resolveParts(rel, (p) => join(dir, ...p));
-  const st = await lstat(join(dir, ...parts)).catch(() => null);
-  if (!st?.isFile()) return null;
-  return readFile(join(dir, ...parts), 'utf8');
 }
 
 /**
