@@ -74,6 +74,18 @@ function readdir(dir: string): string[] {
   return execFileSync('ls', ['-A', dir]).toString().split('\n').filter(Boolean);
 }
 
+test('a context over the configured size is refused while it streams, compressed or not', async (t) => {
+  const big = buildTar([{ name: 'Dockerfile', data: 'FROM a\n' }, { name: 'big', data: Buffer.alloc(4 << 20) }]);
+  const tmp = tempDir(t);
+  for (const data of [big, gzipSync(big), compress('xz', big)]) {
+    await assert.rejects(openContext({ tmpDir: tmp, body: body(data), maxContextBytes: 1 << 20 }),
+      refusedWith('the build context is larger than the limit of 1048576 bytes'));
+  }
+  assert.deepEqual(readdir(tmp), []);
+  const ctx = await open(t, { body: body(gzipSync(big)), maxContextBytes: 8 << 20 });
+  assert.equal(readFileSync(join(ctx.dir, 'big')).length, 4 << 20);
+});
+
 test('whiteout names in a context are ordinary files, not deletions', async (t) => {
   const ctx = await open(t, { body: body(buildTar(files({ Dockerfile: 'FROM a\n', keep: 'k', '.wh.keep': 'w' }))) });
   assert.equal(readFileSync(join(ctx.dir, 'keep'), 'utf8'), 'k');

@@ -4,7 +4,7 @@
 // Dockerfile located and .dockerignore applied.
 import { lstat, mkdir, mkdtemp, readFile, readdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Transform, pipeline, type Readable } from 'node:stream';
 import { BerthError, invalid } from '../../../core/plugin-api.js';
 import { decompressedArchive, extractLayer, peekStream } from '../../../lib/archive/index.js';
 import { readFileInRoot, resolveParts } from '../../../lib/scoped-path.js';
@@ -29,6 +29,8 @@ export interface OpenContextOptions {
   timeoutMs?: number;
   /** Bound on a remote plain Dockerfile's size (default 16 MiB). */
   maxDockerfileBytes?: number;
+  /** Bound on the context archive's uncompressed size (default none, as dockerd). */
+  maxContextBytes?: number;
 }
 
 export interface DockerIgnore {
@@ -73,9 +75,24 @@ function looksLikeTar(head: Buffer): boolean {
   return sum === want;
 }
 
-async function extractInto(tar: Readable, dir: string): Promise<void> {
+/** Passes a stream on, failing it once more than `limit` bytes went through. */
+function bounded(input: Readable, limit: number): Readable {
+  let seen = 0;
+  const out = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      seen += chunk.length;
+      if (seen > limit) done(invalid(`the build context is larger than the limit of ${limit} bytes`));
+      else done(null, chunk);
+    },
+  });
+  pipeline(input, out, () => {});
+  return out;
+}
+
+async function extractInto(tar: Readable, dir: string, limit?: number): Promise<void> {
   try {
-    await extractLayer(await decompressedArchive(tar), dir, { whiteouts: 'none' });
+    const plain = await decompressedArchive(tar);
+    await extractLayer(limit === undefined ? plain : bounded(plain, limit), dir, { whiteouts: 'none' });
   } catch (err) {
     // lib/archive names a layer; here the archive is a build context.
     if (err instanceof BerthError && err.message.startsWith('invalid layer archive: ')) {
@@ -105,7 +122,7 @@ async function open(base: string, opts: OpenContextOptions): Promise<BuildContex
   if (remote === '') {
     if (!opts.body) throw invalid('no build context: send a tar (plain, gzip, bzip2 or xz) or give remote');
     await mkdir(dir);
-    await extractInto(opts.body, dir);
+    await extractInto(opts.body, dir, opts.maxContextBytes);
   } else if (remote === 'client-session') {
     throw invalid('experimental session with v1 builder is no longer supported, use builder version v2 (BuildKit) instead');
   } else if (isGitURL(remote)) {
@@ -121,7 +138,7 @@ async function open(base: string, opts: OpenContextOptions): Promise<BuildContex
     await mkdir(dir);
     if (MAGICS.some((m) => head.subarray(0, m.length).equals(m)) || looksLikeTar(head)) {
       source = 'url-tar';
-      await extractInto(whole, dir);
+      await extractInto(whole, dir, opts.maxContextBytes);
     } else {
       source = 'url-dockerfile';
       const text = await readLimited(whole, opts.maxDockerfileBytes ?? 16 << 20);
@@ -195,7 +212,6 @@ async function prune(dir: string, rel: string, matcher: PatternMatcher): Promise
   for (const e of entries) {
     const child = rel ? `${rel}/${e.name}` : e.name;
     const full = join(dir, child);
-    if (child === '.dockerignore' && !matcher.matches(child)) continue;
     if (matcher.matches(child)) {
       if (e.isDirectory() && matcher.exclusions) {
         await prune(dir, child, matcher);
