@@ -279,8 +279,15 @@ const accepts = (port: number) => new Promise<boolean>((resolve) => {
 
 async function gitDaemon(t: TestContext, base: string): Promise<string> {
   const port = await freePort();
-  const child: ChildProcess = spawn('git', ['daemon', '--reuseaddr', '--export-all', `--base-path=${base}`, '--listen=127.0.0.1', `--port=${port}`, base], { stdio: 'ignore' });
-  t.after(() => { if (child.exitCode === null && child.pid) process.kill(child.pid, 'SIGKILL'); });
+  // git-daemon itself, not `git daemon` (a wrapper whose child would outlive a kill of it).
+  const exe = join(execFileSync('git', ['--exec-path']).toString().trim(), 'git-daemon');
+  const child: ChildProcess = spawn(exe, ['--reuseaddr', '--export-all', `--base-path=${base}`, '--listen=127.0.0.1', `--port=${port}`, base], { stdio: 'ignore' });
+  t.after(async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+  });
   // Ready once it accepts connections (bounded: 50 tries, 100 ms apart).
   for (let i = 0; i < 50; i++) {
     if (await accepts(port)) return `git://127.0.0.1:${port}`;
