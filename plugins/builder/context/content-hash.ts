@@ -3,7 +3,7 @@
 // A folder's hash covers its whole tree, entries in name order; the same tree gives the same hash.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { lstat, readdir, readlink } from 'node:fs/promises';
+import { lstat, readFile, readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Stats } from 'node:fs';
 import { resolveParts } from '../../../lib/scoped-path.js';
@@ -20,11 +20,17 @@ function kindOf(st: Stats): string {
   return 'other';
 }
 
-async function fileDigest(path: string): Promise<string> {
+const SMALL_FILE = 1 << 20;
+
+async function fileDigest(path: string, size: number): Promise<string> {
   const h = createHash('sha256');
-  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
+  if (size <= SMALL_FILE) h.update(await readFile(path));
+  else for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
   return h.digest('hex');
 }
+
+/** Children hashed this many at a time: a context of many small files is mostly waiting on I/O. */
+const PARALLEL = 32;
 
 /** Hashes paths under one root, remembering each answer (a context does not change once open). */
 export class ContentHasher {
@@ -68,15 +74,17 @@ export class ContentHasher {
     const h = createHash('sha256');
     const kind = kindOf(st);
     h.update(`${kind} ${(st.mode & 0o7777).toString(8)} ${st.uid} ${st.gid}`);
-    if (kind === 'file') h.update(` ${st.size} ${await fileDigest(full)}`);
+    if (kind === 'file') h.update(` ${st.size} ${await fileDigest(full, st.size)}`);
     else if (kind === 'symlink') h.update(` ${await readlink(full)}`);
     else if (kind === 'char' || kind === 'block') h.update(` ${st.rdev}`);
     else if (kind === 'dir') {
       const names = (await readdir(full)).sort();
-      for (const name of names) {
-        const child = await this.hashAt(rel ? `${rel}/${name}` : name);
-        h.update(`\n${JSON.stringify(name)} ${child}`);
+      const children: string[] = [];
+      for (let i = 0; i < names.length; i += PARALLEL) {
+        const batch = names.slice(i, i + PARALLEL);
+        children.push(...await Promise.all(batch.map((name) => this.hashAt(rel ? `${rel}/${name}` : name))));
       }
+      names.forEach((name, i) => h.update(`\n${JSON.stringify(name)} ${children[i]}`));
     }
     return `sha256:${h.digest('hex')}`;
   }
