@@ -74,6 +74,18 @@ function readdir(dir: string): string[] {
   return execFileSync('ls', ['-A', dir]).toString().split('\n').filter(Boolean);
 }
 
+test('a context over the configured size is refused while it streams, compressed or not', async (t) => {
+  const big = buildTar([{ name: 'Dockerfile', data: 'FROM a\n' }, { name: 'big', data: Buffer.alloc(4 << 20) }]);
+  const tmp = tempDir(t);
+  for (const data of [big, gzipSync(big), compress('xz', big)]) {
+    await assert.rejects(openContext({ tmpDir: tmp, body: body(data), maxContextBytes: 1 << 20 }),
+      refusedWith('the build context is larger than the limit of 1048576 bytes'));
+  }
+  assert.deepEqual(readdir(tmp), []);
+  const ctx = await open(t, { body: body(gzipSync(big)), maxContextBytes: 8 << 20 });
+  assert.equal(readFileSync(join(ctx.dir, 'big')).length, 4 << 20);
+});
+
 test('whiteout names in a context are ordinary files, not deletions', async (t) => {
   const ctx = await open(t, { body: body(buildTar(files({ Dockerfile: 'FROM a\n', keep: 'k', '.wh.keep': 'w' }))) });
   assert.equal(readFileSync(join(ctx.dir, 'keep'), 'utf8'), 'k');
@@ -267,8 +279,15 @@ const accepts = (port: number) => new Promise<boolean>((resolve) => {
 
 async function gitDaemon(t: TestContext, base: string): Promise<string> {
   const port = await freePort();
-  const child: ChildProcess = spawn('git', ['daemon', '--reuseaddr', '--export-all', `--base-path=${base}`, '--listen=127.0.0.1', `--port=${port}`, base], { stdio: 'ignore' });
-  t.after(() => { if (child.exitCode === null && child.pid) process.kill(child.pid, 'SIGKILL'); });
+  // git-daemon itself, not `git daemon` (a wrapper whose child would outlive a kill of it).
+  const exe = join(execFileSync('git', ['--exec-path']).toString().trim(), 'git-daemon');
+  const child: ChildProcess = spawn(exe, ['--reuseaddr', '--export-all', `--base-path=${base}`, '--listen=127.0.0.1', `--port=${port}`, base], { stdio: 'ignore' });
+  t.after(async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+  });
   // Ready once it accepts connections (bounded: 50 tries, 100 ms apart).
   for (let i = 0; i < 50; i++) {
     if (await accepts(port)) return `git://127.0.0.1:${port}`;

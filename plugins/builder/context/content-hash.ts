@@ -3,7 +3,7 @@
 // A folder's hash covers its whole tree, entries in name order; the same tree gives the same hash.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
+import { lstat, readFile, readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Stats } from 'node:fs';
 import { resolveParts } from '../../../lib/scoped-path.js';
@@ -20,17 +20,17 @@ function kindOf(st: Stats): string {
   return 'other';
 }
 
-/** Small files are read whole (a stream per file costs more than the read). */
-const WHOLE_FILE = 1 << 20;
-/** Entries of a folder hashed at once (bounded: a context may hold many thousands). */
-const PARALLEL = 16;
+const SMALL_FILE = 1 << 20;
 
 async function fileDigest(path: string, size: number): Promise<string> {
   const h = createHash('sha256');
-  if (size <= WHOLE_FILE) h.update(await readFile(path));
+  if (size <= SMALL_FILE) h.update(await readFile(path));
   else for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
   return h.digest('hex');
 }
+
+/** Children hashed this many at a time: a context of many small files is mostly waiting on I/O. */
+const PARALLEL = 32;
 
 /** Hashes paths under one root, remembering each answer (a context does not change once open). */
 export class ContentHasher {
@@ -79,13 +79,12 @@ export class ContentHasher {
     else if (kind === 'char' || kind === 'block') h.update(` ${st.rdev}`);
     else if (kind === 'dir') {
       const names = (await readdir(full)).sort();
-      const hashes: string[] = new Array(names.length);
-      let next = 0;
-      const worker = async () => {
-        for (let k = next++; k < names.length; k = next++) hashes[k] = await this.hashAt(rel ? `${rel}/${names[k]}` : names[k]);
-      };
-      await Promise.all(Array.from({ length: Math.min(PARALLEL, names.length) }, worker));
-      names.forEach((name, k) => h.update(`\n${JSON.stringify(name)} ${hashes[k]}`));
+      const children: string[] = [];
+      for (let i = 0; i < names.length; i += PARALLEL) {
+        const batch = names.slice(i, i + PARALLEL);
+        children.push(...await Promise.all(batch.map((name) => this.hashAt(rel ? `${rel}/${name}` : name))));
+      }
+      names.forEach((name, i) => h.update(`\n${JSON.stringify(name)} ${children[i]}`));
     }
     return `sha256:${h.digest('hex')}`;
   }

@@ -4,10 +4,10 @@
 // Dockerfile located and .dockerignore applied.
 import { lstat, mkdir, mkdtemp, readFile, readdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import { Readable } from 'node:stream';
+import { Transform, pipeline, type Readable } from 'node:stream';
 import { BerthError, invalid } from '../../../core/plugin-api.js';
-import { decompressedArchive, extractLayer } from '../../../lib/archive/index.js';
-import { resolveParts } from '../../../lib/scoped-path.js';
+import { decompressedArchive, extractLayer, peekStream } from '../../../lib/archive/index.js';
+import { readFileInRoot, resolveParts } from '../../../lib/scoped-path.js';
 import { ContentHasher } from './content-hash.js';
 import { PatternMatcher, cleanRel, readIgnoreFile } from './dockerignore.js';
 import { download, gitClone, isGitURL, isURL, readLimited } from './remote.js';
@@ -29,6 +29,8 @@ export interface OpenContextOptions {
   timeoutMs?: number;
   /** Bound on a remote plain Dockerfile's size (default 16 MiB). */
   maxDockerfileBytes?: number;
+  /** Bound on the context archive's uncompressed size (default none, as dockerd). */
+  maxContextBytes?: number;
 }
 
 export interface DockerIgnore {
@@ -73,30 +75,24 @@ function looksLikeTar(head: Buffer): boolean {
   return sum === want;
 }
 
-/** Reads the first bytes of a stream and hands back a stream of all of it. */
-async function peek(stream: Readable, n: number): Promise<{ head: Buffer; whole: Readable }> {
-  const it = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-  const chunks: Buffer[] = [];
-  let len = 0;
-  let done = false;
-  while (len < n) {
-    const r = await it.next();
-    if (r.done) { done = true; break; }
-    chunks.push(r.value);
-    len += r.value.length;
-  }
-  const head = Buffer.concat(chunks);
-  const whole = Readable.from((async function* () {
-    if (head.length) yield head;
-    if (done) return;
-    for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
-  })(), { objectMode: false });
-  return { head, whole };
+/** Passes a stream on, failing it once more than `limit` bytes went through. */
+function bounded(input: Readable, limit: number): Readable {
+  let seen = 0;
+  const out = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      seen += chunk.length;
+      if (seen > limit) done(invalid(`the build context is larger than the limit of ${limit} bytes`));
+      else done(null, chunk);
+    },
+  });
+  pipeline(input, out, () => {});
+  return out;
 }
 
-async function extractInto(tar: Readable, dir: string): Promise<void> {
+async function extractInto(tar: Readable, dir: string, limit?: number): Promise<void> {
   try {
-    await extractLayer(await decompressedArchive(tar), dir, { whiteouts: 'none' });
+    const plain = await decompressedArchive(tar);
+    await extractLayer(limit === undefined ? plain : bounded(plain, limit), dir, { whiteouts: 'none' });
   } catch (err) {
     // lib/archive names a layer; here the archive is a build context.
     if (err instanceof BerthError && err.message.startsWith('invalid layer archive: ')) {
@@ -126,7 +122,7 @@ async function open(base: string, opts: OpenContextOptions): Promise<BuildContex
   if (remote === '') {
     if (!opts.body) throw invalid('no build context: send a tar (plain, gzip, bzip2 or xz) or give remote');
     await mkdir(dir);
-    await extractInto(opts.body, dir);
+    await extractInto(opts.body, dir, opts.maxContextBytes);
   } else if (remote === 'client-session') {
     throw invalid('experimental session with v1 builder is no longer supported, use builder version v2 (BuildKit) instead');
   } else if (isGitURL(remote)) {
@@ -137,12 +133,12 @@ async function open(base: string, opts: OpenContextOptions): Promise<BuildContex
     await rename(root, dir);
   } else if (isURL(remote)) {
     const { body } = await download(remote, { timeoutMs, signal: opts.signal });
-    const { head, whole } = await peek(body, 512);
+    const { head, whole } = await peekStream(body, 512);
     if (head.length === 0) throw invalid(`error detecting content type for remote ${remote}: empty response`);
     await mkdir(dir);
     if (MAGICS.some((m) => head.subarray(0, m.length).equals(m)) || looksLikeTar(head)) {
       source = 'url-tar';
-      await extractInto(whole, dir);
+      await extractInto(whole, dir, opts.maxContextBytes);
     } else {
       source = 'url-dockerfile';
       const text = await readLimited(whole, opts.maxDockerfileBytes ?? 16 << 20);
@@ -156,7 +152,9 @@ async function open(base: string, opts: OpenContextOptions): Promise<BuildContex
 
   // A remote plain Dockerfile is the Dockerfile, whatever `dockerfile` says (as dockerd).
   const given = plainDockerfile ? DEFAULT_DOCKERFILE : opts.dockerfile || DEFAULT_DOCKERFILE;
-  const ignoreText = await readInContext(dir, '.dockerignore');
+  const ignoreText = await readFileInRoot(dir, '.dockerignore').catch((err: Error) => {
+    throw invalid(`error reading .dockerignore: ${err.message}`);
+  });
   let patterns: string[] = [];
   if (ignoreText !== null) patterns = readIgnoreFile(ignoreText);
   const matcher = new PatternMatcher(patterns);
@@ -189,14 +187,6 @@ async function open(base: string, opts: OpenContextOptions): Promise<BuildContex
   };
 }
 
-/** A regular file of the context (symlinks resolved inside it), or null. */
-async function readInContext(dir: string, rel: string): Promise<string | null> {
-  const parts = await resolveParts(rel, (p) => join(dir, ...p));
-  const st = await lstat(join(dir, ...parts)).catch(() => null);
-  if (!st?.isFile()) return null;
-  return readFile(join(dir, ...parts), 'utf8');
-}
-
 /**
  * The `dockerfile` parameter inside the context: relative or absolute (both from the context's
  * root), the default's lower-case spelling accepted, symlinks resolved without leaving it.
@@ -222,7 +212,6 @@ async function prune(dir: string, rel: string, matcher: PatternMatcher): Promise
   for (const e of entries) {
     const child = rel ? `${rel}/${e.name}` : e.name;
     const full = join(dir, child);
-    if (child === '.dockerignore' && !matcher.matches(child)) continue;
     if (matcher.matches(child)) {
       if (e.isDirectory() && matcher.exclusions) {
         await prune(dir, child, matcher);
