@@ -165,3 +165,53 @@ test('docker system df counts the build cache; docker builder prune -f frees it'
   assert.match(keep.stdout, /Total/);
   assert.match(await cacheLine(), /^Build Cache [1-9]/, 'until=1h keeps what is newer');
 });
+
+test('the stream as dockerd writes it: RUN stderr in red, errorDetail with the exit code, aux ID; --rm=false keeps the failed container', async () => {
+  const { execFileSync } = await import('node:child_process');
+  const dir = context('stream', { Dockerfile: 'FROM busybox\nRUN echo out && echo err >&2\nRUN exit 7\n' });
+  const tar = execFileSync('tar', ['-cf', '-', '-C', dir, '.']);
+  const { request } = await import('node:http');
+  const body = await new Promise<string>((resolve, reject) => {
+    const req = request({ socketPath: d.socket, method: 'POST', path: '/v1.41/build?rm=0', headers: { 'Content-Type': 'application/x-tar', 'Content-Length': tar.length } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => (text += c));
+      res.on('end', () => resolve(text));
+    });
+    req.on('error', reject);
+    req.end(tar);
+  });
+  const messages = body.trim().split('\n').map((l) => JSON.parse(l));
+  assert.ok(messages.some((m) => m.stream === 'out\n'), body);
+  assert.ok(messages.some((m) => m.stream === '\u001b[91merr\n\u001b[0m'), body);
+  const last = messages.at(-1);
+  assert.deepEqual(last, { errorDetail: { code: 7, message: "The command '/bin/sh -c exit 7' returned a non-zero code: 7" }, error: "The command '/bin/sh -c exit 7' returned a non-zero code: 7" });
+  // rm=0: the failed step's container stays, as dockerd leaves it; the successful one's too.
+  const left = (await docker(d.socket, ['ps', '-aq'])).stdout.trim().split('\n').filter(Boolean);
+  assert.equal(left.length, 2);
+  await docker(d.socket, ['rm', ...left]);
+});
+
+test('BuildKit-only flags are refused with the classic builder\'s message; --memory reaches RUN', async () => {
+  const mount = context('mount', { Dockerfile: 'FROM busybox\nRUN --mount=type=cache,target=/c true\n' });
+  const r = await build(d.socket, [mount], { expectCode: 'failure' });
+  assert.match(r.stderr, /the --mount option requires BuildKit/);
+  const mem = context('memory', { Dockerfile: 'FROM busybox\nRUN (cat /sys/fs/cgroup/memory.max || cat /sys/fs/cgroup/memory/memory.limit_in_bytes) > /memory.max 2>/dev/null\n' });
+  await build(d.socket, ['--memory', '64m', '-t', 'memory:1', mem]);
+  assert.equal((await docker(d.socket, ['run', '--rm', 'memory:1', 'cat', '/memory.max'])).stdout, `${64 * 1024 * 1024}\n`);
+});
+
+test('--cache-from: an image with no local parents (saved and loaded) serves every step by its history', async () => {
+  const dir = context('cachefrom', { Dockerfile: 'FROM busybox\nENV A=1\nRUN echo built > /built\nCMD ["cat", "/built"]\n', 'unused.txt': 'x' });
+  const first = await build(d.socket, ['-t', 'cachefrom:src', dir]);
+  const id = imageId(first.stdout);
+  const archive = join(work, 'cachefrom.tar');
+  await docker(d.socket, ['save', '-o', archive, 'cachefrom:src']);
+  await docker(d.socket, ['rmi', 'cachefrom:src']);
+  await docker(d.socket, ['load', '-i', archive]);
+  const again = await build(d.socket, ['--cache-from', 'cachefrom:src', '-t', 'cachefrom:new', dir]);
+  assert.equal((again.stdout.match(/Using cache/g) ?? []).length, 3, again.stdout);
+  // As dockerd's: the cached steps are images remade from the source's history, not the source itself.
+  assert.ok(id);
+  assert.equal((await docker(d.socket, ['run', '--rm', 'cachefrom:new'])).stdout, 'built\n');
+});

@@ -300,8 +300,9 @@ export class Build {
       imageId = await this.containers.commit(id, config, { ...probe, Image: s.imageId });
       await this.deps.stepCommitted(imageId);
     } catch (err) {
-      // A failed step's container stays only with rm=false (and no forcerm).
-      if (this.opts.rm || this.opts.forceRm) await this.containers.remove(id).catch(() => {});
+      // A failed step's container stays only with rm=false (and no forcerm), unless the build was cancelled.
+      if (this.opts.rm || this.opts.forceRm || this.signal.aborted) await this.containers.remove(id).catch(() => {});
+      else this.containers.live.delete(id);
       throw err;
     }
     if (this.opts.rm || this.opts.forceRm) {
