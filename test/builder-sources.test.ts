@@ -133,3 +133,23 @@ test('what the classic builder cannot honour is refused with a 400 naming it', a
     assert.match(JSON.parse(r.body).message, message);
   }
 });
+
+test('FROM an image of a registry that wants a login: pulled with the credentials of X-Registry-Config', async (t) => {
+  const { startRegistry } = await import('./helpers/registry.js');
+  const registry = await startRegistry({ htpasswd: { user: 'builder', password: 'secret-pw' } });
+  t.after(() => registry.stop());
+  const ref = `${registry.host}/private/busybox:1`;
+  await docker(d.socket, ['login', registry.host, '-u', 'builder', '--password-stdin'], { input: 'secret-pw\n' });
+  await docker(d.socket, ['tag', 'busybox', ref]);
+  await docker(d.socket, ['push', ref], { timeoutMs: 60_000 });
+  await docker(d.socket, ['rmi', ref]);
+  const dir = context('private', { Dockerfile: `FROM ${ref}\nRUN echo pulled > /pulled\nCMD ["cat", "/pulled"]\n` });
+  const r = await build(d.socket, ['-t', 'private:1', dir]);
+  assert.match(r.stdout, /Step 1\/3 : FROM/);
+  assert.equal(await run('private:1'), 'pulled\n');
+  // Logged out, the same FROM (now gone from the store again) is refused by the registry.
+  await docker(d.socket, ['rmi', 'private:1', ref]);
+  await docker(d.socket, ['logout', registry.host]);
+  const denied = await build(d.socket, ['--no-cache', dir], { expectCode: 'failure' });
+  assert.match(denied.stderr, /unauthorized|authentication required|no basic auth credentials/i);
+});

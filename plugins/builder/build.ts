@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { invalid, type EngineFacade } from '../../core/plugin-api.js';
 import type { ContainerConfig, Images } from '../image-store/index.js';
 import { familiarString, normalize } from '../../lib/image-reference.js';
+import { authFromBody } from '../../lib/registry-auth.js';
 import { BuildCache } from './cache.js';
 import { ContentHasher, openContext } from './context/index.js';
 import { expandInstruction, expandWord, parseDockerfile, splitStages, type Instruction, type Stage } from './dockerfile/index.js';
@@ -251,7 +252,7 @@ export class Build {
     const r = normalize(ref);
     const domain = r.name.split('/')[0];
     const registry = domain === 'docker.io' ? 'https://index.docker.io/v1/' : domain;
-    const auth = this.opts.registryAuth[registry] ?? this.opts.registryAuth[domain];
+    const auth = authFromBody(this.opts.registryAuth[registry] ?? this.opts.registryAuth[domain] ?? this.opts.registryAuth[`https://${domain}`]);
     const job = this.deps.engine.job('image.pull', {
       fromImage: r.name, ...(r.digest ? { tag: r.digest } : { tag: r.tag ?? 'latest' }),
       ...(auth ? { auth } : {}),
