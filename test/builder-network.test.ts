@@ -7,8 +7,8 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { docker, makeTempDir, startDaemon, type RunningDaemon } from './helpers/daemon.js';
-import { importBusybox, removeAllContainers } from './helpers/busybox.js';
-import { assertSubnetsFree, deleteLink, makeBridge, scrubDaemon } from './helpers/network.js';
+import { importBusybox } from './helpers/busybox.js';
+import { assertSubnetsFree, deleteLink, makeBridge, stopNetworkDaemon } from './helpers/network.js';
 import { poll } from './helpers/poll.js';
 import { build, writeContext } from './helpers/build.js';
 
@@ -29,13 +29,7 @@ before(async () => {
 });
 
 after(async () => {
-  if (d) {
-    await removeAllContainers(d.socket);
-    const nets = (await docker(d.socket, ['network', 'ls', '-q', '--filter', 'type=custom'], { expectCode: 'any' })).stdout.trim().split('\n').filter(Boolean);
-    for (const n of nets) await docker(d.socket, ['network', 'rm', n], { expectCode: 'any' });
-    await d.cleanup();
-    scrubDaemon(d.dataRoot, d.execRoot, nets.map((id) => `br-${id.slice(0, 12)}`));
-  }
+  if (d) await stopNetworkDaemon(d);
   deleteLink(BRIDGE);
   if (work) rmSync(work, { recursive: true, force: true });
 });
