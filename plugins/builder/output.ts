@@ -35,8 +35,9 @@ export class BuildOutput {
 
   /** A line of another job's JSON progress (a FROM pull), as is. */
   raw(line: string): void {
-    if (!this.quiet && line.trim()) this.written = true;
-    if (!this.quiet && line.trim()) this.out.write(line.endsWith('\n') ? line : `${line}\n`);
+    if (this.quiet || !line.trim()) return;
+    this.written = true;
+    this.out.write(line.endsWith('\n') ? line : `${line}\n`);
   }
 
   aux(id: string): void {

@@ -32,14 +32,12 @@ export function mountBuildRoutes(ctx: PluginContext, api: ApiService): void {
 /** As the API server's streamJob, but a failure the build already reported in the stream is not sent twice. */
 async function streamBuild(job: { stdout: NodeJS.ReadableStream; run: () => Promise<unknown> }, res: ServerResponse): Promise<void> {
   let open = false;
-  const pending: Buffer[] = [];
   job.stdout.on('data', (chunk: Buffer) => {
     if (!open) {
       open = true;
       res.statusCode = 200;
       res.setHeader('Content-Type', 'application/json');
       res.flushHeaders();
-      for (const p of pending.splice(0)) res.write(p);
     }
     res.write(chunk);
   });
