@@ -33,6 +33,8 @@ test('a single-stage build runs, rebuilds from the cache with the same ID, and r
   assert.match(first.stdout, /Step 1\/6 : FROM busybox/);
   assert.match(first.stdout, / ---> Running in [0-9a-f]{12}/);
   assert.match(first.stdout, /Removing intermediate container/);
+  // As dockerd's: COPY writes into a layer, with no container to show.
+  assert.match(first.stdout, /Step 4\/6 : COPY msg.txt \.\/\n ---> [0-9a-f]{12}\nStep 5\/6/);
   assert.match(first.stdout, /Successfully tagged built:1/);
   const id = imageId(first.stdout);
   assert.ok(id, first.stdout);

@@ -29,6 +29,15 @@ export interface BuildDeps {
   stepsInFlight: Map<string, Promise<unknown>>;
 }
 
+export interface StepOptions {
+  /**
+   * Whether the step's container is the user's business (default): "Running in", "Removing
+   * intermediate container", kept with rm=false. COPY and ADD say false: dockerd writes them into a
+   * read-write layer of the image, with no container to show; Berth's is an implementation detail.
+   */
+  announce?: boolean;
+}
+
 /** A step that failed with an exit code (RUN): errorDetail carries the code. */
 export class StepError extends Error {
   constructor(message: string, readonly code: number) {
@@ -268,11 +277,11 @@ export class Build {
    * One step: the cached image for `probe` on the stage's image, or a container made from
    * `create` (default `probe`), `work` done in it, committed with `probe` as container_config.
    */
-  async step(s: StageState, probe: ContainerConfig, work?: (id: string) => Promise<void>, create: ContainerConfig = probe): Promise<void> {
+  async step(s: StageState, probe: ContainerConfig, work?: (id: string) => Promise<void>, create: ContainerConfig = probe, opts: StepOptions = {}): Promise<void> {
     // One lock per cache entry: a build making this very step now is waited for, then the cache asked.
     const key = `${s.imageId} ${JSON.stringify(probe)}`;
     for (let other = this.deps.stepsInFlight.get(key); other; other = this.deps.stepsInFlight.get(key)) await other.catch(() => {});
-    const mine = this.makeStep(s, probe, work, create);
+    const mine = this.makeStep(s, probe, work, create, opts);
     this.deps.stepsInFlight.set(key, mine);
     try {
       await mine;
@@ -281,7 +290,8 @@ export class Build {
     }
   }
 
-  private async makeStep(s: StageState, probe: ContainerConfig, work: ((id: string) => Promise<void>) | undefined, create: ContainerConfig): Promise<void> {
+  private async makeStep(s: StageState, probe: ContainerConfig, work: ((id: string) => Promise<void>) | undefined, create: ContainerConfig, opts: StepOptions): Promise<void> {
+    const announce = opts.announce !== false;
     if (!this.opts.nocache && !this.cacheBusted) {
       const hit = await this.cache.probe(s.imageId, probe);
       if (hit) {
@@ -292,7 +302,7 @@ export class Build {
     }
     this.cacheBusted = true;
     const id = await this.containers.create(create, s.imageId);
-    this.out.stream(` ---> Running in ${shortId(id)}\n`);
+    if (announce) this.out.stream(` ---> Running in ${shortId(id)}\n`);
     let imageId: string;
     try {
       if (work) await work(id);
@@ -302,13 +312,13 @@ export class Build {
       await this.deps.stepCommitted(imageId);
     } catch (err) {
       // A failed step's container stays only with rm=false (and no forcerm), unless the build was cancelled.
-      if (this.opts.rm || this.opts.forceRm || this.signal.aborted) await this.containers.remove(id).catch(() => {});
+      if (this.opts.rm || this.opts.forceRm || this.signal.aborted || !announce) await this.containers.remove(id).catch(() => {});
       else this.containers.live.delete(id);
       throw err;
     }
-    if (this.opts.rm || this.opts.forceRm) {
+    if (this.opts.rm || this.opts.forceRm || !announce) {
       await this.containers.remove(id);
-      this.out.stream(`Removing intermediate container ${shortId(id)}\n`);
+      if (announce) this.out.stream(`Removing intermediate container ${shortId(id)}\n`);
     } else this.containers.live.delete(id);
     s.imageId = imageId;
   }

@@ -240,7 +240,7 @@ async function copy(b: Build, s: StageState, i: Instruction): Promise<void> {
         const { createReadStream } = await import('node:fs');
         await b.containers.extract(id, target, await decompressedArchive(createReadStream(a.host)));
       }
-    });
+    }, probe, { announce: false });
   } finally {
     await cleanup?.();
   }
