@@ -48,6 +48,13 @@ test('--network NAME: a RUN fetches from another container by name; --network no
   assert.equal((await docker(d.socket, ['ps', '-aq', '--filter', 'status=exited'])).stdout.trim(), '', 'no build container left');
 });
 
+test('--network host: a RUN sees the host\'s interfaces (this test\'s bridge)', async () => {
+  const dir = context('host', { Dockerfile: `FROM busybox\nRUN busybox ip link show ${BRIDGE}\n` });
+  await build(d.socket, ['--network', 'host', dir]);
+  const isolated = await build(d.socket, ['--no-cache', dir], { expectCode: 'failure' });
+  assert.match(isolated.stderr, /returned a non-zero code/);
+});
+
 test('--add-host and --shm-size reach the RUN containers', async () => {
   const dir = context('hosts', { Dockerfile: 'FROM busybox\nRUN cat /etc/hosts > /hosts.txt && busybox df -k /dev/shm | busybox tail -n 1 > /shm.txt\n' });
   await build(d.socket, ['--add-host', 'buildhost:10.1.2.3', '--shm-size', '32m', '-t', 'hosts:1', dir]);

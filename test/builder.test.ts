@@ -112,9 +112,10 @@ test('multi-stage: ARG, COPY --from, LABEL, USER; --target, --build-arg, --label
 
 test('metadata instructions: ONBUILD, HEALTHCHECK, VOLUME, SHELL, EXPOSE, ENTRYPOINT, STOPSIGNAL as dockerd records them', async () => {
   const parent = context('onbuild-parent', {
-    Dockerfile: ['FROM busybox', 'ONBUILD RUN echo triggered > /triggered', 'ONBUILD COPY note.txt /note.txt'].join('\n'),
+    Dockerfile: ['FROM busybox', 'MAINTAINER someone@example.com', 'ONBUILD RUN echo triggered > /triggered', 'ONBUILD COPY note.txt /note.txt'].join('\n'),
   });
   await build(d.socket, ['-t', 'onbuild-parent:1', parent]);
+  assert.equal((await docker(d.socket, ['image', 'inspect', '--format', '{{.Author}}', 'onbuild-parent:1'])).stdout, 'someone@example.com\n');
   const child = context('onbuild-child', {
     Dockerfile: [
       'FROM onbuild-parent:1',

@@ -308,7 +308,7 @@ export class Build {
       if (work) await work(id);
       if (this.signal.aborted) throw new Error('build cancelled');
       const config = { ...structuredClone(s.runConfig), Image: s.imageId };
-      imageId = await this.containers.commit(id, config, { ...probe, Image: s.imageId });
+      imageId = await this.containers.commit(id, config, { ...probe, Image: s.imageId }, s.author);
       await this.deps.stepCommitted(imageId);
     } catch (err) {
       // A failed step's container stays only with rm=false (and no forcerm), unless the build was cancelled.

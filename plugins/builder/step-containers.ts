@@ -84,8 +84,8 @@ export class StepContainers {
     return this.engine.run<{ mode: number }>('container.archive-stat', { name: id, path }).catch(() => undefined);
   }
 
-  async commit(id: string, config: ContainerConfig, containerConfig: ContainerConfig): Promise<string> {
-    const { Id } = await this.engine.run<{ Id: string }>('container.commit', { name: id, pause: false, config, buildStep: { containerConfig } });
+  async commit(id: string, config: ContainerConfig, containerConfig: ContainerConfig, author?: string): Promise<string> {
+    const { Id } = await this.engine.run<{ Id: string }>('container.commit', { name: id, pause: false, config, buildStep: { containerConfig }, ...(author ? { author } : {}) });
     return Id;
   }
 
