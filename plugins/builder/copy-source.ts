@@ -69,29 +69,40 @@ export async function matchSource(root: string, source: string, what: string): P
   return hits;
 }
 
+export interface CopyPlan {
+  /** dockerd's word for the source in the history comment: file:, dir: or multi:. */
+  kind: 'file' | 'dir' | 'multi';
+  /** The matched source paths, relative to the root (what the content hash covers). */
+  matched: string[];
+  /** What goes where: read only when the step is not in the cache. */
+  items(): Promise<CopyItem[]>;
+}
+
 /** What `sources` (relative to root) put at `dest` (absolute in the image), in dockerd's terms. */
-export async function planCopy(root: string, sources: string[], dest: string, what: string): Promise<{ items: CopyItem[]; kind: 'file' | 'dir' | 'multi'; matched: string[] }> {
+export async function planCopy(root: string, sources: string[], dest: string, what: string): Promise<CopyPlan> {
   const matched: string[] = [];
   for (const s of sources) matched.push(...await matchSource(root, s, what));
   const destIsDir = dest.endsWith('/') || matched.length > 1;
   if (matched.length > 1 && !dest.endsWith('/')) throw invalid(`When using ${what} with more than one source file, the destination must be a directory and end with a /`);
   const base = dest.replace(/^\/+/, '').replace(/\/+$/, '');
-  const items: CopyItem[] = [];
-  let kind: 'file' | 'dir' | 'multi' = matched.length > 1 ? 'multi' : 'file';
-  for (const rel of matched) {
-    const host = join(root, rel);
-    const st = await lstat(host);
-    if (st.isDirectory()) {
-      if (matched.length === 1) kind = 'dir';
-      const below: string[] = [];
-      await walk(host, '', below);
-      for (const b of below) items.push(await itemOf(join(host, b), base ? `${base}/${b}` : b));
-    } else {
-      const name = destIsDir ? (base ? `${base}/${posix.basename(rel)}` : posix.basename(rel)) : base;
-      items.push(await itemOf(host, name));
+  const single = matched.length === 1 ? await lstat(join(root, matched[0])) : undefined;
+  const kind = matched.length > 1 ? 'multi' : single?.isDirectory() ? 'dir' : 'file';
+  const items = async () => {
+    const out: CopyItem[] = [];
+    for (const rel of matched) {
+      const host = join(root, rel);
+      if ((await lstat(host)).isDirectory()) {
+        const below: string[] = [];
+        await walk(host, '', below);
+        for (const b of below) out.push(await itemOf(join(host, b), base ? `${base}/${b}` : b));
+      } else {
+        const name = destIsDir ? (base ? `${base}/${posix.basename(rel)}` : posix.basename(rel)) : base;
+        out.push(await itemOf(host, name));
+      }
     }
-  }
-  return { items, kind, matched };
+    return out;
+  };
+  return { kind, matched, items };
 }
 
 async function itemOf(host: string, dest: string): Promise<CopyItem> {

@@ -12,7 +12,7 @@ import { resolveUser } from '../../lib/resolve-user.js';
 import type { Build } from './build.js';
 import { checkClassicFlags, healthcheckConfig, parseOnbuildTrigger, type Instruction } from './dockerfile/index.js';
 import { goHealthcheck, goList, goQuoteList } from './go-format.js';
-import { planCopy, tarOf, type CopyItem } from './copy-source.js';
+import { planCopy, tarOf, type CopyItem, type CopyPlan } from './copy-source.js';
 import { runBuildArgs, setEnv, type StageState } from './stage-state.js';
 import { StepError } from './build.js';
 
@@ -202,13 +202,13 @@ async function copy(b: Build, s: StageState, i: Instruction): Promise<void> {
     const urls = i.cmd === 'add' ? sources.filter((src) => /^https?:\/\//.test(src)) : [];
     const locals = sources.filter((src) => !urls.includes(src));
     const downloads = await Promise.all(urls.map((u) => download(b, u, normDest)));
-    let plan: { items: CopyItem[]; kind: 'file' | 'dir' | 'multi'; matched: string[] } | undefined;
-    const planLocal = async () => {
+    let plan: CopyPlan | undefined;
+    const planLocal = async (): Promise<CopyPlan> => {
       if (plan) return plan;
       if (fromImage) ({ root, cleanup } = await stageFiles(b, fromImage, i.flags.from, sources));
       plan = locals.length
         ? await planCopy(root, locals, urls.length ? `${normDest.replace(/\/?$/, '/')}` : normDest, what)
-        : { items: [], kind: 'multi', matched: [] };
+        : { kind: 'multi', matched: [], items: async () => [] };
       return plan;
     };
     let hash: string;
@@ -228,7 +228,7 @@ async function copy(b: Build, s: StageState, i: Instruction): Promise<void> {
     const comment = `${what} ${chown}${srcKind}:${hash} in ${normDest} `;
     const probe = { ...structuredClone(s.runConfig), Cmd: [...(s.runConfig.Shell ?? ['/bin/sh', '-c']), `#(nop) ${comment}`] };
     await b.step(s, probe, async (id) => {
-      const { items } = await planLocal();
+      const items = await (await planLocal()).items();
       const archives = i.cmd === 'add' ? await archiveItems(items) : new Set<CopyItem>();
       const who = await owner(b, id, i.flags.chown || undefined);
       const plain = [...items.filter((it) => !archives.has(it)), ...downloads.map((d) => d.item)];
