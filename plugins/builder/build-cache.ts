@@ -27,10 +27,11 @@ export class StepImages {
   private ids = new Set<string>();
   private writing: Promise<void> = Promise.resolve();
 
-  constructor(private readonly file: string, private readonly fs: PluginFs) {}
+  /** `exists`: whether an image is still in the store (the record forgets removed ones as it is rewritten). */
+  constructor(private readonly file: string, private readonly fs: PluginFs, private readonly exists: (id: string) => boolean) {}
 
-  static at(stateDir: string, fs: PluginFs): StepImages {
-    return new StepImages(join(stateDir, 'step-images.json'), fs);
+  static at(stateDir: string, fs: PluginFs, exists: (id: string) => boolean): StepImages {
+    return new StepImages(join(stateDir, 'step-images.json'), fs, exists);
   }
 
   async load(): Promise<void> {
@@ -41,7 +42,7 @@ export class StepImages {
   /** Records step images (on disk before in memory); writes are serialised across builds. */
   add(ids: string[]): Promise<void> {
     const next = this.writing.then(async () => {
-      const all = new Set([...this.ids, ...ids]);
+      const all = new Set([...this.ids, ...ids].filter(this.exists));
       await this.fs.writeFileAtomic(this.file, JSON.stringify([...all]));
       this.ids = all;
     });
@@ -51,7 +52,7 @@ export class StepImages {
 
   private async drop(ids: string[]): Promise<void> {
     const next = this.writing.then(async () => {
-      const left = new Set([...this.ids].filter((id) => !ids.includes(id)));
+      const left = new Set([...this.ids].filter((id) => !ids.includes(id) && this.exists(id)));
       await this.fs.writeFileAtomic(this.file, JSON.stringify([...left]));
       this.ids = left;
     });

@@ -24,7 +24,7 @@ export default definePlugin({
     const containers = ctx.services.get<ContainersService>('containers');
     const system = ctx.services.get<SystemService>('system');
     const tmpRoot = join(ctx.stateDir, 'tmp');
-    const steps = StepImages.at(ctx.stateDir, ctx.fs);
+    const steps = StepImages.at(ctx.stateDir, ctx.fs, (id) => images.store().db.get(id) !== undefined);
     const stepsInFlight = new Map<string, Promise<unknown>>();
     const inUse = (imageId: string) => containers.store().all().some((c) => c.Image === imageId);
 
