@@ -218,3 +218,41 @@ test('--cache-from: an image with no local parents (saved and loaded) serves eve
   assert.ok(id);
   assert.equal((await docker(d.socket, ['run', '--rm', 'cachefrom:new'])).stdout, 'built\n');
 });
+
+test('done-when: a multi-stage ARG/RUN/COPY/COPY --from/WORKDIR/ENV/LABEL/USER/CMD build, plain and DOCKER_BUILDKIT=0: it runs, rebuilds from the cache to the same ID, and a changed file rebuilds from its COPY on', async () => {
+  const dir = context('done-when', {
+    Dockerfile: [
+      'ARG VERSION=1.0',
+      'FROM busybox AS compile',
+      'ARG VERSION',
+      'WORKDIR /src',
+      'COPY src/ ./',
+      'RUN cat a.txt b.txt > joined.txt && echo "version $VERSION" >> joined.txt',
+      'FROM busybox',
+      'ENV GREETING="hi there"',
+      'LABEL stage=final',
+      'WORKDIR /app',
+      'COPY --from=compile /src/joined.txt ./',
+      'COPY notes.txt ./',
+      'USER 1000',
+      'CMD ["sh", "-c", "echo $GREETING; cat joined.txt notes.txt; id -u"]',
+    ].join('\n'),
+    'src/a.txt': 'a\n', 'src/b.txt': 'b\n', 'notes.txt': 'notes v1\n',
+  });
+  const plain = await build(d.socket, ['-t', 'done:1', dir], { legacy: false });
+  const id = imageId(plain.stdout);
+  assert.equal((await docker(d.socket, ['run', '--rm', 'done:1'])).stdout, 'hi there\na\nb\nversion 1.0\nnotes v1\n1000\n');
+  const steps = (plain.stdout.match(/^Step \d+\/(\d+)/m) ?? [])[1];
+  assert.equal(steps, '14');
+  const legacy = await build(d.socket, ['-t', 'done:1', dir]);
+  // Every step but the meta ARG and the two FROMs (11 of 14) comes from the cache; the same image.
+  assert.equal((legacy.stdout.match(/Using cache/g) ?? []).length, 11, legacy.stdout);
+  assert.equal(imageId(legacy.stdout), id);
+  writeFileSync(join(dir, 'notes.txt'), 'notes v2\n');
+  const changed = await build(d.socket, ['-t', 'done:2', dir]);
+  // Up to the COPY of notes.txt from the cache, from there on rebuilt.
+  assert.match(changed.stdout, /Step 12\/14 : COPY notes.txt \.\/\n ---> [0-9a-f]{12}\n/);
+  assert.match(changed.stdout, /Step 11\/14 : COPY --from=compile \/src\/joined.txt \.\/\n ---> Using cache/);
+  assert.match(changed.stdout, /Step 13\/14 : USER 1000\n ---> Running in/);
+  assert.equal((await docker(d.socket, ['run', '--rm', 'done:2'])).stdout, 'hi there\na\nb\nversion 1.0\nnotes v2\n1000\n');
+});
