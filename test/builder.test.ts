@@ -256,3 +256,12 @@ test('done-when: a multi-stage ARG/RUN/COPY/COPY --from/WORKDIR/ENV/LABEL/USER/C
   assert.match(changed.stdout, /Step 13\/14 : USER 1000\n ---> Running in/);
   assert.equal((await docker(d.socket, ['run', '--rm', 'done:2'])).stdout, 'hi there\na\nb\nversion 1.0\nnotes v2\n1000\n');
 });
+
+test('predefined proxy build args reach RUN without an ARG and stay out of the history and the warning', async () => {
+  const dir = context('proxy', { Dockerfile: 'FROM busybox\nRUN echo "$HTTP_PROXY" > /proxy\n' });
+  const r = await build(d.socket, ['--build-arg', 'HTTP_PROXY=http://proxy.invalid:3128', '-t', 'proxy:1', dir]);
+  assert.doesNotMatch(r.stdout, /were not consumed/);
+  assert.equal((await docker(d.socket, ['run', '--rm', 'proxy:1', 'cat', '/proxy'])).stdout, 'http://proxy.invalid:3128\n');
+  const h = (await docker(d.socket, ['history', '--no-trunc', '--format', '{{.CreatedBy}}', 'proxy:1'])).stdout.split('\n');
+  assert.equal(h[0], '/bin/sh -c echo "$HTTP_PROXY" > /proxy');
+});
