@@ -15,6 +15,7 @@ import { dispatch, runTriggers } from './instructions.js';
 import type { BuildOptions } from './options.js';
 import { BuildOutput, shortId } from './output.js';
 import { StepContainers } from './step-containers.js';
+export { StepError } from './step-containers.js';
 import { DEFAULT_SHELL, expansionEnv, PREDEFINED_ARGS, type StageState } from './stage-state.js';
 
 export interface BuildDeps {
@@ -36,13 +37,6 @@ export interface StepOptions {
    * read-write layer of the image, with no container to show; Berth's is an implementation detail.
    */
   announce?: boolean;
-}
-
-/** A step that failed with an exit code (RUN): errorDetail carries the code. */
-export class StepError extends Error {
-  constructor(message: string, readonly code: number) {
-    super(message);
-  }
 }
 
 const commandText = (i: Instruction) => i.original;

@@ -2,7 +2,8 @@
 // dispatchers.go): metadata ones change the config and commit an empty layer with their
 // "#(nop)" comment; RUN runs in a container; COPY and ADD write into one.
 import { createHash } from 'node:crypto';
-import { mkdir, rm } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, rm, writeFile } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { Readable } from 'node:stream';
 import { invalid } from '../../core/plugin-api.js';
@@ -14,7 +15,7 @@ import { checkClassicFlags, healthcheckConfig, parseOnbuildTrigger, type Instruc
 import { goHealthcheck, goList, goQuoteList } from './go-format.js';
 import { planCopy, tarOf, type CopyItem, type CopyPlan } from './copy-source.js';
 import { runBuildArgs, setEnv, type StageState } from './stage-state.js';
-import { StepError } from './build.js';
+import { StepError } from './step-containers.js';
 
 /** ENV/LABEL/ARG's key, value pairs (an ARG without a default: undefined). */
 const pairs = (i: Instruction) => {
@@ -237,7 +238,6 @@ async function copy(b: Build, s: StageState, i: Instruction): Promise<void> {
         // ADD of a local archive: its contents, unpacked into the destination folder.
         const target = normDest.endsWith('/') ? normDest : posix.dirname(`/${a.dest}`);
         if (!(await b.containers.stat(id, target))) await b.containers.extract(id, '/', dirsTar(target));
-        const { createReadStream } = await import('node:fs');
         await b.containers.extract(id, target, await decompressedArchive(createReadStream(a.host)));
       }
     }, probe, { announce: false });
@@ -249,7 +249,6 @@ async function copy(b: Build, s: StageState, i: Instruction): Promise<void> {
 /** Local sources of ADD that are archives (gzip, bzip2, xz or plain tar): unpacked, not copied. */
 async function archiveItems(items: CopyItem[]): Promise<Set<CopyItem>> {
   const out = new Set<CopyItem>();
-  const { open } = await import('node:fs/promises');
   for (const it of items) {
     if (it.kind !== 'file' || it.size < 4) continue;
     const fh = await open(it.host, 'r');
@@ -274,7 +273,6 @@ async function download(b: Build, url: string, dest: string): Promise<{ item: Co
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const hash = createHash('sha256').update(data).digest('hex');
   const host = `${dir}/${hash}`;
-  const { writeFile } = await import('node:fs/promises');
   await writeFile(host, data, { mode: 0o600 });
   const base = posix.basename(new URL(url).pathname) || 'index.html';
   const name = dest.endsWith('/') ? `${dest}${base}` : dest;

@@ -8,6 +8,13 @@ import { STDERR } from '../../lib/stdcopy.js';
 
 export const BUILD_LABEL = 'berth.builder.build';
 
+/** A step whose container exited non-zero (RUN): the stream's errorDetail carries the code. */
+export class StepError extends Error {
+  constructor(message: string, readonly code: number) {
+    super(message);
+  }
+}
+
 export interface StepHost {
   NetworkMode: string;
   ExtraHosts?: string[];
