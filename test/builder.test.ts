@@ -84,6 +84,7 @@ test('multi-stage: ARG, COPY --from, LABEL, USER; --target, --build-arg, --label
       'FROM busybox AS final',
       'LABEL org.example.stage=final',
       'COPY --from=build /out/result.txt /srv/',
+      'COPY --from=build /out/*.txt /glob/',
       'USER 1000:1000',
       'CMD ["cat", "/srv/result.txt"]',
     ].join('\n'),
@@ -92,6 +93,7 @@ test('multi-stage: ARG, COPY --from, LABEL, USER; --target, --build-arg, --label
   assert.doesNotMatch(r.stdout, /RUN echo never/, 'the unused stage is skipped');
   assert.match(r.stdout, /\[Warning\] One or more build-args \[NOBODY\] were not consumed/);
   assert.equal((await docker(d.socket, ['run', '--rm', 'multi:1'])).stdout, 'flavour spicy\n');
+  assert.equal((await docker(d.socket, ['run', '--rm', 'multi:1', 'cat', '/glob/result.txt'])).stdout, 'flavour spicy\n');
   const cfg = JSON.parse((await docker(d.socket, ['image', 'inspect', '--format', '{{json .Config}}', 'multi:1'])).stdout);
   assert.equal(cfg.User, '1000:1000');
   assert.equal(cfg.Labels['org.example.stage'], 'final');

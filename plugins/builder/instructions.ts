@@ -295,8 +295,12 @@ async function stageFiles(b: Build, imageId: string, from: string, sources: stri
   const id = await b.containers.create({ Cmd: ['#(nop) COPY --from'] }, imageId);
   try {
     for (const src of sources) {
-      const clean = posix.normalize(`/${src}`).replace(/\/$/, '') || '/';
-      if (/[*?[]/.test(clean)) throw invalid(`COPY --from with a wildcard source is not supported by Berth: ${src}`);
+      // A glob: the folder above its first wildcard is copied out, the copy plan matches in it.
+      const whole = posix.normalize(`/${src}`).replace(/\/$/, '') || '/';
+      const segments = whole.split('/');
+      const wild = segments.findIndex((p) => /[*?[]/.test(p));
+      const clean = wild < 0 ? whole : segments.slice(0, wild).join('/') || '/';
+      if (clean === '/' && wild >= 0) throw invalid(`COPY --from: a wildcard in the first folder of ${src} would copy the whole image; name a folder first`);
       const parent = `${root}${posix.dirname(clean)}`;
       await mkdir(parent, { recursive: true });
       const job = b.deps.engine.job('container.archive', { name: id, path: clean });
