@@ -153,3 +153,16 @@ test('FROM an image of a registry that wants a login: pulled with the credential
   const denied = await build(d.socket, ['--no-cache', dir], { expectCode: 'failure' });
   assert.match(denied.stderr, /unauthorized|authentication required|no basic auth credentials/i);
 });
+
+test('docker build -f- DIR: the Dockerfile from stdin, the context from DIR', async () => {
+  const dir = context('stdin-df', { 'data.txt': 'from the context\n' });
+  const before = process.env.DOCKER_BUILDKIT;
+  process.env.DOCKER_BUILDKIT = '0';
+  try {
+    await docker(d.socket, ['build', '-f-', '-t', 'stdin-df:1', dir], { input: 'FROM busybox\nCOPY data.txt /\nCMD ["cat", "/data.txt"]\n', timeoutMs: 60_000 });
+  } finally {
+    if (before === undefined) delete process.env.DOCKER_BUILDKIT;
+    else process.env.DOCKER_BUILDKIT = before;
+  }
+  assert.equal(await run('stdin-df:1'), 'from the context\n');
+});
