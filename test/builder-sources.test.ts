@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { apiRequest, docker, type RunningDaemon } from './helpers/daemon.js';
 import { withBusyboxDaemon } from './helpers/busybox.js';
-import { build, writeContext } from './helpers/build.js';
+import { build, withBuilderEnv, writeContext } from './helpers/build.js';
 import { freePort } from './helpers/ports.js';
 
 let d: RunningDaemon;
@@ -47,24 +47,16 @@ test('-f names a Dockerfile elsewhere in the context; .dockerignore keeps files 
 
 test('a gzipped context on stdin (docker build - < ctx.tar.gz); -q prints only the image ID', async () => {
   const dir = context('gz', { Dockerfile: 'FROM busybox\nCOPY hello.txt /\nCMD ["cat", "/hello.txt"]\n', 'hello.txt': 'from a gzipped context\n' });
-  const before = process.env.DOCKER_BUILDKIT;
-  process.env.DOCKER_BUILDKIT = '0';
-  try {
-    const tgz = tarOf(dir, true);
-    const r = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
-      const p = spawn('docker', ['-H', `unix://${d.socket}`, 'build', '-q', '-t', 'gz:1', '-'], { env: { ...process.env, DOCKER_CONFIG: join(work, 'cfg') } });
-      let stdout = '';
-      p.stdout.on('data', (c) => (stdout += c));
-      const timer = setTimeout(() => p.kill('SIGKILL'), 60_000);
-      p.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout }); });
-      p.stdin.end(tgz);
-    });
-    assert.equal(r.code, 0);
-    assert.match(r.stdout, /^sha256:[0-9a-f]{64}\n$/);
-  } finally {
-    if (before === undefined) delete process.env.DOCKER_BUILDKIT;
-    else process.env.DOCKER_BUILDKIT = before;
-  }
+  const r = await withBuilderEnv(true, () => new Promise<{ code: number | null; stdout: string }>((resolve) => {
+    const p = spawn('docker', ['-H', `unix://${d.socket}`, 'build', '-q', '-t', 'gz:1', '-'], { env: { ...process.env, DOCKER_CONFIG: join(work, 'cfg') } });
+    let stdout = '';
+    p.stdout.on('data', (c) => (stdout += c));
+    const timer = setTimeout(() => p.kill('SIGKILL'), 60_000);
+    p.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout }); });
+    p.stdin.end(tarOf(dir, true));
+  }));
+  assert.equal(r.code, 0);
+  assert.match(r.stdout, /^sha256:[0-9a-f]{64}\n$/);
   assert.equal(await run('gz:1'), 'from a gzipped context\n');
 });
 
@@ -156,13 +148,14 @@ test('FROM an image of a registry that wants a login: pulled with the credential
 
 test('docker build -f- DIR: the Dockerfile from stdin, the context from DIR', async () => {
   const dir = context('stdin-df', { 'data.txt': 'from the context\n' });
-  const before = process.env.DOCKER_BUILDKIT;
-  process.env.DOCKER_BUILDKIT = '0';
-  try {
-    await docker(d.socket, ['build', '-f-', '-t', 'stdin-df:1', dir], { input: 'FROM busybox\nCOPY data.txt /\nCMD ["cat", "/data.txt"]\n', timeoutMs: 60_000 });
-  } finally {
-    if (before === undefined) delete process.env.DOCKER_BUILDKIT;
-    else process.env.DOCKER_BUILDKIT = before;
-  }
+  await build(d.socket, ['-f-', '-t', 'stdin-df:1', dir], { input: 'FROM busybox\nCOPY data.txt /\nCMD ["cat", "/data.txt"]\n' });
   assert.equal(await run('stdin-df:1'), 'from the context\n');
+});
+
+test('docker build - < Dockerfile (no context) and --compress', async () => {
+  await build(d.socket, ['-t', 'stdin-only:1', '-'], { input: 'FROM busybox\nRUN echo alone > /alone\nCMD ["cat", "/alone"]\n' });
+  const dir = context('compress', { Dockerfile: 'FROM busybox\nCOPY c.txt /\nCMD ["cat", "/c.txt"]\n', 'c.txt': 'compressed\n' });
+  await build(d.socket, ['--compress', '-t', 'compress:1', dir]);
+  assert.equal(await run('stdin-only:1'), 'alone\n');
+  assert.equal(await run('compress:1'), 'compressed\n');
 });

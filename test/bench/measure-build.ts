@@ -7,6 +7,7 @@ import { median, type Benchmark } from './benchmark.js';
 import { withBusybox } from './busybox-daemon.js';
 import { scratchDir } from './daemons.js';
 import { dockerOk } from './docker-cli.js';
+import { withBuilderEnv } from '../helpers/build.js';
 
 const RUNS = 3;
 const FILES = 1000;
@@ -39,26 +40,19 @@ export const build: Benchmark = {
   metrics: ['buildColdMs', 'buildCachedMs'],
   async run(spec) {
     const dir = buildContext();
-    const before = process.env.DOCKER_BUILDKIT;
-    process.env.DOCKER_BUILDKIT = '0';
-    try {
-      return await withBusybox(spec, async (d) => {
-        // RUN steps without a network on both (the bench's dockerd has no bridge).
-        const args = ['build', '--network', 'none', '-t', 'bench-build:1', dir];
-        const cold: number[] = [];
-        for (let i = 0; i < RUNS; i++) cold.push((await dockerOk(d, [...args.slice(0, 1), '--no-cache', ...args.slice(1)], 300_000)).ms);
-        const cached: number[] = [];
-        for (let i = 0; i < RUNS; i++) {
-          const r = await dockerOk(d, args, 300_000);
-          if ((r.stdout.match(/Using cache/g) ?? []).length !== 8) throw new Error(`the rebuild did not use the cache for every step:\n${r.stdout}`);
-          cached.push(r.ms);
-        }
-        await dockerOk(d, ['rmi', 'bench-build:1']);
-        return { buildColdMs: median(cold), buildCachedMs: median(cached) };
-      });
-    } finally {
-      if (before === undefined) delete process.env.DOCKER_BUILDKIT;
-      else process.env.DOCKER_BUILDKIT = before;
-    }
+    return withBuilderEnv(true, () => withBusybox(spec, async (d) => {
+      // RUN steps without a network on both (the bench's dockerd has no bridge).
+      const args = ['build', '--network', 'none', '-t', 'bench-build:1', dir];
+      const cold: number[] = [];
+      for (let i = 0; i < RUNS; i++) cold.push((await dockerOk(d, [...args.slice(0, 1), '--no-cache', ...args.slice(1)], 300_000)).ms);
+      const cached: number[] = [];
+      for (let i = 0; i < RUNS; i++) {
+        const r = await dockerOk(d, args, 300_000);
+        if ((r.stdout.match(/Using cache/g) ?? []).length !== 8) throw new Error(`the rebuild did not use the cache for every step:\n${r.stdout}`);
+        cached.push(r.ms);
+      }
+      await dockerOk(d, ['rmi', 'bench-build:1']);
+      return { buildColdMs: median(cold), buildCachedMs: median(cached) };
+    }));
   },
 };

@@ -3,19 +3,30 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { docker, type CommandResult } from './daemon.js';
 
-/** docker build of `dir` with the legacy builder forced (DOCKER_BUILDKIT=0) or as the CLI picks it. */
-export async function build(socket: string, args: string[], opts: { legacy?: boolean; expectCode?: number | 'failure' } = {}): Promise<CommandResult> {
+/**
+ * Runs fn with DOCKER_BUILDKIT=0 in the environment (the legacy builder forced), or without the
+ * variable (the CLI picks: with no buildx plugin here, the legacy builder and its notice).
+ */
+export async function withBuilderEnv<T>(legacy: boolean, fn: () => Promise<T>): Promise<T> {
   const before = process.env.DOCKER_BUILDKIT;
-  if (opts.legacy !== false) process.env.DOCKER_BUILDKIT = '0';
+  if (legacy) process.env.DOCKER_BUILDKIT = '0';
   else delete process.env.DOCKER_BUILDKIT;
   try {
-    return await docker(socket, ['build', ...args], { timeoutMs: 120_000, ...(opts.expectCode !== undefined ? { expectCode: opts.expectCode } : {}) });
+    return await fn();
   } finally {
     if (before === undefined) delete process.env.DOCKER_BUILDKIT;
     else process.env.DOCKER_BUILDKIT = before;
   }
 }
 
+/** docker build ARGS with the legacy builder forced (default) or as the CLI picks it; `input` its stdin. */
+export function build(socket: string, args: string[], opts: { legacy?: boolean; expectCode?: number | 'failure'; input?: string } = {}): Promise<CommandResult> {
+  return withBuilderEnv(opts.legacy !== false, () => docker(socket, ['build', ...args], {
+    timeoutMs: 120_000,
+    ...(opts.expectCode !== undefined ? { expectCode: opts.expectCode } : {}),
+    ...(opts.input !== undefined ? { input: opts.input } : {}),
+  }));
+}
 
 /** A build context folder with these files (paths relative to it); returns the folder. */
 export function writeContext(dir: string, files: Record<string, string>): string {
