@@ -2,10 +2,10 @@
 // on loopback, git repositories from a `git daemon` on loopback, .dockerignore, the Dockerfile's
 // location and dockerd's errors, the content hash for the cache.
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { connect, createServer as createNetServer, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -15,6 +15,7 @@ import {
   openContext, PatternMatcher, readIgnoreFile, isGitURL, parseGitURL, type BuildContext, type OpenContextOptions,
 } from '../plugins/builder/context/index.js';
 import { buildTar, type TarSpec } from './helpers/tar-build.js';
+import { gitDaemon } from './helpers/git-daemon.js';
 
 function tempDir(t: TestContext): string {
   const dir = mkdtempSync(join(tmpdir(), 'berth-buildctx-'));
@@ -262,39 +263,6 @@ test('which remote= values are git repositories, and the #ref:dir fragment', () 
   assert.deepEqual(parseGitURL('git@host:a/b.git#:dir'), { remote: 'git@host:a/b.git', ref: 'master', subdir: 'dir' });
   assert.throws(() => parseGitURL('git://h/r#-x'), /invalid refspec: -x/);
 });
-
-async function freePort(): Promise<number> {
-  const s = createNetServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
-
-const accepts = (port: number) => new Promise<boolean>((resolve) => {
-  const c = connect(port, '127.0.0.1');
-  c.once('connect', () => { c.destroy(); resolve(true); });
-  c.once('error', () => resolve(false));
-});
-
-async function gitDaemon(t: TestContext, base: string): Promise<string> {
-  const port = await freePort();
-  // git-daemon itself, not `git daemon` (a wrapper whose child would outlive a kill of it).
-  const exe = join(execFileSync('git', ['--exec-path']).toString().trim(), 'git-daemon');
-  const child: ChildProcess = spawn(exe, ['--reuseaddr', '--export-all', `--base-path=${base}`, '--listen=127.0.0.1', `--port=${port}`, base], { stdio: 'ignore' });
-  t.after(async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGKILL');
-    await exited;
-  });
-  // Ready once it accepts connections (bounded: 50 tries, 100 ms apart).
-  for (let i = 0; i < 50; i++) {
-    if (await accepts(port)) return `git://127.0.0.1:${port}`;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('git daemon did not start');
-}
 
 test('remote=git://… from a git daemon on loopback: a shallow fetch of #ref, the :dir subfolder as the context', async (t) => {
   const base = tempDir(t);

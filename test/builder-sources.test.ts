@@ -2,16 +2,16 @@
 // context on stdin, .dockerignore, a remote tarball URL (remote=, served on loopback), a git
 // repository (a git daemon on loopback), ADD's archive unpacking and URLs, COPY --chown, -q.
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { connect, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { apiRequest, docker, type RunningDaemon } from './helpers/daemon.js';
 import { withBusyboxDaemon } from './helpers/busybox.js';
 import { build, withBuilderEnv, writeContext } from './helpers/build.js';
-import { freePort } from './helpers/ports.js';
+import { gitDaemon } from './helpers/git-daemon.js';
 
 let d: RunningDaemon;
 let work: string;
@@ -90,15 +90,8 @@ test('a git repository on loopback (git daemon), #ref:dir', async (t) => {
   git('tag', 'v1');
   writeFileSync(join(repo, 'sub/v.txt'), 'v2\n');
   git('commit', '-qam', 'two');
-  const port = await freePort();
-  const child: ChildProcess = spawn('git', ['daemon', '--reuseaddr', '--export-all', `--base-path=${work}`, '--listen=127.0.0.1', `--port=${port}`, work], { stdio: 'ignore' });
-  t.after(() => { if (child.exitCode === null && child.pid) process.kill(child.pid, 'SIGKILL'); });
-  for (let i = 0; i < 50 && !(await new Promise<boolean>((resolve) => {
-    const c = connect(port, '127.0.0.1');
-    c.once('connect', () => { c.destroy(); resolve(true); });
-    c.once('error', () => resolve(false));
-  })); i++) await new Promise((r) => setTimeout(r, 100));
-  const r = await apiRequest(d.socket, 'POST', `/v1.41/build?remote=${encodeURIComponent(`git://127.0.0.1:${port}/repo#v1:sub`)}&t=git:1`);
+  const url = await gitDaemon(t, work);
+  const r = await apiRequest(d.socket, 'POST', `/v1.41/build?remote=${encodeURIComponent(`${url}/repo#v1:sub`)}&t=git:1`);
   assert.match(r.body, /Successfully tagged git:1/, r.body);
   assert.equal(await run('git:1'), 'v1\n');
 });
