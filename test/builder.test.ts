@@ -197,13 +197,16 @@ test('the stream as dockerd writes it: RUN stderr in red, errorDetail with the e
   await docker(d.socket, ['rm', ...left]);
 });
 
-test('BuildKit-only flags are refused with the classic builder\'s message; --memory reaches RUN', async () => {
+test('BuildKit-only flags are refused with the classic builder\'s message; --memory and --ulimit reach RUN', async () => {
   const mount = context('mount', { Dockerfile: 'FROM busybox\nRUN --mount=type=cache,target=/c true\n' });
   const r = await build(d.socket, [mount], { expectCode: 'failure' });
   assert.match(r.stderr, /the --mount option requires BuildKit/);
   const mem = context('memory', { Dockerfile: 'FROM busybox\nRUN (cat /sys/fs/cgroup/memory.max || cat /sys/fs/cgroup/memory/memory.limit_in_bytes) > /memory.max 2>/dev/null\n' });
   await build(d.socket, ['--memory', '64m', '-t', 'memory:1', mem]);
   assert.equal((await docker(d.socket, ['run', '--rm', 'memory:1', 'cat', '/memory.max'])).stdout, `${64 * 1024 * 1024}\n`);
+  const ulimit = context('ulimit', { Dockerfile: 'FROM busybox\nRUN echo "$(ulimit -Sn) $(ulimit -Hn)" > /nofile\n' });
+  await build(d.socket, ['--ulimit', 'nofile=1024:2048', '-t', 'ulimit:1', ulimit]);
+  assert.equal((await docker(d.socket, ['run', '--rm', 'ulimit:1', 'cat', '/nofile'])).stdout, '1024 2048\n');
 });
 
 test('--cache-from: an image with no local parents (saved and loaded) serves every step by its history', async () => {
