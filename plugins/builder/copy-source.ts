@@ -2,7 +2,7 @@
 // context, or a stage's or image's files), directories copied by their contents, the destination
 // a folder when it ends in "/" or several sources go there. What is copied becomes a tar of its
 // own (paths under the destination, the owner --chown gives) and a content hash for the cache key.
-import { createReadStream } from 'node:fs';
+import { createReadStream, type Stats } from 'node:fs';
 import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
 import { posix, join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -42,12 +42,14 @@ function globRegExp(pattern: string): RegExp {
 
 const hasGlob = (p: string) => /[*?[]/.test(p);
 
-async function walk(root: string, rel: string, out: string[]): Promise<void> {
-  for (const name of (await readdir(join(root, rel))).sort()) {
-    const p = rel ? `${rel}/${name}` : name;
+/** Every path below `rel` in `root`, parents before children, names in order, with their lstat. */
+async function walk(root: string, rel: string, out: string[], stats?: Map<string, Stats>): Promise<void> {
+  const names = (await readdir(join(root, rel), { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const entry of names) {
+    const p = rel ? `${rel}/${entry.name}` : entry.name;
     out.push(p);
-    const st = await lstat(join(root, p));
-    if (st.isDirectory()) await walk(root, p, out);
+    if (stats) stats.set(p, await lstat(join(root, p)));
+    if (entry.isDirectory()) await walk(root, p, out, stats);
   }
 }
 
@@ -93,8 +95,9 @@ export async function planCopy(root: string, sources: string[], dest: string, wh
       const host = join(root, rel);
       if ((await lstat(host)).isDirectory()) {
         const below: string[] = [];
-        await walk(host, '', below);
-        for (const b of below) out.push(await itemOf(join(host, b), base ? `${base}/${b}` : b));
+        const stats = new Map<string, Stats>();
+        await walk(host, '', below, stats);
+        for (const b of below) out.push(await itemOf(join(host, b), base ? `${base}/${b}` : b, stats.get(b)));
       } else {
         const name = destIsDir ? (base ? `${base}/${posix.basename(rel)}` : posix.basename(rel)) : base;
         out.push(await itemOf(host, name));
@@ -105,8 +108,8 @@ export async function planCopy(root: string, sources: string[], dest: string, wh
   return { kind, matched, items };
 }
 
-async function itemOf(host: string, dest: string): Promise<CopyItem> {
-  const st = await lstat(host);
+async function itemOf(host: string, dest: string, known?: Stats): Promise<CopyItem> {
+  const st = known ?? await lstat(host);
   const kind = st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'symlink' : 'file';
   return {
     host, dest, kind, mode: st.mode & 0o7777, size: kind === 'file' ? st.size : 0, mtime: Math.floor(st.mtimeMs / 1000),
