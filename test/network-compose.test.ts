@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { docker, makeTempDir, startDaemon, type RunningDaemon } from './helpers/daemon.js';
 import { compose as runCompose } from './helpers/compose.js';
-import { importBusybox, removeAllContainers } from './helpers/busybox.js';
-import { assertSubnetsFree, deleteLink, iptablesState, links, makeBridge, scrubDaemon } from './helpers/network.js';
+import { importBusybox } from './helpers/busybox.js';
+import { assertSubnetsFree, deleteLink, iptablesState, links, makeBridge, stopNetworkDaemon } from './helpers/network.js';
 import { poll } from './helpers/poll.js';
 
 const BRIDGE = 'bt-ncmp';
@@ -49,14 +49,7 @@ before(async () => {
 });
 
 after(async () => {
-  if (d) {
-    await removeAllContainers(d.socket);
-    // Best effort (expectCode any): the hook must go on to stop the daemon whatever fails here.
-    const nets = (await docker(d.socket, ['network', 'ls', '-q', '--filter', 'type=custom'], { expectCode: 'any' })).stdout.trim().split('\n').filter(Boolean);
-    for (const n of nets) await docker(d.socket, ['network', 'rm', n], { expectCode: 'any' });
-    await d.cleanup();
-    scrubDaemon(d.dataRoot, d.execRoot, nets.map((id) => `br-${id.slice(0, 12)}`));
-  }
+  if (d) await stopNetworkDaemon(d);
   deleteLink(BRIDGE);
   rmSync(work, { recursive: true, force: true });
 });

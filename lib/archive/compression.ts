@@ -62,12 +62,16 @@ function hostTool(whole: Readable, tool: 'bzip2' | 'xz'): Readable {
   })(), { objectMode: false });
 }
 
-async function decompress(input: Readable, what: 'layer' | 'archive'): Promise<Readable> {
+/**
+ * The first `n` bytes of a stream (fewer when it is shorter) and a stream of all of it, the peeked
+ * bytes in front: the way to judge an input by its magic bytes without losing them.
+ */
+export async function peekStream(input: Readable, n: number): Promise<{ head: Buffer; whole: Readable }> {
   const iterator = input[Symbol.asyncIterator]() as AsyncIterator<Buffer | string>;
   const head: Buffer[] = [];
   let length = 0;
   let ended = false;
-  while (length < PEEK) {
+  while (length < n) {
     const next = await iterator.next();
     if (next.done) {
       ended = true;
@@ -78,15 +82,6 @@ async function decompress(input: Readable, what: 'layer' | 'archive'): Promise<R
     length += chunk.length;
   }
   const peeked = Buffer.concat(head, length);
-  const refuse = (kind: string) => {
-    input.destroy();
-    return new BerthError('E_INVALID', what === 'layer'
-      ? `invalid layer archive: ${kind}-compressed layers are not supported`
-      : `invalid archive: ${kind}-compressed archives are not supported`);
-  };
-  if (startsWith(peeked, ZSTD)) throw refuse('zstd');
-  if (what === 'layer' && startsWith(peeked, XZ)) throw refuse('xz');
-
   // The peeked bytes go back in front of the rest; the iterator keeps back-pressure.
   const whole = Readable.from(
     (async function* () {
@@ -100,6 +95,20 @@ async function decompress(input: Readable, what: 'layer' | 'archive'): Promise<R
     })(),
     { objectMode: false },
   );
+  return { head: peeked, whole };
+}
+
+async function decompress(input: Readable, what: 'layer' | 'archive'): Promise<Readable> {
+  const { head: peeked, whole } = await peekStream(input, PEEK);
+  const refuse = (kind: string) => {
+    input.destroy();
+    return new BerthError('E_INVALID', what === 'layer'
+      ? `invalid layer archive: ${kind}-compressed layers are not supported`
+      : `invalid archive: ${kind}-compressed archives are not supported`);
+  };
+  if (startsWith(peeked, ZSTD)) throw refuse('zstd');
+  if (what === 'layer' && startsWith(peeked, XZ)) throw refuse('xz');
+
   if (what === 'archive' && startsWith(peeked, XZ)) return hostTool(whole, 'xz');
   if (what === 'archive' && startsWith(peeked, BZIP2)) return hostTool(whole, 'bzip2');
   if (!isGzip(peeked)) return whole;

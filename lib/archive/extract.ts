@@ -14,7 +14,8 @@ export type { WhiteoutMode } from './write-entry.js';
 
 export interface ExtractOptions {
   /** 'overlay': the target is an overlay upper dir (whiteouts become 0/0 devices and opaque xattrs);
-   *  'delete': the target holds a copy of the parent layer (whiteouts delete from it). */
+   *  'delete': the target holds a copy of the parent layer (whiteouts delete from it);
+   *  'none': not a layer (a build context): whiteout names are ordinary entries. */
   whiteouts: WhiteoutMode;
   /** Also record the archive's tar-split in the same pass (result.tarSplit). */
   tarSplit?: boolean;

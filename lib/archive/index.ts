@@ -5,6 +5,6 @@ export { extractLayer, applyDiffInto, applyDiffContext } from './extract.js';
 export { unpackLayer, closeUnpackWorkers, type UnpackResult } from './unpack-pool.js';
 export { recordTarSplit, assembleTarSplit, type TarSplitRecord } from './tar-split.js';
 export { packChanges, packRoots, type PackEntry } from './pack.js';
-export { isGzip, decompressed, decompressedArchive } from './compression.js';
+export { isGzip, decompressed, decompressedArchive, peekStream } from './compression.js';
 export { TarReader, type TarEntry, type TarHeader } from './tar-reader.js';
 export { writeTar, type TarItem } from './tar-writer.js';

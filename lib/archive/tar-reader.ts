@@ -97,7 +97,9 @@ export class TarReader {
           finished = true;
           const pad = padTo(header.size);
           entry.padding = pad === 0 ? EMPTY : Buffer.from(await src.read(pad));
-          if (entry.padding.length < pad) throw corrupt(`unexpected end of archive at byte ${src.offset}`);
+          // The input may end right after the last entry's data, padding and end marker left out
+          // (the docker CLI's `build -f-` context): Go's reader takes that as the end, and so do we.
+          if (entry.padding.length < pad && entry.padding.length > 0) throw corrupt(`unexpected end of archive at byte ${src.offset}`);
         };
         entry.body = {
           async *[Symbol.asyncIterator]() {

@@ -7,7 +7,7 @@ import { Readable, Transform } from 'node:stream';
 import { parentPort } from 'node:worker_threads';
 import { BerthError } from '../../core/plugin-api.js';
 import { decompressed } from './compression.js';
-import { extractLayer } from './extract.js';
+import { extractLayer, type WhiteoutMode } from './extract.js';
 import { syncFs } from './fs-ops.js';
 import type { ToWorker, FromWorker } from './unpack-protocol.js';
 
@@ -43,7 +43,7 @@ class Inbox {
 
 let inbox: Inbox | undefined;
 
-async function unpack(box: Inbox, dir: string, whiteouts: 'overlay' | 'delete'): Promise<void> {
+async function unpack(box: Inbox, dir: string, whiteouts: WhiteoutMode): Promise<void> {
   try {
     const tar = await decompressed(Readable.from(box, { objectMode: false }));
     // diffID and tar size are of the uncompressed tar, counted on its way to the extractor.

@@ -9,7 +9,8 @@ import type { FsOps, OpenFile } from './fs-ops.js';
 import type { LayerRoot } from './layer-root.js';
 import type { TarEntry, TarHeader } from './tar-reader.js';
 
-export type WhiteoutMode = 'overlay' | 'delete';
+/** 'none': a plain archive (a build context): `.wh.` names are ordinary files. */
+export type WhiteoutMode = 'overlay' | 'delete' | 'none';
 
 /** Work done after every entry is written, forgotten for paths a later entry removes. */
 export class Pending {
@@ -80,7 +81,7 @@ export async function writeEntry(entry: TarEntry, ctx: EntryContext): Promise<nu
   const { header } = entry;
   const name = header.path;
   const parts = layerPathParts(name);
-  const whiteout = whiteoutOf(name, parts);
+  const whiteout = ctx.whiteouts === 'none' ? { kind: 'none' as const } : whiteoutOf(name, parts);
   const parent = parts.slice(0, -1);
   const rel = parts.join('/');
   const { root, pending } = ctx;

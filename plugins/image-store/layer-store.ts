@@ -73,6 +73,9 @@ export class LayerStore {
   private readonly dir: string;
   private readonly tmp: string;
 
+  /** Layers being committed, by chainID. */
+  private readonly committing = new Map<string, Promise<Layer>>();
+
   constructor(private readonly driver: GraphDriver, root: string, private readonly log: Logger, private readonly fs: PluginFs) {
     this.dir = join(root, 'sha256');
     this.tmp = join(root, 'tmp');
@@ -271,11 +274,22 @@ export class LayerStore {
     const chainId = parent ? sha256(`${parent} ${diffId}`) : diffId;
     const existing = this.layers.get(chainId);
     if (existing) return existing;
+    // Two commits of the same content on the same parent at once (concurrent builds, pulls): the
+    // second gets the first one's layer, and its own copy goes with its slot.
+    const inFlight = this.committing.get(chainId);
+    if (inFlight) return inFlight;
     const layer: Layer = { chainId, diffId, parent, cacheId: slot.cacheId, size, tarSize, ...(provisional ? { provisional: true } : {}) };
-    await this.commit(layer, split);
-    slot.committed = true;
-    this.layers.set(chainId, layer);
-    return layer;
+    const done = this.commit(layer, split).then(() => {
+      slot.committed = true;
+      this.layers.set(chainId, layer);
+      return layer;
+    });
+    this.committing.set(chainId, done);
+    try {
+      return await done;
+    } finally {
+      this.committing.delete(chainId);
+    }
   }
 
   /**

@@ -11,6 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { PartialFailure, type Benchmark } from './benchmark.js';
 import { berthd, cleanupAll, dockerd, dockerdVersion, killAllSync, type DaemonSpec } from './daemons.js';
 import { authz } from './measure-authz.js';
+import { build } from './measure-build.js';
 import { containerMemory } from './measure-container-memory.js';
 import { lifecycle } from './measure-lifecycle.js';
 import { list } from './measure-list.js';
@@ -31,7 +32,7 @@ import { formatReport, reportJson, type Results, type Side } from './report.js';
 
 const GROUPS: Record<string, Benchmark[]> = {
   daemon: [lifecycle, memory, throughput, load, sharedDisk, pull],
-  containers: [run, runc, parallel, phases, containerMemory, list, authz, runBridge, soak, volumes],
+  containers: [run, runc, parallel, phases, containerMemory, list, authz, runBridge, soak, volumes, build],
 };
 const ALL = Object.values(GROUPS).flat();
 

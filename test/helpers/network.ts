@@ -9,7 +9,7 @@ import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { get } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { docker } from './daemon.js';
+import { docker, type RunningDaemon } from './daemon.js';
 import { poll, waitFor } from './poll.js';
 
 const sh = (cmd: string, args: string[]) => execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
@@ -37,6 +37,19 @@ export function deleteLink(name: string): void {
 }
 
 export const links = (): string[] => readdirSync('/sys/class/net');
+
+/**
+ * For after hooks of tests with networks: the daemon's containers and user networks removed (best
+ * effort: the hook goes on whatever fails), the daemon stopped, and what it left scrubbed.
+ */
+export async function stopNetworkDaemon(d: RunningDaemon): Promise<void> {
+  const { removeAllContainers } = await import('./busybox.js');
+  await removeAllContainers(d.socket);
+  const nets = (await docker(d.socket, ['network', 'ls', '-q', '--filter', 'type=custom'], { expectCode: 'any' })).stdout.trim().split('\n').filter(Boolean);
+  for (const n of nets) await docker(d.socket, ['network', 'rm', n], { expectCode: 'any' });
+  await d.cleanup();
+  scrubDaemon(d.dataRoot, d.execRoot, nets.map((id) => `br-${id.slice(0, 12)}`));
+}
 
 /** Removes what a daemon with this data root and exec root left: its tagged rules, port proxies, namespaces. */
 export function scrubDaemon(dataRoot: string, execRoot: string, bridges: string[] = []): void {

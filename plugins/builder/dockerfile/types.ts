@@ -19,6 +19,8 @@ export interface Instruction {
   args: string[];
   /** True when written in JSON (exec) form. */
   json: boolean;
+  /** ARG only: each key's default as written (not expanded), null when the ARG has none. */
+  argDefaults?: (string | null)[];
   /** ONBUILD's inner instruction. */
   next?: Instruction;
 }

@@ -25,6 +25,11 @@ export interface CommitPayload {
   changes?: string[];
   /** The request body: a container config for the image; the container's own when absent. */
   config?: ContainerConfig | null;
+  /**
+   * A build step (dockerd's CommitBuildStep): `config` is the image's as given, not merged with the
+   * container's, and this is the image's container_config (the builder's cache key); no event.
+   */
+  buildStep?: { containerConfig: ContainerConfig };
 }
 
 export interface CommitDeps {
@@ -64,7 +69,7 @@ export async function commitContainer(deps: CommitDeps, c: Container, p: CommitP
   const ref = p.repo ? Images.joinRepoTag(p.repo, p.tag) : undefined;
   if (c.State.Dead) throw conflict(`You cannot commit container ${c.Id} which is Dead`);
   const start = structuredClone(p.config ?? c.Config);
-  const config = mergeCommitConfig(applyChanges(start, p.changes ?? []), c.Config);
+  const config = p.buildStep ? start : mergeCommitConfig(applyChanges(start, p.changes ?? []), c.Config);
   const pausedHere = p.pause !== false && c.State.Running && !c.State.Paused;
   if (pausedHere) await deps.runtime.pause(c, emit);
   let id: string;
@@ -76,7 +81,7 @@ export async function commitContainer(deps: CommitDeps, c: Container, p: CommitP
         parentId: c.Image,
         layer: packChanges(h.root, changeEntries(changes)),
         config,
-        containerConfig: c.Config,
+        containerConfig: p.buildStep?.containerConfig ?? c.Config,
         containerId: c.Id,
         ...(p.author ? { author: p.author } : {}),
         ...(p.comment ? { comment: p.comment } : {}),
@@ -86,6 +91,6 @@ export async function commitContainer(deps: CommitDeps, c: Container, p: CommitP
   } finally {
     if (pausedHere) await deps.runtime.unpause(c, emit).catch(() => {});
   }
-  emit(deps.runtime.event(c, 'commit', { comment: p.comment ?? '', imageID: id, imageRef: ref ? familiarString(normalize(ref)) : '' }));
+  if (!p.buildStep) emit(deps.runtime.event(c, 'commit', { comment: p.comment ?? '', imageID: id, imageRef: ref ? familiarString(normalize(ref)) : '' }));
   return id;
 }

@@ -119,6 +119,7 @@ export function registerFsJobs(ctx: PluginContext, deps: FsJobDeps): void {
     schema: named({
       repo: { type: 'string' }, tag: { type: 'string' }, comment: { type: 'string' }, author: { type: 'string' },
       pause: { type: 'boolean' }, changes: { type: 'array', items: { type: 'string' } }, config: { type: ['object', 'null'] },
+      buildStep: { type: 'object', required: ['containerConfig'], properties: { containerConfig: { type: 'object' } } },
     }),
     run: async (job) => {
       const c = store().get(job.payload.name);
