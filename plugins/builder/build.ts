@@ -9,7 +9,7 @@ import type { ContainerConfig, Images } from '../image-store/index.js';
 import { familiarString, normalize } from '../../lib/image-reference.js';
 import { authFromBody } from '../../lib/registry-auth.js';
 import { BuildCache } from './cache.js';
-import { ContentHasher, openContext } from './context/index.js';
+import { openContext, type BuildContext } from './context/index.js';
 import { expandInstruction, expandWord, parseDockerfile, splitStages, type Instruction, type Stage } from './dockerfile/index.js';
 import { dispatch, runTriggers } from './instructions.js';
 import type { BuildOptions } from './options.js';
@@ -50,9 +50,8 @@ export class Build {
   /** Meta ARGs (before the first FROM) and their values, for FROM and stages that re-declare them. */
   readonly metaArgs = new Map<string, string | undefined>();
   readonly results = new Map<string, string>();
-  contextRoot = '';
-  /** Content hashes of context paths, remembered for the build (the context does not change). */
-  hasher = new ContentHasher('');
+  /** The build context (set once it is open). */
+  context?: BuildContext;
   private cacheBusted = false;
 
   constructor(readonly deps: BuildDeps, readonly opts: BuildOptions, readonly out: BuildOutput, readonly signal: AbortSignal) {
@@ -110,11 +109,10 @@ export class Build {
       }
     });
     const ctx = await openContext({
-      tmpDir: this.deps.workDir, body, dockerfile: this.opts.dockerfile, signal: this.signal,
+      tmpDir: this.deps.workDir, body, dockerfile: this.opts.dockerfile, signal: this.signal, lazy: true,
       ...(this.opts.remote ? { remote: this.opts.remote } : {}),
     });
-    this.contextRoot = ctx.dir;
-    this.hasher = new ContentHasher(ctx.dir);
+    this.context = ctx;
     try {
       const parsed = parseDockerfile(await ctx.readDockerfile(), ctx.dockerfileName);
       this.escape = parsed.escape;

@@ -80,6 +80,26 @@ export interface CopyPlan {
   items(): Promise<CopyItem[]>;
 }
 
+/**
+ * planCopy's matching and checks answered by `kindOf` (a context's index) instead of the disk: the
+ * same matches, kind and errors. Undefined when a source is a glob (the disk answers those).
+ */
+export function planSources(kindOf: (rel: string) => 'file' | 'dir' | undefined, sources: string[], dest: string, what: string): Pick<CopyPlan, 'kind' | 'matched'> | undefined {
+  const matched: string[] = [];
+  for (const source of sources) {
+    const clean = posix.normalize(`/${source}`).slice(1).replace(/\/$/, '');
+    if (clean.startsWith('..')) throw invalid(`${what} failed: forbidden path outside the build context: ${source} ()`);
+    if (hasGlob(clean)) return undefined;
+    if (clean && !kindOf(clean)) {
+      throw invalid(`${what} failed: file not found in build context or excluded by .dockerignore: stat ${source}: file does not exist`);
+    }
+    matched.push(clean);
+  }
+  if (matched.length > 1 && !dest.endsWith('/')) throw invalid(`When using ${what} with more than one source file, the destination must be a directory and end with a /`);
+  const kind = matched.length > 1 ? 'multi' : kindOf(matched[0]) === 'dir' ? 'dir' : 'file';
+  return { kind, matched };
+}
+
 /** What `sources` (relative to root) put at `dest` (absolute in the image), in dockerd's terms. */
 export async function planCopy(root: string, sources: string[], dest: string, what: string): Promise<CopyPlan> {
   const matched: string[] = [];

@@ -13,7 +13,7 @@ import { resolveUser } from '../../lib/resolve-user.js';
 import type { Build } from './build.js';
 import { checkClassicFlags, healthcheckConfig, parseOnbuildTrigger, type Instruction } from './dockerfile/index.js';
 import { goHealthcheck, goList, goQuoteList } from './go-format.js';
-import { planCopy, tarOf, type CopyItem, type CopyPlan } from './copy-source.js';
+import { planCopy, planSources, tarOf, type CopyItem, type CopyPlan } from './copy-source.js';
 import { runBuildArgs, setEnv, type StageState } from './stage-state.js';
 import { StepError } from './step-containers.js';
 
@@ -197,7 +197,7 @@ async function copy(b: Build, s: StageState, i: Instruction): Promise<void> {
   // COPY --from: an image's files never change, so its ID and the paths are their identity; the
   // files are copied out of it only when the step is not in the cache.
   const fromImage = i.flags.from ? await sourceImage(b, i.flags.from) : undefined;
-  let root = b.contextRoot;
+  let root = '';
   let cleanup: (() => Promise<void>) | undefined;
   try {
     const urls = i.cmd === 'add' ? sources.filter((src) => /^https?:\/\//.test(src)) : [];
@@ -207,6 +207,7 @@ async function copy(b: Build, s: StageState, i: Instruction): Promise<void> {
     const planLocal = async (): Promise<CopyPlan> => {
       if (plan) return plan;
       if (fromImage) ({ root, cleanup } = await stageFiles(b, fromImage, i.flags.from, sources));
+      else root = await b.context!.files();
       plan = locals.length
         ? await planCopy(root, locals, urls.length ? `${normDest.replace(/\/?$/, '/')}` : normDest, what)
         : { kind: 'multi', matched: [], items: async () => [] };
@@ -219,8 +220,9 @@ async function copy(b: Build, s: StageState, i: Instruction): Promise<void> {
       // What the path is, is not known before the files are copied out: a trailing "/" says a folder.
       srcKind = sources.length > 1 ? 'multi' : sources[0].endsWith('/') ? 'dir' : 'file';
     } else {
-      const { kind, matched } = await planLocal();
-      const hashes = [...await Promise.all(matched.map((m) => b.hasher.hashPath(m))), ...downloads.map((d) => d.hash)].map((h) => h.replace(/^sha256:/, ''));
+      // A context not extracted yet answers from its index: a step from the cache needs no files.
+      const { kind, matched } = planIndexed(b, locals, urls.length ? `${normDest.replace(/\/?$/, '/')}` : normDest, what) ?? await planLocal();
+      const hashes = [...await Promise.all(matched.map((m) => b.context!.hashPath(m))), ...downloads.map((d) => d.hash)].map((h) => h.replace(/^sha256:/, ''));
       // dockerd: one source's own hash; several sources, the hash of their hashes.
       hash = hashes.length === 1 ? hashes[0] : createHash('sha256').update(hashes.join(',')).digest('hex');
       srcKind = urls.length && !locals.length && urls.length === 1 ? 'file' : urls.length ? 'multi' : kind;
@@ -244,6 +246,14 @@ async function copy(b: Build, s: StageState, i: Instruction): Promise<void> {
   } finally {
     await cleanup?.();
   }
+}
+
+/** The copy plan's matches and kind from a context not extracted yet (undefined: ask the disk). */
+function planIndexed(b: Build, locals: string[], dest: string, what: string): Pick<CopyPlan, 'kind' | 'matched'> | undefined {
+  const indexed = b.context?.indexed;
+  if (!indexed) return undefined;
+  if (!locals.length) return { kind: 'multi', matched: [] };
+  return planSources((p) => indexed.kind(p), locals, dest, what);
 }
 
 /** Local sources of ADD that are archives (gzip, bzip2, xz or plain tar): unpacked, not copied. */
