@@ -39,6 +39,9 @@ export interface StepOptions {
   announce?: boolean;
 }
 
+/** A step's work in its container; a tar it returns is added to the step's layer after the container's changes. */
+export type StepWork = (id: string) => Promise<void | Readable>;
+
 const commandText = (i: Instruction) => i.original;
 
 export class Build {
@@ -269,7 +272,7 @@ export class Build {
    * One step: the cached image for `probe` on the stage's image, or a container made from
    * `create` (default `probe`), `work` done in it, committed with `probe` as container_config.
    */
-  async step(s: StageState, probe: ContainerConfig, work?: (id: string) => Promise<void>, create: ContainerConfig = probe, opts: StepOptions = {}): Promise<void> {
+  async step(s: StageState, probe: ContainerConfig, work?: StepWork, create: ContainerConfig = probe, opts: StepOptions = {}): Promise<void> {
     // One lock per cache entry: a build making this very step now is waited for, then the cache asked.
     const key = `${s.imageId} ${JSON.stringify(probe)}`;
     for (let other = this.deps.stepsInFlight.get(key); other; other = this.deps.stepsInFlight.get(key)) await other.catch(() => {});
@@ -282,7 +285,7 @@ export class Build {
     }
   }
 
-  private async makeStep(s: StageState, probe: ContainerConfig, work: ((id: string) => Promise<void>) | undefined, create: ContainerConfig, opts: StepOptions): Promise<void> {
+  private async makeStep(s: StageState, probe: ContainerConfig, work: StepWork | undefined, create: ContainerConfig, opts: StepOptions): Promise<void> {
     const announce = opts.announce !== false;
     if (!this.opts.nocache && !this.cacheBusted) {
       const hit = await this.cache.probe(s.imageId, probe);
@@ -297,10 +300,10 @@ export class Build {
     if (announce) this.out.stream(` ---> Running in ${shortId(id)}\n`);
     let imageId: string;
     try {
-      if (work) await work(id);
+      const append = work ? await work(id) : undefined;
       if (this.signal.aborted) throw new Error('build cancelled');
       const config = { ...structuredClone(s.runConfig), Image: s.imageId };
-      imageId = await this.containers.commit(id, config, { ...probe, Image: s.imageId }, s.author);
+      imageId = await this.containers.commit(id, config, { ...probe, Image: s.imageId }, s.author, append || undefined);
       await this.deps.stepCommitted(imageId);
     } catch (err) {
       // A failed step's container stays only with rm=false (and no forcerm), unless the build was cancelled.

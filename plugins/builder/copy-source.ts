@@ -19,6 +19,8 @@ export interface CopyItem {
   size: number;
   mtime: number;
   link?: string;
+  /** A file's content, when it is in memory (then `host` is not read). */
+  data?: Buffer;
 }
 
 /** Go's path.Match for one pattern against a relative path, segment by segment. */
@@ -100,6 +102,41 @@ export function planSources(kindOf: (rel: string) => 'file' | 'dir' | undefined,
   return { kind, matched };
 }
 
+/** A context's entry (context/index.ts IndexedEntry) as planCopy's items need it. */
+export interface SourceEntry {
+  kind: 'file' | 'dir';
+  mode: number;
+  size: number;
+  mtime: number;
+  data?: Buffer;
+  children?: Set<string>;
+}
+
+/** planCopy's items() from a context's index (no symlinks there): the same items, in the same order. */
+export function indexedItems(entry: (rel: string) => SourceEntry | undefined, matched: string[], dest: string): CopyItem[] {
+  const destIsDir = dest.endsWith('/') || matched.length > 1;
+  const base = dest.replace(/^\/+/, '').replace(/\/+$/, '');
+  const item = (rel: string, to: string): CopyItem => {
+    const e = entry(rel)!;
+    return { host: '', dest: to, kind: e.kind, mode: e.mode, size: e.kind === 'file' ? e.size : 0, mtime: Math.floor(e.mtime), ...(e.data ? { data: e.data } : {}) };
+  };
+  const out: CopyItem[] = [];
+  const below = (rel: string, at: string) => {
+    const names = [...entry(rel)!.children!].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    for (const name of names) {
+      const child = rel ? `${rel}/${name}` : name;
+      const b = at ? `${at}/${name}` : name;
+      out.push(item(child, base ? `${base}/${b}` : b));
+      if (entry(child)!.kind === 'dir') below(child, b);
+    }
+  };
+  for (const rel of matched) {
+    if (entry(rel)!.kind === 'dir') below(rel, '');
+    else out.push(item(rel, destIsDir ? (base ? `${base}/${posix.basename(rel)}` : posix.basename(rel)) : base));
+  }
+  return out;
+}
+
 /** What `sources` (relative to root) put at `dest` (absolute in the image), in dockerd's terms. */
 export async function planCopy(root: string, sources: string[], dest: string, what: string): Promise<CopyPlan> {
   const matched: string[] = [];
@@ -153,7 +190,7 @@ export function tarOf(items: CopyItem[], owner: { uid: number; gid: number }): R
       if (i.kind !== 'file') continue;
       let n = 0;
       // Small files whole (a stream per file costs more than the read), big ones streamed.
-      const chunks: AsyncIterable<unknown> | Iterable<Buffer> = i.size <= WHOLE_FILE ? [await readFile(i.host)] : createReadStream(i.host);
+      const chunks: AsyncIterable<unknown> | Iterable<Buffer> = i.data ? [i.data] : i.size <= WHOLE_FILE ? [await readFile(i.host)] : createReadStream(i.host);
       for await (const chunk of chunks) {
         const b = chunk as Buffer;
         const take = b.subarray(0, Math.max(0, i.size - n));

@@ -14,6 +14,7 @@ import { IndexHasher, indexTar, removeEntry, type IndexedEntry } from './tar-ind
 import { download, gitClone, isGitURL, isURL, readLimited } from './remote.js';
 
 export const DEFAULT_DOCKERFILE = 'Dockerfile';
+export type { IndexedEntry } from './tar-index.js';
 
 export interface OpenContextOptions {
   /** A folder the caller owns; the context is made in a new folder under it. */
@@ -52,7 +53,14 @@ export interface BuildContext {
   /** The extracted context (the folder COPY and ADD read from). */
   files(): Promise<string>;
   /** A lazy context's entries not yet extracted: what a path is ('file' or 'dir'), without the disk. */
-  readonly indexed?: { kind(relPath: string): 'file' | 'dir' | undefined };
+  readonly indexed?: {
+    kind(relPath: string): 'file' | 'dir' | undefined;
+    /**
+     * The entry at a path, as extraction would leave it; only when nothing was taken out of the
+     * archive (.dockerignore), which would change the times of the folders it was taken from.
+     */
+    entry?(relPath: string): IndexedEntry | undefined;
+  };
   /** Where the Dockerfile is on the host (outside `dir` when .dockerignore ignores it). */
   readonly dockerfilePath: string;
   /** The Dockerfile's name as dockerd reports it in errors ("failed to parse <name>: …"). */
@@ -301,8 +309,10 @@ async function openIndexed(base: string, dir: string, chunks: Buffer[], index: M
   if (!found) return undefined;
   const { key, name, text } = found;
   const dockerfileIgnored = matcher.matches(name);
+  const before = index.size;
   if (dockerfileIgnored) removeEntry(index, key);
   if (patterns.length) pruneIndex(index, '', matcher);
+  const pristine = index.size === before;
   const st = await lstat(dir);
   const hasher = new IndexHasher(index, { mode: st.mode, uid: st.uid, gid: st.gid });
   let extracted: Promise<string> | undefined;
@@ -318,7 +328,8 @@ async function openIndexed(base: string, dir: string, chunks: Buffer[], index: M
     dir,
     files,
     get indexed() {
-      return pending ? { kind: (p: string) => index.get(p)?.kind } : undefined;
+      if (!pending) return undefined;
+      return { kind: (p: string) => index.get(p)?.kind, ...(pristine ? { entry: (p: string) => index.get(p) } : {}) };
     },
     dockerfilePath: join(dir, ...key.split('/')),
     dockerfileName: name,

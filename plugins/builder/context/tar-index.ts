@@ -13,6 +13,8 @@ export interface IndexedEntry {
   uid: number;
   gid: number;
   size: number;
+  /** Seconds, as extraction sets them. */
+  mtime: number;
   /** A file's content (the archive is in memory already; these are its slices). */
   data?: Buffer;
   /** A folder's children, by name. */
@@ -38,11 +40,11 @@ export async function indexTar(chunks: Buffer[]): Promise<Map<string, IndexedEnt
     const data: Buffer[] = [];
     for await (const chunk of entry.body) data.push(chunk);
     entries.set(rel, {
-      kind: h.kind, mode: h.mode & 0o7777, uid: h.uid, gid: h.gid, size: h.kind === 'file' ? h.size : 0,
+      kind: h.kind, mode: h.mode & 0o7777, uid: h.uid, gid: h.gid, size: h.kind === 'file' ? h.size : 0, mtime: h.mtime,
       ...(h.kind === 'file' ? { data: Buffer.concat(data) } : { children: new Set<string>() }),
     });
   }
-  entries.set('', { kind: 'dir', mode: 0, uid: 0, gid: 0, size: 0, children: root });
+  entries.set('', { kind: 'dir', mode: 0, uid: 0, gid: 0, size: 0, mtime: 0, children: root });
   return entries;
 }
 
