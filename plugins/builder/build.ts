@@ -299,20 +299,23 @@ export class Build {
     const id = await this.containers.create(create, s.imageId);
     if (announce) this.out.stream(` ---> Running in ${shortId(id)}\n`);
     let imageId: string;
+    const removeNow = this.opts.rm || this.opts.forceRm || !announce;
     try {
       const append = work ? await work(id) : undefined;
       if (this.signal.aborted) throw new Error('build cancelled');
       const config = { ...structuredClone(s.runConfig), Image: s.imageId };
       imageId = await this.containers.commit(id, config, { ...probe, Image: s.imageId }, s.author, append || undefined);
-      await this.deps.stepCommitted(imageId);
+      // Recording the step image and removing its container are independent: both at once.
+      const [recorded, removed] = await Promise.allSettled([this.deps.stepCommitted(imageId), removeNow ? this.containers.remove(id) : undefined]);
+      if (recorded.status === 'rejected') throw recorded.reason;
+      if (removed.status === 'rejected') throw removed.reason;
     } catch (err) {
       // A failed step's container stays only with rm=false (and no forcerm), unless the build was cancelled.
       if (this.opts.rm || this.opts.forceRm || this.signal.aborted || !announce) await this.containers.remove(id).catch(() => {});
       else this.containers.live.delete(id);
       throw err;
     }
-    if (this.opts.rm || this.opts.forceRm || !announce) {
-      await this.containers.remove(id);
+    if (removeNow) {
       if (announce) this.out.stream(`Removing intermediate container ${shortId(id)}\n`);
     } else this.containers.live.delete(id);
     s.imageId = imageId;

@@ -203,5 +203,30 @@ export function tarOf(items: CopyItem[], owner: { uid: number; gid: number }): R
     }
     yield END_OF_ARCHIVE;
   }
-  return Readable.from(generate());
+  return Readable.from(coalesced(generate()));
+}
+
+const BATCH_BYTES = 256 << 10;
+
+/** Small pieces (a header, a small file, its padding) passed on in batches: a stream chunk costs more than its bytes. */
+async function* coalesced(pieces: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  let batch: Buffer[] = [];
+  let bytes = 0;
+  for await (const piece of pieces) {
+    if (piece.length >= BATCH_BYTES) {
+      if (batch.length) yield Buffer.concat(batch);
+      batch = [];
+      bytes = 0;
+      yield piece;
+      continue;
+    }
+    batch.push(piece);
+    bytes += piece.length;
+    if (bytes >= BATCH_BYTES) {
+      yield Buffer.concat(batch);
+      batch = [];
+      bytes = 0;
+    }
+  }
+  if (batch.length) yield Buffer.concat(batch);
 }
