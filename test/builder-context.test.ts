@@ -12,7 +12,7 @@ import { Readable } from 'node:stream';
 import { test, type TestContext } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import {
-  openContext, PatternMatcher, readIgnoreFile, isGitURL, parseGitURL, type BuildContext, type OpenContextOptions,
+  ContentHasher, openContext, PatternMatcher, readIgnoreFile, isGitURL, parseGitURL, type BuildContext, type OpenContextOptions,
 } from '../plugins/builder/context/index.js';
 import { buildTar, type TarSpec } from './helpers/tar-build.js';
 import { gitDaemon } from './helpers/git-daemon.js';
@@ -208,6 +208,42 @@ test('the content hash: content, mode, owner, names and link targets count; time
   assert.notEqual(renamed.dir, base.dir, 'names count');
   const ctx = await open(t, { body: body(spec()) });
   await assert.rejects(ctx.hashPath('missing'), (err: Error & { code?: string }) => err.code === 'E_NOT_FOUND');
+});
+
+test('a lazy context (a build\'s) answers from its archive as the extracted one does, and extracts the same tree when asked', async (t) => {
+  const tar = buildTar([
+    { name: 'Dockerfile', data: 'FROM a\nCOPY . /app\n', mode: 0o644 },
+    { name: '.dockerignore', data: 'Dockerfile\nlogs\nnode_modules\n!node_modules/keep\n**/*.tmp\n', mode: 0o600 },
+    { name: 'logs/', type: 'dir', mode: 0o755 }, { name: 'logs/a.log', data: 'a' },
+    { name: 'node_modules/', type: 'dir', mode: 0o750, uid: 7, gid: 8 },
+    { name: 'node_modules/drop/', type: 'dir', mode: 0o755 }, { name: 'node_modules/drop/x', data: 'x' },
+    { name: 'node_modules/keep/', type: 'dir', mode: 0o700 }, { name: 'node_modules/keep/y', data: 'y', mode: 0o4755, uid: 1000, gid: 50 },
+    { name: 'src/', type: 'dir', mode: 0o2775 }, { name: 'src/main.c', data: 'c'.repeat(5000), mode: 0o640 },
+    { name: 'src/deep/', type: 'dir', mode: 0o755 }, { name: 'src/deep/t.tmp', data: 't' },
+  ]);
+  const paths = ['.', 'src', 'src/main.c', './src/deep', 'node_modules', 'node_modules/keep/y', '.dockerignore'];
+  const eager = await open(t, { body: body(gzipSync(tar)) });
+  const lazy = await open(t, { body: body(gzipSync(tar)), lazy: true });
+  assert.ok(lazy.indexed, 'a plain archive is indexed');
+  assert.equal(await lazy.readDockerfile(), await eager.readDockerfile());
+  assert.equal(lazy.indexed.kind('src'), 'dir');
+  assert.equal(lazy.indexed.kind('src/main.c'), 'file');
+  assert.equal(lazy.indexed.kind('logs'), undefined, 'ignored');
+  assert.equal(lazy.indexed.kind('Dockerfile'), undefined, 'an ignored Dockerfile is read, not in the context');
+  assert.equal(readdir(lazy.dir).length, 0, 'nothing extracted before files()');
+  for (const p of paths) assert.equal(await lazy.hashPath(p), await eager.hashPath(p), p);
+  await assert.rejects(lazy.hashPath('logs'), (err: Error & { code?: string }) => err.code === 'E_NOT_FOUND');
+  assert.equal(await lazy.files(), lazy.dir);
+  const tree = (dir: string): string[] => execFileSync('find', ['.', '-printf', '%p %y %m %U %G %s\n'], { cwd: dir, encoding: 'utf8' }).split('\n').filter(Boolean).sort();
+  assert.deepEqual(tree(lazy.dir), tree(eager.dir));
+  for (const p of paths) assert.equal(await new ContentHasher(lazy.dir).hashPath(p), await eager.hashPath(p), `${p} on disk`);
+  // An archive with a symlink (or a file before its folder) is not indexed: extracted at once.
+  const linked = await open(t, { body: body(buildTar([{ name: 'Dockerfile', data: 'FROM a\n' }, { name: 'l', type: 'symlink', linkname: 'Dockerfile' }])), lazy: true });
+  assert.equal(linked.indexed, undefined);
+  assert.deepEqual(readdir(linked.dir).sort(), ['Dockerfile', 'l']);
+  const implicit = await open(t, { body: body(SIMPLE), lazy: true });
+  assert.equal(implicit.indexed, undefined);
+  assert.equal(readFileSync(join(implicit.dir, 'app/main.sh'), 'utf8'), 'echo hi\n');
 });
 
 async function serve(t: TestContext, routes: Record<string, { type: string; data: Buffer | string; status?: number }>): Promise<string> {

@@ -102,6 +102,28 @@ test('COPY --chown with numbers and with names from the image\'s /etc/passwd', a
   assert.equal(await run('chown:1', 'busybox', 'stat', '-c', '%u:%g', '/a.txt', '/b.txt'), '1234:2345\n0:0\n');
 });
 
+test('COPY of a folder: the files, their modes and owners, the folders it makes (0755) and those it goes into (their own mode kept), also with .dockerignore', async () => {
+  for (const ignore of [false, true]) {
+    const dir = context(`copytree-${ignore}`, {
+      Dockerfile: 'FROM busybox\nRUN busybox mkdir -p /tmp /usr && busybox chmod 1777 /tmp\nCOPY --chown=7:8 tree/ /tmp/made/deeper/\nCOPY tree /usr/tree\nCOPY tree/top.txt tree/sub/b.txt /tmp/\n',
+      ...(ignore ? { '.dockerignore': 'tree/sub/skip.txt\n' } : {}),
+      'tree/top.txt': 'top\n', 'tree/sub/a.sh': 'echo a\n', 'tree/sub/b.txt': 'b\n', 'tree/sub/skip.txt': 'skip\n',
+    });
+    execFileSync('chmod', ['0750', join(dir, 'tree/sub')]);
+    execFileSync('chmod', ['0755', join(dir, 'tree/sub/a.sh')]);
+    const tag = `copytree:${ignore ? 'ignore' : 'all'}`;
+    await build(d.socket, ['-t', tag, dir]);
+    const listing = await run(tag, 'busybox', 'sh', '-c', 'busybox find /tmp /usr/tree | busybox sort | while read p; do if [ -d "$p" ]; then busybox stat -c "%n %a %u:%g dir" "$p"; else busybox stat -c "%n %a %u:%g %s" "$p"; fi; done');
+    assert.equal(listing, [
+      '/tmp 1777 0:0 dir', '/tmp/b.txt 644 0:0 2', '/tmp/made 755 0:0 dir', '/tmp/made/deeper 755 0:0 dir', '/tmp/made/deeper/sub 750 7:8 dir',
+      '/tmp/made/deeper/sub/a.sh 755 7:8 7', '/tmp/made/deeper/sub/b.txt 644 7:8 2', ...(ignore ? [] : ['/tmp/made/deeper/sub/skip.txt 644 7:8 5']),
+      '/tmp/made/deeper/top.txt 644 7:8 4', '/tmp/top.txt 644 0:0 4',
+      '/usr/tree 755 0:0 dir', '/usr/tree/sub 750 0:0 dir', '/usr/tree/sub/a.sh 755 0:0 7', '/usr/tree/sub/b.txt 644 0:0 2',
+      ...(ignore ? [] : ['/usr/tree/sub/skip.txt 644 0:0 5']), '/usr/tree/top.txt 644 0:0 4',
+    ].join('\n') + '\n');
+  }
+});
+
 test('what the classic builder cannot honour is refused with a 400 naming it', async () => {
   const body = tarOf(context('refused', { Dockerfile: 'FROM busybox\n' }));
   const post = (query: string) => apiRequest(d.socket, 'POST', `/v1.41/build?${query}`, body.toString('latin1'), { 'Content-Type': 'application/x-tar' });

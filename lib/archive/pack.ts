@@ -23,8 +23,14 @@ const SKIPPED_XATTRS = [/^trusted\.overlay\./, /^user\.overlay\./, /^security\.s
 const BATCH = 256;
 const CHUNK = 256 * 1024;
 
-export function packChanges(root: string, entries: PackEntry[]): Readable {
-  return Readable.from(pack(root, entries), { objectMode: false });
+/** `then`: a tar whose entries follow the changes' (its end-of-archive ends the whole). */
+export function packChanges(root: string, entries: PackEntry[], then?: AsyncIterable<Buffer>): Readable {
+  if (!then) return Readable.from(pack(root, entries), { objectMode: false });
+  async function* both(): AsyncGenerator<Buffer> {
+    yield* pack(root, entries, false);
+    yield* then!;
+  }
+  return Readable.from(both(), { objectMode: false });
 }
 
 /** Entries of several roots in one archive, one root after the other (docker cp of a folder with mounts below it). */

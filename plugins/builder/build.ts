@@ -9,7 +9,7 @@ import type { ContainerConfig, Images } from '../image-store/index.js';
 import { familiarString, normalize } from '../../lib/image-reference.js';
 import { authFromBody } from '../../lib/registry-auth.js';
 import { BuildCache } from './cache.js';
-import { ContentHasher, openContext } from './context/index.js';
+import { openContext, type BuildContext } from './context/index.js';
 import { expandInstruction, expandWord, parseDockerfile, splitStages, type Instruction, type Stage } from './dockerfile/index.js';
 import { dispatch, runTriggers } from './instructions.js';
 import type { BuildOptions } from './options.js';
@@ -39,6 +39,9 @@ export interface StepOptions {
   announce?: boolean;
 }
 
+/** A step's work in its container; a tar it returns is added to the step's layer after the container's changes. */
+export type StepWork = (id: string) => Promise<void | Readable>;
+
 const commandText = (i: Instruction) => i.original;
 
 export class Build {
@@ -50,9 +53,8 @@ export class Build {
   /** Meta ARGs (before the first FROM) and their values, for FROM and stages that re-declare them. */
   readonly metaArgs = new Map<string, string | undefined>();
   readonly results = new Map<string, string>();
-  contextRoot = '';
-  /** Content hashes of context paths, remembered for the build (the context does not change). */
-  hasher = new ContentHasher('');
+  /** The build context (set once it is open). */
+  context?: BuildContext;
   private cacheBusted = false;
 
   constructor(readonly deps: BuildDeps, readonly opts: BuildOptions, readonly out: BuildOutput, readonly signal: AbortSignal) {
@@ -110,11 +112,10 @@ export class Build {
       }
     });
     const ctx = await openContext({
-      tmpDir: this.deps.workDir, body, dockerfile: this.opts.dockerfile, signal: this.signal,
+      tmpDir: this.deps.workDir, body, dockerfile: this.opts.dockerfile, signal: this.signal, lazy: true,
       ...(this.opts.remote ? { remote: this.opts.remote } : {}),
     });
-    this.contextRoot = ctx.dir;
-    this.hasher = new ContentHasher(ctx.dir);
+    this.context = ctx;
     try {
       const parsed = parseDockerfile(await ctx.readDockerfile(), ctx.dockerfileName);
       this.escape = parsed.escape;
@@ -271,7 +272,7 @@ export class Build {
    * One step: the cached image for `probe` on the stage's image, or a container made from
    * `create` (default `probe`), `work` done in it, committed with `probe` as container_config.
    */
-  async step(s: StageState, probe: ContainerConfig, work?: (id: string) => Promise<void>, create: ContainerConfig = probe, opts: StepOptions = {}): Promise<void> {
+  async step(s: StageState, probe: ContainerConfig, work?: StepWork, create: ContainerConfig = probe, opts: StepOptions = {}): Promise<void> {
     // One lock per cache entry: a build making this very step now is waited for, then the cache asked.
     const key = `${s.imageId} ${JSON.stringify(probe)}`;
     for (let other = this.deps.stepsInFlight.get(key); other; other = this.deps.stepsInFlight.get(key)) await other.catch(() => {});
@@ -284,7 +285,7 @@ export class Build {
     }
   }
 
-  private async makeStep(s: StageState, probe: ContainerConfig, work: ((id: string) => Promise<void>) | undefined, create: ContainerConfig, opts: StepOptions): Promise<void> {
+  private async makeStep(s: StageState, probe: ContainerConfig, work: StepWork | undefined, create: ContainerConfig, opts: StepOptions): Promise<void> {
     const announce = opts.announce !== false;
     if (!this.opts.nocache && !this.cacheBusted) {
       const hit = await this.cache.probe(s.imageId, probe);
@@ -298,20 +299,23 @@ export class Build {
     const id = await this.containers.create(create, s.imageId);
     if (announce) this.out.stream(` ---> Running in ${shortId(id)}\n`);
     let imageId: string;
+    const removeNow = this.opts.rm || this.opts.forceRm || !announce;
     try {
-      if (work) await work(id);
+      const append = work ? await work(id) : undefined;
       if (this.signal.aborted) throw new Error('build cancelled');
       const config = { ...structuredClone(s.runConfig), Image: s.imageId };
-      imageId = await this.containers.commit(id, config, { ...probe, Image: s.imageId }, s.author);
-      await this.deps.stepCommitted(imageId);
+      imageId = await this.containers.commit(id, config, { ...probe, Image: s.imageId }, s.author, append || undefined);
+      // Recording the step image and removing its container are independent: both at once.
+      const [recorded, removed] = await Promise.allSettled([this.deps.stepCommitted(imageId), removeNow ? this.containers.remove(id) : undefined]);
+      if (recorded.status === 'rejected') throw recorded.reason;
+      if (removed.status === 'rejected') throw removed.reason;
     } catch (err) {
       // A failed step's container stays only with rm=false (and no forcerm), unless the build was cancelled.
       if (this.opts.rm || this.opts.forceRm || this.signal.aborted || !announce) await this.containers.remove(id).catch(() => {});
       else this.containers.live.delete(id);
       throw err;
     }
-    if (this.opts.rm || this.opts.forceRm || !announce) {
-      await this.containers.remove(id);
+    if (removeNow) {
       if (announce) this.out.stream(`Removing intermediate container ${shortId(id)}\n`);
     } else this.containers.live.delete(id);
     s.imageId = imageId;

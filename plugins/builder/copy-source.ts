@@ -19,6 +19,8 @@ export interface CopyItem {
   size: number;
   mtime: number;
   link?: string;
+  /** A file's content, when it is in memory (then `host` is not read). */
+  data?: Buffer;
 }
 
 /** Go's path.Match for one pattern against a relative path, segment by segment. */
@@ -80,6 +82,61 @@ export interface CopyPlan {
   items(): Promise<CopyItem[]>;
 }
 
+/**
+ * planCopy's matching and checks answered by `kindOf` (a context's index) instead of the disk: the
+ * same matches, kind and errors. Undefined when a source is a glob (the disk answers those).
+ */
+export function planSources(kindOf: (rel: string) => 'file' | 'dir' | undefined, sources: string[], dest: string, what: string): Pick<CopyPlan, 'kind' | 'matched'> | undefined {
+  const matched: string[] = [];
+  for (const source of sources) {
+    const clean = posix.normalize(`/${source}`).slice(1).replace(/\/$/, '');
+    if (clean.startsWith('..')) throw invalid(`${what} failed: forbidden path outside the build context: ${source} ()`);
+    if (hasGlob(clean)) return undefined;
+    if (clean && !kindOf(clean)) {
+      throw invalid(`${what} failed: file not found in build context or excluded by .dockerignore: stat ${source}: file does not exist`);
+    }
+    matched.push(clean);
+  }
+  if (matched.length > 1 && !dest.endsWith('/')) throw invalid(`When using ${what} with more than one source file, the destination must be a directory and end with a /`);
+  const kind = matched.length > 1 ? 'multi' : kindOf(matched[0]) === 'dir' ? 'dir' : 'file';
+  return { kind, matched };
+}
+
+/** A context's entry (context/index.ts IndexedEntry) as planCopy's items need it. */
+export interface SourceEntry {
+  kind: 'file' | 'dir';
+  mode: number;
+  size: number;
+  mtime: number;
+  data?: Buffer;
+  children?: Set<string>;
+}
+
+/** planCopy's items() from a context's index (no symlinks there): the same items, in the same order. */
+export function indexedItems(entry: (rel: string) => SourceEntry | undefined, matched: string[], dest: string): CopyItem[] {
+  const destIsDir = dest.endsWith('/') || matched.length > 1;
+  const base = dest.replace(/^\/+/, '').replace(/\/+$/, '');
+  const item = (rel: string, to: string): CopyItem => {
+    const e = entry(rel)!;
+    return { host: '', dest: to, kind: e.kind, mode: e.mode, size: e.kind === 'file' ? e.size : 0, mtime: Math.floor(e.mtime), ...(e.data ? { data: e.data } : {}) };
+  };
+  const out: CopyItem[] = [];
+  const below = (rel: string, at: string) => {
+    const names = [...entry(rel)!.children!].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    for (const name of names) {
+      const child = rel ? `${rel}/${name}` : name;
+      const b = at ? `${at}/${name}` : name;
+      out.push(item(child, base ? `${base}/${b}` : b));
+      if (entry(child)!.kind === 'dir') below(child, b);
+    }
+  };
+  for (const rel of matched) {
+    if (entry(rel)!.kind === 'dir') below(rel, '');
+    else out.push(item(rel, destIsDir ? (base ? `${base}/${posix.basename(rel)}` : posix.basename(rel)) : base));
+  }
+  return out;
+}
+
 /** What `sources` (relative to root) put at `dest` (absolute in the image), in dockerd's terms. */
 export async function planCopy(root: string, sources: string[], dest: string, what: string): Promise<CopyPlan> {
   const matched: string[] = [];
@@ -133,7 +190,7 @@ export function tarOf(items: CopyItem[], owner: { uid: number; gid: number }): R
       if (i.kind !== 'file') continue;
       let n = 0;
       // Small files whole (a stream per file costs more than the read), big ones streamed.
-      const chunks: AsyncIterable<unknown> | Iterable<Buffer> = i.size <= WHOLE_FILE ? [await readFile(i.host)] : createReadStream(i.host);
+      const chunks: AsyncIterable<unknown> | Iterable<Buffer> = i.data ? [i.data] : i.size <= WHOLE_FILE ? [await readFile(i.host)] : createReadStream(i.host);
       for await (const chunk of chunks) {
         const b = chunk as Buffer;
         const take = b.subarray(0, Math.max(0, i.size - n));
@@ -146,5 +203,30 @@ export function tarOf(items: CopyItem[], owner: { uid: number; gid: number }): R
     }
     yield END_OF_ARCHIVE;
   }
-  return Readable.from(generate());
+  return Readable.from(coalesced(generate()));
+}
+
+const BATCH_BYTES = 256 << 10;
+
+/** Small pieces (a header, a small file, its padding) passed on in batches: a stream chunk costs more than its bytes. */
+async function* coalesced(pieces: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  let batch: Buffer[] = [];
+  let bytes = 0;
+  for await (const piece of pieces) {
+    if (piece.length >= BATCH_BYTES) {
+      if (batch.length) yield Buffer.concat(batch);
+      batch = [];
+      bytes = 0;
+      yield piece;
+      continue;
+    }
+    batch.push(piece);
+    bytes += piece.length;
+    if (bytes >= BATCH_BYTES) {
+      yield Buffer.concat(batch);
+      batch = [];
+      bytes = 0;
+    }
+  }
+  if (batch.length) yield Buffer.concat(batch);
 }

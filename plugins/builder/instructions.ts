@@ -13,7 +13,7 @@ import { resolveUser } from '../../lib/resolve-user.js';
 import type { Build } from './build.js';
 import { checkClassicFlags, healthcheckConfig, parseOnbuildTrigger, type Instruction } from './dockerfile/index.js';
 import { goHealthcheck, goList, goQuoteList } from './go-format.js';
-import { planCopy, tarOf, type CopyItem, type CopyPlan } from './copy-source.js';
+import { indexedItems, planCopy, planSources, tarOf, type CopyItem, type CopyPlan } from './copy-source.js';
 import { runBuildArgs, setEnv, type StageState } from './stage-state.js';
 import { StepError } from './step-containers.js';
 
@@ -197,7 +197,7 @@ async function copy(b: Build, s: StageState, i: Instruction): Promise<void> {
   // COPY --from: an image's files never change, so its ID and the paths are their identity; the
   // files are copied out of it only when the step is not in the cache.
   const fromImage = i.flags.from ? await sourceImage(b, i.flags.from) : undefined;
-  let root = b.contextRoot;
+  let root = '';
   let cleanup: (() => Promise<void>) | undefined;
   try {
     const urls = i.cmd === 'add' ? sources.filter((src) => /^https?:\/\//.test(src)) : [];
@@ -207,6 +207,7 @@ async function copy(b: Build, s: StageState, i: Instruction): Promise<void> {
     const planLocal = async (): Promise<CopyPlan> => {
       if (plan) return plan;
       if (fromImage) ({ root, cleanup } = await stageFiles(b, fromImage, i.flags.from, sources));
+      else root = await b.context!.files();
       plan = locals.length
         ? await planCopy(root, locals, urls.length ? `${normDest.replace(/\/?$/, '/')}` : normDest, what)
         : { kind: 'multi', matched: [], items: async () => [] };
@@ -214,13 +215,16 @@ async function copy(b: Build, s: StageState, i: Instruction): Promise<void> {
     };
     let hash: string;
     let srcKind: string;
+    let indexedPlan: Pick<CopyPlan, 'kind' | 'matched'> | undefined;
     if (fromImage) {
       hash = createHash('sha256').update(`${fromImage}\0${sources.join('\0')}`).digest('hex');
       // What the path is, is not known before the files are copied out: a trailing "/" says a folder.
       srcKind = sources.length > 1 ? 'multi' : sources[0].endsWith('/') ? 'dir' : 'file';
     } else {
-      const { kind, matched } = await planLocal();
-      const hashes = [...await Promise.all(matched.map((m) => b.hasher.hashPath(m))), ...downloads.map((d) => d.hash)].map((h) => h.replace(/^sha256:/, ''));
+      // A context not extracted yet answers from its index: a step from the cache needs no files.
+      indexedPlan = planIndexed(b, locals, urls.length ? `${normDest.replace(/\/?$/, '/')}` : normDest, what);
+      const { kind, matched } = indexedPlan ?? await planLocal();
+      const hashes = [...await Promise.all(matched.map((m) => b.context!.hashPath(m))), ...downloads.map((d) => d.hash)].map((h) => h.replace(/^sha256:/, ''));
       // dockerd: one source's own hash; several sources, the hash of their hashes.
       hash = hashes.length === 1 ? hashes[0] : createHash('sha256').update(hashes.join(',')).digest('hex');
       srcKind = urls.length && !locals.length && urls.length === 1 ? 'file' : urls.length ? 'multi' : kind;
@@ -229,11 +233,16 @@ async function copy(b: Build, s: StageState, i: Instruction): Promise<void> {
     const comment = `${what} ${chown}${srcKind}:${hash} in ${normDest} `;
     const probe = { ...structuredClone(s.runConfig), Cmd: [...(s.runConfig.Shell ?? ['/bin/sh', '-c']), `#(nop) ${comment}`] };
     await b.step(s, probe, async (id) => {
-      const items = await (await planLocal()).items();
+      // COPY from a context still in memory: its files from there, the context never extracted.
+      const entry = i.cmd === 'copy' && indexedPlan ? b.context?.indexed?.entry : undefined;
+      const items = entry ? indexedItems(entry, indexedPlan!.matched, normDest) : await (await planLocal()).items();
       const archives = i.cmd === 'add' ? await archiveItems(items) : new Set<CopyItem>();
       const who = await owner(b, id, i.flags.chown || undefined);
       const plain = [...items.filter((it) => !archives.has(it)), ...downloads.map((d) => d.item)];
-      if (plain.length) await b.containers.extract(id, '/', tarOf(plain, who));
+      // Without archives to unpack after them, most files go straight into the step's layer.
+      const { now, later } = archives.size ? { now: plain, later: [] } : splitForLayer(plain);
+      if (now.length) await b.containers.extract(id, '/', tarOf(now, who));
+      if (later.length) return tarOf(later, who);
       for (const a of archives) {
         // ADD of a local archive: its contents, unpacked into the destination folder.
         const target = normDest.endsWith('/') ? normDest : posix.dirname(`/${a.dest}`);
@@ -244,6 +253,36 @@ async function copy(b: Build, s: StageState, i: Instruction): Promise<void> {
   } finally {
     await cleanup?.();
   }
+}
+
+/**
+ * A COPY's items in two: what is extracted into the step's container (everything but files, and
+ * one file of each folder no item makes, so that the container has each folder as extracting all
+ * would leave it), and the other files, which the commit appends to the layer, after the folders
+ * that hold them. Items with the same destination are all extracted, in order.
+ */
+function splitForLayer(items: CopyItem[]): { now: CopyItem[]; later: CopyItem[] } {
+  if (new Set(items.map((i) => i.dest)).size !== items.length) return { now: items, later: [] };
+  const dirs = new Set(items.filter((i) => i.kind === 'dir').map((i) => i.dest));
+  const now: CopyItem[] = [];
+  const later: CopyItem[] = [];
+  for (const i of items) {
+    const parent = posix.dirname(i.dest);
+    if (i.kind === 'file' && dirs.has(parent)) later.push(i);
+    else {
+      now.push(i);
+      if (i.kind === 'file') dirs.add(parent);
+    }
+  }
+  return { now, later };
+}
+
+/** The copy plan's matches and kind from a context not extracted yet (undefined: ask the disk). */
+function planIndexed(b: Build, locals: string[], dest: string, what: string): Pick<CopyPlan, 'kind' | 'matched'> | undefined {
+  const indexed = b.context?.indexed;
+  if (!indexed) return undefined;
+  if (!locals.length) return { kind: 'multi', matched: [] };
+  return planSources((p) => indexed.kind(p), locals, dest, what);
 }
 
 /** Local sources of ADD that are archives (gzip, bzip2, xz or plain tar): unpacked, not copied. */

@@ -91,8 +91,11 @@ export class StepContainers {
     return this.engine.run<{ mode: number }>('container.archive-stat', { name: id, path }).catch(() => undefined);
   }
 
-  async commit(id: string, config: ContainerConfig, containerConfig: ContainerConfig, author?: string): Promise<string> {
-    const { Id } = await this.engine.run<{ Id: string }>('container.commit', { name: id, pause: false, config, buildStep: { containerConfig }, ...(author ? { author } : {}) });
+  /** `append`: a tar whose entries the layer gets after the container's changes (never written into the container). */
+  async commit(id: string, config: ContainerConfig, containerConfig: ContainerConfig, author?: string, append?: Readable): Promise<string> {
+    const { Id } = await this.engine.run<{ Id: string }>('container.commit', {
+      name: id, pause: false, config, buildStep: { containerConfig, ...(append ? { append: true } : {}) }, ...(author ? { author } : {}),
+    }, append ? { stdin: append } : undefined);
     return Id;
   }
 

@@ -4,15 +4,17 @@
 // Dockerfile located and .dockerignore applied.
 import { lstat, mkdir, mkdtemp, readFile, readdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import { Transform, pipeline, type Readable } from 'node:stream';
+import { Readable, Transform, pipeline } from 'node:stream';
 import { BerthError, invalid } from '../../../core/plugin-api.js';
 import { decompressedArchive, extractLayer, peekStream } from '../../../lib/archive/index.js';
 import { readFileInRoot, resolveParts } from '../../../lib/scoped-path.js';
 import { ContentHasher } from './content-hash.js';
 import { PatternMatcher, cleanRel, readIgnoreFile } from './dockerignore.js';
+import { IndexHasher, indexTar, removeEntry, type IndexedEntry } from './tar-index.js';
 import { download, gitClone, isGitURL, isURL, readLimited } from './remote.js';
 
 export const DEFAULT_DOCKERFILE = 'Dockerfile';
+export type { IndexedEntry } from './tar-index.js';
 
 export interface OpenContextOptions {
   /** A folder the caller owns; the context is made in a new folder under it. */
@@ -31,6 +33,11 @@ export interface OpenContextOptions {
   maxDockerfileBytes?: number;
   /** Bound on the context archive's uncompressed size (default none, as dockerd). */
   maxContextBytes?: number;
+  /**
+   * Keep a request body's archive (up to a bound, in memory) and extract it only when files()
+   * is first asked for: a build whose steps all come from the cache never writes it to disk.
+   */
+  lazy?: boolean;
 }
 
 export interface DockerIgnore {
@@ -41,8 +48,19 @@ export interface DockerIgnore {
 }
 
 export interface BuildContext {
-  /** The extracted context (the folder COPY and ADD read from). */
+  /** The context's folder: extracted unless the context is lazy (then files() extracts it). */
   readonly dir: string;
+  /** The extracted context (the folder COPY and ADD read from). */
+  files(): Promise<string>;
+  /** A lazy context's entries not yet extracted: what a path is ('file' or 'dir'), without the disk. */
+  readonly indexed?: {
+    kind(relPath: string): 'file' | 'dir' | undefined;
+    /**
+     * The entry at a path, as extraction would leave it; only when nothing was taken out of the
+     * archive (.dockerignore), which would change the times of the folders it was taken from.
+     */
+    entry?(relPath: string): IndexedEntry | undefined;
+  };
   /** Where the Dockerfile is on the host (outside `dir` when .dockerignore ignores it). */
   readonly dockerfilePath: string;
   /** The Dockerfile's name as dockerd reports it in errors ("failed to parse <name>: …"). */
@@ -89,17 +107,70 @@ function bounded(input: Readable, limit: number): Readable {
   return out;
 }
 
+/** lib/archive names a layer; here the archive is a build context. */
+function contextError(err: unknown): unknown {
+  if (err instanceof BerthError && err.message.startsWith('invalid layer archive: ')) {
+    return new BerthError(err.code, `invalid build context: ${err.message.slice('invalid layer archive: '.length)}`, { cause: err });
+  }
+  return err;
+}
+
 async function extractInto(tar: Readable, dir: string, limit?: number): Promise<void> {
   try {
     const plain = await decompressedArchive(tar);
     await extractLayer(limit === undefined ? plain : bounded(plain, limit), dir, { whiteouts: 'none' });
   } catch (err) {
-    // lib/archive names a layer; here the archive is a build context.
-    if (err instanceof BerthError && err.message.startsWith('invalid layer archive: ')) {
-      throw new BerthError(err.code, `invalid build context: ${err.message.slice('invalid layer archive: '.length)}`, { cause: err });
-    }
-    throw err;
+    throw contextError(err);
   }
+}
+
+/** Most bytes of a lazy context's (uncompressed) archive held in memory. */
+const HOLD_LIMIT = 32 << 20;
+
+interface HeldArchive {
+  chunks: Buffer[];
+  /** The whole archive is in `chunks`. */
+  complete: boolean;
+  /** The archive again, as received (a read error comes at the point it came). */
+  replay(): Readable;
+}
+
+/** Reads the uncompressed archive into memory, up to HOLD_LIMIT. */
+async function holdArchive(body: Readable, limit?: number): Promise<HeldArchive> {
+  let plain: Readable;
+  try {
+    plain = await decompressedArchive(body);
+  } catch (err) {
+    throw contextError(err);
+  }
+  if (limit !== undefined) plain = bounded(plain, limit);
+  const chunks: Buffer[] = [];
+  let held = 0;
+  let failure: unknown;
+  const it = plain[Symbol.asyncIterator]();
+  let complete = false;
+  try {
+    for (;;) {
+      if (held > HOLD_LIMIT) break;
+      const r = await it.next();
+      if (r.done) {
+        complete = true;
+        break;
+      }
+      chunks.push(r.value as Buffer);
+      held += (r.value as Buffer).length;
+    }
+  } catch (err) {
+    failure = err;
+  }
+  return {
+    chunks, complete: complete && failure === undefined,
+    replay: () => Readable.from((async function* () {
+      yield* chunks;
+      if (failure !== undefined) throw failure;
+      if (!complete) for (let r = await it.next(); !r.done; r = await it.next()) yield r.value as Buffer;
+    })()),
+  };
 }
 
 /** Opens a build context; on failure nothing it wrote is left behind. */
@@ -122,7 +193,12 @@ async function open(base: string, opts: OpenContextOptions): Promise<BuildContex
   if (remote === '') {
     if (!opts.body) throw invalid('no build context: send a tar (plain, gzip, bzip2 or xz) or give remote');
     await mkdir(dir);
-    await extractInto(opts.body, dir, opts.maxContextBytes);
+    // Lazy only as root: extraction then gives each path the archive's owner, which the hashes cover.
+    const held = opts.lazy && process.getuid?.() === 0 ? await holdArchive(opts.body, opts.maxContextBytes) : undefined;
+    const index = held?.complete ? await indexTar(held.chunks).catch(() => undefined) : undefined;
+    const lazy = index && held ? await openIndexed(base, dir, held.chunks, index, opts.dockerfile || DEFAULT_DOCKERFILE).catch(() => undefined) : undefined;
+    if (lazy) return lazy;
+    await extractInto(held ? held.replay() : opts.body, dir, opts.maxContextBytes);
   } else if (remote === 'client-session') {
     throw invalid('experimental session with v1 builder is no longer supported, use builder version v2 (BuildKit) instead');
   } else if (isGitURL(remote)) {
@@ -171,6 +247,7 @@ async function open(base: string, opts: OpenContextOptions): Promise<BuildContex
   const hasher = new ContentHasher(dir);
   return {
     dir,
+    files: async () => dir,
     dockerfilePath: dockerfileHost,
     dockerfileName: name,
     source,
@@ -204,6 +281,92 @@ export async function locateDockerfile(dir: string, given: string): Promise<{ ho
     if (st?.isDirectory()) throw invalid(`Cannot locate specified Dockerfile: ${given} (it is a directory)`);
   }
   throw invalid(`Cannot locate specified Dockerfile: ${given}`);
+}
+
+/**
+ * openContext's work on an archive held in memory: the Dockerfile, .dockerignore and hashes from
+ * its index; extracted (and pruned as the disk path prunes) when files() is first asked for.
+ * Undefined when something is unusual: the disk path then does it (and says what is wrong).
+ */
+async function openIndexed(base: string, dir: string, chunks: Buffer[], index: Map<string, IndexedEntry>, given: string): Promise<BuildContext | undefined> {
+  const ignore = index.get('.dockerignore');
+  if (ignore && ignore.kind !== 'file') return undefined;
+  const patterns = ignore ? readIgnoreFile(ignore.data!.toString('utf8')) : [];
+  const matcher = new PatternMatcher(patterns);
+  const normalized = posix.normalize(given.replace(/\\/g, '/'));
+  const rel = posix.isAbsolute(normalized) ? cleanRel(normalized) : normalized.replace(/\/+$/, '');
+  let found: { key: string; name: string; text: string } | undefined;
+  for (const candidate of given === DEFAULT_DOCKERFILE ? [rel, rel.toLowerCase()] : [rel]) {
+    const parts = candidate.split('/').filter((p) => p !== '' && p !== '.');
+    if (parts.includes('..')) return undefined;
+    const e = index.get(parts.join('/'));
+    if (e?.kind === 'dir') return undefined;
+    if (e) {
+      found = { key: parts.join('/'), name: candidate, text: e.data!.toString('utf8') };
+      break;
+    }
+  }
+  if (!found) return undefined;
+  const { key, name, text } = found;
+  const dockerfileIgnored = matcher.matches(name);
+  const before = index.size;
+  if (dockerfileIgnored) removeEntry(index, key);
+  if (patterns.length) pruneIndex(index, '', matcher);
+  const pristine = index.size === before;
+  const st = await lstat(dir);
+  const hasher = new IndexHasher(index, { mode: st.mode, uid: st.uid, gid: st.gid });
+  let extracted: Promise<string> | undefined;
+  let pending = true;
+  const files = () => (extracted ??= (async () => {
+    pending = false;
+    await extractInto(Readable.from(chunks), dir);
+    if (dockerfileIgnored) await rm(join(dir, ...key.split('/')), { force: true });
+    if (patterns.length) await prune(dir, '', matcher);
+    return dir;
+  })());
+  return {
+    dir,
+    files,
+    get indexed() {
+      if (!pending) return undefined;
+      return { kind: (p: string) => index.get(p)?.kind, ...(pristine ? { entry: (p: string) => index.get(p) } : {}) };
+    },
+    dockerfilePath: join(dir, ...key.split('/')),
+    dockerfileName: name,
+    source: 'body',
+    dockerignore: { patterns, matches: (p) => matcher.matches(p) },
+    async readDockerfile() {
+      if (text.length === 0) throw invalid(`the Dockerfile (${name}) cannot be empty`);
+      return text;
+    },
+    async hashPath(relPath) {
+      const clean = cleanRel(relPath) === '.' ? '' : cleanRel(relPath);
+      const parts = clean.split('/').filter((p) => p !== '' && p !== '.');
+      const at = parts.join('/');
+      const hash = parts.includes('..') ? undefined : hasher.hash(at);
+      if (hash) return hash;
+      await files();
+      return new ContentHasher(dir).hashPath(relPath);
+    },
+    async cleanup() {
+      await extracted?.catch(() => {});
+      await rm(base, { recursive: true, force: true });
+    },
+  };
+}
+
+/** prune() on the index: what prune() leaves on disk. */
+function pruneIndex(index: Map<string, IndexedEntry>, rel: string, matcher: PatternMatcher): void {
+  for (const name of [...index.get(rel)!.children!]) {
+    const child = rel ? `${rel}/${name}` : name;
+    const c = index.get(child)!;
+    if (matcher.matches(child)) {
+      if (c.kind === 'dir' && matcher.exclusions) {
+        pruneIndex(index, child, matcher);
+        if (c.children!.size === 0) removeEntry(index, child); // kept only when something inside was re-included
+      } else removeEntry(index, child);
+    } else if (c.kind === 'dir') pruneIndex(index, child, matcher);
+  }
 }
 
 /** Removes ignored paths; an ignored folder is entered only when a `!` pattern may keep some of it. */

@@ -1,6 +1,7 @@
 // docker commit, the container side: the new image's config (the request's or the container's,
 // with Dockerfile-style changes, completed from the container's as dockerd merges them), and the
 // container's own changes packed while it is paused.
+import type { Readable } from 'node:stream';
 import { conflict, type JobEvent } from '../../../core/plugin-api.js';
 import { changeEntries, containerChanges } from './layer-changes.js';
 import { packChanges } from '../../../lib/archive/index.js';
@@ -29,7 +30,15 @@ export interface CommitPayload {
    * A build step (dockerd's CommitBuildStep): `config` is the image's as given, not merged with the
    * container's, and this is the image's container_config (the builder's cache key); no event.
    */
-  buildStep?: { containerConfig: ContainerConfig };
+  buildStep?: {
+    containerConfig: ContainerConfig;
+    /**
+     * The job's stdin is a tar whose entries the layer gets after the container's changes, as if
+     * extracted into it last (a COPY's files: their folders are in the container already, so the
+     * changes carry them as the container has them; the files are written once, into the layer).
+     */
+    append?: boolean;
+  };
 }
 
 export interface CommitDeps {
@@ -65,7 +74,7 @@ export function mergeCommitConfig(user: ContainerConfig, from: ContainerConfig):
   return out;
 }
 
-export async function commitContainer(deps: CommitDeps, c: Container, p: CommitPayload, emit: (e: JobEvent) => void): Promise<string> {
+export async function commitContainer(deps: CommitDeps, c: Container, p: CommitPayload, emit: (e: JobEvent) => void, append?: Readable): Promise<string> {
   const ref = p.repo ? Images.joinRepoTag(p.repo, p.tag) : undefined;
   if (c.State.Dead) throw conflict(`You cannot commit container ${c.Id} which is Dead`);
   const start = structuredClone(p.config ?? c.Config);
@@ -79,7 +88,7 @@ export async function commitContainer(deps: CommitDeps, c: Container, p: CommitP
       const changes = containerChanges(await deps.graph.changes(c.Id, parent));
       return commitImage(deps.images, {
         parentId: c.Image,
-        layer: packChanges(h.root, changeEntries(changes)),
+        layer: packChanges(h.root, changeEntries(changes), append),
         config,
         containerConfig: p.buildStep?.containerConfig ?? c.Config,
         containerId: c.Id,

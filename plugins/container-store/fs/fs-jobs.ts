@@ -119,13 +119,15 @@ export function registerFsJobs(ctx: PluginContext, deps: FsJobDeps): void {
     schema: named({
       repo: { type: 'string' }, tag: { type: 'string' }, comment: { type: 'string' }, author: { type: 'string' },
       pause: { type: 'boolean' }, changes: { type: 'array', items: { type: 'string' } }, config: { type: ['object', 'null'] },
-      buildStep: { type: 'object', required: ['containerConfig'], properties: { containerConfig: { type: 'object' } } },
+      buildStep: { type: 'object', required: ['containerConfig'], properties: { containerConfig: { type: 'object' }, append: { type: 'boolean' } } },
     }),
     run: async (job) => {
       const c = store().get(job.payload.name);
+      const append = job.payload.buildStep?.append ? job.stdin : undefined;
+      if (job.payload.buildStep?.append && !append) throw ctx.errors.invalid('container.commit: buildStep.append: the job needs a tar on stdin');
       const id = await commitContainer({
         images: deps.images(), graph: deps.graph.driver(), fs, runtime: deps.runtime(), dockerVersion: ctx.daemon.version,
-      }, c, job.payload, (ev) => job.emit(ev));
+      }, c, job.payload, (ev) => job.emit(ev), append);
       return { Id: id };
     },
   });
