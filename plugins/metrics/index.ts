@@ -49,17 +49,18 @@ const RESOLUTION_MS = 10;
  * figure to watch during a load test; a second scraper shortens the other's window).
  */
 function eventLoopMetrics(total: IntervalHistogram, window: IntervalHistogram): string {
+  // Before the first sample (the daemon answered within its first 10 ms) every figure is 0: the
+  // series are always there, so a scrape never finds them missing.
   const s = (ns: number) => Math.max(0, ns / 1e9 - RESOLUTION_MS / 1e3).toFixed(6);
-  if (total.count === 0) return '';
   const lines = [
     '# HELP berth_event_loop_lag_seconds Event-loop delay since the daemon became ready.',
     '# TYPE berth_event_loop_lag_seconds summary',
-    ...[0.5, 0.9, 0.99].map((q) => `berth_event_loop_lag_seconds{quantile="${q}"} ${s(total.percentile(q * 100))}`),
-    `berth_event_loop_lag_seconds_sum ${(Math.max(0, total.mean / 1e9 - RESOLUTION_MS / 1e3) * total.count).toFixed(6)}`,
+    ...[0.5, 0.9, 0.99].map((q) => `berth_event_loop_lag_seconds{quantile="${q}"} ${total.count ? s(total.percentile(q * 100)) : s(0)}`),
+    `berth_event_loop_lag_seconds_sum ${total.count ? (Math.max(0, total.mean / 1e9 - RESOLUTION_MS / 1e3) * total.count).toFixed(6) : s(0)}`,
     `berth_event_loop_lag_seconds_count ${total.count}`,
     '# HELP berth_event_loop_lag_max_seconds Longest event-loop delay since the daemon became ready.',
     '# TYPE berth_event_loop_lag_max_seconds gauge',
-    `berth_event_loop_lag_max_seconds ${s(total.max)}`,
+    `berth_event_loop_lag_max_seconds ${total.count ? s(total.max) : s(0)}`,
     '# HELP berth_event_loop_lag_window_seconds Event-loop delay since the previous scrape of /metrics.',
     '# TYPE berth_event_loop_lag_window_seconds gauge',
     `berth_event_loop_lag_window_seconds{stat="p99"} ${window.count ? s(window.percentile(99)) : '0.000000'}`,
