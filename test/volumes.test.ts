@@ -84,6 +84,24 @@ test('ls filters (dangling, driver, label key and key=value, name substring) and
   assert.deepEqual(none, { VolumesDeleted: null, SpaceReclaimed: 0 });
 });
 
+test('docker system prune --volumes takes unused anonymous volumes and keeps named ones, as dockerd from API 1.42', async () => {
+  await run(['volume', 'create', 'sp-named']);
+  const id = await out(['run', '-d', '-v', '/sp-anon', '-v', 'sp-named:/n', 'busybox', 'sleep', '1000']);
+  const [c] = JSON.parse(await out(['inspect', id]));
+  const anon = (c.Mounts as { Name: string; Destination: string }[]).find((m) => m.Destination === '/sp-anon')!.Name;
+  assert.match(anon, /^[0-9a-f]{64}$/);
+  // In use by a running container (system prune takes stopped ones first): nothing of it goes.
+  await run(['system', 'prune', '--volumes', '-f']);
+  assert.match(await out(['volume', 'ls', '-q']), new RegExp(anon));
+  await run(['rm', '-f', id]); // without -v: the anonymous volume stays for prune to find
+  const pruned = await out(['system', 'prune', '--volumes', '-f']);
+  assert.match(pruned, new RegExp(`Deleted Volumes:\\n${anon}`));
+  const left = (await out(['volume', 'ls', '-q'])).split('\n');
+  assert.ok(!left.includes(anon), `the anonymous volume is gone: ${left.join(' ')}`);
+  assert.ok(left.includes('sp-named'), 'the named volume stays');
+  await run(['volume', 'rm', 'sp-named']);
+});
+
 test('local driver options: a tmpfs volume is mounted while used and unmounted after; bad combinations get dockerd\'s messages', async () => {
   await run(['volume', 'create', '--opt', 'type=tmpfs', '--opt', 'device=tmpfs', '--opt', 'o=size=2m,uid=1000', 't1']);
   const [v] = JSON.parse(await out(['volume', 'inspect', 't1']));
