@@ -9,8 +9,8 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { apiRequest, docker, type DockerOptions, makeTempDir, type RunningDaemon, startDaemon } from './helpers/daemon.js';
-import { importBusybox, removeAllContainers } from './helpers/busybox.js';
-import { assertSubnetsFree, deleteLink, freePort, makeBridge, scrubDaemon } from './helpers/network.js';
+import { importBusybox } from './helpers/busybox.js';
+import { assertSubnetsFree, deleteLink, freePort, makeBridge, stopNetworkDaemon } from './helpers/network.js';
 import { listHostDevices } from '../plugins/exec-runc/host-devices.js';
 
 const BRIDGE = 'bt-ccl';
@@ -27,9 +27,7 @@ before(async () => {
 });
 
 after(async () => {
-  if (d) await removeAllContainers(d.socket);
-  await d?.cleanup();
-  if (d) scrubDaemon(d.dataRoot, d.execRoot);
+  if (d) await stopNetworkDaemon(d);
   deleteLink(BRIDGE);
   rmSync(work, { recursive: true, force: true });
 });

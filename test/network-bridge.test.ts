@@ -9,7 +9,7 @@ import { createServer } from 'node:net';
 import { after, before, test } from 'node:test';
 import { docker, type DockerOptions, makeTempDir, type RunningDaemon, startDaemon } from './helpers/daemon.js';
 import { importBusybox, removeAllContainers } from './helpers/busybox.js';
-import { assertSubnetsFree, deleteLink, fetchWithin, freePort, iptablesState, links, makeBridge, portFree, scrubDaemon } from './helpers/network.js';
+import { assertSubnetsFree, deleteLink, fetchWithin, freePort, iptablesState, links, makeBridge, portFree, scrubDaemon, stopNetworkDaemon } from './helpers/network.js';
 
 const BRIDGE = 'bt-nbr';
 let d: RunningDaemon;
@@ -28,9 +28,7 @@ before(async () => {
 });
 
 after(async () => {
-  if (d) await removeAllContainers(d.socket);
-  await d?.cleanup();
-  if (d) scrubDaemon(d.dataRoot, d.execRoot);
+  if (d) await stopNetworkDaemon(d);
   deleteLink(BRIDGE);
   rmSync(work, { recursive: true, force: true });
 });

@@ -4,69 +4,37 @@
 // very same proxy (no gap) and `docker port` shows it; `docker stop` closes the port and leaves no
 // proxy; without live-restore a graceful stop leaves none either.
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
-import { after, before, test } from 'node:test';
-import { docker, makeTempDir, startDaemon, type DockerOptions, type RunningDaemon } from './helpers/daemon.js';
-import { importBusybox, removeAllContainers } from './helpers/busybox.js';
-import { assertSubnetsFree, deleteLink, fetchWithin, handedOff, makeBridge, publishedPort, portFree, proxiesOfSubnet, scrubDaemon } from './helpers/network.js';
+import { test } from 'node:test';
+import { docker, type DockerOptions } from './helpers/daemon.js';
+import { fetchWithin, handedOff, publishedPort, portFree, proxiesOfSubnet, proxyTestBed } from './helpers/network.js';
 
 const BRIDGE = 'rn-pp';
 const SUBNET = '10.123.234.';
-let d: RunningDaemon;
-let dir: string;
-let work: string;
-
-const start = (live: boolean) => startDaemon({ dir, args: ['--bridge', BRIDGE, ...(live ? ['--live-restore'] : [])] });
-const run = (a: string[], o: DockerOptions = {}) => docker(d.socket, a, { timeoutMs: 60_000, ...o });
+const bed = proxyTestBed({ bridge: BRIDGE, subnet: SUBNET, name: 'netpp', page: 'proxied\n' });
+const run = (a: string[], o: DockerOptions = {}) => docker(bed.d.socket, a, { timeoutMs: 60_000, ...o });
 const WEB = ['busybox', 'busybox', 'httpd', '-f', '-p', '8080', '-h', '/www'];
 const proxies = () => proxiesOfSubnet(SUBNET);
 
-before(async () => {
-  assertSubnetsFree([SUBNET]);
-  assert.deepEqual(proxies(), [], 'no proxy of this subnet before the test');
-  makeBridge(BRIDGE, `${SUBNET}1/24`);
-  work = makeTempDir('berth-netpp-');
-  dir = makeTempDir('berth-netpp-d-');
-  d = await start(true);
-  await importBusybox(d.socket, work, { files: { 'www/index.html': 'proxied\n' } });
-});
-
-after(async () => {
-  if (d) {
-    // A test that failed with the daemon killed left its containers running (live-restore): a
-    // start without live-restore stops them, then they are removed.
-    if (d.proc.exitCode !== null || d.proc.signalCode !== null) d = await start(false).catch(() => d);
-    if (d.proc.exitCode === null && d.proc.signalCode === null) await removeAllContainers(d.socket);
-    await d.stop();
-    scrubDaemon(d.dataRoot, d.execRoot);
-  }
-  // Whatever a failed test left: only this test's proxies.
-  for (const pid of proxies()) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
-  deleteLink(BRIDGE);
-  rmSync(work, { recursive: true, force: true });
-  rmSync(dir, { recursive: true, force: true });
-});
-
 test('kill -9 with live-restore: the published port still answers; the restarted daemon adopts its proxy and docker port shows it; docker stop closes it', async () => {
   await run(['run', '-d', '--name', 'web', '--restart', 'unless-stopped', '-p', '127.0.0.1::8080', ...WEB]);
-  const port = await publishedPort(d.socket, 'web');
+  const port = await publishedPort(bed.d.socket, 'web');
   assert.equal(await fetchWithin(port), 'proxied\n');
   const proxy = [await handedOff(port, SUBNET)];
 
-  await d.stop('SIGKILL');
+  await bed.d.stop('SIGKILL');
   assert.equal(await fetchWithin(port), 'proxied\n', 'the port answers with the daemon gone');
   assert.deepEqual(proxies(), proxy);
 
-  d = await start(true);
-  assert.equal(await publishedPort(d.socket, 'web'), port, 'docker port shows the same port after the restart');
+  bed.d = await bed.start(true);
+  assert.equal(await publishedPort(bed.d.socket, 'web'), port, 'docker port shows the same port after the restart');
   assert.equal(await fetchWithin(port), 'proxied\n');
   assert.deepEqual(proxies(), proxy, 'the restarted daemon adopted the proxy (no second one, no gap)');
 
   // A graceful stop with live-restore leaves it too.
-  assert.equal(await d.stop(), 0);
+  assert.equal(await bed.d.stop(), 0);
   assert.equal(await fetchWithin(port), 'proxied\n');
-  d = await start(true);
-  assert.equal(await publishedPort(d.socket, 'web'), port);
+  bed.d = await bed.start(true);
+  assert.equal(await publishedPort(bed.d.socket, 'web'), port);
   assert.deepEqual(proxies(), proxy);
 
   await run(['stop', '-t', '1', 'web']);
@@ -75,7 +43,7 @@ test('kill -9 with live-restore: the published port still answers; the restarted
 
   // Started again: a new proxy; removed: none left.
   await run(['start', 'web']);
-  const again = await publishedPort(d.socket, 'web');
+  const again = await publishedPort(bed.d.socket, 'web');
   assert.equal(await fetchWithin(again), 'proxied\n');
   await handedOff(again, SUBNET);
   await run(['rm', '-f', 'web']);
@@ -85,13 +53,13 @@ test('kill -9 with live-restore: the published port still answers; the restarted
 
 test('a container that ends while the daemon is down: at restart its proxy is gone and its port free', async () => {
   await run(['run', '-d', '--name', 'gone', '-p', '127.0.0.1::8080', ...WEB]);
-  const port = await publishedPort(d.socket, 'gone');
+  const port = await publishedPort(bed.d.socket, 'gone');
   assert.equal(await fetchWithin(port), 'proxied\n');
   await handedOff(port, SUBNET);
   const pid = JSON.parse((await run(['inspect', 'gone'])).stdout)[0].State.Pid as number;
-  await d.stop('SIGKILL');
+  await bed.d.stop('SIGKILL');
   process.kill(pid, 'SIGKILL');
-  d = await start(true);
+  bed.d = await bed.start(true);
   await run(['ps', '-aq']);
   assert.deepEqual(proxies(), []);
   assert.equal(await portFree(port), true);
@@ -99,15 +67,15 @@ test('a container that ends while the daemon is down: at restart its proxy is go
 });
 
 test('without live-restore a graceful stop leaves no proxy process and frees the port', async () => {
-  assert.equal(await d.stop(), 0);
-  d = await start(false);
+  assert.equal(await bed.d.stop(), 0);
+  bed.d = await bed.start(false);
   await run(['run', '-d', '--name', 'web2', '--stop-timeout', '1', '-p', '127.0.0.1::8080', ...WEB]);
-  const port = await publishedPort(d.socket, 'web2');
+  const port = await publishedPort(bed.d.socket, 'web2');
   assert.equal(await fetchWithin(port), 'proxied\n');
   await handedOff(port, SUBNET);
-  assert.equal(await d.stop(), 0);
+  assert.equal(await bed.d.stop(), 0);
   assert.deepEqual(proxies(), []);
   assert.equal(await portFree(port), true);
-  d = await start(false);
+  bed.d = await bed.start(false);
   await run(['rm', '-f', 'web2']);
 });

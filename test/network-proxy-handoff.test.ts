@@ -4,22 +4,17 @@
 // over. After that hand-off a kill -9 of the daemon (live-restore) leaves the port answering; a
 // kill -9 before it leaves no proxy behind, and the restarted daemon serves the port again.
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import { docker, makeTempDir, startDaemon, type DockerOptions, type RunningDaemon } from './helpers/daemon.js';
-import { importBusybox, removeAllContainers } from './helpers/busybox.js';
-import { assertSubnetsFree, deleteLink, fetchWithin, freePort, handedOff, makeBridge, publishedPort, portFree, portHolders, proxiesOfSubnet, scrubDaemon } from './helpers/network.js';
+import { test } from 'node:test';
+import { docker, type DockerOptions } from './helpers/daemon.js';
+import { fetchWithin, freePort, handedOff, publishedPort, portFree, portHolders, proxiesOfSubnet, proxyTestBed } from './helpers/network.js';
 
 const BRIDGE = 'rn-ph';
 const SUBNET = '10.123.235.';
-let d: RunningDaemon;
-let dir: string;
-let work: string;
-
-const start = (live: boolean) => startDaemon({ dir, args: ['--bridge', BRIDGE, ...(live ? ['--live-restore'] : [])] });
-const run = (a: string[], o: DockerOptions = {}) => docker(d.socket, a, { timeoutMs: 60_000, ...o });
+const bed = proxyTestBed({ bridge: BRIDGE, subnet: SUBNET, name: 'netph', page: 'handed\n' });
+const run = (a: string[], o: DockerOptions = {}) => docker(bed.d.socket, a, { timeoutMs: 60_000, ...o });
 const WEB = ['busybox', 'busybox', 'httpd', '-f', '-p', '8080', '-h', '/www'];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const proxies = () => proxiesOfSubnet(SUBNET);
@@ -32,30 +27,6 @@ function accepts(port: number): Promise<boolean> {
     s.once('error', () => resolve(false));
   });
 }
-
-before(async () => {
-  assertSubnetsFree([SUBNET]);
-  assert.deepEqual(proxies(), [], 'no proxy of this subnet before the test');
-  makeBridge(BRIDGE, `${SUBNET}1/24`);
-  work = makeTempDir('berth-netph-');
-  dir = makeTempDir('berth-netph-d-');
-  d = await start(true);
-  await importBusybox(d.socket, work, { files: { 'www/index.html': 'handed\n' } });
-});
-
-after(async () => {
-  if (d) {
-    // Killed with live-restore (a failed test): its containers run on; a start without it stops them.
-    if (d.proc.exitCode !== null || d.proc.signalCode !== null) d = await start(false).catch(() => d);
-    if (d.proc.exitCode === null && d.proc.signalCode === null) await removeAllContainers(d.socket);
-    await d.stop();
-    scrubDaemon(d.dataRoot, d.execRoot);
-  }
-  for (const pid of proxies()) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
-  deleteLink(BRIDGE);
-  rmSync(work, { recursive: true, force: true });
-  rmSync(dir, { recursive: true, force: true });
-});
 
 test('the port answers as soon as docker run -d returns, served by the daemon itself first; the proxy process takes it over, and then a kill -9 of the daemon leaves it answering', async (t) => {
   const port = await freePort();
@@ -71,17 +42,17 @@ test('the port answers as soon as docker run -d returns, served by the daemon it
   }
   await running;
   assert.equal(await accepts(port), true, 'the port accepts connections as soon as docker run -d returns');
-  assert.ok(first.includes(d.proc.pid!), `the daemon itself listened on the port first (held by ${first.join() || 'nobody seen'}, daemon ${d.proc.pid})`);
+  assert.ok(first.includes(bed.d.proc.pid!), `the daemon itself listened on the port first (held by ${first.join() || 'nobody seen'}, daemon ${bed.d.proc.pid})`);
   t.diagnostic(`when the port first listened: ${proxiesThen.length ? `proxy process ${proxiesThen.join()} existed` : 'no proxy process existed yet'}`);
   assert.equal(await fetchWithin(port), 'handed\n');
 
   const proxy = await handedOff(port, SUBNET);
   assert.equal(await fetchWithin(port), 'handed\n', 'served by the proxy process');
 
-  await d.stop('SIGKILL');
+  await bed.d.stop('SIGKILL');
   assert.equal(await fetchWithin(port), 'handed\n', 'the port answers with the daemon gone');
-  d = await start(true);
-  assert.equal(await publishedPort(d.socket, 'web'), port);
+  bed.d = await bed.start(true);
+  assert.equal(await publishedPort(bed.d.socket, 'web'), port);
   assert.deepEqual(proxies(), [proxy], 'the restarted daemon adopted the proxy');
   assert.deepEqual(portHolders(port), [proxy]);
 
@@ -92,7 +63,7 @@ test('the port answers as soon as docker run -d returns, served by the daemon it
 
 test('a taken port is refused at once with dockerd\'s message, and the container does not start', async () => {
   await run(['run', '-d', '--name', 'first', '-p', '127.0.0.1::8080', ...WEB]);
-  const port = await publishedPort(d.socket, 'first');
+  const port = await publishedPort(bed.d.socket, 'first');
   const r = await run(['run', '-d', '--name', 'second', '-p', `127.0.0.1:${port}:8080`, ...WEB], { expectCode: 'any' });
   assert.notEqual(r.code, 0);
   assert.match(r.stderr, new RegExp(`Bind for 127\\.0\\.0\\.1:${port} failed: port is already allocated`));
@@ -115,11 +86,11 @@ test('a kill -9 of the daemon before the hand-off leaves no proxy process and fr
     if (!stray.length) await sleep(2);
   }
   assert.equal(stray.length, 1, 'a proxy process was started');
-  await d.stop('SIGKILL');
+  await bed.d.stop('SIGKILL');
   await running;
   const args = readFileSync(`/proc/${stray[0]}/cmdline`, 'utf8').split('\0');
   const port = (JSON.parse(args[args.indexOf('--berth-port-proxy') + 2]) as { hostPort: number }[])[0].hostPort;
-  const records = join(d.execRoot, 'port-proxies');
+  const records = join(bed.d.execRoot, 'port-proxies');
   if (existsSync(records) && readdirSync(records).some((f) => f.endsWith('.json'))) {
     t.diagnostic('the hand-off was recorded before the kill: the proxy rightly stays');
   } else {
@@ -127,11 +98,11 @@ test('a kill -9 of the daemon before the hand-off leaves no proxy process and fr
     assert.deepEqual(proxies(), [], 'the unrecorded proxy exited with the daemon');
     assert.equal(await portFree(port), true, 'and the port closed with them');
   }
-  d = await start(true);
+  bed.d = await bed.start(true);
   // The kill may have come before the container started: it is started now.
   const state = JSON.parse((await run(['inspect', 'early'])).stdout)[0].State as { Running: boolean };
   if (!state.Running) await run(['start', 'early']);
-  const again = await publishedPort(d.socket, 'early');
+  const again = await publishedPort(bed.d.socket, 'early');
   assert.equal(await fetchWithin(again), 'handed\n', 'the restarted daemon serves the port again');
   await handedOff(again, SUBNET);
   await run(['rm', '-f', 'early']);

@@ -5,11 +5,12 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { get } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { docker, type RunningDaemon } from './daemon.js';
+import { after, before } from 'node:test';
+import { docker, makeTempDir, startDaemon, type RunningDaemon } from './daemon.js';
 import { poll, waitFor } from './poll.js';
 
 const sh = (cmd: string, args: string[]) => execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
@@ -185,4 +186,51 @@ export async function publishedPort(socket: string, name: string): Promise<numbe
   const m = /^127\.0\.0\.1:(\d+)$/.exec(out);
   assert.ok(m, `docker port ${name} 8080: ${out}`);
   return Number(m[1]);
+}
+
+/** The published-port proxy tests' daemon: its own bridge and subnet, restartable with or without live restore. */
+export interface ProxyTestBed {
+  d: RunningDaemon;
+  start(live: boolean): Promise<RunningDaemon>;
+}
+
+/**
+ * Registers before/after hooks for a file of proxy tests: the bridge made, a daemon started with
+ * live restore and busybox imported (serving `page` as /www/index.html); afterwards whatever a failed
+ * test left (a killed daemon's running containers, proxies of this subnet) is stopped and removed.
+ */
+export function proxyTestBed(o: { bridge: string; subnet: string; name: string; page: string }): ProxyTestBed {
+  let dir = '';
+  let work = '';
+  const bed = {
+    start: (live: boolean) => startDaemon({ dir, args: ['--bridge', o.bridge, ...(live ? ['--live-restore'] : [])] }),
+  } as ProxyTestBed;
+  before(async () => {
+    assertSubnetsFree([o.subnet]);
+    assert.deepEqual(proxiesOfSubnet(o.subnet), [], 'no proxy of this subnet before the test');
+    makeBridge(o.bridge, `${o.subnet}1/24`);
+    work = makeTempDir(`berth-${o.name}-`);
+    dir = makeTempDir(`berth-${o.name}-d-`);
+    bed.d = await bed.start(true);
+    const { importBusybox } = await import('./busybox.js');
+    await importBusybox(bed.d.socket, work, { files: { 'www/index.html': o.page } });
+  });
+  after(async () => {
+    let d = bed.d;
+    if (d) {
+      // Killed with live restore (a failed test): its containers run on; a start without it stops them.
+      if (d.proc.exitCode !== null || d.proc.signalCode !== null) d = await bed.start(false).catch(() => d);
+      if (d.proc.exitCode === null && d.proc.signalCode === null) {
+        const { removeAllContainers } = await import('./busybox.js');
+        await removeAllContainers(d.socket);
+      }
+      await d.stop();
+      scrubDaemon(d.dataRoot, d.execRoot);
+    }
+    for (const pid of proxiesOfSubnet(o.subnet)) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+    deleteLink(o.bridge);
+    rmSync(work, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return bed;
 }
