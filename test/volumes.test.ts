@@ -102,6 +102,23 @@ test('docker system prune --volumes takes unused anonymous volumes and keeps nam
   await run(['volume', 'rm', 'sp-named']);
 });
 
+test('volume rm racing a create that mounts the volume: a container that was created always finds its volume', async () => {
+  // Back to back, as client libraries send them: the rm lands before, during or after the create.
+  for (let i = 0; i < 12; i++) {
+    const name = `race${i}`;
+    await run(['volume', 'create', name]);
+    const create = apiRequest(d.socket, 'POST', `/containers/create?name=race-c${i}`, { Image: 'busybox', Cmd: ['true'], HostConfig: { Binds: [`${name}:/etc`] } });
+    const rm = new Promise((r) => setTimeout(r, (i % 6) * 4)).then(() => apiRequest(d.socket, 'DELETE', `/volumes/${name}`));
+    const [c, r] = await Promise.all([create, rm]);
+    assert.equal(c.status, 201, c.body);
+    assert.ok([204, 409].includes(r.status), `rm answered ${r.status} ${r.body}`);
+    const v = await apiRequest(d.socket, 'GET', `/volumes/${name}`);
+    assert.equal(v.status, 200, `round ${i}: the container was created but its volume is gone (rm answered ${r.status})`);
+    await run(['rm', '-v', `race-c${i}`]);
+    await run(['volume', 'rm', '-f', name]);
+  }
+});
+
 test('local driver options: a tmpfs volume is mounted while used and unmounted after; bad combinations get dockerd\'s messages', async () => {
   await run(['volume', 'create', '--opt', 'type=tmpfs', '--opt', 'device=tmpfs', '--opt', 'o=size=2m,uid=1000', 't1']);
   const [v] = JSON.parse(await out(['volume', 'inspect', 't1']));

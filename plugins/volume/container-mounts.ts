@@ -56,7 +56,7 @@ export function tapContainerMounts(containers: ContainersService, volumes: Volum
     try {
       for (const m of mounts) {
         if (m.Type !== 'volume') continue;
-        const { record, made: isNew } = await volumes.create({ Name: m.Name, Driver: m.Driver, DriverOpts: m.DriverOpts, Labels: m.Labels });
+        const { record, made: isNew } = await volumes.create({ Name: m.Name, Driver: m.Driver, DriverOpts: m.DriverOpts, Labels: m.Labels }, c.Id);
         if (isNew) made.push(record.Name);
         Object.assign(m, { Name: record.Name, Driver: record.Driver });
         const driver = await volumes.driver(record.Driver);
@@ -67,7 +67,9 @@ export function tapContainerMounts(containers: ContainersService, volumes: Volum
       // written side by side: the create waits for one fsync, not two.
       c.MountPoints = mounts.filter((m) => m.Type !== 'tmpfs' && m.Source).map((m) => ({ source: m.Source, destination: m.Destination, readonly: !m.RW }));
       await Promise.all([store.saveMounts(c.Id, mounts), containers.store().save(c)]);
+      store.release(c.Id);
     } catch (err) {
+      store.release(c.Id);
       for (const name of made) await volumes.remove(name).catch((e) => log.warn({ err: e, volume: name }, 'cannot undo a volume of a failed create'));
       await store.deleteMounts(c.Id).catch(() => {});
       throw err;

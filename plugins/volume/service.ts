@@ -117,8 +117,12 @@ export class Volumes {
     return this.view(this.record(name));
   }
 
-  /** docker volume create, and the volumes a container's mounts make. Returns the existing one when asked again with the same driver. */
-  create(req: CreateVolumeRequest): Promise<{ record: VolumeRecord; made: boolean }> {
+  /**
+   * docker volume create, and the volumes a container's mounts make. Returns the existing one when
+   * asked again with the same driver. With `user`, that container counts as using the volume from
+   * here on (until store.release), so a remove cannot slip in before its mount points are saved.
+   */
+  create(req: CreateVolumeRequest, user?: string): Promise<{ record: VolumeRecord; made: boolean }> {
     const anonymous = !req.Name;
     const name = req.Name || randomBytes(32).toString('hex');
     checkVolumeName(name);
@@ -127,6 +131,8 @@ export class Volumes {
       const existing = this.store.volumes.get(name);
       if (existing) {
         if (req.Driver && existing.Driver !== req.Driver) throw conflict(`create ${name}: volume name must be unique`);
+        // Under the volume's lock: a docker volume rm from now on sees this container as a user.
+        if (user) this.store.claim(name, user);
         return { record: existing, made: false };
       }
       let driver: VolumeDriver;
@@ -148,6 +154,7 @@ export class Volumes {
         await driver.remove(name).catch(() => {});
         throw err;
       }
+      if (user) this.store.claim(name, user);
       this.emit(volumeEvent(name, 'create', { driver: wanted }));
       return { record, made: true };
     });

@@ -21,6 +21,8 @@ export interface VolumeRecord {
 export class VolumeStore {
   readonly volumes = new Map<string, VolumeRecord>();
   readonly mounts = new Map<string, MountPoint[]>();
+  /** Volumes a container being created holds before its mount points are on disk (volume → ids). */
+  private readonly claims = new Map<string, Set<string>>();
 
   constructor(private readonly dir: string, private readonly fs: PluginFs, private readonly log: Logger) {}
 
@@ -66,7 +68,21 @@ export class VolumeStore {
 
   /** The containers whose mount points name the volume. */
   usersOf(name: string): string[] {
-    return [...this.mounts].filter(([, ms]) => ms.some((m) => m.Type === 'volume' && m.Name === name)).map(([id]) => id);
+    const users = [...this.mounts].filter(([, ms]) => ms.some((m) => m.Type === 'volume' && m.Name === name)).map(([id]) => id);
+    for (const id of this.claims.get(name) ?? []) if (!users.includes(id)) users.push(id);
+    return users;
+  }
+
+  /** Counts containerId as a user of the volume from now on, before its mount points are saved. */
+  claim(name: string, containerId: string): void {
+    let ids = this.claims.get(name);
+    if (!ids) this.claims.set(name, (ids = new Set()));
+    ids.add(containerId);
+  }
+
+  /** Drops the claims of a container (its mount points are saved, or its create failed). */
+  release(containerId: string): void {
+    for (const [name, ids] of this.claims) if (ids.delete(containerId) && !ids.size) this.claims.delete(name);
   }
 }
 
