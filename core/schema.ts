@@ -32,8 +32,13 @@ export function schemaKey(schema: JsonSchema): string {
   return `${h.toString(16).padStart(16, '0')}-${text.length}`;
 }
 
+// The start-up snapshot carries the precompiled validators, keyed as in index.json.
+const SNAPSHOT_VALIDATORS = Symbol.for('berth.precompiledSchemas');
+
 let index: Record<string, string> | undefined;
 function precompiled(schema: JsonSchema): ValidateFunction | undefined {
+  const carried = (globalThis as unknown as Record<symbol, Map<string, ValidateFunction> | undefined>)[SNAPSHOT_VALIDATORS];
+  if (carried) return carried.get(schemaKey(schema));
   if (!index) {
     try {
       index = JSON.parse(readFileSync(new URL('index.json', PRECOMPILED_DIR), 'utf8')) as Record<string, string>;

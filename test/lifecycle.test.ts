@@ -305,8 +305,8 @@ test('the daemon refuses to run as a non-root user', async (t) => {
   onCleanup(t, () => rmSync(dir, { recursive: true, force: true }));
   const pidfile = join(dir, 'berth.pid');
   const r = await new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
-    const p = spawn(process.execPath, [
-      BERTHD, '--data-root', join(dir, 'data'), '--exec-root', join(dir, 'exec'), '-p', pidfile, '-H', `unix://${join(dir, 'berth.sock')}`,
+    const p = spawn(BERTHD, [
+      '--data-root', join(dir, 'data'), '--exec-root', join(dir, 'exec'), '-p', pidfile, '-H', `unix://${join(dir, 'berth.sock')}`,
     ], { uid: 65534, gid: 65534, cwd: '/', env: { ...process.env, HOME: '/nonexistent' }, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     p.stderr.on('data', (c) => (stderr += c));

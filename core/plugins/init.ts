@@ -3,7 +3,7 @@
 import { mkdir } from 'node:fs/promises';
 import { release } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { importEntry } from './import-entry.js';
 import type { Logger } from 'pino';
 import { coerceVersion, olderThan } from '../semver.js';
 import type { Engine } from '../engine.js';
@@ -62,7 +62,7 @@ export async function initPlugins(opts: {
       try {
         // Imported in order, not all at once: the API listens as soon as its plugin is up, before
         // later plugins' modules are compiled.
-        const mod = (await import(pathToFileURL(join(c.dir, m.main)).href)) as PluginModule;
+        const mod = (await importEntry(join(c.dir, m.main))) as PluginModule;
         const init = mod.init ?? mod.default?.init;
         if (typeof init !== 'function') throw new Error(`entry ${m.main} exports no init function`);
         const stateDir = join(opts.daemon.dataRoot, 'plugins', m.name);

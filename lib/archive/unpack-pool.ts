@@ -14,10 +14,11 @@ export type { UnpackResult } from './unpack-protocol.js';
 
 /** Bytes sent to a worker and not yet taken by its extractor: beyond this the source pauses. */
 const WINDOW = 8 << 20;
+// Both read when used, not when the module loads: the start-up snapshot evaluates modules at build time.
 /** How long an idle worker waits for the next layer (the variable is for tests). */
-const IDLE_MS = Number(process.env.BERTH_UNPACK_IDLE_MS) || 10_000;
+const idleMs = () => Number(process.env.BERTH_UNPACK_IDLE_MS) || 10_000;
 // More workers than cores only adds switching: the work is CPU (and kernel) bound.
-const MAX_WORKERS = Math.max(2, Math.min(4, availableParallelism()));
+const maxWorkers = () => Math.max(2, Math.min(4, availableParallelism()));
 const WORKER_URL = new URL('./unpack-worker.js', import.meta.url);
 
 interface Slot {
@@ -66,7 +67,7 @@ class UnpackPool {
       slot.worker.ref();
       return Promise.resolve(slot);
     }
-    if (this.count < MAX_WORKERS) return Promise.resolve(this.start());
+    if (this.count < maxWorkers()) return Promise.resolve(this.start());
     if (tar.destroyed) return Promise.reject(tar.errored ?? new Error('the layer tar was closed before its end'));
     return new Promise((resolve, reject) => {
       const waiter = (s: Slot) => { tar.off('error', onError).off('close', onClose); resolve(s); };
@@ -107,7 +108,7 @@ class UnpackPool {
     const next = this.waiting.shift();
     if (next) { next(slot); return; }
     slot.worker.unref();
-    slot.idleTimer = setTimeout(() => void slot.worker.terminate(), IDLE_MS).unref();
+    slot.idleTimer = setTimeout(() => void slot.worker.terminate(), idleMs()).unref();
     this.idle.push(slot);
   }
 }

@@ -4,9 +4,15 @@
 // bundle's `winsz` FIFO (terminal-size.ts).
 import { closeSync, constants, openSync } from 'node:fs';
 import { PassThrough, Writable } from 'node:stream';
-import { SeqpacketSocket } from 'node-unix-socket';
+import { createRequire } from 'node:module';
+import type { SeqpacketSocket as SeqpacketSocketClass } from 'node-unix-socket';
 import type { StdioHandle } from '../exec/index.js';
 import { writeTerminalSize } from './terminal-size.js';
+
+// A native addon, loaded on the first attach rather than with the plugin (start-up, snapshot).
+let seqpacket: typeof SeqpacketSocketClass | undefined;
+const SeqpacketSocket = () =>
+  (seqpacket ??= (createRequire(import.meta.url)('node-unix-socket') as { SeqpacketSocket: typeof SeqpacketSocketClass }).SeqpacketSocket);
 
 const STREAM_BY_BYTE: Record<number, 'stdout' | 'stderr'> = { 2: 'stdout', 3: 'stderr' };
 // conmon reads at most its buffer size less one byte per packet: larger writes would be cut.
@@ -15,7 +21,7 @@ const MAX_PACKET = 8192;
 /** Connects to <bundle>/attach; through /proc/self/fd so long bundle paths fit sun_path. */
 export function connectAttach(bundle: string, opts: { stdin: boolean }): Promise<StdioHandle> {
   const dirFd = openSync(bundle, constants.O_RDONLY | constants.O_DIRECTORY);
-  const socket = new SeqpacketSocket();
+  const socket = new (SeqpacketSocket())();
   const output = new PassThrough({ objectMode: true });
   let closed = false;
   const close = () => {

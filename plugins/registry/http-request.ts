@@ -23,7 +23,9 @@ export interface Exchange {
   signal?: AbortSignal;
 }
 
-const httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 32 });
+// Made on first use: a module may not hold sockets' machinery from when it loads (start-up snapshot).
+let plainAgent: HttpAgent | undefined;
+const httpAgent = () => (plainAgent ??= new HttpAgent({ keepAlive: true, maxSockets: 32 }));
 const httpsAgents = new Map<string, HttpsAgent>();
 
 function agentFor(tls: TlsFiles | undefined): HttpsAgent {
@@ -49,7 +51,7 @@ export function send(x: Exchange): Promise<IncomingMessage> {
     const req = (https ? httpsRequest : httpRequest)(x.url, {
       method: x.method,
       headers: { 'User-Agent': 'berth/0.1 (linux)', ...x.headers },
-      agent: https ? agentFor(x.tls) : httpAgent,
+      agent: https ? agentFor(x.tls) : httpAgent(),
       signal: x.signal,
     }, (res) => {
       res.setTimeout(x.timeoutMs ?? 60_000, () => res.destroy(new Error('read timeout')));

@@ -41,9 +41,9 @@ export function berthdCommand(paths: BerthdPaths, args: string[] = []): { file: 
   if (!existsSync(paths.configFile)) writeFileSync(paths.configFile, '{}\n');
   const bridge = args.some((a) => a === '-b' || a.startsWith('--bridge')) ? [] : ['--bridge', 'none'];
   return {
-    file: process.execPath,
+    file: BERTHD,
     args: [
-      BERTHD, '--data-root', paths.dataRoot, '--exec-root', paths.execRoot, '-p', paths.pidfile,
+      '--data-root', paths.dataRoot, '--exec-root', paths.execRoot, '-p', paths.pidfile,
       '-H', `unix://${paths.socket}`, '--config-file', paths.configFile, ...bridge, ...args,
     ],
   };

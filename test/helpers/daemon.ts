@@ -82,7 +82,7 @@ function checkExit(command: string, r: CommandResult, expect: ExpectOptions['exp
 /** Runs berthd as a command (--validate, plugins, refusals); killed after 20 s. */
 export function runBerthd(args: string[], env: NodeJS.ProcessEnv = {}, opts: ExpectOptions = {}): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [BERTHD, ...args], { env: { ...process.env, ...env } });
+    const p = spawn(BERTHD, args, { env: { ...process.env, ...env } });
     let stdout = '';
     let stderr = '';
     p.stdout.on('data', (d) => (stdout += d));
@@ -103,7 +103,7 @@ export async function startDaemon(opts: StartOptions = {}): Promise<RunningDaemo
   const dir = opts.dir ?? makeTempDir();
   const paths = berthdPaths(dir);
   const cmd = opts.defaults === false
-    ? { file: process.execPath, args: [BERTHD, ...(opts.args ?? [])] }
+    ? { file: BERTHD, args: opts.args ?? [] }
     : berthdCommand(paths, opts.args);
   // A wrapper (prlimit …) runs the daemon under it.
   const [file, ...rest] = [...(opts.wrapper ?? []), cmd.file, ...cmd.args];
