@@ -42,8 +42,10 @@ export class Daemon {
 
   private info(): DaemonInfo {
     const c = this.config.core;
+    const daemon = this;
     return {
-      id: this.id,
+      // Read when used: the ID is loaded while the plugins start (see start).
+      get id() { return daemon.id; },
       version: BERTH_VERSION,
       commit: BERTH_COMMIT,
       dataRoot: c.dataRoot,
@@ -59,12 +61,19 @@ export class Daemon {
 
   async start(): Promise<void> {
     const c = this.config.core;
-    await mkdir(c.dataRoot, { recursive: true, mode: 0o700 });
-    await chmod(c.dataRoot, 0o700);
-    await mkdir(c.execRoot, { recursive: true, mode: 0o700 });
-    await claimPidFile(c.pidfile);
+    // Side by side (each is a thread-pool round trip or two): nothing is written into the data
+    // root before the pid file is ours.
+    await Promise.all([
+      mkdir(c.dataRoot, { recursive: true, mode: 0o700 }).then(() => chmod(c.dataRoot, 0o700)),
+      mkdir(c.execRoot, { recursive: true, mode: 0o700 }),
+      claimPidFile(c.pidfile),
+    ]);
     try {
-      this.id = await loadDaemonId(c.dataRoot);
+      // Made (and on disk) before ready, while the plugins start: a new data root's ID is written
+      // durably, two fsyncs that need not hold up the API listening. Only routes that wait for
+      // ready (/info) show it.
+      const idLoaded = loadDaemonId(c.dataRoot).then((id) => { this.id = id; });
+      idLoaded.catch(() => {}); // awaited below; a failure must not be an unhandled rejection meanwhile
       this.engine.register('daemon.reload', {
         description: 'reloads the reloadable part of daemon.json',
         schema: NO_PAYLOAD,
@@ -83,6 +92,7 @@ export class Daemon {
         log: this.log,
         statuses: this.statuses,
       });
+      await idLoaded;
       await this.hooks.ready.promise();
       this.log.info({
         version: BERTH_VERSION, commit: BERTH_COMMIT,

@@ -24,12 +24,22 @@ export function getAjv(): Ajv {
   return ajv;
 }
 
-/** A short key for a schema's JSON text (64-bit FNV-1a: no crypto module needed at start-up). */
+/**
+ * A short key for a schema's JSON text: two 32-bit FNV-1a hashes (different offsets) and the
+ * length. No crypto module at start-up, and no BigInt: the configuration schema is tens of KB and
+ * is keyed at every start.
+ */
 export function schemaKey(schema: JsonSchema): string {
   const text = JSON.stringify(schema);
-  let h = 0xcbf29ce484222325n;
-  for (let i = 0; i < text.length; i++) h = BigInt.asUintN(64, (h ^ BigInt(text.charCodeAt(i))) * 0x100000001b3n);
-  return `${h.toString(16).padStart(16, '0')}-${text.length}`;
+  let a = 0x811c9dc5;
+  let b = 0x050c5d1f;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x01000193);
+  }
+  const hex = (n: number) => (n >>> 0).toString(16).padStart(8, '0');
+  return `${hex(a)}${hex(b)}-${text.length}`;
 }
 
 // The start-up snapshot carries the precompiled validators, keyed as in index.json.
@@ -37,8 +47,9 @@ const SNAPSHOT_VALIDATORS = Symbol.for('berth.precompiledSchemas');
 
 let index: Record<string, string> | undefined;
 function precompiled(schema: JsonSchema): ValidateFunction | undefined {
-  const carried = (globalThis as unknown as Record<symbol, Map<string, ValidateFunction> | undefined>)[SNAPSHOT_VALIDATORS];
-  if (carried) return carried.get(schemaKey(schema));
+  const key = schemaKey(schema);
+  const carried = (globalThis as unknown as Record<symbol, Map<string, ValidateFunction> | undefined>)[SNAPSHOT_VALIDATORS]?.get(key);
+  if (carried) return carried;
   if (!index) {
     try {
       index = JSON.parse(readFileSync(new URL('index.json', PRECOMPILED_DIR), 'utf8')) as Record<string, string>;
@@ -46,7 +57,7 @@ function precompiled(schema: JsonSchema): ValidateFunction | undefined {
       index = {};
     }
   }
-  const file = index[schemaKey(schema)];
+  const file = index[key];
   return file ? (require(new URL(file, PRECOMPILED_DIR).pathname) as ValidateFunction) : undefined;
 }
 

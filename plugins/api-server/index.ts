@@ -5,6 +5,7 @@ import type { TLSSocket } from 'node:tls';
 import { definePlugin, type JobOrigin } from '../../core/plugin-api.js';
 import { MAX_API_VERSION, MIN_API_VERSION } from './api-version.js';
 import { createDispatcher } from './dispatch.js';
+import { mountPing } from './ping.js';
 import { compilePath, ParamRoutes } from './param-routes.js';
 import { parseFilters } from './filters.js';
 import { HijackRoutes } from './hijack.js';
@@ -155,6 +156,7 @@ export default definePlugin({
       },
     });
 
+    mountPing(ctx, route, origin);
     const hijackOptions = { commonHeaders, daemon: ctx.daemon, log: ctx.log, authz, identify: who };
     // Listen now so /_ping answers early; other routes wait for readiness (see dispatch).
     const listeners = await openListeners(

@@ -3,26 +3,9 @@ import type { PluginContext } from '../../core/plugin-api.js';
 import type { ApiService, RouteHandler } from '../api-server/index.js';
 import { EVENT_FILTER_KEYS, type EventsPayload } from '../events/index.js';
 
-const PING_HEADERS = {
-  'Cache-Control': 'no-cache, no-store, must-revalidate',
-  Pragma: 'no-cache',
-  'Builder-Version': '1',
-  // Berth runs no swarm: API 1.42's header, unversioned as in dockerd.
-  Swarm: 'inactive',
-};
 const DF_TYPES: Record<string, string[]> = { container: ['Containers'], image: ['LayersSize', 'Images'], volume: ['Volumes'], 'build-cache': ['BuildCache'] };
 
 export function mountSystemRoutes(ctx: PluginContext, api: ApiService): void {
-  const ping: RouteHandler = async (req, res) => {
-    const body = await ctx.engine.run<string>('ping', undefined, { origin: api.origin(req) });
-    for (const [k, v] of Object.entries(PING_HEADERS)) res.setHeader(k, v);
-    res.setHeader('Content-Type', 'text/plain; charset=utf-8');
-    res.setHeader('Content-Length', req.method === 'HEAD' ? 0 : Buffer.byteLength(body));
-    res.end(req.method === 'HEAD' ? undefined : body);
-  };
-  api.route('get', '/_ping', ping, { early: true });
-  api.route('head', '/_ping', ping, { early: true });
-
   api.route('get', '/version', async (req, res) => {
     api.sendJSON(res, 200, await ctx.engine.run('version', undefined, { origin: api.origin(req) }));
   }, { early: true });

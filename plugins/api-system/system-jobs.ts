@@ -15,8 +15,6 @@ const unameMachine = (a: string) => ({ x64: 'x86_64', arm64: 'aarch64', ia32: 'i
 export function registerSystemJobs(ctx: PluginContext, system: SystemService): void {
   const events = ctx.services.get<EventsService>('events');
 
-  ctx.engine.register('ping', { description: 'answers /_ping', schema: noPayload, run: () => 'OK' });
-
   ctx.engine.register<void, VersionInfo>('version', {
     description: 'the daemon version (GET /version)',
     schema: noPayload,
