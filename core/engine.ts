@@ -4,7 +4,7 @@ import { BerthError, invalid, messageOf, notFound, unavailable } from './errors.
 import type { HandlerEntry, HandlerSpec } from './handler.js';
 import type { CoreHooks } from './hooks.js';
 import { Job, type JobOptions } from './job.js';
-import { validate } from './schema.js';
+import { validateOffThread } from './schema.js';
 
 export interface CommandInfo {
   name: string;
@@ -93,7 +93,7 @@ export class Engine {
       const entry = this.handlers.get(job.name) ?? this.catchAll;
       if (entry.spec.schema) {
         // A job run without a payload is checked as an empty one: required fields are named.
-        const problems = validate(entry.spec.schema, job.payload ?? {}, job.name);
+        const problems = await validateOffThread(entry.spec.schema, job.payload ?? {}, job.name);
         if (problems.length) throw invalid(`invalid payload for job ${job.name}: ${problems.join('; ')}`);
       }
       job.result = await entry.spec.run(job);

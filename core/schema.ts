@@ -2,8 +2,10 @@
 // The schemas known at build time (manifest, core and built-in plugin config) are compiled then,
 // with ajv's standalone code: ajv itself (about 100 ms of start-up) loads only when a schema
 // arrives that the build did not see, such as a third-party plugin's config or a job payload.
+// Job payloads are compiled off the main thread (schema-worker.ts, compileSchemaOffThread).
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
 import type { Ajv, ErrorObject, Options, ValidateFunction } from 'ajv';
 
 export type JsonSchema = Record<string, unknown>;
@@ -63,13 +65,90 @@ function precompiled(schema: JsonSchema): ValidateFunction | undefined {
 
 const cache = new WeakMap<object, ValidateFunction>();
 
-export function compileSchema(schema: JsonSchema): ValidateFunction {
+/** The validator of a schema seen before or precompiled at build time; undefined if ajv is needed. */
+function readyValidator(schema: JsonSchema): ValidateFunction | undefined {
   let fn = cache.get(schema);
   if (!fn) {
-    fn = precompiled(schema) ?? getAjv().compile(schema);
+    fn = precompiled(schema);
+    if (fn) cache.set(schema, fn);
+  }
+  return fn;
+}
+
+export function compileSchema(schema: JsonSchema): ValidateFunction {
+  let fn = readyValidator(schema);
+  if (!fn) {
+    fn = getAjv().compile(schema);
     cache.set(schema, fn);
   }
   return fn;
+}
+
+// The compiler thread: started on demand, ended after a while idle (it holds ajv, ~15 MB).
+const WORKER_IDLE_MS = 10_000;
+let compiler: Worker | undefined;
+let idleTimer: NodeJS.Timeout | undefined;
+let nextRequest = 1;
+const waiting = new Map<number, { resolve: (code: string) => void; reject: (err: Error) => void }>();
+const compiling = new WeakMap<object, Promise<ValidateFunction>>();
+
+function failAll(err: Error): void {
+  for (const w of waiting.values()) w.reject(err);
+  waiting.clear();
+}
+
+function compilerThread(): Worker {
+  if (compiler) return compiler;
+  const w = new Worker(new URL('./schema-worker.js', import.meta.url));
+  w.unref();
+  w.on('message', ({ id, code, error }: { id: number; code?: string; error?: string }) => {
+    const entry = waiting.get(id);
+    waiting.delete(id);
+    if (error !== undefined) entry?.reject(new Error(error));
+    else entry?.resolve(code!);
+    if (waiting.size === 0) idleTimer = setTimeout(() => void w.terminate(), WORKER_IDLE_MS).unref();
+  });
+  w.on('error', (err) => failAll(err));
+  w.on('exit', () => {
+    if (compiler === w) compiler = undefined;
+    failAll(new Error('the schema compiler thread stopped'));
+  });
+  return (compiler = w);
+}
+
+function standaloneCode(schema: JsonSchema): Promise<string> {
+  clearTimeout(idleTimer);
+  const id = nextRequest++;
+  const answer = new Promise<string>((resolve, reject) => waiting.set(id, { resolve, reject }));
+  compilerThread().postMessage({ id, schema });
+  return answer;
+}
+
+/** Evaluates ajv's standalone code (a CommonJS module requiring ajv's small runtime helpers). */
+function fromStandalone(code: string): ValidateFunction {
+  const module = { exports: {} as { default?: ValidateFunction } };
+  // eslint-disable-next-line no-new-func
+  new Function('require', 'module', 'exports', code)(require, module, module.exports);
+  return (module.exports.default ?? module.exports) as ValidateFunction;
+}
+
+/**
+ * compileSchema without blocking the event loop: a schema that is neither cached nor precompiled
+ * is compiled in the compiler thread. If that thread cannot run, the main thread compiles it.
+ */
+export function compileSchemaOffThread(schema: JsonSchema): Promise<ValidateFunction> {
+  const ready = readyValidator(schema);
+  if (ready) return Promise.resolve(ready);
+  let pending = compiling.get(schema);
+  if (!pending) {
+    pending = standaloneCode(schema).then(fromStandalone, () => getAjv().compile(schema)).then((fn) => {
+      cache.set(schema, fn);
+      compiling.delete(schema);
+      return fn;
+    });
+    compiling.set(schema, pending);
+  }
+  return pending;
 }
 
 /** Renders one ajv error as "field: problem", naming the field the way a user wrote it. */
@@ -89,9 +168,17 @@ export function describeError(e: ErrorObject, root = ''): string {
   }
 }
 
-/** Validates data in place (defaults applied) and returns the problems, empty when valid. */
-export function validate(schema: JsonSchema, data: unknown, root = ''): string[] {
-  const fn = compileSchema(schema);
+function problems(fn: ValidateFunction, data: unknown, root: string): string[] {
   if (fn(data)) return [];
   return (fn.errors ?? []).map((e) => describeError(e, root));
+}
+
+/** Validates data in place (defaults applied) and returns the problems, empty when valid. */
+export function validate(schema: JsonSchema, data: unknown, root = ''): string[] {
+  return problems(compileSchema(schema), data, root);
+}
+
+/** validate, with a schema not yet compiled compiled off the main thread (job payloads). */
+export async function validateOffThread(schema: JsonSchema, data: unknown, root = ''): Promise<string[]> {
+  return problems(readyValidator(schema) ?? (await compileSchemaOffThread(schema)), data, root);
 }

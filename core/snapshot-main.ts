@@ -18,7 +18,8 @@ const LOADER_WARNING = 'vm.USE_MAIN_CONTEXT_DEFAULT_LOADER';
 /**
  * import() for modules outside the snapshot (third-party plugins), made on first use after the
  * snapshot was deserialized: only then is there a module loader to call. Node 20 calls that loader
- * experimental and says so once on stderr; Berth's own use of it is not news to an operator.
+ * experimental and says so on stderr when it is first used; Berth's own use of it is not news to
+ * an operator, so that one warning is dropped (every other still shows).
  */
 function lateImporter(): (url: string) => Promise<unknown> {
   let importer: ((url: string) => Promise<unknown>) | undefined;
@@ -29,14 +30,10 @@ function lateImporter(): (url: string) => Promise<unknown> {
         if (String(warning).includes(LOADER_WARNING)) return;
         (emit as (...a: unknown[]) => void).call(process, warning, ...rest);
       }) as typeof process.emitWarning;
-      try {
-        importer = new vm.Script('(url) => import(url)', {
-          filename: 'berth-late-import.js',
-          importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
-        }).runInThisContext() as (url: string) => Promise<unknown>;
-      } finally {
-        process.emitWarning = emit;
-      }
+      importer = new vm.Script('(url) => import(url)', {
+        filename: 'berth-late-import.js',
+        importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+      }).runInThisContext() as (url: string) => Promise<unknown>;
     }
     return importer(url);
   };

@@ -5,13 +5,17 @@ import assert from 'node:assert/strict';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { apiRequest, makeTempDir, runBerthd, startDaemon } from './helpers/daemon.js';
+import { fileURLToPath } from 'node:url';
+import { loadConfiguration } from '../core/config/load-config.js';
+import { Daemon } from '../core/daemon.js';
+import { apiRequest, makeTempDir, REPO, runBerthd, startDaemon } from './helpers/daemon.js';
 
-/** A preload that writes, when the process exits, every CommonJS module it loaded. */
+/** A preload that writes, when the process exits, every CommonJS module its main thread loaded. */
 function moduleRecorder(dir: string): { env: NodeJS.ProcessEnv; loaded: () => string[] } {
   const preload = join(dir, 'record-modules.cjs');
   const out = join(dir, 'modules.txt');
-  writeFileSync(preload, `process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(out)}, Object.keys(require.cache).join('\\n')));\n`);
+  // Worker threads run the preload too: only the main thread (threadId 0) writes.
+  writeFileSync(preload, `if (require('worker_threads').threadId === 0) process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(out)}, Object.keys(require.cache).join('\\n')));\n`);
   return {
     env: { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${preload}`.trim() },
     loaded: () => readFileSync(out, 'utf8').split('\n').filter(Boolean),
@@ -51,4 +55,49 @@ test('the daemon answers /_ping and /version without loading the ajv compiler', 
   await new Promise((r) => setTimeout(r, 1_500));
   assert.equal(await d.stop(), 0);
   assert.deepEqual(ajvCompiler(rec.loaded()), []);
+});
+
+test('job payloads the build did not precompile are checked off the main thread, and still refused naming the field', async (t) => {
+  const dir = makeTempDir();
+  const rec = moduleRecorder(dir);
+  const d = await startDaemon({ dir, env: rec.env });
+  t.after(async () => {
+    await d.cleanup();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  // container.list, container.start and network.inspect carry schemas made at run time: their
+  // validators come from the compiler thread.
+  assert.deepEqual((await apiRequest(d.socket, 'GET', '/containers/json?all=1')).json(), []);
+  const start = await apiRequest(d.socket, 'POST', '/containers/nope/start');
+  assert.equal(start.status, 404, start.body);
+  assert.equal((await apiRequest(d.socket, 'GET', '/networks/none')).json().Name, 'none');
+  assert.equal(await d.stop(), 0);
+  assert.deepEqual(ajvCompiler(rec.loaded()), []);
+});
+
+test('a malformed job payload is refused naming the field when its validator comes from the compiler thread', async (t) => {
+  const dir = makeTempDir();
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'daemon.json'), '{}');
+  const config = await loadConfiguration([
+    '--data-root', join(dir, 'data'), '--exec-root', join(dir, 'exec'), '-p', join(dir, 'berth.pid'),
+    '-H', `unix://${join(dir, 'berth.sock')}`, '--config-file', join(dir, 'daemon.json'), '--bridge', 'none', '--log-level', 'fatal',
+  ], { builtinDir: fileURLToPath(new URL('../plugins', import.meta.url)), resolveFrom: REPO });
+  const daemon = new Daemon(config);
+  await daemon.start();
+  try {
+    // Two at once: both wait for the one compilation.
+    const [a, b] = await Promise.allSettled([
+      daemon.engine.run('container.rename', { name: 'x', newName: 5 }),
+      daemon.engine.run('container.rename', { name: 'x', newName: 6 }),
+    ]);
+    for (const r of [a, b]) {
+      assert.equal(r.status, 'rejected');
+      assert.match(String((r as PromiseRejectedResult).reason.message), /invalid payload for job container\.rename: container\.rename\.newName: must be string/);
+    }
+    // The same validator, now cached, refuses the same way.
+    await assert.rejects(daemon.engine.run('container.rename', { name: 'x' }), /container\.rename\.newName: is required/);
+  } finally {
+    await daemon.shutdown();
+  }
 });

@@ -4,12 +4,25 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { BerthError, messageOf, statusOf } from '../../core/plugin-api.js';
 
+// A frozen body is one answer shared by many requests (lib/turn-coalescer): encoded once.
+const encoded = new WeakMap<object, Buffer>();
+
+function jsonBytes(body: unknown): Buffer {
+  const shared = typeof body === 'object' && body !== null && Object.isFrozen(body);
+  let bytes = shared ? encoded.get(body) : undefined;
+  if (!bytes) {
+    bytes = Buffer.from(`${JSON.stringify(body)}\n`);
+    if (shared) encoded.set(body as object, bytes);
+  }
+  return bytes;
+}
+
 export function sendJSON(res: ServerResponse, status: number, body: unknown): void {
-  const text = `${JSON.stringify(body)}\n`;
+  const bytes = jsonBytes(body);
   res.statusCode = status;
   res.setHeader('Content-Type', 'application/json');
-  res.setHeader('Content-Length', Buffer.byteLength(text));
-  res.end(text);
+  res.setHeader('Content-Length', bytes.length);
+  res.end(bytes);
 }
 
 export function notFound(res: ServerResponse): void {

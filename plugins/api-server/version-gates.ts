@@ -130,9 +130,23 @@ export function adaptRequest<T>(req: { apiVersion: string }, route: string, body
 }
 
 /** A response body as dockerd at the request's version writes it. */
+// A frozen (shared) body gets each older shape made once, frozen in turn (see respond.ts).
+const olderShapes = new WeakMap<object, Map<string, unknown>>();
+
 export function adaptResponse<T>(req: { apiVersion: string }, route: string, body: T): T {
+  const gates = gatesOf(route, req.apiVersion, 'olderResponse');
+  if (!gates.length) return body;
+  const shared = typeof body === 'object' && body !== null && Object.isFrozen(body);
+  const key = `${route} ${req.apiVersion}`;
+  const made = shared ? olderShapes.get(body as object)?.get(key) : undefined;
+  if (made !== undefined) return made as T;
   let out: any = body;
-  for (const g of gatesOf(route, req.apiVersion, 'olderResponse')) out = g.olderResponse!(out);
+  for (const g of gates) out = g.olderResponse!(out);
+  if (shared) {
+    let shapes = olderShapes.get(body as object);
+    if (!shapes) olderShapes.set(body as object, (shapes = new Map()));
+    shapes.set(key, typeof out === 'object' && out !== null ? Object.freeze(out) : out);
+  }
   return out as T;
 }
 

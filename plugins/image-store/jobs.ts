@@ -1,5 +1,6 @@
 // The image jobs: every image operation the API (or another plugin) asks for runs as one of these.
 import { mkdirAll } from '../../lib/mkdir-all.js';
+import { TurnCoalescer } from '../../lib/turn-coalescer.js';
 import { pipeline } from 'node:stream/promises';
 import type { PluginContext } from '../../core/plugin-api.js';
 import { Images } from './images.js';
@@ -53,10 +54,13 @@ export function registerImageJobs(ctx: PluginContext, store: () => Images, drive
       for (const { image } of items) job.emit({ Type: 'image', Action: 'save', Actor: { ID: image.id, Attributes: { name: image.id } } });
     },
   });
+  // Lists asked for in the same turn, with the same payload, are made once (lib/turn-coalescer).
+  const lists = new TurnCoalescer<unknown[]>();
   e.register<{ all?: boolean; filters?: Record<string, string[]>; sharedSize?: boolean }, unknown[]>('image.list', {
     description: 'lists images (docker images)',
     schema: { type: 'object', properties: { all: { type: 'boolean' }, filters: filtersSchema, sharedSize: { type: 'boolean' } } },
-    run: (job) => listImages(store(), Boolean(job.payload?.all), job.payload?.filters ?? {}, Boolean(job.payload?.sharedSize)),
+    run: (job) => lists.run(JSON.stringify(job.payload ?? {}), () =>
+      listImages(store(), Boolean(job.payload?.all), job.payload?.filters ?? {}, Boolean(job.payload?.sharedSize))),
   });
   e.register<{ name: string }, unknown>('image.inspect', {
     description: 'an image in detail (docker image inspect)',

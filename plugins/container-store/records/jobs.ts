@@ -5,6 +5,7 @@ import type { JobEvent, PluginContext } from '../../../core/plugin-api.js';
 import type { Images } from '../../image-store/index.js';
 import type { ContainerConfig } from '../../image-store/index.js';
 import { familiarString, normalize } from '../../../lib/image-reference.js';
+import { TurnCoalescer } from '../../../lib/turn-coalescer.js';
 import { command, createdState, mergeConfig, type Container, type HostConfig } from './container.js';
 import { validateHealthcheck } from '../health/index.js';
 import { daemonLogConfig, resolveLogConfig, type LogConfig } from '../logs/index.js';
@@ -139,13 +140,15 @@ export function registerContainerJobs(ctx: PluginContext, deps: ContainerJobDeps
     },
   });
 
+  // Lists asked for in the same turn, with the same payload, are made once (lib/turn-coalescer).
+  const lists = new TurnCoalescer<unknown[]>();
   e.register<{ all?: boolean; limit?: number; size?: boolean; filters?: Record<string, string[]> }, unknown[]>('container.list', {
     description: 'lists containers (docker ps, -s for sizes)',
     schema: {
       type: 'object',
       properties: { all: { type: 'boolean' }, limit: { type: 'integer' }, size: { type: 'boolean' }, filters: filtersSchema },
     },
-    run: async (job) => {
+    run: (job) => lists.run(JSON.stringify(job.payload ?? {}), async () => {
       const p = job.payload ?? {};
       const s = store();
       const imageMatches = (c: Container, ref: string) => {
@@ -159,7 +162,7 @@ export function registerContainerJobs(ctx: PluginContext, deps: ContainerJobDeps
       const row = (c: Container) => hooks.summary.call(containerSummary(c, c.Config.Image), c);
       if (!p.size) return list.map(row);
       return Promise.all(list.map(async (c) => ({ ...row(c), ...(await sizes(c)) })));
-    },
+    }),
   });
 
   e.register<{ name: string; newName: string }, void>('container.rename', {
