@@ -1,6 +1,6 @@
 // The daemon's life cycle: data root, pid file, plugins, readiness, signals, reload, shutdown.
 import { isDeepStrictEqual } from 'node:util';
-import { chmod, mkdir } from 'node:fs/promises';
+import { chmodSync, mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { LoadedConfig } from './config/load-config.js';
@@ -61,13 +61,11 @@ export class Daemon {
 
   async start(): Promise<void> {
     const c = this.config.core;
-    // Side by side (each is a thread-pool round trip or two): nothing is written into the data
-    // root before the pid file is ours.
-    await Promise.all([
-      mkdir(c.dataRoot, { recursive: true, mode: 0o700 }).then(() => chmod(c.dataRoot, 0o700)),
-      mkdir(c.execRoot, { recursive: true, mode: 0o700 }),
-      claimPidFile(c.pidfile),
-    ]);
+    // Synchronous, as the pid file's claim: a few system calls once, before the API listens.
+    mkdirSync(c.dataRoot, { recursive: true, mode: 0o700 });
+    chmodSync(c.dataRoot, 0o700);
+    mkdirSync(c.execRoot, { recursive: true, mode: 0o700 });
+    claimPidFile(c.pidfile);
     try {
       // Made (and on disk) before ready, while the plugins start: a new data root's ID is written
       // durably, two fsyncs that need not hold up the API listening. Only routes that wait for

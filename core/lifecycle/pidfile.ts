@@ -1,8 +1,9 @@
 // The pid file: claimed exclusively (a live holder stops us, a stale one is replaced).
-import { link, mkdir, readFile, unlink } from 'node:fs/promises';
+import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readFile, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { configError } from '../errors.js';
-import { writeTemp } from '../fs/atomic-write.js';
+import { tempPathFor } from '../fs/atomic-write.js';
 
 function alive(pid: number): boolean {
   try {
@@ -13,38 +14,51 @@ function alive(pid: number): boolean {
   }
 }
 
+const parsePid = (text: string) => {
+  const pid = Number.parseInt(text.trim(), 10);
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+};
+
 async function readPid(path: string): Promise<number | undefined> {
+  return readFile(path, 'utf8').then(parsePid, () => undefined);
+}
+
+function readPidSync(path: string): number | undefined {
   try {
-    const pid = Number.parseInt((await readFile(path, 'utf8')).trim(), 10);
-    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+    return parsePid(readFileSync(path, 'utf8'));
   } catch {
     return undefined;
   }
 }
 
-export async function claimPidFile(path: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
+/**
+ * Synchronous: it runs once, at start, before the API listens (nothing waits on the event loop),
+ * and its six file operations through the thread pool cost the start-up 2-3 ms of round trips.
+ */
+export function claimPidFile(path: string): void {
+  mkdirSync(dirname(path), { recursive: true });
   // Complete before it is linked into place, but not fsynced: a pid file is run-time state (on
   // /run), and one a crash left empty or stale is replaced below. The fsync cost start-up 2-5 ms.
-  const tmp = await writeTemp(path, `${process.pid}`, 0o644, false);
+  const tmp = tempPathFor(path);
+  writeFileSync(tmp, `${process.pid}`, { mode: 0o644, flag: 'wx' });
   try {
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
         // link() fails if the name exists: an atomic, exclusive claim of a complete file.
-        await link(tmp, path);
+        linkSync(tmp, path);
         return;
       } catch (err: any) {
         if (err.code !== 'EEXIST') throw err;
       }
-      const pid = await readPid(path);
+      const pid = readPidSync(path);
       if (pid !== undefined && pid !== process.pid && alive(pid)) {
         throw configError(`pid file found, ensure berthd is not running or delete ${path}: process with PID ${pid} is still running`);
       }
-      await unlink(path).catch(() => {});
+      try { unlinkSync(path); } catch { /* gone already */ }
     }
     throw configError(`cannot claim pid file ${path}: another process keeps replacing it`);
   } finally {
-    await unlink(tmp).catch(() => {});
+    try { unlinkSync(tmp); } catch { /* not there */ }
   }
 }
 

@@ -1,6 +1,6 @@
 // Loads each plugin's code, in dependency order, and calls its init under a timeout.
 // Its configuration was validated before this point: no plugin code runs on bad config.
-import { mkdir } from 'node:fs/promises';
+import { mkdirSync } from 'node:fs';
 import { release } from 'node:os';
 import { join } from 'node:path';
 import { importEntry } from './import-entry.js';
@@ -66,7 +66,7 @@ export async function initPlugins(opts: {
         const init = mod.init ?? mod.default?.init;
         if (typeof init !== 'function') throw new Error(`entry ${m.main} exports no init function`);
         const stateDir = join(opts.daemon.dataRoot, 'plugins', m.name);
-        await mkdir(stateDir, { recursive: true, mode: 0o700 });
+        mkdirSync(stateDir, { recursive: true, mode: 0o700 }); // one system call: not worth a round trip
         drivers.initialising = m.name;
         await withTimeout(Promise.resolve(init({
           name: m.name,
@@ -105,5 +105,8 @@ export async function initPlugins(opts: {
       log.debug({ ms: status.initMs }, 'plugin ready');
     }
     opts.statuses.push(status);
+    // A turn of the event loop between plugins: once the API listens, /_ping (and a client's
+    // first connection) is served between inits, not after the last of them.
+    await new Promise<void>((resolve) => setImmediate(resolve));
   }
 }

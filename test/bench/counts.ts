@@ -4,6 +4,8 @@ const quick = process.env.BENCH_QUICK === '1';
 
 export const COUNTS = {
   warmups: quick ? 1 : 2,
+  /** Daemon launches for start-up and shutdown times (each a median: a start is tens of ms, noisy). */
+  launches: quick ? 7 : 15,
   /** Serial `docker run --rm` (and bare `runc run`) timings. */
   runs: quick ? 3 : 15,
   parallel: 20,

@@ -1,9 +1,9 @@
 // Launch-to-ready and SIGTERM-to-exit, both medians over the same few launches.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { median, type Benchmark } from './benchmark.js';
+import { COUNTS } from './counts.js';
 import { launch, terminate, waitReady } from './daemons.js';
 
-const LAUNCHES = 5;
 // Let start-up work settle so the exit time is that of an idle daemon.
 const IDLE_MS = 500;
 
@@ -13,7 +13,7 @@ export const lifecycle: Benchmark = {
   async run(spec) {
     const ready: number[] = [];
     const exit: number[] = [];
-    for (let i = 0; i < LAUNCHES; i++) {
+    for (let i = 0; i < COUNTS.launches; i++) {
       const d = launch(spec);
       try {
         ready.push(await waitReady(d));
