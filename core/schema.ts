@@ -3,6 +3,7 @@
 // with ajv's standalone code: ajv itself (about 100 ms of start-up) loads only when a schema
 // arrives that the build did not see, such as a third-party plugin's config or a job payload.
 // Job payloads are compiled off the main thread (schema-worker.ts, compileSchemaOffThread).
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
@@ -27,21 +28,13 @@ export function getAjv(): Ajv {
 }
 
 /**
- * A short key for a schema's JSON text: two 32-bit FNV-1a hashes (different offsets) and the
- * length. No crypto module at start-up, and no BigInt: the configuration schema is tens of KB and
- * is keyed at every start.
+ * A short key for a schema's JSON text: its SHA-256 (the first 64 bits) and length. Native
+ * hashing: start-up keys some forty schemas, and a hash loop in JavaScript, still cold then, took
+ * several milliseconds of it.
  */
 export function schemaKey(schema: JsonSchema): string {
   const text = JSON.stringify(schema);
-  let a = 0x811c9dc5;
-  let b = 0x050c5d1f;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    a = Math.imul(a ^ c, 0x01000193);
-    b = Math.imul(b ^ c, 0x01000193);
-  }
-  const hex = (n: number) => (n >>> 0).toString(16).padStart(8, '0');
-  return `${hex(a)}${hex(b)}-${text.length}`;
+  return `${createHash('sha256').update(text).digest('hex').slice(0, 16)}-${text.length}`;
 }
 
 // The start-up snapshot carries the precompiled validators, keyed as in index.json.

@@ -5,6 +5,8 @@ import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from
 import { createRequire } from 'node:module';
 import type { PluginAddress } from './discover.js';
 
+import { defaultTrust } from '../trusted-cas.js';
+
 // node:https (and tls under it) loads only for a TLS plugin address: it is not on the start-up path.
 const require = createRequire(import.meta.url);
 const https = () => require('node:https') as typeof import('node:https');
@@ -40,7 +42,7 @@ export class PluginClient {
     const tls = address.kind === 'tcp' ? address.tls : undefined;
     // Keep-alive: one connection per concurrent request, reused, instead of a connect per call.
     this.agent = tls
-      ? new (https().Agent)({ keepAlive: true, ca: tls.ca, cert: tls.cert, key: tls.key, rejectUnauthorized: !tls.insecureSkipVerify })
+      ? new (https().Agent)({ keepAlive: true, ca: tls.ca ?? defaultTrust(), cert: tls.cert, key: tls.key, rejectUnauthorized: !tls.insecureSkipVerify })
       : new HttpAgent({ keepAlive: true });
   }
 

@@ -5,6 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { isIPv4 } from 'node:net';
 import { join } from 'node:path';
 import { rootCertificates } from 'node:tls';
+import { defaultTrust } from '../../lib/trusted-cas.js';
 import type { TlsFiles } from './http-request.js';
 
 export const DOCKER_HUB = 'docker.io';
@@ -47,14 +48,15 @@ export function isInsecure(host: string, insecure: string[]): boolean {
 }
 
 function tlsFor(host: string, certsDir: string, verify: boolean): TlsFiles {
-  const tls: TlsFiles = { verify };
+  const trust = defaultTrust();
+  const tls: TlsFiles = { verify, ...(trust ? { ca: trust } : {}) };
   let names: string[] = [];
   try {
     names = readdirSync(join(certsDir, host)).sort();
   } catch { return tls; }
   const read = (n: string) => readFileSync(join(certsDir, host, n), 'utf8');
   const cas = names.filter((n) => n.endsWith('.crt')).map(read);
-  if (cas.length) tls.ca = [...rootCertificates, ...cas];
+  if (cas.length) tls.ca = [...(trust ?? rootCertificates), ...cas];
   const cert = names.find((n) => n.endsWith('.cert') && names.includes(n.replace(/\.cert$/, '.key')));
   if (cert) { tls.cert = read(cert); tls.key = read(cert.replace(/\.cert$/, '.key')); }
   return tls;

@@ -4,6 +4,7 @@ import { execFile } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import { get as httpGet, type IncomingMessage } from 'node:http';
 import { get as httpsGet } from 'node:https';
+import { defaultTrust } from '../../../lib/trusted-cas.js';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { BerthError, invalid, notFound, systemError } from '../../../core/plugin-api.js';
@@ -29,7 +30,8 @@ export async function download(url: string, opts: { timeoutMs: number; signal?: 
   for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
     const res = await new Promise<IncomingMessage>((resolve, reject) => {
       const get = target.startsWith('https:') ? httpsGet : httpGet;
-      const req = get(target, { signal: opts.signal, timeout: opts.timeoutMs }, resolve);
+      const ca = target.startsWith('https:') ? defaultTrust() : undefined;
+      const req = get(target, { signal: opts.signal, timeout: opts.timeoutMs, ...(ca ? { ca } : {}) }, resolve);
       req.on('timeout', () => req.destroy(new Error(`timeout after ${opts.timeoutMs} ms`)));
       req.on('error', reject);
     }).catch((err: Error) => {
