@@ -2,15 +2,12 @@
 // Engine API's own (ContainerConfig, HostConfig, NetworkingConfig as dockerd decodes them), so a
 // malformed create body is refused with a 400 naming the field before anything is stored.
 import assert from 'node:assert/strict';
-import { rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { rmSync } from 'node:fs';
 import { after, before, test } from 'node:test';
-import { loadConfiguration } from '../core/config/load-config.js';
-import { Daemon } from '../core/daemon.js';
 import type { CommandInfo } from '../core/engine.js';
-import { apiRequest, docker, makeTempDir, REPO, startDaemon, type RunningDaemon } from './helpers/daemon.js';
+import { apiRequest, docker, makeTempDir, startDaemon, type RunningDaemon } from './helpers/daemon.js';
 import { importBusybox } from './helpers/busybox.js';
+import { startInProcessDaemon } from './helpers/in-process.js';
 
 let d: RunningDaemon;
 let work: string;
@@ -98,14 +95,8 @@ test('the other jobs refuse a malformed payload the same way', async () => {
 
 test('every registered handler declares a payload schema (the commands job says so)', async () => {
   const dir = makeTempDir('berth-job-schemas-inproc-');
-  writeFileSync(join(dir, 'daemon.json'), '{}');
-  const config = await loadConfiguration([
-    '--data-root', join(dir, 'data'), '--exec-root', join(dir, 'exec'), '-p', join(dir, 'berth.pid'),
-    '-H', `unix://${join(dir, 'berth.sock')}`, '--config-file', join(dir, 'daemon.json'), '--bridge', 'none', '--log-level', 'fatal',
-  ], { builtinDir: fileURLToPath(new URL('../plugins', import.meta.url)), resolveFrom: REPO });
-  const daemon = new Daemon(config);
+  const daemon = await startInProcessDaemon(dir);
   try {
-    await daemon.start();
     const commands = await daemon.engine.run<CommandInfo[]>('commands');
     assert.ok(commands.length >= 50, `all the built-in handlers are listed (${commands.length})`);
     for (const name of ['container.create', 'container.list', 'exec.create', 'network.create', 'image.pull', 'ping', 'commands']) {

@@ -4,11 +4,9 @@
 import assert from 'node:assert/strict';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { loadConfiguration } from '../core/config/load-config.js';
-import { Daemon } from '../core/daemon.js';
-import { apiRequest, makeTempDir, REPO, runBerthd, startDaemon } from './helpers/daemon.js';
+import { test, type TestContext } from 'node:test';
+import { apiRequest, makeTempDir, runBerthd, startDaemon } from './helpers/daemon.js';
+import { startInProcessDaemon } from './helpers/in-process.js';
 
 /** A preload that writes, when the process exits, every CommonJS module its main thread loaded. */
 function moduleRecorder(dir: string): { env: NodeJS.ProcessEnv; loaded: () => string[] } {
@@ -41,7 +39,8 @@ test('--validate checks every manifest and the configuration without loading the
   assert.deepEqual(ajvCompiler(rec.loaded()), []);
 });
 
-test('the daemon answers /_ping and /version without loading the ajv compiler', async (t) => {
+/** A daemon whose main thread's modules are recorded (read them once it stopped). */
+async function recordedDaemon(t: TestContext) {
   const dir = makeTempDir();
   const rec = moduleRecorder(dir);
   const d = await startDaemon({ dir, env: rec.env });
@@ -49,6 +48,11 @@ test('the daemon answers /_ping and /version without loading the ajv compiler', 
     await d.cleanup();
     rmSync(dir, { recursive: true, force: true });
   });
+  return { d, rec };
+}
+
+test('the daemon answers /_ping and /version without loading the ajv compiler', async (t) => {
+  const { d, rec } = await recordedDaemon(t);
   assert.equal((await apiRequest(d.socket, 'GET', '/_ping')).body, 'OK');
   assert.equal((await apiRequest(d.socket, 'GET', '/version')).json().Platform.Name, 'Berth');
   // Once up, the daemon makes the request bodies' validators ahead of need: the build's too.
@@ -58,13 +62,7 @@ test('the daemon answers /_ping and /version without loading the ajv compiler', 
 });
 
 test('job payloads the build did not precompile are checked off the main thread, and still refused naming the field', async (t) => {
-  const dir = makeTempDir();
-  const rec = moduleRecorder(dir);
-  const d = await startDaemon({ dir, env: rec.env });
-  t.after(async () => {
-    await d.cleanup();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const { d, rec } = await recordedDaemon(t);
   // container.list, container.start and network.inspect carry schemas made at run time: their
   // validators come from the compiler thread.
   assert.deepEqual((await apiRequest(d.socket, 'GET', '/containers/json?all=1')).json(), []);
@@ -78,13 +76,7 @@ test('job payloads the build did not precompile are checked off the main thread,
 test('a malformed job payload is refused naming the field when its validator comes from the compiler thread', async (t) => {
   const dir = makeTempDir();
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  writeFileSync(join(dir, 'daemon.json'), '{}');
-  const config = await loadConfiguration([
-    '--data-root', join(dir, 'data'), '--exec-root', join(dir, 'exec'), '-p', join(dir, 'berth.pid'),
-    '-H', `unix://${join(dir, 'berth.sock')}`, '--config-file', join(dir, 'daemon.json'), '--bridge', 'none', '--log-level', 'fatal',
-  ], { builtinDir: fileURLToPath(new URL('../plugins', import.meta.url)), resolveFrom: REPO });
-  const daemon = new Daemon(config);
-  await daemon.start();
+  const daemon = await startInProcessDaemon(dir);
   try {
     // Two at once: both wait for the one compilation.
     const [a, b] = await Promise.allSettled([
