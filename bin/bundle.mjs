@@ -219,8 +219,10 @@ rmSync(snapshotBlob, { force: true });
 rmSync(join(out, 'berthd.node'), { force: true });
 const made = spawnSync(process.execPath, ['--snapshot-blob', snapshotBlob, '--build-snapshot', snapshotScript], { encoding: 'utf8', cwd: out });
 if (made.status !== 0) {
-  process.stderr.write(`bundle: building the start-up snapshot failed:\n${made.stderr}${made.stdout}`);
-  process.exit(1);
+  // The daemon still runs, from the bundle (bin/berthd), only slower to start; test/launcher fails.
+  rmSync(snapshotBlob, { force: true });
+  process.stderr.write(`bundle: WARNING: no start-up snapshot, bin/berthd will run the bundle; node's snapshot builder said:\n${made.stderr}${made.stdout}`);
+} else {
+  // Only the node that made it can load it: bin/berthd checks the node it finds is this one.
+  writeFileSync(join(out, 'berthd.node'), `${process.execPath}\n`);
 }
-// Only the node that made it can load it: bin/berthd checks the node it finds is this one.
-writeFileSync(join(out, 'berthd.node'), `${process.execPath}\n`);
