@@ -77,8 +77,9 @@ export function compileSchema(schema: JsonSchema): ValidateFunction {
   return fn;
 }
 
-// The compiler thread: started on demand, ended after a while idle (it holds ajv, ~15 MB).
-const WORKER_IDLE_MS = 10_000;
+// The compiler thread: started on demand, ended soon once idle (it holds ajv, ~15 MB, and a few
+// descriptors). Payload schemas are met within a job kind's first uses, nearly all early on.
+const WORKER_IDLE_MS = 2_000;
 let compiler: Worker | undefined;
 let idleTimer: NodeJS.Timeout | undefined;
 let nextRequest = 1;
