@@ -36,6 +36,19 @@ function cleanName(name: string): string {
  * Writes the archive to one file while indexing its entries from the same bytes: its members are
  * then read in place (entries come in any order, and the manifest usually last).
  */
+const SOURCE_VERDICT_MS = 2_000;
+
+/** The error `done` rejects with within `ms`, or undefined (it succeeded, or is still going). */
+async function sourceFailure(done: Promise<unknown>, ms: number): Promise<unknown> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<undefined>((resolve) => { timer = setTimeout(() => resolve(undefined), ms); });
+  try {
+    return await Promise.race([done.then(() => undefined, (err: unknown) => err), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 async function spoolArchive(input: Readable, dir: string): Promise<Spool> {
   const spool: Spool = { file: join(dir, 'archive.tar'), files: new Map(), links: new Map() };
   const [toFile, toIndex] = tee(input, 2);
@@ -57,7 +70,15 @@ async function spoolArchive(input: Readable, dir: string): Promise<Spool> {
       throw err instanceof BerthError ? err : invalid(`invalid archive: ${(err as Error).message}`);
     }
   };
-  await Promise.all([pipeline(toFile, createWriteStream(spool.file, { mode: 0o600 })), index()]);
+  const written = pipeline(toFile, createWriteStream(spool.file, { mode: 0o600 }));
+  try {
+    await Promise.all([written, index()]);
+  } catch (err) {
+    // A failed source explains the parse error it caused: a corrupt xz archive is decoded into some
+    // garbage before xz notices, and "checksum field is not an octal number" would hide xz's
+    // message. The rest of the stream still drains to the file: its outcome is waited for briefly.
+    throw (await sourceFailure(written, SOURCE_VERDICT_MS)) ?? err;
+  }
   return spool;
 }
 
