@@ -100,11 +100,19 @@ function compilerThread(): Worker {
     waiting.delete(id);
     if (error !== undefined) entry?.reject(new Error(error));
     else entry?.resolve(code!);
-    if (waiting.size === 0) idleTimer = setTimeout(() => void w.terminate(), WORKER_IDLE_MS).unref();
+    if (waiting.size === 0) {
+      idleTimer = setTimeout(() => {
+        // Forgotten before it ends: a request from now on starts a new thread, never one ending.
+        compiler = undefined;
+        void w.terminate();
+      }, WORKER_IDLE_MS).unref();
+    }
   });
-  w.on('error', (err) => failAll(err));
+  // Only the current thread's failure fails the requests waiting (an idle one ended has none).
+  w.on('error', (err) => { if (compiler === w) failAll(err); });
   w.on('exit', () => {
-    if (compiler === w) compiler = undefined;
+    if (compiler !== w) return;
+    compiler = undefined;
     failAll(new Error('the schema compiler thread stopped'));
   });
   return (compiler = w);

@@ -89,6 +89,9 @@ test('a malformed job payload is refused naming the field when its validator com
     }
     // The same validator, now cached, refuses the same way.
     await assert.rejects(daemon.engine.run('container.rename', { name: 'x' }), /container\.rename\.newName: is required/);
+    // Once the idle thread has ended, the next new schema starts another.
+    await new Promise((r) => setTimeout(r, 2_500));
+    await assert.rejects(daemon.engine.run('container.top', { name: 'x', psArgs: 7 }), /container\.top\.psArgs: must be string/);
   } finally {
     await daemon.shutdown();
   }
